@@ -1,0 +1,1229 @@
+/* http.c — HTTP/1.1 server on libevent bufferevents, one loop per thread.
+ *
+ * A connection moves through three states: reading a head, reading a body,
+ * and waiting for the handler's reply. While a request is with its handler
+ * the connection stops reading (pipelined requests wait in the input
+ * buffer) and no timeout applies: a blocking invoke may take minutes. While
+ * reading, two clocks run: the bufferevent's idle timeout and a deadline for
+ * the whole request, armed at its first byte, so a client trickling bytes
+ * cannot hold a connection. See http.h for the contract. */
+#include "common/http.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/httpparse.h"
+#include "common/id.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+#define FLUSH_MS 100 /* how long a stopping loop runs to flush its last replies */
+
+struct route_ent {
+	hc_handler fn;
+	void *arg;
+	size_t max_body;
+};
+
+struct conn;
+struct lp;
+
+struct query_val {
+	struct query_val *next;
+	char *name;
+	char value[];
+};
+
+enum req_state { RQ_BODY, RQ_HANDLER, RQ_DONE };
+
+struct hc_req {
+	struct conn *conn; /* NULL once detached */
+	struct lp *lp;
+	TAILQ_ENTRY(hc_req) plink; /* on lp->pending while with its handler */
+	enum req_state state;
+	int method;
+	int keep_alive;
+	char *head; /* a copy of the head; parsed fields point into it, NUL-terminated */
+	struct hc_http_head h;
+	char *path;
+	const char *query;
+	size_t qlen;
+	struct hc_route_match match;
+	const struct route_ent *route;
+	struct hc_buf body;         /* chunked bodies are decoded here */
+	struct evbuffer *body_ev;   /* Content-Length bodies are collected here */
+	const char *body_ptr;       /* the complete body, NUL-terminated */
+	size_t body_len;
+	struct hc_chunked ch;
+	int64_t body_left; /* Content-Length bytes still to read */
+	char id[HC_ID_LEN + 1];
+	struct hc_buf out_headers;
+	struct query_val *queries;
+	uint64_t start_us;
+};
+TAILQ_HEAD(req_list, hc_req);
+
+struct conn {
+	TAILQ_ENTRY(conn) link;
+	struct lp *lp;
+	struct bufferevent *bev;
+	struct event *deadline; /* whole-request timer */
+	struct hc_req *req;     /* the request being read or handled */
+	int closing;            /* close once the output has drained */
+	char peer[64];
+};
+TAILQ_HEAD(conn_list, conn);
+
+struct each_work {
+	struct each_work *next;
+	hc_loop_fn fn;
+	void *arg;
+};
+
+struct lp {
+	struct hc_loop pub; /* first: hc_req_loop returns &lp->pub */
+	struct hc_server *srv;
+	pthread_t thread;
+	int listen_fd;
+	struct evconnlistener *listener;
+	int wake[2]; /* pipe: any thread (or a signal handler) wakes the loop */
+	struct event *wake_ev;
+	struct conn_list conns;
+	struct req_list pending;
+	int stopping;
+	int init_ok;
+	pthread_mutex_t each_mu;
+	struct each_work *each;
+	time_t date_sec;
+	char date[64];
+};
+
+struct hc_server {
+	struct hc_server_opts o;
+	char *name;
+	char *addr;
+	struct hc_router *router;
+	struct route_ent **routes;
+	int nroutes;
+	int port;
+	int nloops;
+	struct lp *loops;
+	atomic_long nconns;
+	atomic_int stop_requested;
+	struct hc_counter *m_status[6]; /* 1xx..5xx, [0] = other */
+	struct hc_hist *m_latency;
+	struct hc_gauge *m_conns;
+	struct hc_counter *m_rejected;
+};
+
+static struct hc_server *signal_server;
+
+/* ------------------------------------------------------------------ */
+
+const char *hc_http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	case 507: return "Insufficient Storage";
+	default: return "Unknown";
+	}
+}
+
+static const char *date_header(struct lp *lp)
+{
+	time_t now = time(NULL);
+	if (now != lp->date_sec) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(lp->date, sizeof lp->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		lp->date_sec = now;
+	}
+	return lp->date;
+}
+
+/* ---------------- connections ---------------- */
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+
+static void req_free(struct hc_req *req)
+{
+	if (!req)
+		return;
+	struct query_val *q = req->queries;
+	while (q) {
+		struct query_val *n = q->next;
+		free(q->name);
+		free(q);
+		q = n;
+	}
+	free(req->head);
+	free(req->path);
+	if (req->body_ev)
+		evbuffer_free(req->body_ev);
+	hc_buf_free(&req->body);
+	hc_buf_free(&req->out_headers);
+	free(req);
+}
+
+/* Forget a request's link to its connection: the client is gone or the
+ * server has answered for the handler. The handler's reply frees it. */
+static void req_detach(struct hc_req *req)
+{
+	if (req->conn && req->conn->req == req)
+		req->conn->req = NULL;
+	req->conn = NULL;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct lp *lp = c->lp;
+	if (c->req) {
+		if (c->req->state == RQ_HANDLER)
+			req_detach(c->req); /* the handler still owns it */
+		else
+			req_free(c->req);
+	}
+	TAILQ_REMOVE(&lp->conns, c, link);
+	if (c->deadline)
+		event_free(c->deadline);
+	bufferevent_free(c->bev);
+	atomic_fetch_sub(&lp->srv->nconns, 1);
+	hc_gauge_add(lp->srv->m_conns, -1);
+	free(c);
+}
+
+/* Close after what has been written reaches the client. */
+static void conn_close_after_write(struct conn *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+	else
+		bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
+}
+
+static void count_status(struct hc_server *s, int status)
+{
+	int cls = status / 100;
+	hc_counter_inc(s->m_status[cls >= 1 && cls <= 5 ? cls : 0]);
+}
+
+/* Write a status line and headers; the caller adds the body (if any) of
+ * body_len bytes. Returns nonzero when a body may follow. */
+static int write_head(struct conn *c, const struct hc_req *req, int status, const char *ctype,
+		      const char *extra, size_t extra_len, size_t body_len, int keep_alive)
+{
+	struct lp *lp = c->lp;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int no_body = status == 204 || status == 304 || status < 200;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: hearth\r\nDate: %s\r\n", status,
+			    hc_http_reason(status), date_header(lp));
+	if (!no_body)
+		evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len);
+	if (ctype && !no_body)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (!keep_alive)
+		evbuffer_add(out, "Connection: close\r\n", 19);
+	if (lp->srv->o.cors)
+		evbuffer_add_printf(out,
+				    "Access-Control-Allow-Origin: *\r\n"
+				    "Access-Control-Allow-Methods: GET, DELETE, POST, PUT, HEAD\r\n"
+				    "Access-Control-Allow-Headers: Authorization, Origin, "
+				    "X-Requested-With, Content-Type, Accept, User-Agent\r\n");
+	if (extra_len)
+		evbuffer_add(out, extra, extra_len);
+	evbuffer_add(out, "\r\n", 2);
+	count_status(lp->srv, status);
+	return !no_body && !(req && req->method == HC_HEAD);
+}
+
+/* JSON error body in OpenWhisk's shape. */
+static void error_body(struct hc_buf *b, const char *msg, const char *code)
+{
+	hc_buf_adds(b, "{\"error\":");
+	hc_buf_add_json_str(b, msg, strlen(msg));
+	hc_buf_adds(b, ",\"code\":");
+	hc_buf_add_json_str(b, code, strlen(code));
+	hc_buf_adds(b, "}");
+}
+
+/* Answer a protocol error on a connection that has no (usable) request, and
+ * close it: the stream cannot be trusted to continue. */
+static void conn_fail(struct conn *c, int status, const char *msg)
+{
+	char id[HC_ID_LEN + 1];
+	struct hc_buf b;
+	hc_id_new(id);
+	hc_buf_init(&b, 4096);
+	error_body(&b, msg, id);
+	hc_info("http %s: %s %d %s (%s)", c->lp->srv->name, c->peer, status, msg, id);
+	if (c->req && c->req->state != RQ_HANDLER) {
+		req_free(c->req);
+		c->req = NULL;
+	}
+	if (write_head(c, NULL, status, "application/json", NULL, 0, b.len, 0))
+		evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+	hc_buf_free(&b);
+	conn_close_after_write(c);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	conn_fail(c, 408, "request not received in time");
+}
+
+static void arm_deadline(struct conn *c)
+{
+	if (event_pending(c->deadline, EV_TIMEOUT, NULL))
+		return;
+	long ms = c->lp->srv->o.request_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	event_add(c->deadline, &tv);
+}
+
+/* Fill in the request's id from X-Request-ID when it is sane. */
+static void set_request_id(struct hc_req *req)
+{
+	const struct hc_http_header *h = hc_http_find(&req->h, "x-request-id");
+	if (h && h->value_len > 0 && h->value_len <= HC_ID_LEN) {
+		size_t i;
+		for (i = 0; i < h->value_len; i++) {
+			char ch = h->value[i];
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+				break;
+		}
+		if (i == h->value_len) {
+			memcpy(req->id, h->value, h->value_len);
+			req->id[h->value_len] = 0;
+		}
+	}
+}
+
+static void dispatch(struct conn *c)
+{
+	struct hc_req *req = c->req;
+	struct lp *lp = c->lp;
+	if (event_initialized(c->deadline))
+		event_del(c->deadline);
+	bufferevent_disable(c->bev, EV_READ);
+	req->state = RQ_HANDLER;
+	TAILQ_INSERT_TAIL(&lp->pending, req, plink);
+	/* The handler may reply (and so free req) before returning. */
+	req->route->fn(req, req->route->arg);
+}
+
+/* Header and body of one request have arrived in part or whole: advance. */
+static int read_body(struct conn *c, struct evbuffer *in)
+{
+	struct hc_req *req = c->req;
+	if (req->h.chunked) {
+		while (evbuffer_get_length(in) > 0) {
+			size_t n = evbuffer_get_contiguous_space(in);
+			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+			int done = 0;
+			ssize_t used = hc_chunked_decode(&req->ch, p, n, &req->body, &done);
+			if (used < 0) {
+				conn_fail(c, (int)-used,
+					  used == -413 ? "request body is too large"
+						       : "malformed chunked body");
+				return -1;
+			}
+			evbuffer_drain(in, (size_t)used);
+			if (done)
+				return 1;
+		}
+		return 0;
+	}
+	/* Content-Length: move the bytes (no copy) into the request's own buffer. */
+	size_t have = evbuffer_get_length(in);
+	size_t n = have < (size_t)req->body_left ? have : (size_t)req->body_left;
+	if (n) {
+		evbuffer_remove_buffer(in, req->body_ev, n);
+		req->body_left -= (int64_t)n;
+	}
+	return req->body_left == 0;
+}
+
+/* Make the body available as one NUL-terminated block. */
+static int finish_body(struct hc_req *req)
+{
+	if (req->h.chunked) {
+		req->body_ptr = hc_buf_str(&req->body);
+		req->body_len = req->body.len;
+		return 0;
+	}
+	size_t n = evbuffer_get_length(req->body_ev);
+	if (evbuffer_add(req->body_ev, "", 1) < 0)
+		return -1;
+	req->body_ptr = (const char *)evbuffer_pullup(req->body_ev, -1);
+	req->body_len = n;
+	return req->body_ptr ? 0 : -1;
+}
+
+/* Turn the parsed head's pieces into C strings inside req->head. The byte
+ * after each piece is a separator (space, colon, CR, LF), so writing a NUL
+ * there loses nothing. */
+static void terminate_head(struct hc_req *req)
+{
+	struct hc_http_head *h = &req->h;
+	((char *)h->method)[h->method_len] = 0;
+	((char *)h->target)[h->target_len] = 0;
+	for (size_t i = 0; i < h->nheaders; i++) {
+		((char *)h->headers[i].name)[h->headers[i].name_len] = 0;
+		((char *)h->headers[i].value)[h->headers[i].value_len] = 0;
+	}
+}
+
+static void cors_preflight(struct hc_req *req, void *arg)
+{
+	hc_reply(req, 200, NULL, NULL, 0);
+}
+
+/* A complete head is at the front of in (head_len bytes): set up the request. */
+static int start_request(struct conn *c, struct evbuffer *in, long head_len)
+{
+	struct lp *lp = c->lp;
+	struct hc_server *s = lp->srv;
+	struct hc_req *req = calloc(1, sizeof *req);
+	if (!req) {
+		conn_fail(c, 500, "out of memory");
+		return -1;
+	}
+	c->req = req;
+	req->conn = c;
+	req->lp = lp;
+	req->state = RQ_BODY;
+	req->start_us = hc_mono_us();
+	hc_buf_init(&req->out_headers, 64 * 1024);
+	req->head = malloc((size_t)head_len + 1);
+	if (!req->head) {
+		conn_fail(c, 500, "out of memory");
+		return -1;
+	}
+	evbuffer_remove(in, req->head, (size_t)head_len);
+	req->head[head_len] = 0;
+	if (hc_http_parse_head(req->head, (size_t)head_len, (size_t)head_len + 1, &req->h) !=
+	    head_len) {
+		conn_fail(c, 400, "malformed request");
+		return -1;
+	}
+	terminate_head(req);
+	req->keep_alive = req->h.keep_alive;
+	set_request_id(req);
+
+	const char *q = memchr(req->h.target, '?', req->h.target_len);
+	size_t plen = q ? (size_t)(q - req->h.target) : req->h.target_len;
+	req->path = strndup(req->h.target, plen);
+	if (q) {
+		req->query = q + 1;
+		req->qlen = req->h.target_len - plen - 1;
+	}
+	if (!req->path) {
+		conn_fail(c, 500, "out of memory");
+		return -1;
+	}
+	if (lp->stopping) {
+		conn_fail(c, 503, "shutting down");
+		return -1;
+	}
+	req->method = hc_method_parse(req->h.method, req->h.method_len);
+	if (!req->method) {
+		conn_fail(c, 501, "method not implemented");
+		return -1;
+	}
+	if (req->path[0] != '/') {
+		conn_fail(c, 400, "request target must be an absolute path");
+		return -1;
+	}
+
+	static const struct route_ent preflight = {cors_preflight, NULL, 0};
+	if (req->method == HC_OPTIONS && s->o.cors) {
+		req->route = &preflight;
+	} else {
+		enum hc_route_result r =
+			hc_router_match(s->router, req->method, req->path, plen, &req->match);
+		if (r == HC_ROUTE_NOT_FOUND) {
+			conn_fail(c, 404, "The requested resource does not exist.");
+			return -1;
+		}
+		if (r == HC_ROUTE_BAD_PATH) {
+			conn_fail(c, 400, "malformed request path");
+			return -1;
+		}
+		if (r == HC_ROUTE_BAD_METHOD) {
+			conn_fail(c, 405, "method not allowed on this resource");
+			return -1;
+		}
+		req->route = req->match.data;
+	}
+
+	size_t max_body = req->route->max_body ? req->route->max_body : s->o.max_body;
+	if (req->h.content_length > (int64_t)max_body) {
+		char msg[128];
+		snprintf(msg, sizeof msg,
+			 "The request content was malformed: request body of %lld bytes exceeds "
+			 "the limit of %zu bytes.",
+			 (long long)req->h.content_length, max_body);
+		conn_fail(c, 413, msg);
+		return -1;
+	}
+	hc_buf_init(&req->body, max_body);
+	req->body_left = req->h.content_length > 0 ? req->h.content_length : 0;
+	if (!req->h.chunked && !(req->body_ev = evbuffer_new())) {
+		conn_fail(c, 500, "out of memory");
+		return -1;
+	}
+	if (req->h.expect_continue && (req->h.chunked || req->body_left > 0) &&
+	    evbuffer_get_length(in) == 0)
+		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	return 0;
+}
+
+/* Parse and dispatch as much as the input allows. */
+static void conn_process(struct conn *c)
+{
+	struct lp *lp = c->lp;
+	struct hc_server *s = lp->srv;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (!c->closing) {
+		if (c->req && c->req->state == RQ_HANDLER)
+			return; /* one request at a time; the rest waits in `in` */
+		size_t len = evbuffer_get_length(in);
+		if (!c->req) {
+			if (len == 0)
+				return;
+			arm_deadline(c);
+			size_t n = len < s->o.max_head ? len : s->o.max_head;
+			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+			struct hc_http_head tmp;
+			long r = hc_http_parse_head(p, n, s->o.max_head, &tmp);
+			if (r == 0)
+				return;
+			if (r < 0) {
+				int st = (int)-r;
+				conn_fail(c, st,
+					  st == 431   ? "request header fields too large"
+					  : st == 501 ? "unsupported transfer encoding"
+					  : st == 505 ? "HTTP version not supported"
+						      : "malformed request");
+				return;
+			}
+			if (start_request(c, in, r) < 0)
+				return;
+		}
+		int done = read_body(c, in);
+		if (done < 0)
+			return;
+		if (!done)
+			return;
+		if (finish_body(c->req) < 0) {
+			conn_fail(c, 500, "out of memory");
+			return;
+		}
+		dispatch(c);
+		/* the handler may have replied and started on the next request */
+		return;
+	}
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && c->req && c->req->state == RQ_BODY) {
+		conn_fail(c, 408, "request not received in time");
+		return;
+	}
+	/* EOF, error, or idle timeout: the connection is done. */
+	conn_free(c);
+}
+
+/* After a reply on a keep-alive connection, go on with pipelined input. */
+static void conn_next(struct conn *c)
+{
+	c->req = NULL;
+	if (c->lp->stopping) {
+		conn_close_after_write(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct lp *lp = arg;
+	struct hc_server *s = lp->srv;
+	if (lp->stopping || atomic_fetch_add(&s->nconns, 1) >= s->o.max_conns) {
+		if (!lp->stopping)
+			atomic_fetch_sub(&s->nconns, 1);
+		static const char busy[] =
+			"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+			"Content-Length: 54\r\nConnection: close\r\n\r\n"
+			"{\"error\":\"too many connections, retry later\",\"code\":\"\"}";
+		ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w;
+		hc_counter_inc(s->m_rejected);
+		evutil_closesocket(fd);
+		return;
+	}
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		atomic_fetch_sub(&s->nconns, 1);
+		evutil_closesocket(fd);
+		return;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->lp = lp;
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &in4->sin_addr, a, sizeof a);
+		snprintf(c->peer, sizeof c->peer, "%s:%d", a, ntohs(in4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+		snprintf(c->peer, sizeof c->peer, "[%s]:%d", a, ntohs(in6->sin6_port));
+	}
+	c->bev = bufferevent_socket_new(lp->pub.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(lp->pub.base, deadline_cb, c);
+	if (!c->bev || !c->deadline) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		if (c->deadline)
+			event_free(c->deadline);
+		free(c);
+		atomic_fetch_sub(&s->nconns, 1);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&lp->conns, c, link);
+	hc_gauge_add(s->m_conns, 1);
+	long ms = s->o.idle_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* ---------------- replies ---------------- */
+
+static void free_body_cb(const void *data, size_t len, void *extra)
+{
+	free((void *)data);
+}
+
+/* Finish a request: write its response (if anyone is listening), move the
+ * connection on, free the request. take != 0 hands body (malloc'd) over. */
+static void finish(struct hc_req *req, int status, const char *ctype, const void *body,
+		   size_t len, int take)
+{
+	struct lp *lp = req->lp;
+	if (req->state != RQ_HANDLER) {
+		hc_error("http: a request was answered twice (status %d); ignoring", status);
+		if (take)
+			free((void *)body);
+		return;
+	}
+	req->state = RQ_DONE;
+	TAILQ_REMOVE(&lp->pending, req, plink);
+	hc_hist_observe(lp->srv->m_latency, (double)(hc_mono_us() - req->start_us) / 1e6);
+	struct conn *c = req->conn;
+	if (c) {
+		int keep = req->keep_alive && !lp->stopping;
+		c->req = NULL;
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		int with_body = write_head(c, req, status, ctype, req->out_headers.data,
+					   req->out_headers.len, len, keep);
+		if (with_body && len && take)
+			evbuffer_add_reference(out, body, len, free_body_cb, NULL);
+		else if (with_body && len)
+			evbuffer_add(out, body, len);
+		else if (take)
+			free((void *)body);
+		if (keep)
+			conn_next(c);
+		else
+			conn_close_after_write(c);
+	} else {
+		count_status(lp->srv, status);
+		if (take)
+			free((void *)body);
+	}
+	req_free(req);
+}
+
+void hc_reply(struct hc_req *req, int status, const char *ctype, const void *body, size_t len)
+{
+	finish(req, status, ctype, body, len, 0);
+}
+
+void hc_reply_buf(struct hc_req *req, int status, const char *ctype, struct hc_buf *b)
+{
+	size_t len = 0;
+	char *data = hc_buf_take(b, &len);
+	if (!data) {
+		hc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	finish(req, status, ctype, data, len, 1);
+}
+
+void hc_reply_json(struct hc_req *req, int status, const cJSON *json)
+{
+	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+	if (!text) {
+		hc_reply_error(req, 500, "could not encode the response");
+		return;
+	}
+	finish(req, status, "application/json", text, strlen(text), 1);
+}
+
+void hc_reply_error(struct hc_req *req, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	struct hc_buf b;
+	hc_buf_init(&b, sizeof msg * 8);
+	error_body(&b, msg, hc_req_id(req));
+	if (status >= 500)
+		hc_warn("http %s: %s %s -> %d %s (%s)", req->lp->srv->name,
+			hc_method_name(req->method), req->path, status, msg, hc_req_id(req));
+	else
+		hc_info("http %s: %s %s -> %d %s (%s)", req->lp->srv->name,
+			hc_method_name(req->method), req->path, status, msg, hc_req_id(req));
+	hc_reply_buf(req, status, "application/json", &b);
+}
+
+void hc_req_add_header(struct hc_req *req, const char *name, const char *value)
+{
+	/* refuse anything that could split the response */
+	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return;
+	hc_buf_addf(&req->out_headers, "%s: %s\r\n", name, value);
+}
+
+int hc_req_method(const struct hc_req *req)
+{
+	return req->method;
+}
+
+const char *hc_req_path(const struct hc_req *req)
+{
+	return req->path;
+}
+
+const char *hc_req_target(const struct hc_req *req)
+{
+	return req->h.target;
+}
+
+const char *hc_req_param(const struct hc_req *req, const char *name)
+{
+	return hc_route_param(&req->match, name);
+}
+
+const char *hc_req_query(struct hc_req *req, const char *name)
+{
+	if (!req->query)
+		return NULL;
+	for (struct query_val *q = req->queries; q; q = q->next)
+		if (strcmp(q->name, name) == 0)
+			return q->value;
+	struct query_val *q = malloc(sizeof *q + req->qlen + 1);
+	if (!q)
+		return NULL;
+	if (hc_query_get(req->query, req->qlen, name, q->value, req->qlen + 1) != 1 ||
+	    !(q->name = strdup(name))) {
+		free(q);
+		return NULL;
+	}
+	q->next = req->queries;
+	req->queries = q;
+	return q->value;
+}
+
+const char *hc_req_header(const struct hc_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->h.nheaders; i++)
+		if (strcasecmp(req->h.headers[i].name, name) == 0)
+			return req->h.headers[i].value;
+	return NULL;
+}
+
+const char *hc_req_body(const struct hc_req *req, size_t *len)
+{
+	if (len)
+		*len = req->body_len;
+	return req->body_ptr ? req->body_ptr : "";
+}
+
+const char *hc_req_id(const struct hc_req *req)
+{
+	struct hc_req *r = (struct hc_req *)req; /* the id is made lazily */
+	if (!r->id[0])
+		hc_id_new(r->id);
+	return r->id;
+}
+
+const char *hc_req_peer(const struct hc_req *req)
+{
+	return req->conn ? req->conn->peer : "";
+}
+
+struct hc_loop *hc_req_loop(const struct hc_req *req)
+{
+	return &req->lp->pub;
+}
+
+uint64_t hc_req_start_us(const struct hc_req *req)
+{
+	return req->start_us;
+}
+
+int hc_req_detached(const struct hc_req *req)
+{
+	return req->conn == NULL;
+}
+
+void hc_handle_metrics(struct hc_req *req, void *arg)
+{
+	struct hc_buf b;
+	hc_buf_init(&b, 64 * 1024 * 1024);
+	if (hc_metrics_render(&b) < 0) {
+		hc_buf_free(&b);
+		hc_reply_error(req, 500, "metrics do not fit in the response");
+		return;
+	}
+	hc_reply_buf(req, 200, "text/plain; version=0.0.4", &b);
+}
+
+/* ---------------- loops ---------------- */
+
+/* Stop a loop: stop accepting, answer what handlers still hold with 503,
+ * close idle connections, and let the loop run FLUSH_MS more so replies
+ * reach their clients (libevent must not free requests it still owns). */
+static void loop_begin_stop(struct lp *lp)
+{
+	if (lp->stopping)
+		return;
+	lp->stopping = 1;
+	if (lp->listener)
+		evconnlistener_disable(lp->listener);
+	for (struct hc_req *r = TAILQ_FIRST(&lp->pending); r; r = TAILQ_NEXT(r, plink)) {
+		struct conn *c = r->conn;
+		if (!c)
+			continue;
+		struct hc_buf b;
+		hc_buf_init(&b, 4096);
+		error_body(&b, "shutting down", hc_req_id(r));
+		if (write_head(c, r, 503, "application/json", NULL, 0, b.len, 0))
+			evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+		hc_buf_free(&b);
+		req_detach(r);
+	}
+	struct conn *c = TAILQ_FIRST(&lp->conns), *next;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (!c->closing)
+			conn_close_after_write(c);
+	}
+	struct timeval tv = {0, FLUSH_MS * 1000};
+	event_base_loopexit(lp->pub.base, &tv);
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lp *lp = arg;
+	char cmds[64];
+	ssize_t n = read(fd, cmds, sizeof cmds);
+	for (ssize_t i = 0; i < n; i++) {
+		if (cmds[i] == 'S') {
+			loop_begin_stop(lp);
+		} else if (cmds[i] == 'E') {
+			pthread_mutex_lock(&lp->each_mu);
+			struct each_work *w = lp->each;
+			lp->each = NULL;
+			pthread_mutex_unlock(&lp->each_mu);
+			while (w) {
+				struct each_work *nx = w->next;
+				w->fn(&lp->pub, w->arg);
+				free(w);
+				w = nx;
+			}
+		}
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct lp *lp = arg;
+	struct hc_server *s = lp->srv;
+	lp->init_ok = !s->o.loop_init || s->o.loop_init(&lp->pub, s->o.loop_arg) == 0;
+	if (!lp->init_ok) {
+		hc_error("http %s: loop %d failed to initialise; stopping", s->name, lp->pub.index);
+		hc_server_stop(s);
+		loop_begin_stop(lp);
+	}
+	event_base_dispatch(lp->pub.base);
+	if (lp->init_ok && s->o.loop_fini)
+		s->o.loop_fini(&lp->pub, s->o.loop_arg);
+	return NULL;
+}
+
+static int listen_socket(struct hc_server *s, struct hc_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof ss);
+	if (strchr(s->addr, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)s->port);
+		if (inet_pton(AF_INET6, s->addr, &a->sin6_addr) != 1)
+			return hc_err_set(err, "bad listen address %s", s->addr);
+		sl = sizeof *a;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)s->port);
+		if (inet_pton(AF_INET, s->addr, &a->sin_addr) != 1)
+			return hc_err_set(err, "bad listen address %s (use a numeric IP)", s->addr);
+		sl = sizeof *a;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hc_err_set(err, "socket: %s", strerror(errno));
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+		hc_err_set(err, "bind %s:%d: %s", s->addr, s->port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (s->port == 0) {
+		sl = sizeof ss;
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							 : ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	return fd;
+}
+
+static void register_metrics(struct hc_server *s)
+{
+	char labels[160];
+	static const char *cls[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+	for (int i = 0; i < 6; i++) {
+		snprintf(labels, sizeof labels, "server=\"%s\",code=\"%s\"", s->name, cls[i]);
+		s->m_status[i] = hc_counter_new("hearth_http_requests_total", labels,
+						"HTTP requests answered, by status class");
+	}
+	snprintf(labels, sizeof labels, "server=\"%s\"", s->name);
+	s->m_latency = hc_hist_new("hearth_http_request_duration_seconds", labels,
+				   "Time from a request's head to its reply", NULL, 0);
+	s->m_conns = hc_gauge_new("hearth_http_connections", labels, "Open HTTP connections");
+	s->m_rejected = hc_counter_new("hearth_http_rejected_connections_total", labels,
+				       "Connections refused because the connection cap was reached");
+}
+
+struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err *err)
+{
+	struct hc_server *s = calloc(1, sizeof *s);
+	if (!s) {
+		hc_err_set(err, "out of memory");
+		return NULL;
+	}
+	s->o = *opts;
+	s->name = strdup(opts->name ? opts->name : "http");
+	s->addr = strdup(opts->addr ? opts->addr : "127.0.0.1");
+	s->o.name = s->name;
+	s->o.addr = s->addr;
+	if (!s->o.threads)
+		s->o.threads = 1;
+	if (!s->o.max_head)
+		s->o.max_head = 16 * 1024;
+	if (!s->o.max_body)
+		s->o.max_body = 1024 * 1024;
+	if (!s->o.idle_timeout_ms)
+		s->o.idle_timeout_ms = 60000;
+	if (!s->o.request_timeout_ms)
+		s->o.request_timeout_ms = 30000;
+	if (!s->o.max_conns)
+		s->o.max_conns = 4096;
+	s->port = opts->port;
+	s->router = hc_router_new();
+	s->nloops = s->o.threads;
+	s->loops = calloc((size_t)s->nloops, sizeof *s->loops);
+	if (!s->name || !s->addr || !s->router || !s->loops) {
+		hc_err_set(err, "out of memory");
+		goto fail;
+	}
+	register_metrics(s);
+	for (int i = 0; i < s->nloops; i++) {
+		struct lp *lp = &s->loops[i];
+		lp->srv = s;
+		lp->pub.server = s;
+		lp->pub.index = i;
+		lp->listen_fd = -1;
+		lp->wake[0] = lp->wake[1] = -1;
+		TAILQ_INIT(&lp->conns);
+		TAILQ_INIT(&lp->pending);
+		pthread_mutex_init(&lp->each_mu, NULL);
+		lp->pub.base = event_base_new();
+		if (!lp->pub.base) {
+			hc_err_set(err, "event_base_new failed");
+			goto fail;
+		}
+		lp->listen_fd = listen_socket(s, err);
+		if (lp->listen_fd < 0)
+			goto fail;
+		if (pipe2(lp->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+			hc_err_set(err, "pipe: %s", strerror(errno));
+			goto fail;
+		}
+		lp->wake_ev = event_new(lp->pub.base, lp->wake[0], EV_READ | EV_PERSIST, wake_cb, lp);
+		lp->listener = evconnlistener_new(lp->pub.base, accept_cb, lp, LEV_OPT_CLOSE_ON_FREE,
+						  0, lp->listen_fd);
+		if (!lp->wake_ev || !lp->listener) {
+			hc_err_set(err, "could not set up loop %d", i);
+			goto fail;
+		}
+		lp->listen_fd = -1; /* the listener owns it now */
+		event_add(lp->wake_ev, NULL);
+	}
+	return s;
+fail:
+	hc_server_free(s);
+	return NULL;
+}
+
+int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
+		    void *arg, size_t max_body)
+{
+	struct route_ent *e = calloc(1, sizeof *e);
+	struct route_ent **nr = realloc(s->routes, (size_t)(s->nroutes + 1) * sizeof *nr);
+	if (!e || !nr) {
+		free(e);
+		if (nr)
+			s->routes = nr;
+		return -1;
+	}
+	s->routes = nr;
+	e->fn = fn;
+	e->arg = arg;
+	e->max_body = max_body;
+	if (hc_router_add(s->router, methods, pattern, e) < 0) {
+		free(e);
+		return -1;
+	}
+	s->routes[s->nroutes++] = e;
+	return 0;
+}
+
+int hc_server_port(const struct hc_server *s)
+{
+	return s->port;
+}
+
+int hc_server_nloops(const struct hc_server *s)
+{
+	return s->nloops;
+}
+
+struct hc_loop *hc_server_loop(struct hc_server *s, int i)
+{
+	return i >= 0 && i < s->nloops ? &s->loops[i].pub : NULL;
+}
+
+int hc_server_run(struct hc_server *s)
+{
+	int started = 1, rc = 0;
+	for (int i = 1; i < s->nloops; i++) {
+		if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0) {
+			hc_error("http %s: cannot start loop thread %d", s->name, i);
+			hc_server_stop(s);
+			rc = -1;
+			break;
+		}
+		started++;
+	}
+	loop_main(&s->loops[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(s->loops[i].thread, NULL);
+	for (int i = 0; i < s->nloops; i++)
+		if (!s->loops[i].init_ok)
+			rc = -1;
+	return rc;
+}
+
+void hc_server_stop(struct hc_server *s)
+{
+	int saved = errno; /* may run in a signal handler */
+	atomic_store(&s->stop_requested, 1);
+	for (int i = 0; i < s->nloops; i++)
+		if (s->loops[i].wake[1] >= 0) {
+			ssize_t w = write(s->loops[i].wake[1], "S", 1);
+			(void)w;
+		}
+	errno = saved;
+}
+
+static void on_signal(int sig)
+{
+	if (signal_server)
+		hc_server_stop(signal_server);
+}
+
+int hc_server_stop_on_signals(struct hc_server *s)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	signal_server = s;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+void hc_server_each_loop(struct hc_server *s, hc_loop_fn fn, void *arg)
+{
+	for (int i = 0; i < s->nloops; i++) {
+		struct lp *lp = &s->loops[i];
+		struct each_work *w = malloc(sizeof *w);
+		if (!w)
+			continue;
+		w->fn = fn;
+		w->arg = arg;
+		pthread_mutex_lock(&lp->each_mu);
+		w->next = lp->each;
+		lp->each = w;
+		pthread_mutex_unlock(&lp->each_mu);
+		ssize_t n = write(lp->wake[1], "E", 1);
+		(void)n;
+	}
+}
+
+void hc_server_free(struct hc_server *s)
+{
+	if (!s)
+		return;
+	if (signal_server == s)
+		signal_server = NULL;
+	for (int i = 0; s->loops && i < s->nloops; i++) {
+		struct lp *lp = &s->loops[i];
+		struct conn *c;
+		while ((c = TAILQ_FIRST(&lp->conns)))
+			conn_free(c);
+		struct hc_req *r;
+		while ((r = TAILQ_FIRST(&lp->pending))) {
+			TAILQ_REMOVE(&lp->pending, r, plink);
+			req_free(r);
+		}
+		struct each_work *w = lp->each;
+		while (w) {
+			struct each_work *nx = w->next;
+			free(w);
+			w = nx;
+		}
+		if (lp->listener)
+			evconnlistener_free(lp->listener);
+		if (lp->listen_fd >= 0)
+			close(lp->listen_fd);
+		if (lp->wake_ev)
+			event_free(lp->wake_ev);
+		for (int k = 0; k < 2; k++)
+			if (lp->wake[k] >= 0)
+				close(lp->wake[k]);
+		if (lp->pub.base)
+			event_base_free(lp->pub.base);
+		pthread_mutex_destroy(&lp->each_mu);
+	}
+	for (int i = 0; i < s->nroutes; i++)
+		free(s->routes[i]);
+	free(s->routes);
+	hc_router_free(s->router);
+	free(s->loops);
+	free(s->name);
+	free(s->addr);
+	free(s);
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Install the Debian packages hearth needs, only those that are missing.
+#   deploy/deps.sh          build + run + test packages
+#   deploy/deps.sh bench    also what `make bench` needs (wrk, nginx, gnuplot)
+#   deploy/deps.sh fuzz     also clang and its sanitizer runtimes
+# Runs apt-get as root, or through sudo; says what to do when neither works.
+set -eu
+
+pkgs="build-essential pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
+libcjson-dev libcmocka-dev redis-server runc busybox-static jq curl zip unzip
+python3 iproute2 procps"
+case "${1:-}" in
+  bench) pkgs="$pkgs wrk nginx-light gnuplot-nox linux-perf" ;;
+  fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "installed" ] || missing="$missing $p"
+done
+# Actions of kind nodejs need a node binary; any packaged node (Debian's
+# nodejs, or a NodeSource one already present) will do.
+command -v node >/dev/null 2>&1 || [ -x /usr/bin/node ] || missing="$missing nodejs"
+
+[ -z "$missing" ] && exit 0
+
+echo "hearth: installing missing packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "hearth: need root or sudo to run: apt-get install -y$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# An index older than a day (or none) is refreshed first, or installs fail.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]; then
+  $SUDO apt-get update -q
+fi
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,48 @@
+/* proto/keys.h — every Redis key and pub/sub channel hearth uses.
+ *
+ * Keys are prefixed "hearth:". Durable data (namespaces, keys, actions,
+ * code) lives without TTL in the AOF-backed Redis; activations and logs
+ * expire. Formats are printf patterns; build keys with snprintf. */
+#ifndef PR_KEYS_H
+#define PR_KEYS_H
+
+/* ---- identity ---- */
+#define PR_KEY_AUTH         "hearth:auth:%s"           /* uuid -> hash {ns, hash (sha256 hex of key), created} */
+#define PR_KEY_NS_KEYS      "hearth:ns:%s:keys"        /* ns -> set of uuids */
+#define PR_KEY_NAMESPACES   "hearth:namespaces"        /* set of namespace names */
+
+/* ---- entities ---- */
+#define PR_KEY_ACTION       "hearth:action:%s/%s"      /* ns, name -> action JSON without exec.code */
+#define PR_KEY_ACTIONS      "hearth:actions:%s"        /* ns -> zset of names, score = updated ms */
+#define PR_KEY_CODE         "hearth:code:%s"           /* digest (sha256 hex) -> code bytes as uploaded */
+#define PR_KEY_CODE_REFS    "hearth:coderefs:%s"       /* digest -> set of "ns/name" using it */
+
+/* ---- activations (expire after the activation TTL) ---- */
+#define PR_KEY_ACTIVATION   "hearth:activation:%s"     /* id -> record JSON */
+#define PR_KEY_ACTIVATIONS  "hearth:activations:%s"    /* ns -> zset of ids, score = start ms */
+#define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */
+
+/* ---- scheduler ---- */
+#define PR_KEY_LEADER       "hearth:scheduler:leader"  /* lease: leader id, PX ttl */
+#define PR_KEY_EPOCH        "hearth:scheduler:epoch"   /* INCR on every win */
+#define PR_KEY_LEADER_INFO  "hearth:scheduler:info"    /* hash {id, url, epoch} of the current leader */
+#define PR_KEY_OWNERS       "hearth:owners"            /* hash container id -> owner controller id */
+#define PR_KEY_WARM         "hearth:warm:%s/%s"        /* ns, name -> hash container id -> owner (shared view) */
+
+/* ---- agents / hosts ---- */
+#define PR_KEY_AGENT        "hearth:agent:%s"          /* agent id -> hash {url, host, memory, used, containers, draining}, TTL */
+#define PR_KEY_AGENTS       "hearth:agents"            /* set of agent ids ever registered */
+#define PR_KEY_AGENT_EPOCH  "hearth:agent:%s:epoch"    /* highest scheduler epoch the agent has seen */
+#define PR_KEY_AGENT_CONTAINERS "hearth:agent:%s:containers" /* hash container id -> descriptor JSON */
+
+/* ---- controllers ---- */
+#define PR_KEY_CONTROLLER   "hearth:controller:%s"     /* controller id -> hash {url}, TTL */
+
+/* ---- pub/sub channels ---- */
+#define PR_CH_LEADER        "hearth:ch:leader"         /* "{id, url, epoch}" on every win */
+#define PR_CH_CONTAINERS    "hearth:ch:containers"     /* container events: dead, destroyed, warm */
+#define PR_CH_HOSTS         "hearth:ch:hosts"          /* host joined / lost / drained */
+#define PR_CH_ENTITIES      "hearth:ch:entities"       /* "ns/name" changed: drop cached action */
+#define PR_CH_KEYS          "hearth:ch:keys"           /* uuid changed: drop cached key */
+
+#endif

@@ -1,0 +1,557 @@
+/* Integration tests for common/http.c: a real server on a loopback port,
+ * driven through raw sockets so every byte on the wire is under the
+ * test's control (limits, slow clients, pipelining, shutdown). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+struct fixture {
+	struct hc_server *srv;
+	pthread_t thr;
+	int port;
+	int run_rc;
+};
+
+static void h_hello(struct hc_req *req, void *arg)
+{
+	hc_req_add_header(req, "X-Test", "yes");
+	hc_reply(req, 200, "text/plain", "hello", 5);
+}
+
+static void h_echo(struct hc_req *req, void *arg)
+{
+	size_t len;
+	const char *b = hc_req_body(req, &len);
+	hc_reply(req, 200, "application/octet-stream", b, len);
+}
+
+static void h_query(struct hc_req *req, void *arg)
+{
+	const char *v = hc_req_query(req, "blocking");
+	const char *p = hc_req_param(req, "name");
+	char out[256];
+	int n = snprintf(out, sizeof out, "%s|%s|%s", v ? v : "(null)", p ? p : "(null)",
+			 hc_req_header(req, "x-custom") ? hc_req_header(req, "x-custom") : "");
+	hc_reply(req, 200, "text/plain", out, (size_t)n);
+}
+
+static void later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hc_req *req = arg;
+	/* a reply to a client that has gone is accepted and discarded */
+	hc_reply(req, 200, "text/plain", "later", 5);
+}
+
+static void h_defer(struct hc_req *req, void *arg)
+{
+	struct timeval tv = {0, 100 * 1000};
+	event_base_once(hc_req_loop(req)->base, -1, EV_TIMEOUT, later_cb, req, &tv);
+}
+
+static struct hc_req *parked; /* answered only by the shutdown path */
+
+static void h_never(struct hc_req *req, void *arg)
+{
+	parked = req;
+}
+
+static void h_error(struct hc_req *req, void *arg)
+{
+	hc_reply_error(req, 409, "resource already exists");
+}
+
+static void *run_thread(void *arg)
+{
+	struct fixture *f = arg;
+	f->run_rc = hc_server_run(f->srv);
+	return NULL;
+}
+
+static struct fixture *start(int threads, long max_conns, long req_timeout, long idle)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct hc_err err = {{0}};
+	struct hc_server_opts o = {
+		.name = "test",
+		.threads = threads,
+		.max_head = 4096,
+		.max_body = 1024,
+		.max_conns = max_conns,
+		.request_timeout_ms = req_timeout,
+		.idle_timeout_ms = idle,
+	};
+	f->srv = hc_server_new(&o, &err);
+	assert_non_null(f->srv);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/hello", h_hello, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_POST, "/echo", h_echo, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_POST, "/big", h_echo, NULL, 4 << 20), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET | HC_POST, "/q/{name+}", h_query, NULL, 0),
+			 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/defer", h_defer, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/never", h_never, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/error", h_error, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/metrics", hc_handle_metrics, NULL, 0),
+			 0);
+	f->port = hc_server_port(f->srv);
+	assert_true(f->port > 0);
+	assert_int_equal(pthread_create(&f->thr, NULL, run_thread, f), 0);
+	return f;
+}
+
+static void stop(struct fixture *f)
+{
+	hc_server_stop(f->srv);
+	pthread_join(f->thr, NULL);
+	hc_server_free(f->srv);
+	free(f);
+}
+
+static int dial(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+static void send_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return; /* the server may have closed already: that is tested by reads */
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Read one response: head, then Content-Length bytes. Returns its length in
+ * buf (NUL-terminated), or -1 on timeout / EOF before anything arrived. */
+static int read_response(int fd, char *buf, size_t cap, int timeout_ms)
+{
+	size_t len = 0;
+	uint64_t end = hc_mono_us() + (uint64_t)timeout_ms * 1000;
+	for (;;) {
+		buf[len] = 0;
+		char *he = strstr(buf, "\r\n\r\n");
+		if (he) {
+			const char *cl = strstr(buf, "Content-Length: ");
+			size_t want = (size_t)(he + 4 - buf) + (cl && cl < he ? (size_t)atol(cl + 16) : 0);
+			if (len >= want) {
+				return (int)want;
+			}
+		}
+		uint64_t now = hc_mono_us();
+		if (now >= end || len + 1 >= cap)
+			return len ? (int)len : -1;
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, (int)((end - now) / 1000) + 1) <= 0)
+			return len ? (int)len : -1;
+		ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
+		if (r <= 0)
+			return len ? (int)len : -1;
+		len += (size_t)r;
+	}
+}
+
+/* Nonzero when the server closed the connection within timeout_ms. */
+static int closed_by_peer(int fd, int timeout_ms)
+{
+	char b[256];
+	uint64_t end = hc_mono_us() + (uint64_t)timeout_ms * 1000;
+	while (hc_mono_us() < end) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 50) > 0) {
+			ssize_t r = recv(fd, b, sizeof b, 0);
+			if (r <= 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void test_basic_and_keepalive(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd = dial(f->port);
+	char buf[8192];
+	for (int i = 0; i < 3; i++) {
+		send_all(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 32);
+		int n = read_response(fd, buf, sizeof buf, 2000);
+		assert_true(n > 0);
+		assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+		assert_non_null(strstr(buf, "Content-Length: 5\r\n"));
+		assert_non_null(strstr(buf, "X-Test: yes\r\n"));
+		assert_null(strstr(buf, "Connection: close"));
+		assert_string_equal(buf + n - 5, "hello");
+	}
+	/* HTTP/1.0 without keep-alive: answered, then closed */
+	send_all(fd, "GET /hello HTTP/1.0\r\n\r\n", 23);
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "Connection: close"));
+	assert_true(closed_by_peer(fd, 2000));
+	close(fd);
+	stop(f);
+}
+
+static void test_pipelining(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd = dial(f->port);
+	const char *two = "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+			  "GET /defer HTTP/1.1\r\n\r\n"
+			  "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy";
+	send_all(fd, two, strlen(two));
+	/* read the whole stream: three responses, in request order */
+	char buf[8192];
+	size_t len = 0;
+	uint64_t end = hc_mono_us() + 3000000;
+	while (hc_mono_us() < end && len < sizeof buf - 1) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = 0;
+		if (strstr(buf, "\r\n\r\nxy"))
+			break;
+	}
+	buf[len] = 0;
+	char *a = strstr(buf, "\r\n\r\nabc"), *l = strstr(buf, "\r\n\r\nlater");
+	char *x = strstr(buf, "\r\n\r\nxy");
+	assert_non_null(a);
+	assert_non_null(l);
+	assert_non_null(x);
+	assert_true(a < l && l < x);
+	close(fd);
+	stop(f);
+}
+
+static void expect_json_error(int fd, const char *req, const char *status_line, int closes)
+{
+	char buf[8192];
+	send_all(fd, req, strlen(req));
+	int n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	if (!strstr(buf, status_line))
+		fail_msg("expected %s, got: %s", status_line, buf);
+	assert_non_null(strstr(buf, "Content-Type: application/json\r\n"));
+	assert_non_null(strstr(buf, "{\"error\":\""));
+	assert_non_null(strstr(buf, "\"code\":\""));
+	if (closes)
+		assert_true(closed_by_peer(fd, 2000));
+}
+
+static void test_errors_are_json(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd;
+	fd = dial(f->port);
+	expect_json_error(fd, "GET /nope HTTP/1.1\r\n\r\n", "HTTP/1.1 404 Not Found", 1);
+	close(fd);
+	fd = dial(f->port);
+	expect_json_error(fd, "DELETE /hello HTTP/1.1\r\n\r\n", "HTTP/1.1 405", 1);
+	close(fd);
+	fd = dial(f->port);
+	expect_json_error(fd, "BREW /hello HTTP/1.1\r\n\r\n", "HTTP/1.1 501", 1);
+	close(fd);
+	fd = dial(f->port);
+	expect_json_error(fd, "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "HTTP/1.1 400", 1);
+	close(fd);
+	fd = dial(f->port);
+	expect_json_error(fd, "GET / HTTP/3.0\r\n\r\n", "HTTP/1.1 505", 1);
+	close(fd);
+	fd = dial(f->port);
+	expect_json_error(fd, "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+			  "HTTP/1.1 501", 1);
+	close(fd);
+	/* handler errors keep the connection and carry the request id */
+	fd = dial(f->port);
+	expect_json_error(fd, "GET /error HTTP/1.1\r\nX-Request-ID: abc-123\r\n\r\n",
+			  "HTTP/1.1 409 Conflict", 0);
+	send_all(fd, "GET /error HTTP/1.1\r\nX-Request-ID: abc-123\r\n\r\n", 46);
+	char buf[4096];
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "{\"error\":\"resource already exists\",\"code\":\"abc-123\"}"));
+	close(fd);
+	stop(f);
+}
+
+static void test_limits(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	/* head larger than max_head (4096) */
+	char big[6000];
+	int n = snprintf(big, sizeof big, "GET /hello HTTP/1.1\r\nX-Big: ");
+	memset(big + n, 'a', sizeof big - (size_t)n - 5);
+	memcpy(big + sizeof big - 5, "\r\n\r\n", 5);
+	int fd = dial(f->port);
+	expect_json_error(fd, big, "HTTP/1.1 431", 1);
+	close(fd);
+	/* body over the route's limit: refused from Content-Length alone */
+	fd = dial(f->port);
+	expect_json_error(fd, "POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413",
+			  1);
+	close(fd);
+	/* a route with a larger limit takes it */
+	fd = dial(f->port);
+	char *body = malloc(200000);
+	n = snprintf(body, 200000, "POST /big HTTP/1.1\r\nContent-Length: 150000\r\n\r\n");
+	memset(body + n, 'z', 150000);
+	send_all(fd, body, (size_t)n + 150000);
+	char *resp = malloc(300000);
+	int rn = read_response(fd, resp, 300000, 5000);
+	assert_true(rn > 150000);
+	assert_non_null(strstr(resp, "Content-Length: 150000\r\n"));
+	free(resp);
+	free(body);
+	close(fd);
+	/* chunked over the limit */
+	fd = dial(f->port);
+	char chunked[4000];
+	n = snprintf(chunked, sizeof chunked, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	for (int i = 0; i < 3; i++)
+		n += snprintf(chunked + n, sizeof chunked - (size_t)n, "200\r\n%0512d\r\n", 0);
+	expect_json_error(fd, chunked, "HTTP/1.1 413", 1);
+	close(fd);
+	stop(f);
+}
+
+static void test_chunked_and_continue(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd = dial(f->port);
+	const char *req = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			  "3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	char buf[4096];
+	int n = read_response(fd, buf, sizeof buf, 2000);
+	assert_true(n > 0);
+	assert_string_equal(buf + n - 7, "abcdefg");
+	/* Expect: 100-continue gets an interim response before the body */
+	const char *head = "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+	send_all(fd, head, strlen(head));
+	n = (int)recv(fd, buf, 25, MSG_WAITALL);
+	assert_int_equal(n, 25);
+	buf[n] = 0;
+	assert_string_equal(buf, "HTTP/1.1 100 Continue\r\n\r\n");
+	send_all(fd, "wxyz", 4);
+	n = read_response(fd, buf, sizeof buf, 2000);
+	assert_true(n > 0);
+	assert_string_equal(buf + n - 4, "wxyz");
+	close(fd);
+	stop(f);
+}
+
+static void test_params_query_headers(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd = dial(f->port);
+	const char *req = "GET /q/pkg/na%20me?x=1&blocking=true HTTP/1.1\r\nX-Custom: c1\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	char buf[4096];
+	int n = read_response(fd, buf, sizeof buf, 2000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "true|pkg/na me|c1"));
+	close(fd);
+	stop(f);
+}
+
+static void test_slow_clients(void **state)
+{
+	/* request must arrive whole within 300 ms; idle connections close at 600 ms */
+	struct fixture *f = start(1, 0, 300, 600);
+	int fd = dial(f->port);
+	send_all(fd, "GET /hello HTTP/1.1\r\n", 21);
+	uint64_t t0 = hc_mono_us();
+	char buf[4096];
+	/* trickle a header byte every 100 ms: the idle timer never fires, the deadline does */
+	for (int i = 0; i < 5; i++) {
+		usleep(100 * 1000);
+		send_all(fd, "X", 1);
+	}
+	int n = read_response(fd, buf, sizeof buf, 2000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 408"));
+	assert_true(closed_by_peer(fd, 2000));
+	assert_true(hc_mono_us() - t0 < 2000000);
+	close(fd);
+	/* an idle keep-alive connection is closed */
+	fd = dial(f->port);
+	assert_true(closed_by_peer(fd, 3000));
+	close(fd);
+	/* and the server still serves */
+	fd = dial(f->port);
+	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "200 OK"));
+	close(fd);
+	stop(f);
+}
+
+static void test_connection_cap(void **state)
+{
+	struct fixture *f = start(1, 3, 0, 0);
+	int fds[3];
+	char buf[4096];
+	for (int i = 0; i < 3; i++) {
+		fds[i] = dial(f->port);
+		send_all(fds[i], "GET /hello HTTP/1.1\r\n\r\n", 23);
+		assert_true(read_response(fds[i], buf, sizeof buf, 2000) > 0);
+	}
+	int extra = dial(f->port);
+	int n = read_response(extra, buf, sizeof buf, 2000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 503"));
+	assert_non_null(strstr(buf, "{\"error\":"));
+	close(extra);
+	close(fds[0]);
+	usleep(100 * 1000);
+	/* a slot is free again */
+	extra = dial(f->port);
+	send_all(extra, "GET /hello HTTP/1.1\r\n\r\n", 23);
+	assert_true(read_response(extra, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "200 OK"));
+	close(extra);
+	close(fds[1]);
+	close(fds[2]);
+	stop(f);
+}
+
+static void test_client_gone_before_deferred_reply(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	for (int i = 0; i < 5; i++) {
+		int fd = dial(f->port);
+		send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
+		close(fd);
+	}
+	usleep(300 * 1000);
+	int fd = dial(f->port);
+	char buf[4096];
+	send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "later"));
+	close(fd);
+	stop(f);
+}
+
+struct load_arg {
+	int port;
+	int ok;
+};
+
+static void *load_thread(void *arg)
+{
+	struct load_arg *a = arg;
+	int fd = dial(a->port);
+	char buf[4096];
+	for (int i = 0; i < 50; i++) {
+		send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
+		if (read_response(fd, buf, sizeof buf, 3000) > 0 && strstr(buf, "hello"))
+			a->ok++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct fixture *f = start(2, 0, 0, 0);
+	assert_int_equal(hc_server_nloops(f->srv), 2);
+	pthread_t t[16];
+	struct load_arg a[16];
+	for (int i = 0; i < 16; i++) {
+		a[i].port = f->port;
+		a[i].ok = 0;
+		pthread_create(&t[i], NULL, load_thread, &a[i]);
+	}
+	for (int i = 0; i < 16; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].ok, 50);
+	}
+	/* metrics count what was served */
+	int fd = dial(f->port);
+	char *buf = malloc(65536);
+	send_all(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25);
+	assert_true(read_response(fd, buf, 65536, 2000) > 0);
+	assert_non_null(strstr(buf, "hearth_http_requests_total{server=\"test\",code=\"2xx\"}"));
+	free(buf);
+	close(fd);
+	stop(f);
+}
+
+static void test_shutdown_answers_pending(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	int fd = dial(f->port);
+	parked = NULL;
+	send_all(fd, "GET /never HTTP/1.1\r\n\r\n", 23);
+	for (int i = 0; i < 100 && !parked; i++)
+		usleep(10 * 1000);
+	assert_non_null(parked);
+	hc_server_stop(f->srv);
+	char buf[4096];
+	int n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 503"));
+	assert_non_null(strstr(buf, "shutting down"));
+	pthread_join(f->thr, NULL);
+	assert_int_equal(f->run_rc, 0);
+	/* new connections are refused once stopped */
+	int fd2 = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	int rc = connect(fd2, (struct sockaddr *)&a, sizeof a);
+	if (rc == 0) {
+		/* the listening socket may linger in the backlog: nothing must be served */
+		send_all(fd2, "GET /hello HTTP/1.1\r\n\r\n", 23);
+		assert_true(read_response(fd2, buf, sizeof buf, 300) < 0 || !strstr(buf, "200 OK"));
+	}
+	close(fd2);
+	close(fd);
+	hc_server_free(f->srv);
+	free(f);
+}
+
+int main(void)
+{
+	hc_log_setup("it_http", HC_LOG_WARN, 0);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_and_keepalive),
+		cmocka_unit_test(test_pipelining),
+		cmocka_unit_test(test_errors_are_json),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_chunked_and_continue),
+		cmocka_unit_test(test_params_query_headers),
+		cmocka_unit_test(test_slow_clients),
+		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_client_gone_before_deferred_reply),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_shutdown_answers_pending),
+	};
+	int rc = cmocka_run_group_tests_name("http_server", tests, NULL, NULL);
+	hc_metrics_free_all();
+	return rc;
+}

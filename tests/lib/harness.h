@@ -1,0 +1,70 @@
+/* harness.h — start real processes for integration tests, stop them by PID.
+ *
+ * Integration tests run the real redis-server and the real hearth daemons
+ * on free loopback ports. Everything started here is remembered and killed
+ * by PID (SIGTERM, then SIGKILL after a grace period) by th_stop_all(),
+ * which is also registered with atexit() so a failing test leaves nothing
+ * running. Binaries are found in $HEARTH_BUILD (set by tests/run.sh;
+ * default "build"). */
+#ifndef TH_HARNESS_H
+#define TH_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct th_redis {
+	pid_t pid;
+	int port;
+	char password[33];
+	char url[128]; /* redis://:password@127.0.0.1:port/0 */
+	char dir[256]; /* temporary data dir, removed on stop */
+};
+
+/* A port that was free a moment ago (bind to 0, read, close). */
+int th_free_port(void);
+
+/* Start redis-server on a free port with a random password and no
+ * persistence; wait until it answers PING. Returns 0 or -1 (message on stderr). */
+int th_redis_start(struct th_redis *r);
+/* Stop r's server, if running, and start a new one on the same port with the
+ * same password (reconnect tests). Returns 0 or -1 (message on stderr). */
+int th_redis_restart(struct th_redis *r);
+/* Stop by PID (SIGTERM, SIGKILL after 5 s) and remove the data dir. */
+void th_redis_stop(struct th_redis *r);
+
+/* Start a program (argv[0] is a path, or a name looked up in
+ * $HEARTH_BUILD, then in PATH) with extra environment entries ("K=V", NULL-terminated,
+ * may be NULL). Its stdout/stderr go to $HEARTH_BUILD/test-logs/<name>-<pid>.log
+ * (the path is written to logpath if given). The child gets
+ * PR_SET_PDEATHSIG(SIGKILL), tied to the thread that spawned it: spawn from
+ * a thread that lives as long as the child. Returns the pid or -1. */
+pid_t th_spawn(char *const argv[], char *const envp_extra[], char *logpath, size_t logpath_len);
+
+/* Wait until something accepts TCP connections on host:port, up to
+ * timeout_ms. Returns 0 or -1. */
+int th_wait_port(const char *host, int port, long timeout_ms);
+
+/* GET http://host:port/path until it answers 200 or timeout_ms passes. */
+int th_wait_http_ok(const char *url, long timeout_ms);
+
+/* Send sig and wait up to grace_ms for the process to exit; then SIGKILL.
+ * Returns the exit status as from waitpid, or -1. Forgets the pid. */
+int th_stop(pid_t pid, int sig, long grace_ms);
+
+/* Stop everything started through this harness (reverse order). */
+void th_stop_all(void);
+
+/* Nonzero when running as root with runc available (runc backend tests). */
+int th_have_runc(void);
+
+/* Path of a built binary: $HEARTH_BUILD/name (static buffer per call site is
+ * not used: the result is written into out). */
+const char *th_bin(const char *name, char *out, size_t outlen);
+
+/* Blocking HTTP for tests: method, url, optional body and "K: V" headers
+ * (NULL-terminated). Returns the status (0 on transport failure); the body
+ * goes into *body (malloc'd, NUL-terminated; caller frees) if body is not NULL. */
+long th_http(const char *method, const char *url, const char *const *headers, const char *data,
+	     size_t len, char **body);
+
+#endif

@@ -1,0 +1,422 @@
+/* test_misc.c — the small common modules: err, log, clock, id. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/id.h"
+#include "common/log.h"
+
+/* ---- err ---- */
+
+static void test_err_set(void **state)
+{
+	struct hc_err err = {""};
+
+	assert_int_equal(hc_err_set(&err, "bad %s at %d", "thing", 7), -1);
+	assert_string_equal(err.msg, "bad thing at 7");
+	assert_int_equal(hc_err_set(NULL, "ignored %d", 1), -1);
+	assert_int_equal(hc_err_prefix(NULL, "ignored"), -1);
+}
+
+static void test_err_prefix(void **state)
+{
+	struct hc_err err;
+
+	hc_err_set(&err, "connection refused");
+	assert_int_equal(hc_err_prefix(&err, "redis %s:%d", "10.0.0.1", 6379), -1);
+	assert_string_equal(err.msg, "redis 10.0.0.1:6379: connection refused");
+	hc_err_prefix(&err, "start-up");
+	assert_string_equal(err.msg, "start-up: redis 10.0.0.1:6379: connection refused");
+}
+
+static void test_err_truncates(void **state)
+{
+	struct hc_err err;
+	char big[600];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hc_err_set(&err, "%s", big);
+	assert_int_equal(strlen(err.msg), HC_ERR_MAX - 1);
+	hc_err_set(&err, "tail");
+	hc_err_prefix(&err, "%s", big);
+	assert_int_equal(strlen(err.msg), HC_ERR_MAX - 1);
+	hc_err_set(&err, "%s", big);
+	hc_err_prefix(&err, "p");
+	assert_int_equal(strlen(err.msg), HC_ERR_MAX - 1);
+	assert_memory_equal(err.msg, "p: xxx", 6);
+}
+
+/* ---- log ---- */
+
+/* Run fn with stderr redirected to a temp file; return what was written. */
+static char *capture_stderr(void (*fn)(void *), void *arg)
+{
+	char path[] = "/tmp/hc_test_log_XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *out;
+	long n;
+	FILE *f;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	fn(arg);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	f = fdopen(fd, "r");
+	assert_non_null(f);
+	n = lseek(fd, 0, SEEK_END);
+	assert_true(n >= 0);
+	out = calloc(1, (size_t)n + 1);
+	assert_non_null(out);
+	rewind(f);
+	assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return out;
+}
+
+static void log_text_lines(void *arg)
+{
+	hc_log_setup("test-daemon", HC_LOG_INFO, 0);
+	hc_debug("hidden %d", 1);
+	hc_info("hello %d container=%s", 5, "ab12");
+	hc_warn("two\nlines");
+	hc_error("bad");
+}
+
+static void test_log_text(void **state)
+{
+	char *out = capture_stderr(log_text_lines, NULL), *line, *save = NULL;
+	char expect[128];
+	int n = 0;
+
+	snprintf(expect, sizeof(expect), " INFO  test-daemon[%ld] hello 5 container=ab12",
+		 (long)getpid());
+	assert_null(strstr(out, "hidden"));
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* 2026-11-23T10:00:00.123Z */
+		assert_true(strlen(line) > 24);
+		assert_int_equal(line[4], '-');
+		assert_int_equal(line[10], 'T');
+		assert_int_equal(line[19], '.');
+		assert_int_equal(line[23], 'Z');
+		assert_int_equal(line[24], ' ');
+		if (n == 0)
+			assert_string_equal(line + 24, expect);
+		if (n == 1)
+			assert_non_null(strstr(line, " WARN  test-daemon["));
+		if (n == 1)
+			assert_non_null(strstr(line, "] two\\nlines"));
+		if (n == 2)
+			assert_non_null(strstr(line, " ERROR test-daemon["));
+		n++;
+	}
+	assert_int_equal(n, 3);
+	free(out);
+}
+
+static void log_json_lines(void *arg)
+{
+	hc_log_setup("jd", HC_LOG_DEBUG, 1);
+	hc_debug("quote \" back \\ nl \n tab \t ctl \x01 utf8 \xc3\xa9");
+	hc_log_setup("jd", HC_LOG_INFO, 0);
+}
+
+static void test_log_json(void **state)
+{
+	char *out = capture_stderr(log_json_lines, NULL);
+	cJSON *j, *it;
+	size_t len = strlen(out);
+
+	assert_true(len > 0);
+	assert_int_equal(out[len - 1], '\n');
+	assert_null(memchr(out, '\n', len - 1)); /* one line */
+	j = cJSON_Parse(out);
+	assert_non_null(j);
+	it = cJSON_GetObjectItem(j, "level");
+	assert_string_equal(it->valuestring, "debug");
+	it = cJSON_GetObjectItem(j, "daemon");
+	assert_string_equal(it->valuestring, "jd");
+	it = cJSON_GetObjectItem(j, "pid");
+	assert_int_equal((long)it->valuedouble, (long)getpid());
+	it = cJSON_GetObjectItem(j, "msg");
+	assert_string_equal(it->valuestring,
+			    "quote \" back \\ nl \n tab \t ctl \x01 utf8 \xc3\xa9");
+	it = cJSON_GetObjectItem(j, "ts");
+	assert_int_equal(strlen(it->valuestring), 24);
+	cJSON_Delete(j);
+	free(out);
+}
+
+static void log_long_and_off(void *arg)
+{
+	char big[5000];
+
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hc_log_setup("t", HC_LOG_INFO, 0);
+	hc_info("%s", big);
+	hc_log_setup("t", HC_LOG_OFF, 0);
+	hc_error("never");
+	hc_log_setup("t", HC_LOG_INFO, 0);
+}
+
+static void test_log_long_and_off(void **state)
+{
+	char *out = capture_stderr(log_long_and_off, NULL);
+	size_t len = strlen(out);
+
+	assert_null(strstr(out, "never"));
+	assert_true(len > 1000 && len < 5000);
+	assert_memory_equal(out + len - 4, "...\n", 4);
+	free(out);
+}
+
+static void *log_thread(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 200; i++)
+		hc_info("thread=%ld line=%d %s", (long)(intptr_t)arg, i,
+			"padding-padding-padding-padding-padding-padding-padding");
+	return NULL;
+}
+
+static void log_threads(void *arg)
+{
+	pthread_t t[4];
+	long i;
+
+	hc_log_setup("mt", HC_LOG_INFO, 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, log_thread, (void *)(intptr_t)i), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void test_log_threads_whole_lines(void **state)
+{
+	char *out = capture_stderr(log_threads, NULL), *line, *save = NULL;
+	int n = 0;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		assert_int_equal(line[23], 'Z');
+		assert_non_null(strstr(line, " INFO  mt["));
+		assert_non_null(
+		    strstr(line, "padding-padding-padding-padding-padding-padding-padding"));
+		assert_int_equal(line[strlen(line) - 1], 'g');
+		n++;
+	}
+	assert_int_equal(n, 800);
+	free(out);
+}
+
+static void test_log_levels(void **state)
+{
+	enum hc_log_level l;
+
+	assert_int_equal(hc_log_parse_level("debug", &l), 0);
+	assert_int_equal(l, HC_LOG_DEBUG);
+	assert_int_equal(hc_log_parse_level("warn", &l), 0);
+	assert_int_equal(l, HC_LOG_WARN);
+	assert_int_equal(hc_log_parse_level("off", &l), 0);
+	assert_int_equal(l, HC_LOG_OFF);
+	assert_int_equal(hc_log_parse_level("loud", &l), -1);
+	assert_int_equal(hc_log_parse_level("", &l), -1);
+	hc_log_setup("x", HC_LOG_WARN, 0);
+	assert_false(hc_log_enabled(HC_LOG_INFO));
+	assert_true(hc_log_enabled(HC_LOG_WARN));
+	assert_true(hc_log_enabled(HC_LOG_ERROR));
+	assert_false(hc_log_enabled(HC_LOG_OFF));
+	hc_log_setup("x", HC_LOG_INFO, 0);
+}
+
+/* ---- clock ---- */
+
+static void test_iso8601(void **state)
+{
+	char buf[HC_ISO_LEN + 1];
+
+	hc_iso8601_us(0, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000000Z");
+	hc_iso8601_us(1767225600000000ull, buf);
+	assert_string_equal(buf, "2026-01-01T00:00:00.000000Z");
+	hc_iso8601_us(1795435199123456ull, buf); /* date -u -d @1795435199 */
+	assert_string_equal(buf, "2026-11-23T11:59:59.123456Z");
+	hc_iso8601_us(951782400000001ull, buf); /* leap day 2000 */
+	assert_string_equal(buf, "2000-02-29T00:00:00.000001Z");
+	assert_int_equal(strlen(buf), HC_ISO_LEN);
+}
+
+static void test_clocks(void **state)
+{
+	uint64_t ms = hc_now_ms(), us = hc_now_us(), m1 = hc_mono_us(), m2 = hc_mono_us();
+
+	assert_true(ms > 1700000000000ull); /* after 2023 */
+	assert_true(us / 1000 >= ms);
+	assert_true(us / 1000 - ms < 10000);
+	assert_true(m2 >= m1);
+}
+
+static void test_parse_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} ok[] = {{"0", 0},	   {"250", 250}, {"250ms", 250}, {"2s", 2000},	  {"10m", 600000},
+		  {"1h", 3600000}, {"3MS", 3},	 {"5sec", 5000}, {"2min", 120000}};
+	static const char *const bad[] = {
+	    "",
+	    "-1",
+	    "1x",
+	    "1.5s",
+	    " 1s",
+	    "1s ",
+	    "s",
+	    "ms",
+	    "0x10",
+	    "1 s",
+	    "+5",
+	    "99999999999999999999",
+	    "9223372036854775807h",
+	};
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(hc_parse_duration_ms(ok[i].s, &v), 0);
+		assert_int_equal(v, ok[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = -7;
+		assert_int_equal(hc_parse_duration_ms(bad[i], &v), -1);
+		assert_int_equal(v, -7);
+	}
+	assert_int_equal(hc_parse_duration_ms(NULL, &v), -1);
+	assert_int_equal(hc_parse_duration_ms("9223372036854775807", &v), 0);
+	assert_int_equal(v, INT64_MAX);
+}
+
+static void test_parse_size(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t b;
+	} ok[] = {{"512", 512},
+		  {"64k", 65536},
+		  {"48m", 48 * 1024 * 1024},
+		  {"48MB", 48 * 1024 * 1024},
+		  {"1g", 1024 * 1024 * 1024},
+		  {"1GB", 1024 * 1024 * 1024},
+		  {"7b", 7},
+		  {"0", 0}};
+	static const char *const bad[] = {
+	    "", "-1", "1t", "1.5m", "m", " 1", "1 k", "1kk", "9007199254740993g"};
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(hc_parse_size(ok[i].s, &v), 0);
+		assert_int_equal(v, ok[i].b);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hc_parse_size(bad[i], &v), -1);
+}
+
+/* ---- id ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static void test_id_new(void **state)
+{
+	static char ids[1000][HC_ID_LEN + 1];
+	size_t i, j;
+
+	for (i = 0; i < 1000; i++) {
+		hc_id_new(ids[i]);
+		assert_int_equal(strlen(ids[i]), HC_ID_LEN);
+		assert_true(hc_id_valid(ids[i]));
+		for (j = 0; j < HC_ID_LEN; j++)
+			assert_non_null(strchr("0123456789abcdef", ids[i][j]));
+	}
+	qsort(ids, 1000, sizeof(ids[0]), cmp_str);
+	for (i = 1; i < 1000; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+}
+
+static void test_id_valid(void **state)
+{
+	assert_true(hc_id_valid("0123456789abcdef0123456789ABCDEF"));
+	assert_false(hc_id_valid("0123456789abcdef0123456789abcde"));
+	assert_false(hc_id_valid("0123456789abcdef0123456789abcdef0"));
+	assert_false(hc_id_valid("0123456789abcdef0123456789abcdeg"));
+	assert_false(hc_id_valid(""));
+	assert_false(hc_id_valid(NULL));
+}
+
+static void test_random(void **state)
+{
+	unsigned char a[32] = {0}, b[32] = {0}, zero[32] = {0};
+	char s[201];
+	int seen[256] = {0}, distinct = 0;
+	size_t i;
+
+	assert_int_equal(hc_random_bytes(a, sizeof(a)), 0);
+	assert_int_equal(hc_random_bytes(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(hc_random_bytes(a, 0), 0);
+
+	hc_random_alnum(s, 200);
+	assert_int_equal(strlen(s), 200);
+	for (i = 0; i < 200; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		assert_true((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9'));
+		distinct += !seen[c]++;
+	}
+	assert_true(distinct > 30); /* 200 draws from 62: nearly all appear */
+	hc_random_alnum(s, 0);
+	assert_string_equal(s, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_err_set),
+	    cmocka_unit_test(test_err_prefix),
+	    cmocka_unit_test(test_err_truncates),
+	    cmocka_unit_test(test_log_text),
+	    cmocka_unit_test(test_log_json),
+	    cmocka_unit_test(test_log_long_and_off),
+	    cmocka_unit_test(test_log_threads_whole_lines),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_iso8601),
+	    cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_parse_size),
+	    cmocka_unit_test(test_id_new),
+	    cmocka_unit_test(test_id_valid),
+	    cmocka_unit_test(test_random),
+	};
+	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
+}
