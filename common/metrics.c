@@ -360,6 +360,11 @@ static void format_double(char *out, size_t n, double v)
 		snprintf(out, n, "%s", v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
+	/* Whole numbers in full ("10", not %g's "1e+01"). */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, n, "%.0f", v);
+		return;
+	}
 	for (prec = 1; prec < 17; prec++) {
 		snprintf(out, n, "%.*g", prec, v);
 		if (strtod(out, NULL) == v)
