@@ -53,12 +53,14 @@ IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/%,$(IT_SRC))
 HARNESS_OBJ := $(call obj,$(wildcard tests/lib/*.c))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 # Daemon libraries name their sources through a second expansion.
 .SECONDEXPANSION:
 
-.PHONY: all deps test unit integration replay run bench fuzz install clean format lint check-format
-all: $(BINS) $(UNIT_BINS) $(IT_BINS) $(REPLAY_BINS) $(B)/compile_commands.json
+.PHONY: all deps test unit integration replay e2e run bench fuzz install clean format lint check-format
+all: $(BINS) $(UNIT_BINS) $(IT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(B)/compile_commands.json
 
 # Rebuild everything when the flags change.
 FLAGS_LINE := $(CC) $(CFLAGS) $(LDFLAGS)
@@ -116,6 +118,11 @@ $(B)/tests/it_%: $(B)/obj/tests/integration/it_%.o $(HARNESS_OBJ) $(DAEMON_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
 
+# Benchmark helpers (load generators, trivial servers) link like tests.
+$(B)/bench/%: $(B)/obj/bench/%.o $(DAEMON_LIBS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS)
+
 # Fuzz targets built without libFuzzer: a main() that replays the corpus.
 $(B)/tests/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(DAEMON_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
@@ -141,6 +148,8 @@ integration: all
 	@tests/run.sh $(B) integration
 replay: all
 	@tests/run.sh $(B) replay
+e2e: all
+	@tests/run.sh $(B) e2e
 
 run: deps
 	@$(MAKE) --no-print-directory all

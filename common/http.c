@@ -10,6 +10,7 @@
 #include "common/http.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -63,11 +64,9 @@ struct hc_req {
 	int method;
 	int keep_alive;
 	char *head; /* a copy of the head; parsed fields point into it, NUL-terminated */
-	struct hc_http_head h;
 	char *path;
 	const char *query;
 	size_t qlen;
-	struct hc_route_match match;
 	const struct route_ent *route;
 	struct hc_buf body;         /* chunked bodies are decoded here */
 	struct evbuffer *body_ev;   /* Content-Length bodies are collected here */
@@ -79,6 +78,9 @@ struct hc_req {
 	struct hc_buf out_headers;
 	struct query_val *queries;
 	uint64_t start_us;
+	/* large members last: they are filled, never zeroed (see start_request) */
+	struct hc_http_head h;
+	struct hc_route_match match;
 };
 TAILQ_HEAD(req_list, hc_req);
 
@@ -115,6 +117,7 @@ struct lp {
 	struct each_work *each;
 	time_t date_sec;
 	char date[64];
+	struct hc_http_head scratch; /* where heads are parsed before a request exists */
 };
 
 struct hc_server {
@@ -273,23 +276,46 @@ static void count_status(struct hc_server *s, int status)
 static int write_head(struct conn *c, const struct hc_req *req, int status, const char *ctype,
 		      const char *extra, size_t extra_len, size_t body_len, int keep_alive)
 {
+	static const char cors[] = "Access-Control-Allow-Origin: *\r\n"
+				   "Access-Control-Allow-Methods: GET, DELETE, POST, PUT, HEAD\r\n"
+				   "Access-Control-Allow-Headers: Authorization, Origin, "
+				   "X-Requested-With, Content-Type, Accept, User-Agent\r\n";
 	struct lp *lp = c->lp;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int no_body = status == 204 || status == 304 || status < 200;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: hearth\r\nDate: %s\r\n", status,
-			    hc_http_reason(status), date_header(lp));
-	if (!no_body)
-		evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len);
-	if (ctype && !no_body)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	/* One buffer, one evbuffer_add: this runs for every response. max is
+	 * cap - 1, so hc_buf never tries to realloc the stack array. */
+	char h[1024];
+	struct hc_buf b = {.data = h, .len = 0, .cap = sizeof h, .max = sizeof h - 1};
+	char num[24];
+	int n = snprintf(num, sizeof num, "%d ", status);
+	hc_buf_adds(&b, "HTTP/1.1 ");
+	hc_buf_add(&b, num, (size_t)n);
+	hc_buf_adds(&b, hc_http_reason(status));
+	hc_buf_adds(&b, "\r\nServer: hearth\r\nDate: ");
+	hc_buf_adds(&b, date_header(lp));
+	hc_buf_adds(&b, "\r\n");
+	if (!no_body) {
+		char *e = num + sizeof num;
+		size_t v = body_len;
+		do {
+			*--e = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		hc_buf_adds(&b, "Content-Length: ");
+		hc_buf_add(&b, e, (size_t)(num + sizeof num - e));
+		hc_buf_adds(&b, "\r\n");
+		if (ctype) {
+			hc_buf_adds(&b, "Content-Type: ");
+			hc_buf_adds(&b, ctype);
+			hc_buf_adds(&b, "\r\n");
+		}
+	}
 	if (!keep_alive)
-		evbuffer_add(out, "Connection: close\r\n", 19);
+		hc_buf_adds(&b, "Connection: close\r\n");
+	evbuffer_add(out, b.data, b.len);
 	if (lp->srv->o.cors)
-		evbuffer_add_printf(out,
-				    "Access-Control-Allow-Origin: *\r\n"
-				    "Access-Control-Allow-Methods: GET, DELETE, POST, PUT, HEAD\r\n"
-				    "Access-Control-Allow-Headers: Authorization, Origin, "
-				    "X-Requested-With, Content-Type, Accept, User-Agent\r\n");
+		evbuffer_add(out, cors, sizeof cors - 1);
 	if (extra_len)
 		evbuffer_add(out, extra, extra_len);
 	evbuffer_add(out, "\r\n", 2);
@@ -441,16 +467,42 @@ static void cors_preflight(struct hc_req *req, void *arg)
 	hc_reply(req, 200, NULL, NULL, 0);
 }
 
-/* A complete head is at the front of in (head_len bytes): set up the request. */
-static int start_request(struct conn *c, struct evbuffer *in, long head_len)
+/* Point a parsed head's fields at a copy of its bytes (from base to copy). */
+static void rebase_head(struct hc_http_head *dst, const struct hc_http_head *src, const char *base,
+			char *copy)
+{
+	dst->method = copy + (src->method - base);
+	dst->method_len = src->method_len;
+	dst->target = copy + (src->target - base);
+	dst->target_len = src->target_len;
+	dst->minor = src->minor;
+	dst->nheaders = src->nheaders;
+	for (size_t i = 0; i < src->nheaders; i++) {
+		dst->headers[i].name = copy + (src->headers[i].name - base);
+		dst->headers[i].name_len = src->headers[i].name_len;
+		dst->headers[i].value = copy + (src->headers[i].value - base);
+		dst->headers[i].value_len = src->headers[i].value_len;
+	}
+	dst->content_length = src->content_length;
+	dst->chunked = src->chunked;
+	dst->keep_alive = src->keep_alive;
+	dst->expect_continue = src->expect_continue;
+}
+
+/* A complete head (parsed into `parsed`, pointing into the input at base)
+ * is at the front of in, head_len bytes: set up the request. */
+static int start_request(struct conn *c, struct evbuffer *in, long head_len,
+			 const struct hc_http_head *parsed, const char *base)
 {
 	struct lp *lp = c->lp;
 	struct hc_server *s = lp->srv;
-	struct hc_req *req = calloc(1, sizeof *req);
+	struct hc_req *req = malloc(sizeof *req);
 	if (!req) {
 		conn_fail(c, 500, "out of memory");
 		return -1;
 	}
+	/* zero the small members; h and match are written before they are read */
+	memset(req, 0, offsetof(struct hc_req, h));
 	c->req = req;
 	req->conn = c;
 	req->lp = lp;
@@ -462,13 +514,10 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len)
 		conn_fail(c, 500, "out of memory");
 		return -1;
 	}
-	evbuffer_remove(in, req->head, (size_t)head_len);
+	memcpy(req->head, base, (size_t)head_len);
 	req->head[head_len] = 0;
-	if (hc_http_parse_head(req->head, (size_t)head_len, (size_t)head_len + 1, &req->h) !=
-	    head_len) {
-		conn_fail(c, 400, "malformed request");
-		return -1;
-	}
+	rebase_head(&req->h, parsed, base, req->head);
+	evbuffer_drain(in, (size_t)head_len);
 	terminate_head(req);
 	req->keep_alive = req->h.keep_alive;
 	set_request_id(req);
@@ -558,8 +607,8 @@ static void conn_process(struct conn *c)
 			arm_deadline(c);
 			size_t n = len < s->o.max_head ? len : s->o.max_head;
 			const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-			struct hc_http_head tmp;
-			long r = hc_http_parse_head(p, n, s->o.max_head, &tmp);
+			struct hc_http_head *tmp = &lp->scratch;
+			long r = hc_http_parse_head(p, n, s->o.max_head, tmp);
 			if (r == 0)
 				return;
 			if (r < 0) {
@@ -571,7 +620,7 @@ static void conn_process(struct conn *c)
 						      : "malformed request");
 				return;
 			}
-			if (start_request(c, in, r) < 0)
+			if (start_request(c, in, r, tmp, p) < 0)
 				return;
 		}
 		int done = read_body(c, in);

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Run hearth's tests and print one summary line per suite plus a total.
 #   tests/run.sh BUILD_DIR [unit|integration|replay|e2e]...   (default: all)
+# e2e runs tests/e2e/*.sh: a real node from deploy/hearth-node.sh, driven
+# with curl, the hearth CLI and the openwhisk npm client.
 # Unit tests are cmocka binaries (build/tests/test_*); integration tests are
 # cmocka binaries that start real processes (build/tests/it_*) and shell
 # scripts (tests/integration/*.sh); replay runs every fuzz target over its
 # seed corpus without libFuzzer.
 set -u
 B=${1:-build}; shift || true
-what=${*:-unit integration replay}
+what=${*:-unit integration replay e2e}
 export HEARTH_BUILD="$(cd "$B" && pwd)"
 export HEARTH_SRC="$(pwd)"
 passed=0; failed=0; failed_names=""
