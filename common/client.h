@@ -64,8 +64,10 @@ void hc_call_cancel(struct hc_call *call);
 /* Number of calls in flight. */
 size_t hc_client_pending(const struct hc_client *c);
 
-/* Cancel every pending call (callbacks are called with error "cancelled")
- * and free the client. */
+/* Cancel every pending call (callbacks are called with error "cancelled";
+ * requests they start are refused with NULL) and free the client. May be
+ * called from inside a callback of this client: the memory is then released
+ * when the event handler running that callback returns. */
 void hc_client_free(struct hc_client *c);
 
 /* Blocking request. Fills out with the body (bounded by out->max), *status

@@ -53,7 +53,9 @@ void hc_redis_on_connect(struct hc_redis *r, hc_redis_hook fn, void *arg);
 int hc_redis_connected(const struct hc_redis *r);
 
 /* Queue a command (hiredis format: "SET %s %b"). cb may be NULL. Returns 0;
- * -1 only when the command could not be formatted (cb is not called). */
+ * -1 only when the command could not be formatted or is one without exactly
+ * one reply ((P|S)(UN)SUBSCRIBE, MONITOR: use hc_redis_subscribe); then cb
+ * is not called. */
 int hc_redis_cmd(struct hc_redis *r, hc_redis_cb cb, void *arg, const char *fmt, ...);
 int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, const char **argv,
 		     const size_t *argvlen);

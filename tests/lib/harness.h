@@ -48,8 +48,18 @@ int th_wait_port(const char *host, int port, long timeout_ms);
 int th_wait_http_ok(const char *url, long timeout_ms);
 
 /* Send sig and wait up to grace_ms for the process to exit; then SIGKILL.
- * Returns the exit status as from waitpid, or -1. Forgets the pid. */
+ * Every spawned child leads its own process group: once the child has
+ * exited, whatever is left in that group (e.g. a shell's children) is
+ * SIGKILLed too. Returns the exit status as from waitpid, or -1. Forgets
+ * the pid; a pid the harness did not start (or already stopped) is left
+ * alone and gives -1. */
 int th_stop(pid_t pid, int sig, long grace_ms);
+
+/* Wait up to timeout_ms for a spawned child to exit by itself (e.g. a
+ * daemon that must refuse a bad config). Returns its status as from waitpid
+ * and forgets it, or -1 on timeout (it is still running and remembered).
+ * Use this rather than waitpid() on harness children. */
+int th_wait_exit(pid_t pid, long timeout_ms);
 
 /* Stop everything started through this harness (reverse order). */
 void th_stop_all(void);

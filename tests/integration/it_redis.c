@@ -1,0 +1,815 @@
+/* it_redis.c — the async Redis client (common/redis.c) against a real
+ * redis-server started by the harness: AUTH, commands, pipelining,
+ * EVALSHA/EVAL fallback, pub/sub, reconnect after a restart, a paused
+ * server, freeing with commands pending, and the blocking helpers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/redis.h"
+#include "tests/lib/harness.h"
+
+#define EVENTUALLY_MS 10000 /* generous bound for "eventually" */
+
+static struct th_redis srv; /* shared by the tests that do not restart it */
+
+/* ---- loop helpers ---- */
+
+struct until {
+	struct event_base *base;
+	int (*cond)(void *);
+	void *arg;
+	struct timespec deadline;
+	int met;
+};
+
+static int past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static void until_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct until *u = arg;
+
+	if (u->cond(u->arg)) {
+		u->met = 1;
+		event_base_loopbreak(u->base);
+	} else if (past(&u->deadline)) {
+		event_base_loopbreak(u->base);
+	}
+}
+
+/* Run the loop until cond(arg) holds or ms pass. Returns whether it held. */
+static int run_until(struct event_base *base, int (*cond)(void *), void *arg, long ms)
+{
+	struct until u = {.base = base, .cond = cond, .arg = arg};
+	struct timeval tick = {0, 2000};
+	struct event *ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &u.deadline);
+	u.deadline.tv_sec += ms / 1000;
+	u.deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (u.deadline.tv_nsec >= 1000000000L) {
+		u.deadline.tv_sec++;
+		u.deadline.tv_nsec -= 1000000000L;
+	}
+	if (cond(arg))
+		return 1;
+	ev = event_new(base, -1, EV_PERSIST, until_tick, &u);
+	assert_non_null(ev);
+	event_add(ev, &tick);
+	event_base_dispatch(base);
+	event_free(ev);
+	return u.met;
+}
+
+static int never(void *arg)
+{
+	return 0;
+}
+
+static int flag_set(void *arg)
+{
+	return *(int *)arg != 0;
+}
+
+static int is_connected(void *arg)
+{
+	return hc_redis_connected(arg);
+}
+
+static int is_down(void *arg)
+{
+	return !hc_redis_connected(arg);
+}
+
+static struct hc_redis_opts opts_for(const struct th_redis *s)
+{
+	struct hc_redis_opts o;
+	struct hc_err err = {""};
+
+	if (hc_redis_parse_url(s->url, &o, &err) != 0)
+		fail_msg("parse %s: %s", s->url, err.msg);
+	o.backoff_min_ms = 10;
+	o.backoff_max_ms = 100;
+	return o;
+}
+
+static redisContext *sync_for(const struct th_redis *s)
+{
+	struct hc_redis_opts o = opts_for(s);
+	struct hc_err err = {""};
+	redisContext *c = hc_redis_sync_connect(&o, &err);
+
+	if (!c)
+		fail_msg("sync connect: %s", err.msg);
+	return c;
+}
+
+static long long sync_int(redisContext *c, const char *fmt, const char *a)
+{
+	struct hc_err err = {""};
+	redisReply *rep = hc_redis_sync_cmd(c, &err, fmt, a);
+	long long v;
+
+	if (!rep)
+		fail_msg("%s: %s", fmt, err.msg);
+	assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+	v = rep->integer;
+	freeReplyObject(rep);
+	return v;
+}
+
+/* What a callback saw. */
+struct got {
+	int calls;
+	int was_null;
+	int type;
+	long long integer;
+	char str[256];
+};
+
+static void record(redisReply *rep, void *arg)
+{
+	struct got *g = arg;
+
+	g->calls++;
+	g->was_null = rep == NULL;
+	if (!rep)
+		return;
+	g->type = rep->type;
+	g->integer = rep->integer;
+	if (rep->str)
+		snprintf(g->str, sizeof(g->str), "%.*s", (int)rep->len, rep->str);
+}
+
+static int got_reply(void *arg)
+{
+	return ((struct got *)arg)->calls > 0;
+}
+
+struct hooked {
+	int connects;
+};
+
+static void count_connect(struct hc_redis *r, void *arg)
+{
+	((struct hooked *)arg)->connects++;
+}
+
+static int setup_group(void **state)
+{
+	return th_redis_start(&srv) == 0 ? 0 : -1;
+}
+
+static int teardown_group(void **state)
+{
+	th_redis_stop(&srv);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_connect_with_password(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hooked h = {0};
+	struct hc_redis *r = hc_redis_new(base, &o);
+
+	assert_non_null(r);
+	hc_redis_on_connect(r, count_connect, &h);
+	assert_false(hc_redis_connected(r)); /* connecting is asynchronous */
+	assert_true(run_until(base, flag_set, &h.connects, EVENTUALLY_MS));
+	assert_int_equal(h.connects, 1);
+	assert_true(hc_redis_connected(r));
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+static void test_wrong_password_keeps_retrying(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	redisContext *c = sync_for(&srv);
+	struct hooked h = {0};
+	struct got g = {0};
+	struct hc_err err = {""};
+	redisReply *rep;
+	long before, after;
+	struct hc_redis *r;
+
+	rep = hc_redis_sync_cmd(c, &err, "INFO stats");
+	assert_non_null(rep);
+	before = atol(strstr(rep->str, "total_connections_received:") + 27);
+	freeReplyObject(rep);
+
+	snprintf(o.password, sizeof(o.password), "not-the-password");
+	r = hc_redis_new(base, &o);
+	assert_non_null(r);
+	hc_redis_on_connect(r, count_connect, &h);
+	run_until(base, never, NULL, 300);
+	assert_int_equal(h.connects, 0);
+	assert_false(hc_redis_connected(r));
+	/* A command while unauthenticated fails, on a later loop pass. */
+	assert_int_equal(hc_redis_cmd(r, record, &g, "PING"), 0);
+	assert_int_equal(g.calls, 0);
+	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_int_equal(g.calls, 1);
+	assert_true(g.was_null);
+
+	/* It reconnected more than once (backoff 10..100 ms over 300 ms). */
+	rep = hc_redis_sync_cmd(c, &err, "INFO stats");
+	assert_non_null(rep);
+	after = atol(strstr(rep->str, "total_connections_received:") + 27);
+	freeReplyObject(rep);
+	assert_true(after - before >= 3);
+
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+static void test_set_get(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	struct got set = {0}, get = {0}, bin = {0}, err = {0};
+	const char *argv[] = {"SET", "it:bin", "a\0b"};
+	const size_t lens[] = {3, 6, 3};
+
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_int_equal(hc_redis_cmd(r, record, &set, "SET %s %s", "it:k", "hello world"), 0);
+	assert_int_equal(hc_redis_cmd(r, record, &get, "GET %s", "it:k"), 0);
+	assert_int_equal(hc_redis_cmdargv(r, NULL, NULL, 3, argv, lens), 0);
+	assert_int_equal(hc_redis_cmd(r, record, &bin, "STRLEN it:bin"), 0);
+	assert_int_equal(hc_redis_cmd(r, record, &err, "INCR %s", "it:k"), 0);
+	assert_true(run_until(base, got_reply, &err, EVENTUALLY_MS));
+	assert_int_equal(set.type, REDIS_REPLY_STATUS);
+	assert_string_equal(set.str, "OK");
+	assert_int_equal(get.type, REDIS_REPLY_STRING);
+	assert_string_equal(get.str, "hello world");
+	assert_int_equal(bin.integer, 3);
+	assert_int_equal(err.type, REDIS_REPLY_ERROR);
+	assert_non_null(strstr(err.str, "not an integer"));
+	assert_int_equal(set.calls + get.calls + bin.calls + err.calls, 4);
+	/* A command that cannot be formatted is refused; no callback. */
+	assert_int_equal(hc_redis_cmdargv(r, record, &set, 0, argv, lens), -1);
+	/* So are commands with other than one reply. */
+	assert_int_equal(hc_redis_cmd(r, record, &set, "SUBSCRIBE %s", "x"), -1);
+	assert_int_equal(hc_redis_cmd(r, record, &set, "psubscribe x*"), -1);
+	assert_int_equal(hc_redis_cmd(r, record, &set, "MONITOR"), -1);
+	{
+		const char *un[] = {"UNSUBSCRIBE", "x"};
+
+		assert_int_equal(hc_redis_cmdargv(r, record, &set, 2, un, NULL), -1);
+	}
+	assert_int_equal(set.calls, 1);
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+#define PIPELINED 2000
+
+struct pipe_state {
+	int next;
+	int in_order;
+	int done;
+};
+
+static void on_incr(redisReply *rep, void *arg)
+{
+	struct pipe_state *p = arg;
+
+	if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == p->next + 1)
+		p->in_order++;
+	p->next++;
+	p->done = p->next == PIPELINED;
+}
+
+static void test_pipelined(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	struct pipe_state p = {0};
+	struct got del = {0};
+
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	hc_redis_cmd(r, record, &del, "DEL it:counter");
+	for (int i = 0; i < PIPELINED; i++)
+		assert_int_equal(hc_redis_cmd(r, on_incr, &p, "INCR it:counter"), 0);
+	assert_true(run_until(base, flag_set, &p.done, EVENTUALLY_MS));
+	assert_int_equal(del.calls, 1);
+	assert_int_equal(p.next, PIPELINED);
+	assert_int_equal(p.in_order, PIPELINED);
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+/* calls=N of one command in INFO commandstats, 0 if never called. */
+static long cmd_calls(redisContext *c, const char *cmd)
+{
+	struct hc_err err = {""};
+	redisReply *rep = hc_redis_sync_cmd(c, &err, "INFO commandstats");
+	char key[64];
+	const char *p;
+	long n = 0;
+
+	assert_non_null(rep);
+	snprintf(key, sizeof(key), "cmdstat_%s:calls=", cmd);
+	p = strstr(rep->str, key);
+	if (p)
+		n = atol(p + strlen(key));
+	freeReplyObject(rep);
+	return n;
+}
+
+static void test_eval_fallback(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	char src[256], token[32];
+	struct hc_redis_script s = {.src = src};
+	const char *argv[] = {"it:evalkey", "arg\0x"};
+	const size_t lens[] = {10, 5};
+	struct got g1 = {0}, g2 = {0}, g3 = {0};
+	struct hc_err err = {""};
+	redisReply *rep;
+	long eval0, evalsha0;
+
+	/* A script no test run has loaded before: NOSCRIPT on first use. */
+	snprintf(token, sizeof(token), "%d-%ld", (int)getpid(), (long)time(NULL));
+	snprintf(src, sizeof(src),
+		 "redis.call('SET', KEYS[1], ARGV[1]) return KEYS[1] .. '|' .. "
+		 "string.len(redis.call('GET', KEYS[1])) .. '|%s'",
+		 token);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	eval0 = cmd_calls(c, "eval");
+	evalsha0 = cmd_calls(c, "evalsha");
+
+	assert_int_equal(hc_redis_eval(r, &s, record, &g1, 1, 2, argv, lens), 0);
+	assert_true(run_until(base, got_reply, &g1, EVENTUALLY_MS));
+	assert_int_equal(g1.calls, 1);
+	assert_int_equal(g1.type, REDIS_REPLY_STRING);
+	assert_true(strstr(g1.str, "it:evalkey|5|") == g1.str);
+	assert_non_null(strstr(g1.str, token));
+	assert_int_equal(cmd_calls(c, "evalsha"), evalsha0 + 1);
+	assert_int_equal(cmd_calls(c, "eval"), eval0 + 1);
+
+	/* Our SHA1 is the one Redis computes. */
+	rep = hc_redis_sync_cmd(c, &err, "SCRIPT LOAD %s", src);
+	assert_non_null(rep);
+	assert_string_equal(rep->str, s.sha);
+	freeReplyObject(rep);
+
+	/* Cached now: EVALSHA only. */
+	assert_int_equal(hc_redis_eval(r, &s, record, &g2, 1, 2, argv, lens), 0);
+	assert_true(run_until(base, got_reply, &g2, EVENTUALLY_MS));
+	assert_string_equal(g2.str, g1.str);
+	assert_int_equal(cmd_calls(c, "evalsha"), evalsha0 + 2);
+	assert_int_equal(cmd_calls(c, "eval"), eval0 + 1);
+
+	/* After SCRIPT FLUSH the fallback runs again. */
+	rep = hc_redis_sync_cmd(c, &err, "SCRIPT FLUSH");
+	assert_non_null(rep);
+	freeReplyObject(rep);
+	assert_int_equal(hc_redis_eval(r, &s, record, &g3, 1, 2, argv, lens), 0);
+	assert_true(run_until(base, got_reply, &g3, EVENTUALLY_MS));
+	assert_string_equal(g3.str, g1.str);
+	assert_int_equal(cmd_calls(c, "evalsha"), evalsha0 + 3);
+	assert_int_equal(cmd_calls(c, "eval"), eval0 + 2);
+
+	/* Bad arguments are refused without a callback. */
+	assert_int_equal(hc_redis_eval(r, &s, record, &g3, 3, 2, argv, lens), -1);
+	assert_int_equal(g3.calls, 1);
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* The SHA1 behind EVALSHA equals Redis' own around every padding edge
+ * (55/56 bytes: one or two final blocks; 64: a whole block). */
+static void test_script_sha_lengths(void **state)
+{
+	static const int lens[] = {9, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000};
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct hc_err err = {""};
+	char src[1100];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct hc_redis_script s = {.src = src};
+		redisReply *rep;
+		int n = lens[i];
+
+		/* "return 'xxx…'" of exactly n bytes */
+		memcpy(src, "return '", 8);
+		memset(src + 8, 'x', (size_t)n - 9);
+		src[n - 1] = '\'';
+		src[n] = '\0';
+		assert_int_equal(strlen(src), n);
+		/* The SHA is computed when the call is queued, connected or not. */
+		assert_int_equal(hc_redis_eval(r, &s, NULL, NULL, 0, 0, NULL, NULL), 0);
+		rep = hc_redis_sync_cmd(c, &err, "SCRIPT LOAD %s", src);
+		assert_non_null(rep);
+		assert_string_equal(s.sha, rep->str);
+		freeReplyObject(rep);
+	}
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+static void test_eval_script_error(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	struct hc_redis_script s = {.src = "return redis.call('NOSUCHCOMMAND')"};
+	struct got g = {0};
+
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_int_equal(hc_redis_eval(r, &s, record, &g, 0, 0, NULL, NULL), 0);
+	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	/* The script's own error arrives, not NOSCRIPT, and only once. */
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.type, REDIS_REPLY_ERROR);
+	assert_null(strstr(g.str, "NOSCRIPT"));
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+/* ---- pub/sub ---- */
+
+struct msgs {
+	int n;
+	char channel[64];
+	char payload[64];
+	size_t len;
+	int pn;
+	char pchannel[64];
+};
+
+static void on_msg(const char *channel, const char *payload, size_t len, void *arg)
+{
+	struct msgs *m = arg;
+
+	m->n++;
+	snprintf(m->channel, sizeof(m->channel), "%s", channel);
+	memcpy(m->payload, payload, len < sizeof(m->payload) ? len : sizeof(m->payload));
+	m->len = len;
+}
+
+static void on_pmsg(const char *channel, const char *payload, size_t len, void *arg)
+{
+	struct msgs *m = arg;
+
+	m->pn++;
+	snprintf(m->pchannel, sizeof(m->pchannel), "%s", channel);
+}
+
+static int both_seen(void *arg)
+{
+	struct msgs *m = arg;
+
+	return m->n >= 1 && m->pn >= 1;
+}
+
+static void test_subscribe(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *sub = hc_redis_new(base, &o);
+	struct msgs m = {0};
+	redisContext *c = sync_for(&srv);
+	struct hc_err err = {""};
+	redisReply *rep;
+	int ready = 0;
+
+	assert_int_equal(hc_redis_subscribe(sub, "it:chan", on_msg, &m), 0);
+	assert_int_equal(hc_redis_subscribe(sub, "it:pat.*", on_pmsg, &m), 0);
+	assert_int_equal(hc_redis_subscribe(sub, "", on_msg, &m), -1);
+	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	/* Wait until Redis has both subscriptions, then publish to each once. */
+	for (int i = 0; i < 500 && !ready; i++) {
+		run_until(base, never, NULL, 10);
+		rep = hc_redis_sync_cmd(c, &err, "PUBSUB NUMSUB it:chan");
+		assert_non_null(rep);
+		ready = rep->element[1]->integer == 1;
+		freeReplyObject(rep);
+		rep = hc_redis_sync_cmd(c, &err, "PUBSUB NUMPAT");
+		assert_non_null(rep);
+		ready = ready && rep->integer >= 1;
+		freeReplyObject(rep);
+	}
+	assert_true(ready);
+	rep = redisCommand(c, "PUBLISH it:chan %b", "pay\0load", (size_t)8);
+	assert_non_null(rep);
+	assert_int_equal(rep->integer, 1);
+	freeReplyObject(rep);
+	assert_int_equal(sync_int(c, "PUBLISH %s x", "it:pat.one"), 1);
+	assert_true(run_until(base, both_seen, &m, EVENTUALLY_MS));
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.channel, "it:chan");
+	assert_int_equal(m.len, 8);
+	assert_memory_equal(m.payload, "pay\0load", 8);
+	assert_int_equal(m.pn, 1);
+	assert_string_equal(m.pchannel, "it:pat.one");
+	hc_redis_free(sub);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* ---- reconnect ---- */
+
+static int subscribed_on(redisContext *c, const char *channel)
+{
+	struct hc_err err = {""};
+	redisReply *rep = hc_redis_sync_cmd(c, &err, "PUBSUB NUMSUB %s", channel);
+	int n;
+
+	assert_non_null(rep);
+	n = (int)rep->element[1]->integer;
+	freeReplyObject(rep);
+	return n;
+}
+
+static void wait_subscribed(struct event_base *base, redisContext *c, const char *channel)
+{
+	for (int i = 0; i < 500 && subscribed_on(c, channel) < 1; i++)
+		run_until(base, never, NULL, 10);
+	assert_int_equal(subscribed_on(c, channel), 1);
+}
+
+static void test_reconnect(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct th_redis own;
+	struct hc_redis_opts o;
+	struct hc_redis *r, *sub;
+	struct hooked h = {0};
+	struct msgs m = {0};
+	struct got blocked = {0}, down = {0}, set = {0}, get = {0};
+	redisContext *c;
+
+	assert_int_equal(th_redis_start(&own), 0);
+	o = opts_for(&own);
+	r = hc_redis_new(base, &o);
+	sub = hc_redis_new(base, &o);
+	hc_redis_on_connect(r, count_connect, &h);
+	hc_redis_subscribe(sub, "it:re", on_msg, &m);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	c = sync_for(&own);
+	wait_subscribed(base, c, "it:re");
+	redisFree(c);
+
+	/* A command pending when the server goes away gets NULL. */
+	hc_redis_cmd(r, record, &blocked, "BLPOP it:never 30");
+	run_until(base, never, NULL, 20);
+	th_redis_stop(&own);
+	assert_true(run_until(base, got_reply, &blocked, EVENTUALLY_MS));
+	assert_true(blocked.was_null);
+	assert_true(run_until(base, is_down, r, EVENTUALLY_MS));
+
+	/* While down: NULL, on a later loop pass, not inside hc_redis_cmd. */
+	hc_redis_cmd(r, record, &down, "GET it:x");
+	assert_int_equal(down.calls, 0);
+	assert_true(run_until(base, got_reply, &down, EVENTUALLY_MS));
+	assert_true(down.was_null);
+	run_until(base, never, NULL, 150); /* a few failed reconnects */
+
+	/* A new server on the same port: both clients come back. */
+	assert_int_equal(th_redis_restart(&own), 0);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_int_equal(h.connects, 2);
+	hc_redis_cmd(r, record, &set, "SET it:x back");
+	hc_redis_cmd(r, record, &get, "GET it:x");
+	assert_true(run_until(base, got_reply, &get, EVENTUALLY_MS));
+	assert_string_equal(set.str, "OK");
+	assert_string_equal(get.str, "back");
+
+	/* The subscription was re-issued on the new connection. */
+	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	c = sync_for(&own);
+	wait_subscribed(base, c, "it:re");
+	assert_int_equal(sync_int(c, "PUBLISH it:re %s", "again"), 1);
+	assert_true(run_until(base, flag_set, &m.n, EVENTUALLY_MS));
+	assert_string_equal(m.payload, "again");
+	redisFree(c);
+
+	hc_redis_free(r);
+	hc_redis_free(sub);
+	event_base_free(base);
+	th_redis_stop(&own);
+}
+
+static void test_paused_server(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r;
+	redisContext *c = sync_for(&srv);
+	struct got g = {0};
+	redisReply *rep;
+	struct hc_err err = {""};
+
+	/* The connect timeout must not cut a slow but connected server. */
+	o.connect_timeout_ms = 100;
+	r = hc_redis_new(base, &o);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	rep = hc_redis_sync_cmd(c, &err, "CLIENT PAUSE 400 ALL");
+	assert_non_null(rep);
+	freeReplyObject(rep);
+	hc_redis_cmd(r, record, &g, "PING");
+	run_until(base, never, NULL, 100);
+	assert_int_equal(g.calls, 0); /* still paused */
+	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_int_equal(g.type, REDIS_REPLY_STATUS);
+	assert_string_equal(g.str, "PONG");
+	assert_true(hc_redis_connected(r));
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* ---- free ---- */
+
+static void test_free_with_pending(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	struct got a = {0}, b = {0};
+
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	hc_redis_cmd(r, record, &a, "BLPOP it:never 30");
+	run_until(base, never, NULL, 20);
+	hc_redis_free(r);
+	assert_int_equal(a.calls, 1);
+	assert_true(a.was_null);
+
+	/* Freed before it ever connected: queued commands fail too. */
+	r = hc_redis_new(base, &o);
+	hc_redis_cmd(r, record, &b, "PING");
+	hc_redis_free(r);
+	assert_int_equal(b.calls, 1);
+	assert_true(b.was_null);
+	event_base_free(base);
+}
+
+struct self_free {
+	struct hc_redis *r;
+	struct got other;
+	int freed;
+};
+
+static void free_in_cb(redisReply *rep, void *arg)
+{
+	struct self_free *s = arg;
+
+	hc_redis_free(s->r);
+	s->freed = 1;
+}
+
+static int other_done(void *arg)
+{
+	return ((struct self_free *)arg)->other.calls > 0;
+}
+
+static void test_free_inside_callback(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct self_free s = {0};
+
+	s.r = hc_redis_new(base, &o);
+	assert_true(run_until(base, is_connected, s.r, EVENTUALLY_MS));
+	hc_redis_cmd(s.r, free_in_cb, &s, "PING");
+	hc_redis_cmd(s.r, record, &s.other, "BLPOP it:never 30");
+	/* The other command completes exactly once (NULL) when the deferred
+	 * free runs on the next loop pass. */
+	assert_true(run_until(base, other_done, &s, EVENTUALLY_MS));
+	assert_true(s.freed);
+	assert_int_equal(s.other.calls, 1);
+	assert_true(s.other.was_null);
+	event_base_free(base);
+}
+
+static void free_in_hook(struct hc_redis *r, void *arg)
+{
+	hc_redis_free(r);
+	*(int *)arg = 1;
+}
+
+static void test_free_inside_hook(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	int freed = 0;
+
+	hc_redis_on_connect(r, free_in_hook, &freed);
+	assert_true(run_until(base, flag_set, &freed, EVENTUALLY_MS));
+	run_until(base, never, NULL, 20); /* the deferred free runs */
+	event_base_free(base);
+}
+
+/* ---- db and sync helpers ---- */
+
+static void test_select_db(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct got g = {0};
+	struct hc_redis *r;
+	redisContext *c0, *c3;
+
+	o.db = 3;
+	r = hc_redis_new(base, &o);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	hc_redis_cmd(r, record, &g, "SET it:db three");
+	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	c0 = sync_for(&srv);
+	c3 = hc_redis_sync_connect(&o, NULL);
+	assert_non_null(c3);
+	assert_int_equal(sync_int(c0, "EXISTS %s", "it:db"), 0);
+	assert_int_equal(sync_int(c3, "EXISTS %s", "it:db"), 1);
+	redisFree(c0);
+	redisFree(c3);
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+static void test_sync_helpers(void **state)
+{
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_err err = {""};
+	redisContext *c;
+	redisReply *rep;
+
+	c = hc_redis_sync_connect(&o, &err);
+	assert_non_null(c);
+	rep = hc_redis_sync_cmd(c, &err, "SET %s %s", "it:sync", "v1");
+	assert_non_null(rep);
+	freeReplyObject(rep);
+	rep = hc_redis_sync_cmd(c, &err, "GET it:sync");
+	assert_non_null(rep);
+	assert_string_equal(rep->str, "v1");
+	freeReplyObject(rep);
+	/* An error reply comes back as NULL with its text. */
+	rep = hc_redis_sync_cmd(c, &err, "INCR it:sync");
+	assert_null(rep);
+	assert_non_null(strstr(err.msg, "not an integer"));
+	redisFree(c);
+
+	snprintf(o.password, sizeof(o.password), "wrong");
+	assert_null(hc_redis_sync_connect(&o, &err));
+	assert_non_null(strstr(err.msg, "WRONGPASS"));
+
+	o.port = th_free_port();
+	assert_null(hc_redis_sync_connect(&o, &err));
+	assert_non_null(strstr(err.msg, "refused"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_connect_with_password),
+	    cmocka_unit_test(test_wrong_password_keeps_retrying),
+	    cmocka_unit_test(test_set_get),
+	    cmocka_unit_test(test_pipelined),
+	    cmocka_unit_test(test_eval_fallback),
+	    cmocka_unit_test(test_eval_script_error),
+	    cmocka_unit_test(test_script_sha_lengths),
+	    cmocka_unit_test(test_subscribe),
+	    cmocka_unit_test(test_reconnect),
+	    cmocka_unit_test(test_paused_server),
+	    cmocka_unit_test(test_free_with_pending),
+	    cmocka_unit_test(test_free_inside_callback),
+	    cmocka_unit_test(test_free_inside_hook),
+	    cmocka_unit_test(test_select_db),
+	    cmocka_unit_test(test_sync_helpers),
+	};
+
+	return cmocka_run_group_tests_name("redis", tests, setup_group, teardown_group);
+}
