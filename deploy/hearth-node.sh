@@ -1,29 +1,204 @@
 #!/bin/sh
-# hearth-node.sh — start a single hearth node in the foreground.
+# hearth-node.sh — start a single hearth node in the foreground (`make run`).
 #
-# Until the daemons land (issues 4-8) this starts what exists: the node's own
-# Redis (password, AOF persistence in $HEARTH_DATA, loopback only). Ctrl-C
-# stops everything it started, by PID.
+# Starts the node's own redis-server (password, AOF in the data dir, loopback
+# only), one scheduler, one agent and one controller; waits until each is
+# healthy; writes $HEARTH_DATA/wskprops and $HEARTH_DATA/cluster.env; prints
+# how to use it. Ctrl-C or SIGTERM stops everything it started, by PID,
+# containers included. Run with --help for the settings.
 set -eu
-case "${1:-}" in
-  -h|--help)
-    cat <<USAGE
-usage: deploy/hearth-node.sh        (what \`make run\` calls)
-Starts a single hearth node in the foreground; Ctrl-C stops it.
-  HEARTH_DATA  data directory (default ./.hearth): Redis data, logs
+
+usage() {
+	cat <<USAGE
+usage: deploy/hearth-node.sh [--help]      (what \`make run\` calls)
+
+Starts a single-node hearth cluster in the foreground; Ctrl-C stops it.
+
+environment:
+  HEARTH_DATA     data directory (default ./.hearth): Redis data, daemon logs,
+                  wskprops, cluster.env, the generated guest key
+  HEARTH_PORT     controller (API) port (default 3233); the other ports are
+                  picked free and written to cluster.env
+  HEARTH_BUILD    where the binaries are (default ./build)
+  HEARTH_BACKEND  agent backend: auto (default; runc when root and runc are
+                  there), runc, or process (not isolated)
+  HEARTH_MEMORY   memory the agent may give to containers, MB (default 4096)
+  HEARTH_PREWARM  prewarm stem cells per host (default nodejs:20:256:1)
 USAGE
-    exit 0 ;;
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+"") ;;
+*) echo "hearth: unknown argument $1" >&2; usage >&2; exit 2 ;;
 esac
+
+BUILD=$(cd "${HEARTH_BUILD:-./build}" && pwd)
 DATA=${HEARTH_DATA:-./.hearth}
+API_PORT=${HEARTH_PORT:-3233}
+BACKEND=${HEARTH_BACKEND:-auto}
+MEMORY=${HEARTH_MEMORY:-4096}
+PREWARM=${HEARTH_PREWARM:-nodejs:20:256:1}
 mkdir -p "$DATA/logs"
 DATA=$(cd "$DATA" && pwd)
-[ -f "$DATA/redis.pass" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DATA/redis.pass"
-chmod 600 "$DATA/redis.pass"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --requirepass "$(cat "$DATA/redis.pass")" \
-  --appendonly yes --dir "$DATA" --daemonize no > "$DATA/logs/redis.log" 2>&1 &
-rpid=$!
-trap 'kill $rpid 2>/dev/null; wait $rpid 2>/dev/null; echo "hearth: stopped"; exit 0' INT TERM
-echo "hearth: redis on 127.0.0.1:$port (pid $rpid), data in $DATA"
-echo "hearth: the controller, scheduler and agent are not built yet; press Ctrl-C to stop"
-wait $rpid
+umask 077
+
+say() { printf 'hearth: %s\n' "$*"; }
+die() { printf 'hearth: %s\n' "$*" >&2; exit 1; }
+
+for b in hearth-controller hearth-scheduler hearth-agent hearth-runtime hearth; do
+	[ -x "$BUILD/$b" ] || die "$BUILD/$b is missing; build with \`make\` first"
+done
+command -v redis-server >/dev/null || die "redis-server is not installed; run \`make deps\`"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port_in_use() {
+	python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1",int(sys.argv[1])))==0 else 1)' "$1"
+}
+rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+port_in_use "$API_PORT" && die "port $API_PORT is in use; is another node running? Set HEARTH_PORT to use another port."
+
+# Secrets survive restarts, so the node keeps its key and its data.
+[ -s "$DATA/redis.pass" ] || rand_hex 24 >"$DATA/redis.pass"
+[ -s "$DATA/cluster.token" ] || rand_hex 24 >"$DATA/cluster.token"
+REDIS_PASS=$(cat "$DATA/redis.pass")
+TOKEN=$(cat "$DATA/cluster.token")
+
+REDIS_PORT=$(free_port)
+SCHED_PORT=$(free_port)
+AGENT_PORT=$(free_port)
+REDIS_URL="redis://:$REDIS_PASS@127.0.0.1:$REDIS_PORT/0"
+API="http://127.0.0.1:$API_PORT"
+
+pids=""
+redis_pid=""
+stopping=0
+stop_all() {
+	[ "$stopping" = 1 ] && return
+	stopping=1
+	trap '' INT TERM
+	say "stopping..."
+	# Daemons first (the agent removes its containers), in reverse start
+	# order; Redis last, so the agent can still write while cleaning up.
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$redis_pid" ]; then
+		kill -TERM "$redis_pid" 2>/dev/null || true
+		wait "$redis_pid" 2>/dev/null || true
+	fi
+	say "stopped"
+}
+trap 'stop_all; exit 0' INT TERM
+trap 'stop_all' EXIT
+
+wait_http() { # url name log
+	i=0
+	until curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 150 ]; then
+			echo "hearth: $2 did not become healthy; the end of its log ($3):" >&2
+			tail -n 20 "$3" >&2
+			exit 1
+		fi
+		for p in $pids; do
+			kill -0 "$p" 2>/dev/null || { echo "hearth: $2 exited; its log ($3) ends with:" >&2; tail -n 20 "$3" >&2; exit 1; }
+		done
+		sleep 0.1
+	done
+}
+
+# Redis in its own session, so a terminal's Ctrl-C reaches it only through us.
+setsid redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --requirepass "$REDIS_PASS" \
+	--appendonly yes --appendfsync everysec --dir "$DATA" --save '' \
+	--daemonize no >"$DATA/logs/redis.log" 2>&1 &
+redis_pid=$!
+i=0
+until redis-cli -p "$REDIS_PORT" --no-auth-warning -a "$REDIS_PASS" ping 2>/dev/null | grep -q PONG; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { tail -n 20 "$DATA/logs/redis.log" >&2; die "redis did not start"; }
+	sleep 0.1
+done
+say "redis       127.0.0.1:$REDIS_PORT (pid $redis_pid, data in $DATA)"
+
+# The guest namespace and its key: made on first start, kept in Redis (AOF).
+if [ -s "$DATA/auth" ] && redis-cli -p "$REDIS_PORT" --no-auth-warning -a "$REDIS_PASS" \
+	exists "hearth:auth:$(cut -d: -f1 "$DATA/auth")" | grep -q 1; then
+	AUTH=$(cat "$DATA/auth")
+else
+	AUTH=$("$BUILD/hearth" --redis "$REDIS_URL" admin key create guest) || die "could not create the guest key"
+	printf '%s\n' "$AUTH" >"$DATA/auth"
+fi
+
+export HEARTH_REDIS_URL="$REDIS_URL" HEARTH_CLUSTER_TOKEN="$TOKEN"
+
+"$BUILD/hearth-scheduler" --port "$SCHED_PORT" --url "http://127.0.0.1:$SCHED_PORT" \
+	--prewarm "$PREWARM" >"$DATA/logs/scheduler.log" 2>&1 &
+pids="$!"
+wait_http "http://127.0.0.1:$SCHED_PORT/healthz" scheduler "$DATA/logs/scheduler.log"
+say "scheduler   http://127.0.0.1:$SCHED_PORT"
+
+"$BUILD/hearth-agent" --port "$AGENT_PORT" --backend "$BACKEND" --memory "$MEMORY" \
+	--api-host "$API" --state-dir "$DATA/agent" >"$DATA/logs/agent.log" 2>&1 &
+pids="$! $pids"
+wait_http "http://127.0.0.1:$AGENT_PORT/healthz" agent "$DATA/logs/agent.log"
+backend=$(curl -fsS "http://127.0.0.1:$AGENT_PORT/healthz" | sed -n 's/.*"backend":"\([a-z]*\)".*/\1/p')
+say "agent       http://127.0.0.1:$AGENT_PORT (backend: ${backend:-?})"
+[ "$backend" = process ] && say "WARNING: the process backend does not isolate containers (no root or no runc)"
+
+"$BUILD/hearth-controller" --port "$API_PORT" --url "$API" --api-host "$API" \
+	>"$DATA/logs/controller.log" 2>&1 &
+pids="$! $pids"
+wait_http "$API/api/v1" controller "$DATA/logs/controller.log"
+
+cat >"$DATA/wskprops" <<EOF
+APIHOST=$API
+AUTH=$AUTH
+EOF
+cat >"$DATA/cluster.env" <<EOF
+HEARTH_API='$API'
+HEARTH_AUTH='$AUTH'
+HEARTH_CONTROLLER_URLS='$API'
+HEARTH_SCHEDULER_URLS='http://127.0.0.1:$SCHED_PORT'
+HEARTH_AGENT_URLS='http://127.0.0.1:$AGENT_PORT'
+HEARTH_CLUSTER_TOKEN='$TOKEN'
+HEARTH_REDIS_URL='$REDIS_URL'
+EOF
+
+cat <<EOF
+
+hearth is running.
+  API host : $API
+  auth     : $AUTH
+  (both are in $DATA/wskprops; every part is listed in $DATA/cluster.env)
+
+Try it (in another terminal, from this directory):
+  printf 'function main(p) { return {hello: p.name || "world"}; }\n' > hello.js
+  build/hearth action create hello hello.js
+  build/hearth action invoke hello --result -p name you
+  build/hearth activation list
+
+  or with curl:
+  curl -u $AUTH -X POST '$API/api/v1/namespaces/_/actions/hello?blocking=true&result=true' \\
+       -H 'Content-Type: application/json' -d '{"name":"curl"}'
+
+Logs are in $DATA/logs/. Press Ctrl-C to stop.
+EOF
+
+# Stay in the foreground until a daemon dies or we are told to stop.
+while :; do
+	for p in $pids; do
+		if ! kill -0 "$p" 2>/dev/null; then
+			say "a daemon (pid $p) exited unexpectedly; see $DATA/logs/"
+			exit 1
+		fi
+	done
+	sleep 1 &
+	wait $! 2>/dev/null || true
+done

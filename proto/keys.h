@@ -28,6 +28,7 @@
 #define PR_KEY_LEADER_INFO  "hearth:scheduler:info"    /* hash {id, url, epoch} of the current leader */
 #define PR_KEY_OWNERS       "hearth:owners"            /* hash container id -> owner controller id */
 #define PR_KEY_WARM         "hearth:warm:%s/%s"        /* ns, name -> hash container id -> owner (shared view) */
+#define PR_KEY_ASSIGNED     "hearth:scheduler:assigned" /* hash container id -> pr_assignment JSON: the action a container was given (a prewarm's agent labels stay empty) */
 
 /* ---- agents / hosts ---- */
 #define PR_KEY_AGENT        "hearth:agent:%s"          /* agent id -> hash {url, host, memory, used, containers, draining}, TTL */

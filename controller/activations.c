@@ -1,0 +1,332 @@
+/* controller/activations.c — activation records: writing them (with a TTL
+ * and the per-namespace index) and the read API (list, get, logs, result).
+ *
+ * Logs are written by the agent to PR_KEY_LOGS after the activation; a GET
+ * merges them into the record when the record itself has none. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/id.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "controller/activations.h"
+#include "controller/api.h"
+#include "proto/activation.h"
+#include "proto/keys.h"
+
+/* With a name filter, at most this many recent records are scanned. */
+#define NAME_SCAN_MAX 2000
+
+int ctl_record_write(struct ctl_loop *L, const struct pr_activation *a)
+{
+	struct ctl *c = L->ctl;
+	cJSON *j = pr_activation_to_json(a);
+	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!s)
+		return -1;
+	char key[128], zkey[300];
+	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, a->id);
+	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, a->subject[0] ? a->subject : a->ns);
+	long long ttl = (long long)c->cfg.activation_ttl_ms;
+	hc_redis_cmd(L->redis, NULL, NULL, "SET %s %s PX %lld", key, s, ttl);
+	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)a->start_ms,
+		     a->id);
+	/* the index outlives nothing: trim ids whose records have expired */
+	hc_redis_cmd(L->redis, NULL, NULL, "ZREMRANGEBYSCORE %s -inf (%lld", zkey,
+		     (long long)hc_now_ms() - ttl);
+	hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", zkey, ttl);
+	free(s);
+	return 0;
+}
+
+struct rec_op {
+	struct hc_req *req;
+	struct ctl_loop *L;
+	char ns[PR_NAME_MAX + 1];
+	char id[HC_ID_LEN + 1];
+	char name[PR_NAME_MAX + 1]; /* list filter, "" = none */
+	int what;		    /* 0 record, 1 logs, 2 result */
+	int docs;
+	int64_t limit, skip;
+	cJSON *rec;
+};
+
+static void reply_take(struct hc_req *req, int status, cJSON *j)
+{
+	if (!j) {
+		hc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	hc_reply_json(req, status, j);
+	cJSON_Delete(j);
+}
+
+static void rec_free(struct rec_op *op)
+{
+	cJSON_Delete(op->rec);
+	free(op);
+}
+
+static void on_logs(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		cJSON *lines = cJSON_CreateArray();
+		for (size_t i = 0; lines && i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING)
+				cJSON_AddItemToArray(lines, cJSON_CreateString(r->element[i]->str));
+		if (lines)
+			pr_activation_set_logs(op->rec, lines);
+		cJSON_Delete(lines);
+	}
+	if (op->what == 1) {
+		cJSON *o = cJSON_CreateObject();
+		const cJSON *logs = cJSON_GetObjectItemCaseSensitive(op->rec, "logs");
+		if (o)
+			cJSON_AddItemToObject(
+			    o, "logs", logs ? cJSON_Duplicate(logs, 1) : cJSON_CreateArray());
+		reply_take(op->req, 200, o);
+	} else {
+		reply_take(op->req, 200, pr_activation_extended(op->rec));
+	}
+	rec_free(op);
+}
+
+static void on_record(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (!r || r->type == REDIS_REPLY_ERROR) {
+		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+		goto done;
+	}
+	if (r->type != REDIS_REPLY_STRING ||
+	    !(op->rec = hc_json_parse(r->str, r->len, HC_JSON_MAX_DEPTH, NULL))) {
+		hc_reply_error(op->req, 404, "The requested resource does not exist.");
+		goto done;
+	}
+	/* records live per invoking namespace; another's id is not ours to show */
+	const cJSON *subj = cJSON_GetObjectItemCaseSensitive(op->rec, "subject");
+	if (cJSON_IsString(subj) && strcmp(subj->valuestring, op->ns) != 0) {
+		hc_reply_error(op->req, 404, "The requested resource does not exist.");
+		goto done;
+	}
+	if (op->what == 2) {
+		reply_take(op->req, 200, pr_activation_result(op->rec));
+		goto done;
+	}
+	const cJSON *logs = cJSON_GetObjectItemCaseSensitive(op->rec, "logs");
+	if (!cJSON_IsArray(logs) || cJSON_GetArraySize(logs) == 0) {
+		char key[128];
+		snprintf(key, sizeof(key), PR_KEY_LOGS, op->id);
+		hc_redis_cmd(op->L->redis, on_logs, op, "LRANGE %s 0 -1", key);
+		return;
+	}
+	on_logs(NULL, op);
+	return;
+done:
+	rec_free(op);
+}
+
+static void get_one(struct hc_req *req, const char *own, int what)
+{
+	const char *ns = ctl_req_ns(req, own);
+	if (!ns)
+		return;
+	const char *id = hc_req_param(req, "id");
+	if (!id || !hc_id_valid(id)) {
+		hc_reply_error(req, 400, "The activation id is not valid.");
+		return;
+	}
+	struct rec_op *op = calloc(1, sizeof(*op));
+	if (!op) {
+		hc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	op->req = req;
+	op->L = ctl_loop_of(req);
+	op->what = what;
+	snprintf(op->ns, sizeof(op->ns), "%s", ns);
+	snprintf(op->id, sizeof(op->id), "%s", id);
+	char key[128];
+	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, op->id);
+	hc_redis_cmd(op->L->redis, on_record, op, "GET %s", key);
+}
+
+void ctl_activation_get(struct hc_req *req, const char *own)
+{
+	get_one(req, own, 0);
+}
+
+void ctl_activation_logs(struct hc_req *req, const char *own)
+{
+	get_one(req, own, 1);
+}
+
+void ctl_activation_result(struct hc_req *req, const char *own)
+{
+	get_one(req, own, 2);
+}
+
+/* ---- list ---- */
+
+static void on_list_records(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+		goto done;
+	}
+	cJSON *arr = cJSON_CreateArray();
+	int64_t skipped = 0, n = 0;
+	for (size_t i = 0; arr && i < r->elements && n < op->limit; i++) {
+		const redisReply *e = r->element[i];
+		if (e->type != REDIS_REPLY_STRING)
+			continue; /* expired */
+		cJSON *rec = hc_json_parse(e->str, e->len, HC_JSON_MAX_DEPTH, NULL);
+		if (!rec)
+			continue;
+		if (op->name[0] && strcmp(pr_activation_name(rec), op->name) != 0) {
+			cJSON_Delete(rec);
+			continue;
+		}
+		/* with a name filter, skip applies after filtering */
+		if (op->name[0] && skipped < op->skip) {
+			skipped++;
+			cJSON_Delete(rec);
+			continue;
+		}
+		cJSON *item = op->docs ? pr_activation_extended(rec) : pr_activation_summary(rec);
+		cJSON_Delete(rec);
+		if (item) {
+			cJSON_AddItemToArray(arr, item);
+			n++;
+		}
+	}
+	reply_take(op->req, 200, arr);
+done:
+	rec_free(op);
+}
+
+static void on_list_ids(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+		rec_free(op);
+		return;
+	}
+	if (r->elements == 0) {
+		reply_take(op->req, 200, cJSON_CreateArray());
+		rec_free(op);
+		return;
+	}
+	size_t n = r->elements;
+	const char **argv = calloc(n + 1, sizeof(*argv));
+	size_t *lens = calloc(n + 1, sizeof(*lens));
+	char *keys = calloc(n, 64);
+	if (!argv || !lens || !keys) {
+		hc_reply_error(op->req, 500, "out of memory");
+		rec_free(op);
+		goto out;
+	}
+	argv[0] = "MGET";
+	lens[0] = 4;
+	for (size_t i = 0; i < n; i++) {
+		char *k = keys + i * 64;
+		snprintf(k, 64, PR_KEY_ACTIVATION,
+			 r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "-");
+		argv[i + 1] = k;
+		lens[i + 1] = strlen(k);
+	}
+	hc_redis_cmdargv(op->L->redis, on_list_records, op, (int)n + 1, argv, lens);
+out:
+	free(argv);
+	free(lens);
+	free(keys);
+}
+
+static void on_count(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (!r || r->type != REDIS_REPLY_INTEGER) {
+		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+	} else {
+		cJSON *j = cJSON_CreateObject();
+		if (j)
+			cJSON_AddNumberToObject(j, "activations", (double)r->integer);
+		reply_take(op->req, 200, j);
+	}
+	rec_free(op);
+}
+
+void ctl_activations_list(struct hc_req *req, const char *own)
+{
+	const char *ns = ctl_req_ns(req, own);
+	int64_t since, upto;
+	if (!ns)
+		return;
+	struct rec_op *op = calloc(1, sizeof(*op));
+	if (!op) {
+		hc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	op->req = req;
+	op->L = ctl_loop_of(req);
+	snprintf(op->ns, sizeof(op->ns), "%s", ns);
+	const char *lim = hc_req_query(req, "limit");
+	int docs = ctl_query_bool(req, "docs", 0);
+	int count = ctl_query_bool(req, "count", 0);
+	const char *name = hc_req_query(req, "name");
+	if (ctl_query_int(req, "limit", 30, 200, &op->limit) < 0) {
+		hc_reply_error(req, 400,
+			       "The value '%.32s' is not in the range of 0 to 200 for activations.",
+			       lim ? lim : "");
+		goto bad;
+	}
+	if (op->limit == 0)
+		op->limit = 200;
+	if (ctl_query_int(req, "skip", 0, INT32_MAX, &op->skip) < 0 ||
+	    ctl_query_int(req, "since", 0, INT64_MAX / 2, &since) < 0 ||
+	    ctl_query_int(req, "upto", INT64_MAX / 2, INT64_MAX / 2, &upto) < 0 || docs < 0 ||
+	    count < 0) {
+		hc_reply_error(req, 400,
+			       "The request content was malformed:\nskip, since and "
+			       "upto must be non-negative integers; docs and count "
+			       "true or false");
+		goto bad;
+	}
+	if (count && docs) {
+		hc_reply_error(req, 400, "The parameters 'count' and 'docs' are not compatible.");
+		goto bad;
+	}
+	if (name) {
+		/* "pkg/action" at most two segments; only the last names the record */
+		const char *slash = strchr(name, '/');
+		if (slash && strchr(slash + 1, '/')) {
+			hc_reply_error(req, 400,
+				       "The request content was malformed:\nname may "
+				       "have at most two segments");
+			goto bad;
+		}
+		snprintf(op->name, sizeof(op->name), "%s", slash ? slash + 1 : name);
+	}
+	op->docs = docs;
+	char zkey[300];
+	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, op->ns);
+	if (count) {
+		hc_redis_cmd(op->L->redis, on_count, op, "ZCOUNT %s %lld %lld", zkey,
+			     (long long)since, (long long)upto);
+		return;
+	}
+	long long off = op->name[0] ? 0 : op->skip;
+	long long n = op->name[0] ? NAME_SCAN_MAX : op->limit;
+	hc_redis_cmd(op->L->redis, on_list_ids, op, "ZREVRANGEBYSCORE %s %lld %lld LIMIT %lld %lld",
+		     zkey, (long long)upto, (long long)since, off, n);
+	return;
+bad:
+	free(op);
+}

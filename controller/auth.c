@@ -1,0 +1,117 @@
+/* controller/auth.c — HTTP Basic auth against the cached API keys. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/redis.h"
+#include "controller/api.h"
+#include "proto/auth.h"
+#include "proto/keys.h"
+
+#define MSG_NO_AUTH   "The resource requires authentication, which was not supplied with the request"
+#define MSG_BAD_AUTH  "The supplied authentication is invalid"
+#define MSG_FORBIDDEN "The supplied authentication is not authorized to access this resource."
+
+static void reply_401(struct hc_req *req, const char *msg)
+{
+	hc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"OpenWhisk secure realm\"");
+	hc_reply_error(req, 401, "%s", msg);
+}
+
+struct auth_load {
+	struct hc_req *req;
+	struct ctl_loop *L;
+	ctl_api_fn fn;
+	struct pr_cred cred;
+	uint64_t gen;
+};
+
+static void check_and_run(struct hc_req *req, const struct ctl_key *k, const struct pr_cred *cred,
+			  ctl_api_fn fn)
+{
+	if (!pr_cred_matches(cred, k->hash)) {
+		reply_401(req, MSG_BAD_AUTH);
+		return;
+	}
+	char ns[PR_NAME_MAX + 1];
+	/* copy: the handler may outlive the cache reference */
+	strcpy(ns, k->ns);
+	fn(req, ns);
+}
+
+static void on_key(redisReply *r, void *arg)
+{
+	struct auth_load *al = arg;
+	struct ctl *c = al->L->ctl;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		hc_reply_error(al->req, 503, "the key store is unreachable; retry shortly");
+		goto out;
+	}
+	if (r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING || r->element[0]->len > PR_NAME_MAX ||
+	    r->element[1]->len != 64) {
+		reply_401(al->req, MSG_BAD_AUTH);
+		goto out;
+	}
+	struct ctl_key *k = malloc(sizeof(*k));
+	if (!k) {
+		hc_reply_error(al->req, 500, "out of memory");
+		goto out;
+	}
+	strcpy(k->ns, r->element[0]->str);
+	strcpy(k->hash, r->element[1]->str);
+	struct ctl_key copy = *k;
+	ctl_cache_put(c->keys, al->cred.uuid, k, al->gen, NULL);
+	check_and_run(al->req, &copy, &al->cred, al->fn);
+out:
+	free(al);
+}
+
+void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
+{
+	struct ctl_loop *L = ctl_loop_of(req);
+	struct ctl *c = L->ctl;
+	struct pr_cred cred;
+	const char *h = hc_req_header(req, "Authorization");
+	if (!h) {
+		reply_401(req, MSG_NO_AUTH);
+		return;
+	}
+	if (pr_cred_from_basic(h, &cred, NULL) < 0) {
+		reply_401(req, MSG_BAD_AUTH);
+		return;
+	}
+	struct ctl_ref ref;
+	if (ctl_cache_get(c->keys, cred.uuid, &ref)) {
+		struct ctl_key k = *(struct ctl_key *)ref.val;
+		ctl_cache_release(&ref);
+		check_and_run(req, &k, &cred, fn);
+		return;
+	}
+	struct auth_load *al = calloc(1, sizeof(*al));
+	if (!al) {
+		hc_reply_error(req, 500, "out of memory");
+		return;
+	}
+	al->req = req;
+	al->L = L;
+	al->fn = fn;
+	al->cred = cred;
+	al->gen = ctl_cache_gen(c->keys);
+	char key[128];
+	snprintf(key, sizeof(key), PR_KEY_AUTH, cred.uuid);
+	if (hc_redis_cmd(L->redis, on_key, al, "HMGET %s %s %s", key, PR_AUTH_F_NS,
+			 PR_AUTH_F_HASH) < 0) {
+		free(al);
+		hc_reply_error(req, 500, "could not query the key store");
+	}
+}
+
+const char *ctl_req_ns(struct hc_req *req, const char *own_ns)
+{
+	const char *ns = hc_req_param(req, "ns");
+	if (!ns || !strcmp(ns, "_") || !strcmp(ns, own_ns))
+		return own_ns;
+	hc_reply_error(req, 403, MSG_FORBIDDEN);
+	return NULL;
+}

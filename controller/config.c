@@ -1,0 +1,101 @@
+/* controller/config.c — the controller's settings, declared once. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/id.h"
+#include "controller/ctl.h"
+
+#define O(f) offsetof(struct ctl_config, f)
+
+static const struct hc_opt opts[] = {
+    {"id", HC_OPT_STR, NULL, 0, "HEARTH_CONTROLLER_ID", O(id), 0, 0,
+     "controller id (default: a new random id)"},
+    {"addr", HC_OPT_STR, "127.0.0.1", 0, "HEARTH_CONTROLLER_ADDR", O(addr), 0, 0,
+     "address to listen on"},
+    {"port", HC_OPT_INT, "3233", 'p', "HEARTH_CONTROLLER_PORT", O(port), 0, 65535,
+     "port to listen on (0 = any free port)"},
+    {"threads", HC_OPT_INT, "0", 0, "HEARTH_CONTROLLER_THREADS", O(threads), 0, 256,
+     "event loops (0 = one per core)"},
+    {"url", HC_OPT_STR, "", 0, "HEARTH_CONTROLLER_URL", O(url), 0, 0,
+     "URL other controllers use to reach this one (default http://addr:port)"},
+    {"redis", HC_OPT_STR, "redis://127.0.0.1:6379/0", 0, "HEARTH_REDIS_URL", O(redis), 0, 0,
+     "Redis URL"},
+    {"token", HC_OPT_STR, "", 0, "HEARTH_CLUSTER_TOKEN", O(token), 0, 0,
+     "cluster token for scheduler, agents and other controllers"},
+    {"scheduler", HC_OPT_STR, "", 0, "HEARTH_SCHEDULER", O(scheduler), 0, 0,
+     "scheduler URL(s), comma-separated; used until Redis names a leader"},
+    {"pause-grace", HC_OPT_DURATION, "50ms", 0, "HEARTH_PAUSE_GRACE", O(pause_grace_ms), 0, 3600000,
+     "idle time before a container is suspended and released"},
+    {"activation-ttl", HC_OPT_DURATION, "24h", 0, "HEARTH_ACTIVATION_TTL", O(activation_ttl_ms),
+     1000, 2592000000LL, "how long activation records are kept"},
+    {"blocking-wait", HC_OPT_DURATION, "60s", 0, "HEARTH_BLOCKING_WAIT", O(blocking_wait_ms), 1,
+     3600000, "longest a blocking invoke waits before answering 202"},
+    {"queue-max", HC_OPT_INT, "1000", 0, "HEARTH_QUEUE_MAX", O(queue_max), 1, 1000000,
+     "activations waiting per action before 429"},
+    {"heartbeat", HC_OPT_DURATION, "2s", 0, "HEARTH_CONTROLLER_HEARTBEAT", O(heartbeat_ms), 100,
+     60000, "registration refresh interval (the key lives 3x this)"},
+    {"api-host", HC_OPT_STR, "", 0, "HEARTH_API_HOST", O(api_host), 0, 0,
+     "__OW_API_HOST given to actions (default this controller's URL)"},
+    {"limit-timeout-min", HC_OPT_DURATION, "100ms", 0, NULL, O(timeout_min), 1, 3600000,
+     "smallest action timeout"},
+    {"limit-timeout-max", HC_OPT_DURATION, "300s", 0, NULL, O(timeout_max), 1, 3600000,
+     "largest action timeout"},
+    {"limit-memory-min", HC_OPT_INT, "128", 0, NULL, O(memory_min), 1, 1048576,
+     "smallest action memory (MB)"},
+    {"limit-memory-max", HC_OPT_INT, "512", 0, NULL, O(memory_max), 1, 1048576,
+     "largest action memory (MB)"},
+    {"limit-logs-max", HC_OPT_INT, "10", 0, NULL, O(logs_max), 0, 1024,
+     "largest action log limit (MB)"},
+    {"limit-concurrency-max", HC_OPT_INT, "500", 0, NULL, O(concurrency_max), 1, 10000,
+     "largest per-container concurrency"},
+    {"guest", HC_OPT_STR, "", 0, "HEARTH_GUEST_KEY", O(guest), 0, 0,
+     "uuid:key to install for namespace guest at start (e.g. OpenWhisk's)"},
+};
+
+const struct hc_config_spec ctl_config_spec = {
+    .prog = "hearth-controller",
+    .summary = "the OpenWhisk-compatible REST API and invoke path",
+    .opts = opts,
+    .nopts = sizeof(opts) / sizeof(opts[0]),
+};
+
+int ctl_config_finish(struct ctl *c, struct hc_err *err)
+{
+	struct ctl_config *cf = &c->cfg;
+	pr_limit_bounds_default(&c->bounds);
+	c->bounds.min.timeout_ms = cf->timeout_min;
+	c->bounds.max.timeout_ms = cf->timeout_max;
+	c->bounds.min.memory_mb = cf->memory_min;
+	c->bounds.max.memory_mb = cf->memory_max;
+	c->bounds.max.logs_mb = cf->logs_max;
+	c->bounds.max.concurrency = cf->concurrency_max;
+	if (c->bounds.min.timeout_ms > c->bounds.max.timeout_ms ||
+	    c->bounds.min.memory_mb > c->bounds.max.memory_mb)
+		return hc_err_set(err, "limit minimum above its maximum");
+		/* defaults must stay inside the configured ranges */
+#define CLAMP(f)                                                                                   \
+	do {                                                                                       \
+		if (c->bounds.def.f < c->bounds.min.f)                                             \
+			c->bounds.def.f = c->bounds.min.f;                                         \
+		if (c->bounds.def.f > c->bounds.max.f)                                             \
+			c->bounds.def.f = c->bounds.max.f;                                         \
+	} while (0)
+	CLAMP(timeout_ms);
+	CLAMP(memory_mb);
+	CLAMP(logs_mb);
+	CLAMP(concurrency);
+#undef CLAMP
+	if (!cf->id || !cf->id[0]) {
+		char id[HC_ID_LEN + 1];
+		hc_id_new(id);
+		free(cf->id);
+		cf->id = strdup(id);
+		if (!cf->id)
+			return hc_err_set(err, "out of memory");
+	}
+	if (strlen(cf->id) >= 64)
+		return hc_err_set(err, "id is longer than 63 characters");
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* controller/pool.h — the local container list and the overflow queues.
+ *
+ * Each event loop owns its own pool (no locks on the hot path): the warm
+ * containers it holds, per action revision, each with its in-flight count
+ * up to the action's concurrency, and one bounded FIFO per action of
+ * activations waiting for a container. Towards the scheduler each loop is
+ * an owner of its own (ctl_owner_id: "<controller id>" with one loop,
+ * "<controller id>.<n>" with several), so a container is only ever used by
+ * the loop that holds it.
+ *
+ * This file is the bookkeeping only (pure, unit-tested); invoke.c drives
+ * the network side: /init, /run, suspend/resume, allocate/release. */
+#ifndef CTL_POOL_H
+#define CTL_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/ctl.h"
+#include "proto/container.h"
+
+/* A container's life as the controller sees it. */
+enum ctl_cstate {
+	CTL_CS_INIT = 0,   /* allocated; /init (or resume of a warm one) in progress */
+	CTL_CS_READY,	   /* resumed and initialised: takes /run */
+	CTL_CS_SUSPENDING, /* agent suspend in progress */
+	CTL_CS_SUSPENDED,  /* frozen, released to the scheduler; still ours */
+	CTL_CS_RESUMING,   /* agent resume in progress */
+	CTL_CS_DEAD,	   /* failed; being discarded */
+};
+const char *ctl_cstate_name(enum ctl_cstate s);
+
+#define CTL_AKEY_MAX (2 * PR_NAME_MAX + 40)
+
+struct event;
+
+struct ctl_ctr {
+	struct ctl_ctr *next;
+	struct pr_container d;
+	char akey[CTL_AKEY_MAX]; /* "ns/name@version" it runs */
+	enum ctl_cstate st;
+	int inflight; /* /run calls in progress */
+	int maxc;     /* the action's concurrency limit */
+	uint64_t last_used_us;
+	struct event *grace; /* pause-grace timer (invoke.c) */
+	void *owner_loop;    /* struct ctl_loop * */
+};
+
+struct ctl_waiter {
+	struct ctl_waiter *next;
+};
+
+struct ctl_queue {
+	struct ctl_queue *next;
+	struct ctl_waiter *head, *tail;
+	int len;
+	int allocating; /* /allocate calls in flight for this action */
+	char akey[CTL_AKEY_MAX];
+};
+
+struct ctl_pool {
+	struct ctl_ctr *ctrs;
+	struct ctl_queue *queues;
+	int nctrs;
+	int nqueued;
+};
+
+/* "ns/name@version" into out. */
+void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *version);
+
+/* The best container for akey: a READY one with a free slot (the busiest
+ * such, so the others can go idle and be suspended), else a SUSPENDED one
+ * (the caller resumes it), else NULL. Does not change it. */
+struct ctl_ctr *ctl_pool_pick(struct ctl_pool *p, const char *akey);
+
+/* Containers of akey that will have a free slot soon (INIT or RESUMING),
+ * counted in slots (maxc - inflight each). */
+int ctl_pool_coming(struct ctl_pool *p, const char *akey);
+
+/* Add a container (copied descriptor). NULL on ENOMEM. */
+struct ctl_ctr *ctl_pool_add(struct ctl_pool *p, const struct pr_container *d, const char *akey,
+			     int maxc, enum ctl_cstate st);
+struct ctl_ctr *ctl_pool_find_id(struct ctl_pool *p, const char *id);
+/* Unlink and free (the caller has stopped its timer). */
+void ctl_pool_remove(struct ctl_pool *p, struct ctl_ctr *c);
+
+/* Queue w behind akey's waiters. Returns 0, or -1 when max are waiting
+ * (or ENOMEM). */
+int ctl_queue_push(struct ctl_pool *p, const char *akey, struct ctl_waiter *w, int max);
+/* The first waiter of akey, removed; NULL when none. */
+struct ctl_waiter *ctl_queue_pop(struct ctl_pool *p, const char *akey);
+/* Remove w wherever it is (deadline passed). Returns 1 when it was queued. */
+int ctl_queue_remove(struct ctl_pool *p, const char *akey, struct ctl_waiter *w);
+int ctl_queue_len(struct ctl_pool *p, const char *akey);
+/* akey's queue (created empty when create != 0); NULL when absent / ENOMEM. */
+struct ctl_queue *ctl_queue_get(struct ctl_pool *p, const char *akey, int create);
+/* Free empty queues with no allocation in flight. */
+void ctl_queue_gc(struct ctl_pool *p);
+
+/* Free everything (containers and queues; waiters are not owned). */
+void ctl_pool_clear(struct ctl_pool *p);
+
+/* Owner id of loop i towards the scheduler. */
+void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen);
+
+/* Totals over every loop (for /healthz and /metrics). */
+long ctl_pool_total_containers(const struct ctl *c);
+long ctl_pool_total_queued(const struct ctl *c);
+
+/* invoke.c: per-loop set-up and tear-down of the pool and its timers. */
+int ctl_pool_loop_init(struct ctl_loop *L);
+/* Shutting down: stop new calls, fail waiting activations. Call before the
+ * loop's HTTP client is freed (whose pending calls then fail). */
+void ctl_pool_loop_stop(struct ctl_loop *L);
+void ctl_pool_loop_fini(struct ctl_loop *L);
+
+#endif

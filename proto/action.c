@@ -1,0 +1,715 @@
+/* proto/action.c — the OpenWhisk action document (see action.h). */
+#include "proto/action.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+/* OpenWhisk wraps body deserialisation errors in this prefix. */
+#define MALFORMED "The request content was malformed:\n"
+
+void pr_limit_bounds_default(struct pr_limit_bounds *b)
+{
+	b->min =
+	    (struct pr_limits){.timeout_ms = 100, .memory_mb = 128, .logs_mb = 0, .concurrency = 1};
+	b->max = (struct pr_limits){
+	    .timeout_ms = 300000, .memory_mb = 512, .logs_mb = 10, .concurrency = 500};
+	b->def = (struct pr_limits){
+	    .timeout_ms = 60000, .memory_mb = 256, .logs_mb = 10, .concurrency = 1};
+}
+
+/* A limit value must be a whole JSON number. Returns 1 present, 0 absent, -1 bad. */
+static int limit_num(const cJSON *j, const char *key, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v))
+		return -1;
+	double d = v->valuedouble;
+	if (d != (double)(int64_t)d || d < -1e15 || d > 1e15)
+		return -1;
+	*out = (int64_t)d;
+	return 1;
+}
+
+int pr_limits_decode(const cJSON *j, const struct pr_limits *base, const struct pr_limit_bounds *b,
+		     struct pr_limits *out, struct hc_err *err)
+{
+	struct pr_limits l = *base;
+	if (j && !cJSON_IsObject(j))
+		return hc_err_set(err, MALFORMED "limits must be an object");
+	if (j) {
+		int r;
+		if ((r = limit_num(j, "timeout", &l.timeout_ms)) < 0)
+			return hc_err_set(err, MALFORMED "time limit must be whole number");
+		if ((r = limit_num(j, "memory", &l.memory_mb)) < 0)
+			return hc_err_set(err, MALFORMED "memory limit must be whole number");
+		if ((r = limit_num(j, "logs", &l.logs_mb)) < 0)
+			return hc_err_set(err, MALFORMED "log limit must be whole number");
+		if ((r = limit_num(j, "concurrency", &l.concurrency)) < 0)
+			return hc_err_set(err, MALFORMED "concurrency limit must be whole number");
+	}
+	/* OpenWhisk's require() messages (TimeLimit, MemoryLimit, LogLimit,
+	 * ConcurrencyLimit) */
+	if (l.timeout_ms < b->min.timeout_ms)
+		return hc_err_set(err,
+				  MALFORMED "duration %" PRId64
+					    " milliseconds below allowed threshold of %" PRId64
+					    " milliseconds",
+				  l.timeout_ms, b->min.timeout_ms);
+	if (l.timeout_ms > b->max.timeout_ms)
+		return hc_err_set(err,
+				  MALFORMED "duration %" PRId64
+					    " milliseconds exceeds allowed threshold of %" PRId64
+					    " milliseconds",
+				  l.timeout_ms, b->max.timeout_ms);
+	if (l.memory_mb < b->min.memory_mb)
+		return hc_err_set(err,
+				  MALFORMED "memory %" PRId64
+					    " MB below allowed threshold of %" PRId64 " MB",
+				  l.memory_mb, b->min.memory_mb);
+	if (l.memory_mb > b->max.memory_mb)
+		return hc_err_set(err,
+				  MALFORMED "memory %" PRId64
+					    " MB exceeds allowed threshold of %" PRId64 " MB",
+				  l.memory_mb, b->max.memory_mb);
+	if (l.logs_mb < b->min.logs_mb)
+		return hc_err_set(err,
+				  MALFORMED "log size %" PRId64
+					    " MB below allowed threshold of %" PRId64 " MB",
+				  l.logs_mb, b->min.logs_mb);
+	if (l.logs_mb > b->max.logs_mb)
+		return hc_err_set(err,
+				  MALFORMED "log size %" PRId64
+					    " MB exceeds allowed threshold of %" PRId64 " MB",
+				  l.logs_mb, b->max.logs_mb);
+	if (l.concurrency < b->min.concurrency)
+		return hc_err_set(
+		    err, MALFORMED "concurrency %" PRId64 " below allowed threshold of %" PRId64,
+		    l.concurrency, b->min.concurrency);
+	if (l.concurrency > b->max.concurrency)
+		return hc_err_set(
+		    err, MALFORMED "concurrency %" PRId64 " exceeds allowed threshold of %" PRId64,
+		    l.concurrency, b->max.concurrency);
+	*out = l;
+	return 0;
+}
+
+cJSON *pr_limits_to_json(const struct pr_limits *l)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	if (hc_json_add_int(j, "timeout", l->timeout_ms) ||
+	    hc_json_add_int(j, "memory", l->memory_mb) || hc_json_add_int(j, "logs", l->logs_mb) ||
+	    hc_json_add_int(j, "concurrency", l->concurrency)) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- kinds ---- */
+
+int pr_kind_resolve(const char *kind, char *out, size_t outlen, struct hc_err *err)
+{
+	const char *r = NULL;
+	if (!kind)
+		kind = "";
+	if (!strcmp(kind, "nodejs") || !strcmp(kind, "nodejs:default") ||
+	    !strcmp(kind, "nodejs:20") || !strcmp(kind, "nodejs:18"))
+		r = "nodejs:20";
+	else if (!strcmp(kind, "python") || !strcmp(kind, "python:default") ||
+		 !strcmp(kind, "python:3") ||
+		 (!strncmp(kind, "python:3.", 9) && kind[9] &&
+		  strspn(kind + 9, "0123456789") == strlen(kind + 9)))
+		r = "python:3";
+	else if (!strcmp(kind, "blackbox"))
+		r = "blackbox";
+	else if (!strcmp(kind, "sequence"))
+		r = "sequence";
+	if (!r)
+		return hc_err_set(err,
+				  MALFORMED "kind '%.64s' is not supported; use nodejs:20, "
+					    "python:3, blackbox or sequence",
+				  kind);
+	if (strlen(r) >= outlen)
+		return hc_err_set(err, "kind buffer too small");
+	strcpy(out, r);
+	return 0;
+}
+
+/* ---- names and versions ---- */
+
+static int name_char(int c, int first)
+{
+	if (isalnum(c) || c == '_')
+		return 1;
+	return !first && (c == '@' || c == ' ' || c == '.' || c == '&' || c == '-');
+}
+
+int pr_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > PR_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char((unsigned char)s[i], i == 0))
+			return 0;
+	return s[n - 1] != ' ';
+}
+
+static int parse_semver(const char *v, long *a, long *b, long *c)
+{
+	char tail;
+	if (!v || strlen(v) > 30)
+		return -1;
+	for (const char *p = v; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return -1;
+	if (sscanf(v, "%ld.%ld.%ld%c", a, b, c, &tail) != 3 || *a < 0 || *b < 0 || *c < 0)
+		return -1;
+	return 0;
+}
+
+int pr_semver_valid(const char *v)
+{
+	long a, b, c;
+	return parse_semver(v, &a, &b, &c) == 0;
+}
+
+int pr_semver_uppatch(const char *v, char *out, size_t outlen)
+{
+	long a, b, c;
+	if (parse_semver(v, &a, &b, &c) < 0)
+		return -1;
+	int n = snprintf(out, outlen, "%ld.%ld.%ld", a, b, c + 1);
+	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+/* ---- PUT ---- */
+
+/* An array of {key: string, value: any}. */
+static int check_kv_array(const cJSON *a, const char *what, struct hc_err *err)
+{
+	if (!cJSON_IsArray(a))
+		return hc_err_set(err, MALFORMED "%s must be an array of {key, value}", what);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a)
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+		if (!cJSON_IsObject(e) || !cJSON_IsString(k) || !k->valuestring[0])
+			return hc_err_set(err, MALFORMED "%s must be an array of {key, value}",
+					  what);
+	}
+	return 0;
+}
+
+static size_t printed_len(const cJSON *j)
+{
+	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	size_t n = s ? strlen(s) : 0;
+	free(s);
+	return n;
+}
+
+static int decode_exec(struct pr_action_put *p, const cJSON *exec, const char *own_ns, int *status,
+		       struct hc_err *err)
+{
+	if (!cJSON_IsObject(exec))
+		return hc_err_set(err, MALFORMED "exec must be an object");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(exec, "kind");
+	if (!cJSON_IsString(k))
+		return hc_err_set(err, MALFORMED "exec.kind is required");
+	if (pr_kind_resolve(k->valuestring, p->kind, sizeof(p->kind), err) < 0)
+		return -1;
+	p->has_exec = 1;
+	if (!strcmp(p->kind, "sequence")) {
+		const cJSON *comps = cJSON_GetObjectItemCaseSensitive(exec, "components");
+		if (!cJSON_IsArray(comps) || cJSON_GetArraySize(comps) == 0)
+			return hc_err_set(err, MALFORMED "sequence components must be a "
+							 "non-empty array of action names");
+		if (cJSON_GetArraySize(comps) > PR_SEQUENCE_MAX)
+			return hc_err_set(err, "Too many actions in the sequence.");
+		cJSON *c;
+		cJSON_ArrayForEach(c, comps)
+		{
+			if (!cJSON_IsString(c) || c->valuestring[0] != '/')
+				return hc_err_set(err, MALFORMED "sequence components must be "
+								 "fully qualified names "
+								 "(/namespace/action)");
+			/* "/_/x" -> "/<own>/x": OpenWhisk resolves `_` at PUT time */
+			if (!strncmp(c->valuestring, "/_/", 3) && own_ns) {
+				char buf[2 * PR_NAME_MAX + 8];
+				snprintf(buf, sizeof(buf), "/%s/%s", own_ns, c->valuestring + 3);
+				if (!cJSON_SetValuestring(c, buf))
+					return hc_err_set(err, "out of memory");
+			}
+			const char *rest = strchr(c->valuestring + 1, '/');
+			if (!rest || !rest[1] || rest - c->valuestring - 1 > PR_NAME_MAX ||
+			    strlen(rest + 1) > 2 * PR_NAME_MAX + 1)
+				return hc_err_set(err, MALFORMED "sequence components must be "
+								 "fully qualified names "
+								 "(/namespace/action)");
+		}
+		p->components = comps;
+		return 0;
+	}
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(exec, "code");
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(exec, "image");
+	const cJSON *main_ = cJSON_GetObjectItemCaseSensitive(exec, "main");
+	const cJSON *binary = cJSON_GetObjectItemCaseSensitive(exec, "binary");
+	if (code && !cJSON_IsNull(code) && !cJSON_IsString(code))
+		return hc_err_set(err, MALFORMED "exec.code must be a string");
+	if (cJSON_IsString(code)) {
+		p->code = code->valuestring;
+		p->code_len = strlen(code->valuestring);
+	}
+	if (cJSON_IsString(image))
+		p->image = image->valuestring;
+	if (!strcmp(p->kind, "blackbox")) {
+		if (!p->image && !p->code)
+			return hc_err_set(err, MALFORMED "blackbox actions need exec.image or "
+							 "exec.code");
+	} else if (!p->code) {
+		return hc_err_set(err, MALFORMED "exec.code is required for kind %s", p->kind);
+	}
+	if (p->code_len > PR_CODE_MAX) {
+		*status = 413;
+		return hc_err_set(err, "exec larger than allowed: %zu > %d bytes.", p->code_len,
+				  PR_CODE_MAX);
+	}
+	if (main_ && !cJSON_IsNull(main_)) {
+		if (!cJSON_IsString(main_) || strlen(main_->valuestring) > PR_NAME_MAX)
+			return hc_err_set(err, MALFORMED "exec.main must be a string");
+		p->main = main_->valuestring;
+	}
+	if (binary && !cJSON_IsNull(binary)) {
+		if (!cJSON_IsBool(binary))
+			return hc_err_set(err, MALFORMED "exec.binary must be a boolean");
+		p->binary = cJSON_IsTrue(binary);
+	}
+	return 0;
+}
+
+int pr_action_put_decode(const char *body, size_t len, const struct pr_limit_bounds *b,
+			 const char *own_ns, struct pr_action_put *out, int *status,
+			 struct hc_err *err)
+{
+	struct hc_err perr;
+	memset(out, 0, sizeof(*out));
+	out->publish = -1;
+	*status = 400;
+	out->root = hc_json_parse(body, len, HC_JSON_MAX_DEPTH, &perr);
+	if (!out->root) {
+		hc_err_set(err, MALFORMED "%s", perr.msg);
+		goto fail;
+	}
+	cJSON *r = out->root;
+	if (!cJSON_IsObject(r)) {
+		hc_err_set(err, MALFORMED "expected a JSON object");
+		goto fail;
+	}
+	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(r, "exec");
+	if (exec && !cJSON_IsNull(exec) && decode_exec(out, exec, own_ns, status, err) < 0)
+		goto fail;
+	const cJSON *v;
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "parameters")) && !cJSON_IsNull(v)) {
+		if (check_kv_array(v, "parameters", err) < 0)
+			goto fail;
+		out->parameters = v;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "annotations")) && !cJSON_IsNull(v)) {
+		if (check_kv_array(v, "annotations", err) < 0)
+			goto fail;
+		out->annotations = v;
+	}
+	size_t psize = printed_len(out->parameters);
+	if (psize > PR_PARAMS_MAX) {
+		*status = 413;
+		hc_err_set(err, "parameters larger than allowed: %zu > %d bytes.", psize,
+			   PR_PARAMS_MAX);
+		goto fail;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "delAnnotations")) && !cJSON_IsNull(v)) {
+		const cJSON *e;
+		if (!cJSON_IsArray(v)) {
+			hc_err_set(err, MALFORMED "delAnnotations must be an array of strings");
+			goto fail;
+		}
+		cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e))
+		{
+			hc_err_set(err, MALFORMED "delAnnotations must be an array of strings");
+			goto fail;
+		}
+		out->del_annotations = v;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "limits")) && !cJSON_IsNull(v)) {
+		struct pr_limits tmp;
+		/* validate now against the defaults; pr_action_build merges over the old */
+		if (pr_limits_decode(v, &b->def, b, &tmp, err) < 0)
+			goto fail;
+		out->limits = v;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "version")) && !cJSON_IsNull(v)) {
+		if (!cJSON_IsString(v) || !pr_semver_valid(v->valuestring)) {
+			hc_err_set(err, MALFORMED "version must be a semantic version (N.N.N)");
+			goto fail;
+		}
+		out->version = v->valuestring;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(r, "publish")) && !cJSON_IsNull(v)) {
+		if (!cJSON_IsBool(v)) {
+			hc_err_set(err, MALFORMED "publish must be a boolean");
+			goto fail;
+		}
+		out->publish = cJSON_IsTrue(v);
+	}
+	*status = 0;
+	return 0;
+fail:
+	pr_action_put_free(out);
+	return -1;
+}
+
+void pr_action_put_free(struct pr_action_put *p)
+{
+	cJSON_Delete(p->root);
+	p->root = NULL;
+}
+
+/* Set annotation key to val (taken), replacing an existing one. */
+static int set_annotation(cJSON *arr, const char *key, cJSON *val)
+{
+	cJSON *e;
+	if (!val)
+		return -1;
+	cJSON_ArrayForEach(e, arr)
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, key)) {
+			cJSON_ReplaceItemInObjectCaseSensitive(e, "value", val);
+			return 0;
+		}
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "key", key)) {
+		cJSON_Delete(o);
+		cJSON_Delete(val);
+		return -1;
+	}
+	cJSON_AddItemToObject(o, "value", val);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+static void del_annotation(cJSON *arr, const char *key)
+{
+	for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+		const cJSON *k =
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "key");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, key))
+			cJSON_DeleteItemFromArray(arr, i);
+	}
+}
+
+static cJSON *build_exec(const struct pr_action_put *put, const char *digest)
+{
+	cJSON *e = cJSON_CreateObject();
+	if (!e)
+		return NULL;
+	int bad = hc_json_add_str(e, "kind", put->kind);
+	if (put->components) {
+		cJSON *c = cJSON_Duplicate(put->components, 1);
+		bad |= !c;
+		if (c)
+			cJSON_AddItemToObject(e, "components", c);
+	} else {
+		if (put->image)
+			bad |= hc_json_add_str(e, "image", put->image);
+		bad |= hc_json_add_bool(e, "binary", put->binary);
+		if (put->main)
+			bad |= hc_json_add_str(e, "main", put->main);
+		if (put->code)
+			bad |= hc_json_add_str(e, "digest", digest ? digest : "");
+	}
+	if (bad) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+static cJSON *dup_or(const cJSON *a, const cJSON *b, int arr)
+{
+	const cJSON *src = a ? a : b;
+	if (src)
+		return cJSON_Duplicate(src, 1);
+	return arr ? cJSON_CreateArray() : cJSON_CreateObject();
+}
+
+cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const char *ns,
+		       const char *name, const char *digest, const struct pr_limit_bounds *b,
+		       uint64_t now_ms, struct hc_err *err)
+{
+	cJSON *doc = NULL, *exec = NULL, *ann = NULL, *params = NULL, *lim = NULL;
+	char version[32] = "0.0.1";
+	struct pr_limits limits = b->def;
+	int publish = 0;
+
+	if (!old && !put->has_exec) {
+		hc_err_set(err, MALFORMED "exec undefined");
+		return NULL;
+	}
+	if (old) {
+		const cJSON *ov = cJSON_GetObjectItemCaseSensitive(old, "version");
+		if (cJSON_IsString(ov) &&
+		    pr_semver_uppatch(ov->valuestring, version, sizeof(version)) < 0)
+			snprintf(version, sizeof(version), "0.0.1");
+		publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "publish"));
+		if (pr_limits_decode(cJSON_GetObjectItemCaseSensitive(old, "limits"), &b->def, b,
+				     &limits, NULL) < 0)
+			limits = b->def; /* stored under wider bounds: start over */
+	}
+	if (put->version)
+		snprintf(version, sizeof(version), "%s", put->version);
+	if (put->publish >= 0)
+		publish = put->publish;
+	if (put->limits && pr_limits_decode(put->limits, &limits, b, &limits, err) < 0)
+		return NULL;
+
+	if (put->has_exec)
+		exec = build_exec(put, digest);
+	else
+		exec = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(old, "exec"), 1);
+	params = dup_or(put->parameters,
+			old ? cJSON_GetObjectItemCaseSensitive(old, "parameters") : NULL, 1);
+	ann = old ? dup_or(cJSON_GetObjectItemCaseSensitive(old, "annotations"), NULL, 1)
+		  : cJSON_CreateArray();
+	lim = pr_limits_to_json(&limits);
+	if (!exec || !params || !ann || !lim)
+		goto oom;
+	if (put->del_annotations) {
+		const cJSON *d;
+		cJSON_ArrayForEach(d, put->del_annotations) del_annotation(ann, d->valuestring);
+	}
+	if (put->annotations) {
+		const cJSON *a;
+		cJSON_ArrayForEach(a, put->annotations)
+		{
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(a, "key");
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "value");
+			if (set_annotation(ann, k->valuestring,
+					   v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull()) < 0)
+				goto oom;
+		}
+	}
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(exec, "kind");
+	if (set_annotation(ann, "exec",
+			   cJSON_CreateString(cJSON_IsString(kind) ? kind->valuestring : "")) < 0)
+		goto oom;
+	if (!old && !pr_annotation(ann, "provide-api-key") &&
+	    set_annotation(ann, "provide-api-key", cJSON_CreateFalse()) < 0)
+		goto oom;
+
+	doc = cJSON_CreateObject();
+	if (!doc || hc_json_add_str(doc, "namespace", ns) || hc_json_add_str(doc, "name", name) ||
+	    hc_json_add_str(doc, "version", version) || hc_json_add_bool(doc, "publish", publish))
+		goto oom;
+	cJSON_AddItemToObject(doc, "exec", exec);
+	cJSON_AddItemToObject(doc, "annotations", ann);
+	cJSON_AddItemToObject(doc, "parameters", params);
+	cJSON_AddItemToObject(doc, "limits", lim);
+	exec = ann = params = lim = NULL;
+	if (hc_json_add_int(doc, "updated", (int64_t)now_ms))
+		goto oom;
+	return doc;
+oom:
+	cJSON_Delete(doc);
+	cJSON_Delete(exec);
+	cJSON_Delete(ann);
+	cJSON_Delete(params);
+	cJSON_Delete(lim);
+	hc_err_set(err, "out of memory");
+	return NULL;
+}
+
+/* ---- reading ---- */
+
+static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+int pr_action_info(const cJSON *doc, const struct pr_limit_bounds *b, struct pr_action_info *out,
+		   struct hc_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsObject(doc))
+		return hc_err_set(err, "action document is not an object");
+	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(doc, "exec");
+	out->ns = str_or(doc, "namespace", NULL);
+	out->name = str_or(doc, "name", NULL);
+	out->version = str_or(doc, "version", "0.0.1");
+	out->kind = str_or(exec, "kind", NULL);
+	if (!out->ns || !out->name || !out->kind)
+		return hc_err_set(err, "action document lacks namespace, name or exec.kind");
+	out->main = str_or(exec, "main", "main");
+	out->digest = str_or(exec, "digest", "");
+	out->image = str_or(exec, "image", NULL);
+	out->binary = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(exec, "binary"));
+	out->is_sequence = !strcmp(out->kind, "sequence");
+	out->components = cJSON_GetObjectItemCaseSensitive(exec, "components");
+	if (out->is_sequence && !cJSON_IsArray(out->components))
+		return hc_err_set(err, "sequence document lacks components");
+	out->parameters = cJSON_GetObjectItemCaseSensitive(doc, "parameters");
+	out->annotations = cJSON_GetObjectItemCaseSensitive(doc, "annotations");
+	/* stored limits were validated when written; read them with wide bounds
+	 * so a later, narrower configuration does not make an action unreadable */
+	struct pr_limit_bounds wide = *b;
+	wide.min = (struct pr_limits){0, 0, 0, 1};
+	wide.max = (struct pr_limits){INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX};
+	if (pr_limits_decode(cJSON_GetObjectItemCaseSensitive(doc, "limits"), &b->def, &wide,
+			     &out->limits, err) < 0)
+		return -1;
+	return 0;
+}
+
+cJSON *pr_action_to_api(const cJSON *doc, const char *code, size_t code_len)
+{
+	cJSON *out = cJSON_Duplicate(doc, 1);
+	if (!out)
+		return NULL;
+	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(doc, "exec");
+	cJSON *e = cJSON_CreateObject();
+	if (!e)
+		goto oom;
+	/* rebuild exec in OpenWhisk's field order: kind, code, image, binary, main */
+	const cJSON *f;
+	if ((f = cJSON_GetObjectItemCaseSensitive(exec, "kind")))
+		cJSON_AddItemToObject(e, "kind", cJSON_Duplicate(f, 1));
+	if (code) {
+		char *c = malloc(code_len + 1);
+		if (!c)
+			goto oom;
+		memcpy(c, code, code_len);
+		c[code_len] = '\0';
+		cJSON *cs = cJSON_CreateString(c);
+		free(c);
+		if (!cs)
+			goto oom;
+		cJSON_AddItemToObject(e, "code", cs);
+	}
+	cJSON_ArrayForEach(f, exec)
+	{
+		if (!strcmp(f->string, "kind") || !strcmp(f->string, "digest") ||
+		    !strcmp(f->string, "code"))
+			continue;
+		cJSON_AddItemToObject(e, f->string, cJSON_Duplicate(f, 1));
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(out, "exec", e);
+	return out;
+oom:
+	cJSON_Delete(e);
+	cJSON_Delete(out);
+	return NULL;
+}
+
+cJSON *pr_action_summary(const cJSON *doc)
+{
+	static const char *const keep[] = {"namespace",	  "name",   "version", "publish",
+					   "annotations", "limits", "updated"};
+	cJSON *s = cJSON_CreateObject();
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keep[i]);
+		if (v)
+			cJSON_AddItemToObject(s, keep[i], cJSON_Duplicate(v, 1));
+		if (i == 4) {
+			cJSON *e = cJSON_AddObjectToObject(s, "exec");
+			const cJSON *exec = cJSON_GetObjectItemCaseSensitive(doc, "exec");
+			if (e)
+				cJSON_AddBoolToObject(
+				    e, "binary",
+				    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(exec, "binary")));
+		}
+	}
+	return s;
+}
+
+const cJSON *pr_annotation(const cJSON *annotations, const char *key)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, annotations)
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, key))
+			return cJSON_GetObjectItemCaseSensitive(e, "value");
+	}
+	return NULL;
+}
+
+int pr_annotation_true(const cJSON *annotations, const char *key, int dflt)
+{
+	const cJSON *v = pr_annotation(annotations, key);
+	if (!v)
+		return dflt;
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v);
+	if (cJSON_IsNumber(v))
+		return v->valuedouble != 0;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	return 0;
+}
+
+cJSON *pr_params_merge(const cJSON *defaults, const cJSON *body, const cJSON *annotations,
+		       struct hc_err *err)
+{
+	cJSON *out = cJSON_CreateObject();
+	const cJSON *e;
+	if (!out)
+		goto oom;
+	int final = pr_annotation_true(annotations, "final", 0);
+	cJSON_ArrayForEach(e, defaults)
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "value");
+		if (!cJSON_IsString(k))
+			continue;
+		cJSON *d = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+		if (!d)
+			goto oom;
+		cJSON_DeleteItemFromObjectCaseSensitive(out, k->valuestring);
+		cJSON_AddItemToObject(out, k->valuestring, d);
+	}
+	cJSON_ArrayForEach(e, body)
+	{
+		if (!e->string)
+			continue;
+		if (final && cJSON_GetObjectItemCaseSensitive(out, e->string)) {
+			cJSON_Delete(out);
+			hc_err_set(err, "Request defines parameters that are not allowed (e.g., "
+					"reserved properties).");
+			return NULL;
+		}
+		cJSON *d = cJSON_Duplicate(e, 1);
+		if (!d)
+			goto oom;
+		cJSON_DeleteItemFromObjectCaseSensitive(out, e->string);
+		cJSON_AddItemToObject(out, e->string, d);
+	}
+	return out;
+oom:
+	cJSON_Delete(out);
+	hc_err_set(err, "out of memory");
+	return NULL;
+}

@@ -1,0 +1,307 @@
+/* proto/activation.c — activation records (see activation.h). */
+#include "proto/activation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+const char *pr_status_message(int code)
+{
+	switch (code) {
+	case PR_ST_SUCCESS:
+		return "success";
+	case PR_ST_APP_ERROR:
+		return "application error";
+	case PR_ST_DEVELOPER_ERROR:
+		return "action developer error";
+	default:
+		return "whisk internal error";
+	}
+}
+
+void pr_activation_init(struct pr_activation *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->wait_ms = -1;
+	a->init_ms = -1;
+}
+
+void pr_activation_clear(struct pr_activation *a)
+{
+	cJSON_Delete(a->result);
+	cJSON_Delete(a->logs);
+	a->result = NULL;
+	a->logs = NULL;
+}
+
+static int add_ann(cJSON *arr, const char *key, cJSON *val)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !val || !cJSON_AddStringToObject(o, "key", key)) {
+		cJSON_Delete(o);
+		cJSON_Delete(val);
+		return -1;
+	}
+	cJSON_AddItemToObject(o, "value", val);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+cJSON *pr_activation_to_json(const struct pr_activation *a)
+{
+	char path[2 * PR_NAME_MAX + 2];
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	int bad = hc_json_add_str(j, "namespace", a->ns) | hc_json_add_str(j, "name", a->name) |
+		  hc_json_add_str(j, "subject", a->subject[0] ? a->subject : a->ns) |
+		  hc_json_add_str(j, "activationId", a->id) |
+		  hc_json_add_str(j, "version", a->version[0] ? a->version : "0.0.1") |
+		  hc_json_add_bool(j, "publish", a->publish) |
+		  hc_json_add_int(j, "start", (int64_t)a->start_ms);
+	if (a->end_ms) {
+		bad |= hc_json_add_int(j, "end", (int64_t)a->end_ms);
+		bad |= hc_json_add_int(j, "duration",
+				       a->end_ms >= a->start_ms ? (int64_t)(a->end_ms - a->start_ms)
+								: 0);
+	}
+	if (a->cause[0])
+		bad |= hc_json_add_str(j, "cause", a->cause);
+	cJSON *resp = cJSON_AddObjectToObject(j, "response");
+	if (!resp)
+		goto oom;
+	bad |= hc_json_add_str(resp, "status", pr_status_message(a->status));
+	bad |= hc_json_add_int(resp, "statusCode", a->status);
+	bad |= hc_json_add_bool(resp, "success", a->status == PR_ST_SUCCESS);
+	cJSON *res = a->result ? cJSON_Duplicate(a->result, 1) : cJSON_CreateObject();
+	if (!res)
+		goto oom;
+	cJSON_AddItemToObject(resp, "result", res);
+	cJSON *logs = a->logs ? cJSON_Duplicate(a->logs, 1) : cJSON_CreateArray();
+	if (!logs)
+		goto oom;
+	cJSON_AddItemToObject(j, "logs", logs);
+	cJSON *ann = cJSON_AddArrayToObject(j, "annotations");
+	if (!ann)
+		goto oom;
+	snprintf(path, sizeof(path), "%s/%s", a->ns, a->name);
+	if (a->sequence)
+		bad |= add_ann(ann, "topmost", cJSON_CreateTrue());
+	bad |= add_ann(ann, "path", cJSON_CreateString(path));
+	bad |= add_ann(ann, "kind", cJSON_CreateString(a->kind));
+	bad |= add_ann(ann, "limits", pr_limits_to_json(&a->limits));
+	if (a->cause[0])
+		bad |= add_ann(ann, "causedBy", cJSON_CreateString("sequence"));
+	if (!a->sequence)
+		bad |= add_ann(ann, "timeout", cJSON_CreateBool(a->timeout));
+	if (a->wait_ms >= 0)
+		bad |= add_ann(ann, "waitTime", cJSON_CreateNumber((double)a->wait_ms));
+	if (a->init_ms >= 0)
+		bad |= add_ann(ann, "initTime", cJSON_CreateNumber((double)a->init_ms));
+	if (bad)
+		goto oom;
+	return j;
+oom:
+	cJSON_Delete(j);
+	return NULL;
+}
+
+cJSON *pr_activation_extended(const cJSON *stored)
+{
+	cJSON *c = cJSON_Duplicate(stored, 1);
+	if (c)
+		cJSON_DeleteItemFromObjectCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(c, "response"), "statusCode");
+	return c;
+}
+
+cJSON *pr_activation_summary(const cJSON *stored)
+{
+	static const char *const keep[] = {"namespace",	   "name",  "version", "publish",
+					   "annotations",  "start", "end",     "duration",
+					   "activationId", "cause"};
+	cJSON *s = cJSON_CreateObject();
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, keep[i]);
+		if (v)
+			cJSON_AddItemToObject(s, keep[i], cJSON_Duplicate(v, 1));
+	}
+	if (cJSON_GetObjectItemCaseSensitive(stored, "end")) {
+		int st = pr_activation_status(stored);
+		if (st >= 0)
+			cJSON_AddNumberToObject(s, "statusCode", st);
+	}
+	return s;
+}
+
+cJSON *pr_activation_result(const cJSON *stored)
+{
+	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(stored, "response");
+	cJSON *r = cJSON_CreateObject();
+	if (!r)
+		return NULL;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(resp, "result");
+	cJSON_AddItemToObject(r, "result", res ? cJSON_Duplicate(res, 1) : cJSON_CreateObject());
+	cJSON_AddBoolToObject(r, "success",
+			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "success")));
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "status");
+	cJSON_AddStringToObject(r, "status",
+				cJSON_IsString(st) ? st->valuestring : "whisk internal error");
+	return r;
+}
+
+const char *pr_activation_name(const cJSON *stored)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, "name");
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+uint64_t pr_activation_start(const cJSON *stored)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, "start");
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+int pr_activation_status(const cJSON *stored)
+{
+	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(stored, "response");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
+	return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+const cJSON *pr_activation_response_result(const cJSON *stored)
+{
+	return cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(stored, "response"), "result");
+}
+
+int pr_activation_set_logs(cJSON *stored, const cJSON *lines)
+{
+	cJSON *c = cJSON_Duplicate(lines, 1);
+	if (!c)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(stored, "logs"))
+		cJSON_ReplaceItemInObjectCaseSensitive(stored, "logs", c);
+	else
+		cJSON_AddItemToObject(stored, "logs", c);
+	return 0;
+}
+
+cJSON *pr_error_result(const char *msg)
+{
+	cJSON *e = cJSON_CreateObject();
+	if (e && !cJSON_AddStringToObject(e, "error", msg)) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* The body text for a message, cut at 1 KiB so a huge bad reply stays small. */
+static cJSON *error_with_body(const char *prefix, const char *body, size_t len)
+{
+	char msg[1200];
+	int n = (int)(len > 1024 ? 1024 : len);
+	snprintf(msg, sizeof(msg), "%s%.*s", prefix, n, body ? body : "");
+	return pr_error_result(msg);
+}
+
+int pr_run_response(long http_status, const char *body, size_t len, cJSON **result)
+{
+	cJSON *j = (body && len) ? hc_json_parse(body, len, HC_JSON_MAX_DEPTH, NULL) : NULL;
+	if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j))) {
+		cJSON_Delete(j);
+		*result = error_with_body(
+		    "The action did not produce a valid JSON or JSON Array response: ", body, len);
+		return PR_ST_DEVELOPER_ERROR;
+	}
+	*result = j;
+	if (http_status != 200) {
+		if (!cJSON_IsObject(j) || !cJSON_GetObjectItemCaseSensitive(j, "error")) {
+			cJSON_Delete(j);
+			*result = error_with_body(
+			    "The action did not produce a valid response: ", body, len);
+		}
+		return PR_ST_DEVELOPER_ERROR;
+	}
+	if (cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "error"))
+		return PR_ST_APP_ERROR;
+	return PR_ST_SUCCESS;
+}
+
+int pr_init_response(long http_status, const char *body, size_t len, cJSON **result)
+{
+	if (http_status == 200) {
+		*result = NULL;
+		return PR_ST_SUCCESS;
+	}
+	cJSON *j = (body && len) ? hc_json_parse(body, len, HC_JSON_MAX_DEPTH, NULL) : NULL;
+	if (cJSON_IsObject(j) && cJSON_GetObjectItemCaseSensitive(j, "error")) {
+		*result = j;
+		return PR_ST_DEVELOPER_ERROR;
+	}
+	cJSON_Delete(j);
+	*result = error_with_body("The action failed during initialization: ", body, len);
+	return PR_ST_DEVELOPER_ERROR;
+}
+
+cJSON *pr_forward_to_json(const struct pr_forward *f)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j)
+		return NULL;
+	int bad = hc_json_add_str(j, "namespace", f->ns) | hc_json_add_str(j, "name", f->name) |
+		  hc_json_add_str(j, "subject", f->subject) |
+		  hc_json_add_str(j, "activationId", f->id) |
+		  hc_json_add_int(j, "wait_ms", f->wait_ms);
+	if (f->cause[0])
+		bad |= hc_json_add_str(j, "cause", f->cause);
+	if (f->api_key[0])
+		bad |= hc_json_add_str(j, "api_key", f->api_key);
+	cJSON *p = f->params ? cJSON_Duplicate(f->params, 1) : cJSON_CreateObject();
+	if (!p)
+		bad = -1;
+	else
+		cJSON_AddItemToObject(j, "params", p);
+	if (bad) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+int pr_forward_parse(const char *body, size_t len, struct pr_forward *f, struct hc_err *err)
+{
+	memset(f, 0, sizeof(*f));
+	cJSON *j = hc_json_parse(body, len, HC_JSON_MAX_DEPTH, err);
+	if (!j)
+		return -1;
+	const cJSON *p = NULL;
+	if (hc_json_strcpy(j, "namespace", 1, f->ns, sizeof(f->ns), err) < 0 ||
+	    hc_json_strcpy(j, "name", 1, f->name, sizeof(f->name), err) < 0 ||
+	    hc_json_strcpy(j, "subject", 1, f->subject, sizeof(f->subject), err) < 0 ||
+	    hc_json_strcpy(j, "activationId", 1, f->id, sizeof(f->id), err) < 0 ||
+	    hc_json_strcpy(j, "cause", 0, f->cause, sizeof(f->cause), err) < 0 ||
+	    hc_json_strcpy(j, "api_key", 0, f->api_key, sizeof(f->api_key), err) < 0 ||
+	    hc_json_int(j, "wait_ms", 1, 1, 3600000, &f->wait_ms, err) < 0 ||
+	    hc_json_obj(j, "params", 0, &p, err) < 0)
+		goto fail;
+	if (!hc_id_valid(f->id)) {
+		hc_err_set(err, "activationId is not a valid id");
+		goto fail;
+	}
+	f->params = p ? cJSON_Duplicate(p, 1) : cJSON_CreateObject();
+	if (!f->params) {
+		hc_err_set(err, "out of memory");
+		goto fail;
+	}
+	cJSON_Delete(j);
+	return 0;
+fail:
+	cJSON_Delete(j);
+	return -1;
+}

@@ -1,0 +1,109 @@
+/* proto/activation.h — activation records, summaries and result objects.
+ *
+ * The stored record (PR_KEY_ACTIVATION) is OpenWhisk's activation with
+ * response {status, statusCode, success, result}; API replies drop
+ * statusCode (OpenWhisk's toExtendedJson). This is the one place the
+ * record's JSON field names are spelled. */
+#ifndef PR_ACTIVATION_H
+#define PR_ACTIVATION_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/id.h"
+#include "proto/action.h"
+
+/* OpenWhisk's status codes. */
+enum pr_status {
+	PR_ST_SUCCESS = 0,
+	PR_ST_APP_ERROR = 1,	   /* "application error" */
+	PR_ST_DEVELOPER_ERROR = 2, /* "action developer error" */
+	PR_ST_INTERNAL_ERROR = 3,  /* "whisk internal error" */
+};
+const char *pr_status_message(int code); /* "success", "application error", ... */
+
+struct pr_activation {
+	char id[HC_ID_LEN + 1];
+	char ns[PR_NAME_MAX + 1]; /* the action's namespace */
+	char name[PR_NAME_MAX + 1];
+	char version[32];
+	char subject[PR_NAME_MAX + 1]; /* the invoking namespace */
+	char kind[32];		       /* "nodejs:20", "sequence", ... */
+	char cause[HC_ID_LEN + 1];     /* "" unless a sequence component */
+	uint64_t start_ms, end_ms;     /* end 0 = still open */
+	int status;		       /* enum pr_status */
+	cJSON *result;		       /* owned; NULL = {} */
+	cJSON *logs;		       /* owned array of strings; NULL = [] */
+	struct pr_limits limits;
+	int64_t wait_ms; /* waitTime; -1 = omit */
+	int64_t init_ms; /* initTime; -1 = omit (warm) */
+	int timeout;	 /* the action exceeded its time limit */
+	int sequence;	 /* topmost sequence record */
+	int publish;
+};
+
+/* Zero a record and set wait/init to "omit". */
+void pr_activation_init(struct pr_activation *a);
+/* Free result and logs. */
+void pr_activation_clear(struct pr_activation *a);
+
+/* The stored record (with statusCode). Caller frees. NULL on ENOMEM. */
+cJSON *pr_activation_to_json(const struct pr_activation *a);
+
+/* The API form of a stored record: a copy without response.statusCode. */
+cJSON *pr_activation_extended(const cJSON *stored);
+
+/* The list summary: namespace, name, version, publish, annotations,
+ * activationId, start, end, duration, cause, statusCode (end, duration and
+ * statusCode omitted while open). */
+cJSON *pr_activation_summary(const cJSON *stored);
+
+/* GET .../result: {"result", "success", "status"}. */
+cJSON *pr_activation_result(const cJSON *stored);
+
+/* The fields of a stored record the API needs (pointers into stored). */
+const char *pr_activation_name(const cJSON *stored);
+uint64_t pr_activation_start(const cJSON *stored);
+int pr_activation_status(const cJSON *stored); /* statusCode; -1 when missing */
+const cJSON *pr_activation_response_result(const cJSON *stored);
+
+/* Replace (or set) the stored record's logs with a copy of lines. */
+int pr_activation_set_logs(cJSON *stored, const cJSON *lines);
+
+/* Classify a /run reply as OpenWhisk does (processRunResponseContent):
+ * 200 + object without "error" or array -> success; 200 + {"error"} ->
+ * application error; other status -> developer error (its "error" field
+ * when present); a body that is not JSON or a scalar -> developer error
+ * "The action did not produce a valid JSON or JSON Array response: <body>".
+ * *result gets a new tree the caller frees. Returns the status code. */
+int pr_run_response(long http_status, const char *body, size_t len, cJSON **result);
+
+/* The same for /init: anything but 200 is a developer error, with the body's
+ * "error" field or "The action failed during initialization: <body>". */
+int pr_init_response(long http_status, const char *body, size_t len, cJSON **result);
+
+/* {"error": msg} (caller frees). */
+cJSON *pr_error_result(const char *msg);
+
+/* A forwarded activation (controller -> controller, POST /internal/run with
+ * the cluster token): {"namespace","name","subject","activationId",
+ * "cause"?,"api_key"?,"params":{...},"wait_ms"}. The receiving controller runs it only
+ * if it holds a free warm container (else it allocates one itself, never
+ * forwarding again) and answers 200 with the stored record when it ends, or
+ * 202 {"activationId"} when wait_ms passes first. */
+struct pr_forward {
+	char ns[PR_NAME_MAX + 1];
+	char name[PR_NAME_MAX + 1];
+	char subject[PR_NAME_MAX + 1];
+	char id[HC_ID_LEN + 1];
+	char cause[HC_ID_LEN + 1];
+	char api_key[160]; /* "uuid:key" for actions with provide-api-key, or "" */
+	cJSON *params; /* owned by the struct after decode; borrowed for encode */
+	int64_t wait_ms;
+};
+cJSON *pr_forward_to_json(const struct pr_forward *f);
+/* Decode a body; f->params is a new tree the caller frees. -1 with err. */
+int pr_forward_parse(const char *body, size_t len, struct pr_forward *f, struct hc_err *err);
+
+#endif

@@ -1,0 +1,40 @@
+/* kind.h — runtime kinds: which family a kind belongs to, which host
+ * interpreter runs it and which embedded launcher drives it. */
+#ifndef RT_KIND_H
+#define RT_KIND_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+enum rt_family {
+	RT_FAM_NONE = 0,
+	RT_FAM_NODEJS,	 /* nodejs, nodejs:20, nodejs:default ... */
+	RT_FAM_PYTHON,	 /* python, python:3, python:3.11 ... */
+	RT_FAM_BLACKBOX, /* blackbox, native: the code is the actionloop child */
+};
+
+/* Map a kind string to its family. Returns 0, or -1 with err for an unknown kind. */
+int rt_kind_family(const char *kind, enum rt_family *out, struct hc_err *err);
+const char *rt_family_name(enum rt_family f);
+
+/* Nonzero for families run by an embedded launcher (an interpreter that can
+ * start before the code is known: a stem cell). */
+int rt_family_has_launcher(enum rt_family f);
+
+/* Find the interpreter: override when non-empty, else the first executable of
+ * the family's well-known paths (/usr/bin first: inside a container only /usr
+ * is visible, never a pyenv shim), then $PATH. Writes the path into out.
+ * Returns 0 or -1 with err. */
+int rt_family_interpreter(enum rt_family f, const char *override, char *out, size_t outlen,
+			  struct hc_err *err);
+
+/* Register the launcher script of a family (main.c registers the embedded
+ * ones, embed.h). text must outlive the process's use of it. */
+void rt_family_set_launcher(enum rt_family f, const char *text, size_t len);
+
+/* The registered launcher script and the file name to write it as; NULL
+ * when the family has none or none was registered. */
+const char *rt_family_launcher(enum rt_family f, size_t *len, const char **filename);
+
+#endif

@@ -1,0 +1,170 @@
+// node.js — hearth's long-lived nodejs launcher, driven by hearth-runtime.
+//
+// One process per container, started before the code is known (a stem
+// cell). Protocol over pipes, one line per message:
+//   stdin: "<seq>\t<json>\n"  seq 0 = init {path, dir, main, env}; else a /run body
+//   fd 3:  "<seq>\t<tag>\t<json>\n"  tag r = the function's result (JSON),
+//          e = a developer error (a JSON string: the message)
+// stdout/stderr are the container's log: they are written synchronously
+// (pipes and files are synchronous in node on Linux) before each reply, so
+// the runtime's end-of-activation markers always follow the function's lines.
+// Activations run concurrently when the runtime sends several (concurrency > 1).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const Module = require('module');
+
+let mainFn = null;
+
+function writeAll(fd, s) {
+  const b = Buffer.from(s, 'utf8');
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += fs.writeSync(fd, b, off, b.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+function reply(seq, tag, json) {
+  writeAll(3, seq + '\t' + tag + '\t' + json + '\n');
+}
+
+// serialize-error's shape for rejected Errors: name, message, stack, own props.
+function serializeError(e) {
+  if (e === undefined || e === null) return {};
+  if (e instanceof Error) {
+    const o = { name: e.name, message: e.message, stack: e.stack };
+    for (const k of Object.keys(e)) o[k] = e[k];
+    return o;
+  }
+  return e;
+}
+
+function loadPackage(dir, main) {
+  let entry = 'index.js';
+  const pj = path.join(dir, 'package.json');
+  if (fs.existsSync(pj)) {
+    const pkg = JSON.parse(fs.readFileSync(pj, 'utf8'));
+    if (pkg && typeof pkg.main === 'string' && pkg.main) entry = pkg.main;
+  }
+  const exp = require(path.resolve(dir, entry));
+  return exp ? exp[main] : undefined;
+}
+
+// A single file, as OpenWhisk's node runtime takes it: a global function
+// named main, or module.exports.main / exports.main.
+function loadFile(file, main) {
+  const code = fs.readFileSync(file, 'utf8');
+  const m = new Module(file, module);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(path.dirname(file));
+  const req = Module.createRequire(file);
+  const ident = /^[A-Za-z_$][\w$]*$/.test(main);
+  const tail = ident
+    ? '\n;try { return typeof ' + main + " === 'function' ? " + main + ' : undefined; } catch (e) { return undefined; }'
+    : '';
+  const wrapper = vm.runInThisContext(
+    '(function (exports, require, module, __filename, __dirname) {' + code + tail + '\n})',
+    { filename: file });
+  const local = wrapper.call(m.exports, m.exports, req, m, file, path.dirname(file));
+  if (typeof local === 'function') return local;
+  return m.exports ? m.exports[main] : undefined;
+}
+
+function init(seq, msg) {
+  try {
+    const env = msg.env || {};
+    for (const k of Object.keys(env)) process.env[k] = String(env[k]);
+    const main = msg.main || 'main';
+    const fn = msg.dir ? loadPackage(msg.path, main) : loadFile(msg.path, main);
+    if (typeof fn !== 'function') throw new Error("Action entrypoint '" + main + "' is not a function.");
+    mainFn = fn;
+    reply(seq, 'r', '{}');
+  } catch (e) {
+    reply(seq, 'e', JSON.stringify('Initialization has failed due to: ' + e));
+  }
+}
+
+// __OW_* of this activation; unchanged values are not rewritten (each
+// process.env write is a setenv under a lock), stale ones are removed.
+let lastEnv = new Map();
+function setEnv(body) {
+  const next = new Map();
+  for (const k of Object.keys(body)) {
+    if (k === 'value') continue;
+    let v = body[k];
+    if (typeof v === 'number') v = String(v);
+    if (typeof v !== 'string') continue;
+    const name = '__OW_' + k.toUpperCase();
+    next.set(name, v);
+    if (lastEnv.get(name) !== v) process.env[name] = v;
+  }
+  for (const name of lastEnv.keys()) if (!next.has(name)) delete process.env[name];
+  lastEnv = next;
+}
+
+function done(seq, r) {
+  let json;
+  try {
+    json = JSON.stringify(r);
+  } catch (e) {
+    reply(seq, 'e', JSON.stringify('The action did not produce a valid JSON response: ' + e));
+    return;
+  }
+  reply(seq, 'r', json === undefined ? 'null' : json);
+}
+
+function run(seq, body) {
+  if (!mainFn) {
+    reply(seq, 'e', JSON.stringify('System not initialized.'));
+    return;
+  }
+  const args = body.value === undefined || body.value === null ? {} : body.value;
+  setEnv(body);
+  let result;
+  try {
+    result = mainFn(args);
+  } catch (e) {
+    console.error(e);
+    reply(seq, 'e', JSON.stringify('An error has occurred: ' + e));
+    return;
+  }
+  if (result && typeof result.then === 'function') {
+    result.then((r) => done(seq, r), (e) => done(seq, { error: serializeError(e) }));
+  } else {
+    done(seq, result);
+  }
+}
+
+function handle(line) {
+  const tab = line.indexOf('\t');
+  if (tab < 0) return;
+  const seq = line.slice(0, tab);
+  let msg;
+  try {
+    msg = JSON.parse(line.slice(tab + 1));
+  } catch (e) {
+    reply(seq, 'e', JSON.stringify('Bad request: ' + e.message));
+    return;
+  }
+  if (seq === '0') init(seq, msg);
+  else run(seq, msg);
+}
+
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let i;
+  while ((i = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, i);
+    pending = pending.slice(i + 1);
+    handle(line);
+  }
+});
+process.stdin.on('end', () => process.exit(0));

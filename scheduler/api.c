@@ -1,0 +1,260 @@
+/* scheduler/api.c — the scheduler's HTTP API for controllers (the contract
+ * is proto/scheduler.h): /allocate, /release, /busy, /discard, /healthz,
+ * /metrics.
+ *
+ * The allocation path does no Redis round trip: the pool answers from
+ * memory (or later, when a container is created) and ownership is written
+ * behind. While a new leader rebuilds its pools, allocations wait in a
+ * bounded queue within their wait_ms; a standby answers 503 naming the
+ * leader. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "scheduler/sched.h"
+
+#define REF_BODY_MAX   4096
+#define ALLOC_BODY_MAX 8192
+
+/* Constant-time comparison of "Bearer <token>". */
+static int authorized(const struct sch *s, struct hc_req *req)
+{
+	const char *h = hc_req_header(req, "Authorization");
+	const char *t = s->cfg.token;
+	size_t tlen, hlen;
+	unsigned char diff = 0;
+
+	if (!t || !t[0])
+		return 1;
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	tlen = strlen(t);
+	hlen = strlen(h);
+	for (size_t i = 0; i < tlen; i++)
+		diff |= (unsigned char)(t[i] ^ (i < hlen ? h[i] : 0));
+	return diff == 0 && hlen == tlen;
+}
+
+static int gate(struct sch *s, struct hc_req *req)
+{
+	if (!authorized(s, req)) {
+		hc_reply_error(req, 401, "missing or wrong cluster token");
+		return -1;
+	}
+	if (!sch_leading(s)) {
+		sch_redirect(s, req, "not the leader");
+		return -1;
+	}
+	return 0;
+}
+
+static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *why)
+{
+	struct pr_sched_busy b;
+	char ra[32];
+	cJSON *j;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.error, sizeof(b.error), "%s", why ? why : "no capacity");
+	b.retry_after_ms = retry_after_ms;
+	/* Retry-After is in whole seconds; round up. */
+	snprintf(ra, sizeof(ra), "%lld", (long long)((retry_after_ms + 999) / 1000));
+	hc_req_add_header(req, "Retry-After", ra);
+	j = pr_sched_busy_to_json(&b);
+	hc_reply_json(req, 429, j);
+	cJSON_Delete(j);
+}
+
+void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
+{
+	struct sch *s = arg;
+	struct hc_req *req = cookie;
+	cJSON *j;
+
+	if (s->m_outcome[res->outcome])
+		hc_counter_inc(s->m_outcome[res->outcome]);
+	if (s->m_alloc_latency)
+		hc_hist_observe(s->m_alloc_latency,
+				(double)(hc_mono_us() - hc_req_start_us(req)) / 1e6);
+	switch (res->outcome) {
+	case SCH_OUT_REJECTED:
+		reply_busy(req, res->retry_after_ms, res->error);
+		return;
+	case SCH_OUT_ABORTED:
+		sch_redirect(s, req, res->error ? res->error : "no longer the leader");
+		return;
+	default:
+		break;
+	}
+	j = pr_alloc_reply_to_json(&res->reply);
+	hc_reply_json(req, 200, j);
+	cJSON_Delete(j);
+}
+
+static void handle_allocate(struct hc_req *req, void *arg)
+{
+	struct sch *s = arg;
+	struct pr_alloc_req ar;
+	struct hc_err err = {{0}};
+	const char *body;
+	size_t len;
+
+	if (gate(s, req) < 0)
+		return;
+	body = hc_req_body(req, &len);
+	if (pr_alloc_req_parse(body, len, &ar, &err) < 0) {
+		hc_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	if (s->phase == SCH_PH_REBUILDING) {
+		struct sch_queued *q;
+		if (s->nqueued >= s->cfg.max_queued || !(q = calloc(1, sizeof(*q)))) {
+			sch_redirect(s, req, "leader is rebuilding its pools; retry shortly");
+			return;
+		}
+		q->req = req;
+		q->ar = ar;
+		q->deadline_us = hc_req_start_us(req) + (uint64_t)ar.wait_ms * 1000;
+		TAILQ_INSERT_TAIL(&s->queued, q, link);
+		s->nqueued++;
+		return;
+	}
+	sch_pool_allocate(s->pool, &ar, req);
+}
+
+void sch_api_drain_queue(struct sch *s)
+{
+	struct sch_queued *q;
+	uint64_t now = hc_mono_us();
+
+	while ((q = TAILQ_FIRST(&s->queued))) {
+		TAILQ_REMOVE(&s->queued, q, link);
+		s->nqueued--;
+		if (now >= q->deadline_us)
+			reply_busy(q->req, s->cfg.retry_after_ms, "timed out during failover");
+		else if (s->pool)
+			sch_pool_allocate(s->pool, &q->ar, q->req);
+		else
+			sch_redirect(s, q->req, "no longer the leader");
+		free(q);
+	}
+}
+
+void sch_api_abort_queue(struct sch *s)
+{
+	struct sch_queued *q;
+
+	while ((q = TAILQ_FIRST(&s->queued))) {
+		TAILQ_REMOVE(&s->queued, q, link);
+		s->nqueued--;
+		sch_redirect(s, q->req, "no longer the leader");
+		free(q);
+	}
+}
+
+enum ref_kind { REF_RELEASE, REF_BUSY, REF_DISCARD };
+
+static void handle_ref(struct sch *s, struct hc_req *req, enum ref_kind kind)
+{
+	struct pr_container_ref ref;
+	struct hc_err err = {{0}};
+	enum sch_ref_result r;
+	const char *body;
+	size_t len;
+
+	if (gate(s, req) < 0)
+		return;
+	body = hc_req_body(req, &len);
+	if (pr_container_ref_parse(body, len, &ref, &err) < 0) {
+		hc_reply_error(req, 400, "%s", err.msg);
+		return;
+	}
+	if (s->phase != SCH_PH_SERVING) {
+		sch_redirect(s, req, "leader is rebuilding its pools; retry shortly");
+		return;
+	}
+	switch (kind) {
+	case REF_RELEASE:
+		r = sch_pool_release(s->pool, ref.container, ref.controller);
+		break;
+	case REF_BUSY:
+		r = sch_pool_busy(s->pool, ref.container, ref.controller);
+		break;
+	default:
+		if (ref.reason[0])
+			hc_info("container=%s discarded by controller=%s: %s", ref.container,
+				ref.controller, ref.reason);
+		r = sch_pool_discard(s->pool, ref.container, ref.controller);
+		break;
+	}
+	switch (r) {
+	case SCH_REF_OK:
+		hc_reply(req, 204, NULL, NULL, 0);
+		break;
+	case SCH_REF_UNKNOWN:
+		hc_reply_error(req, 404, "unknown container %s", ref.container);
+		break;
+	case SCH_REF_NOT_OWNER:
+		hc_reply_error(req, 409, "container %s is owned by another controller",
+			       ref.container);
+		break;
+	case SCH_REF_BAD_STATE:
+		hc_reply_error(req, 409, "container %s cannot change state now", ref.container);
+		break;
+	}
+}
+
+static void handle_release(struct hc_req *req, void *arg)
+{
+	handle_ref(arg, req, REF_RELEASE);
+}
+
+static void handle_busy(struct hc_req *req, void *arg)
+{
+	handle_ref(arg, req, REF_BUSY);
+}
+
+static void handle_discard(struct hc_req *req, void *arg)
+{
+	handle_ref(arg, req, REF_DISCARD);
+}
+
+static void handle_healthz(struct hc_req *req, void *arg)
+{
+	struct sch *s = arg;
+	struct pr_sched_health h;
+	int leading = sch_leading(s);
+	cJSON *j;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.id, sizeof(h.id), "%s", s->cfg.id);
+	h.pid = (int)getpid();
+	snprintf(h.role, sizeof(h.role), "%s", leading ? "leader" : "standby");
+	h.epoch = leading ? s->lease.epoch : s->leader_epoch;
+	snprintf(h.leader, sizeof(h.leader), "%s", s->leader_url);
+	j = pr_sched_health_to_json(&h);
+	hc_reply_json(req, 200, j);
+	cJSON_Delete(j);
+}
+
+int sch_api_routes(struct sch *s)
+{
+	if (hc_server_route(s->server, HC_POST, PR_SCHED_ROUTE_ALLOCATE, handle_allocate, s,
+			    ALLOC_BODY_MAX) < 0 ||
+	    hc_server_route(s->server, HC_POST, PR_SCHED_ROUTE_RELEASE, handle_release, s,
+			    REF_BODY_MAX) < 0 ||
+	    hc_server_route(s->server, HC_POST, PR_SCHED_ROUTE_BUSY, handle_busy, s, REF_BODY_MAX) <
+		0 ||
+	    hc_server_route(s->server, HC_POST, PR_SCHED_ROUTE_DISCARD, handle_discard, s,
+			    REF_BODY_MAX) < 0 ||
+	    hc_server_route(s->server, HC_GET, "/healthz", handle_healthz, s, 0) < 0 ||
+	    hc_server_route(s->server, HC_GET, "/metrics", hc_handle_metrics, NULL, 0) < 0)
+		return -1;
+	return 0;
+}

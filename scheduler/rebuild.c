@@ -1,0 +1,543 @@
+/* scheduler/rebuild.c — what the leader learns from Redis and agents, and
+ * what it writes back.
+ *
+ * Failover rebuild: HGETALL PR_KEY_OWNERS, SMEMBERS PR_KEY_AGENTS, HGETALL
+ * each agent's registration (an expired one is a dead host), GET /containers
+ * from each live agent, restore every container into a fresh pool with its
+ * owner (sch_pool_restore decides: free, busy, stem cell or reclaim), then
+ * serve the allocations queued meanwhile. A host is added draining until its
+ * containers are known, so prewarm refill counts what is already there.
+ *
+ * Refresh (every cfg.refresh_ms while serving): the same host scan; a host
+ * whose registration expired is dropped with its containers (published on
+ * PR_CH_HOSTS and PR_CH_CONTAINERS); a new one is read like at rebuild (its
+ * containers have no known owner then, so only stem cells are kept).
+ * Controllers that own containers are looked up (PR_KEY_CONTROLLER) for the
+ * forwarding url; one that is gone loses its free containers to anyone.
+ *
+ * Ownership is written behind (PR_KEY_OWNERS, PR_KEY_WARM) from the pool's
+ * ops, never waited for on an allocation's reply path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "proto/agent.h"
+#include "proto/keys.h"
+#include "scheduler/map.h"
+#include "scheduler/sched.h"
+
+#define MAX_AGENTS 10000
+
+/* One host (or controller) being read. */
+struct rctx {
+	struct sch *s;
+	uint64_t gen;
+	uint64_t round; /* refresh round; 0 = the rebuild */
+	char id[PR_OWNER_MAX];
+	char url[PR_URL_MAX];
+	int memory_mb;
+	int draining;
+};
+
+static struct rctx *rctx_new(struct sch *s, uint64_t round, const char *id)
+{
+	struct rctx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->s = s;
+	x->gen = s->generation;
+	x->round = round;
+	snprintf(x->id, sizeof(x->id), "%s", id ? id : "");
+	return x;
+}
+
+static int stale(const struct rctx *x)
+{
+	return x->gen != x->s->generation || !x->s->pool;
+}
+
+/* ---- write-behind of ownership ---- */
+
+/* PR_KEY_WARM for a "/ns/name" label. */
+static int warm_key(const char *action, char *key, size_t len)
+{
+	const char *slash;
+	char ns[PR_SCHED_NS_MAX];
+	size_t n;
+
+	if (action[0] != '/' || !(slash = strchr(action + 1, '/')))
+		return -1;
+	n = (size_t)(slash - action - 1);
+	if (n == 0 || n >= sizeof(ns))
+		return -1;
+	memcpy(ns, action + 1, n);
+	ns[n] = '\0';
+	snprintf(key, len, PR_KEY_WARM, ns, slash + 1);
+	return 0;
+}
+
+void sch_persist_owner(void *arg, const struct sch_container *c)
+{
+	struct sch *s = arg;
+	char wk[PR_ACTION_MAX + 32];
+	int has_warm = warm_key(c->desc.action, wk, sizeof(wk)) == 0;
+
+	if (!c->desc.id[0])
+		return;
+	if (c->desc.owner[0]) {
+		struct pr_assignment as;
+		char *json;
+
+		memset(&as, 0, sizeof(as));
+		snprintf(as.action, sizeof(as.action), "%s", c->desc.action);
+		snprintf(as.version, sizeof(as.version), "%s", c->desc.version);
+		snprintf(as.digest, sizeof(as.digest), "%s", c->desc.digest);
+		json = pr_assignment_encode(&as);
+		if (json) {
+			hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", PR_KEY_ASSIGNED,
+				     c->desc.id, json);
+			free(json);
+		}
+		hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", PR_KEY_OWNERS, c->desc.id,
+			     c->desc.owner);
+		if (has_warm)
+			hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", wk, c->desc.id,
+				     c->desc.owner);
+	} else {
+		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, c->desc.id);
+		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, c->desc.id);
+		if (has_warm)
+			hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", wk, c->desc.id);
+	}
+}
+
+void sch_persist_gone(void *arg, const struct sch_container *c, const char *why)
+{
+	struct sch *s = arg;
+	char wk[PR_ACTION_MAX + 32], *msg;
+	struct pr_container_event ev;
+
+	hc_debug("container=%s host=%s gone: %s", c->desc.id, c->host->id, why);
+	hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, c->desc.id);
+	hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, c->desc.id);
+	if (warm_key(c->desc.action, wk, sizeof(wk)) == 0)
+		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", wk, c->desc.id);
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.event, sizeof(ev.event), "destroyed");
+	snprintf(ev.container, sizeof(ev.container), "%s", c->desc.id);
+	snprintf(ev.agent, sizeof(ev.agent), "%s", c->host->id);
+	msg = pr_container_event_encode(&ev);
+	if (msg) {
+		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_CONTAINERS, msg);
+		free(msg);
+	}
+}
+
+static void publish_host(struct sch *s, const char *event, const char *id)
+{
+	struct pr_host_event ev;
+	char *msg;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.event, sizeof(ev.event), "%s", event);
+	snprintf(ev.agent, sizeof(ev.agent), "%s", id);
+	msg = pr_host_event_encode(&ev);
+	if (msg) {
+		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_HOSTS, msg);
+		free(msg);
+	}
+}
+
+/* ---- controllers ---- */
+
+static void on_ctl_url(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+	struct sch *s = x->s;
+	struct sch_ctl_info *ci = sch_map_get(s->controllers, x->id);
+
+	if (ci && r && r->type == REDIS_REPLY_STRING && r->len < sizeof(ci->url)) {
+		snprintf(ci->url, sizeof(ci->url), "%s", r->str);
+		ci->state = 1;
+	} else if (ci && r && r->type == REDIS_REPLY_NIL && ci->state != -1) {
+		ci->state = -1;
+		if (!stale(x) && sch_leading(s) && s->pool) {
+			hc_info("controller=%s gone: its free containers are anyone's", x->id);
+			sch_pool_owner_gone(s->pool, x->id);
+		}
+	}
+	free(x);
+}
+
+static void lookup_controller(struct sch *s, const char *id)
+{
+	char key[PR_OWNER_MAX + 32];
+	struct rctx *x = rctx_new(s, 0, id);
+
+	if (!x)
+		return;
+	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, id);
+	hc_redis_cmd(s->redis, on_ctl_url, x, "HGET %s %s", key, PR_CONTROLLER_F_URL);
+}
+
+int sch_controller_url(void *arg, const char *controller, char *url, size_t len)
+{
+	struct sch *s = arg;
+	struct sch_ctl_info *ci = sch_map_get(s->controllers, controller);
+
+	if (!ci) {
+		ci = calloc(1, sizeof(*ci));
+		if (!ci || sch_map_put(s->controllers, controller, ci) < 0) {
+			free(ci);
+			return 0;
+		}
+		lookup_controller(s, controller);
+		return 0;
+	}
+	if (ci->state == 1)
+		snprintf(url, len, "%s", ci->url);
+	return ci->state;
+}
+
+static void refresh_one_ctl(const char *key, void *val, void *arg)
+{
+	lookup_controller(arg, key);
+}
+
+/* ---- hosts ---- */
+
+static void finish_rebuild(struct sch *s);
+static void finish_refresh(struct sch *s);
+
+/* One host of the rebuild or of a refresh round is settled. */
+static void host_done(struct sch *s, const struct rctx *x)
+{
+	if (x->gen != s->generation)
+		return;
+	if (x->round == 0) {
+		if (--s->rebuild_pending == 0)
+			finish_rebuild(s);
+	} else if (x->round == s->refresh_round) {
+		if (--s->refresh_pending == 0)
+			finish_refresh(s);
+	}
+}
+
+/* GET /containers answered (list) or failed (NULL): restore, open the host. */
+static void on_list(struct sch *s, const char *host_id, struct pr_container *list, int n,
+		    uint64_t gen)
+{
+	struct rctx *x = s->pending_hosts ? sch_map_del(s->pending_hosts, host_id) : NULL;
+
+	if (!x)
+		return;
+	if (gen == s->generation && s->pool) {
+		for (int i = 0; list && i < n; i++) {
+			int rebuild = x->round == 0;
+			const char *owner = rebuild && s->rebuild_owners
+						? sch_map_get(s->rebuild_owners, list[i].id)
+						: NULL;
+			const char *as = rebuild && s->rebuild_assigned
+					     ? sch_map_get(s->rebuild_assigned, list[i].id)
+					     : NULL;
+			struct pr_assignment a;
+			/* A stem cell we handed out: the agent's labels are still empty. */
+			if (owner && as && pr_assignment_decode(as, strlen(as), &a, NULL) == 0) {
+				snprintf(list[i].action, sizeof(list[i].action), "%s", a.action);
+				snprintf(list[i].version, sizeof(list[i].version), "%s", a.version);
+				snprintf(list[i].digest, sizeof(list[i].digest), "%s", a.digest);
+			}
+			sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
+		}
+		sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, x->draining);
+		if (x->round)
+			publish_host(s, "joined", x->id);
+	}
+	host_done(s, x);
+	free(x);
+}
+
+/* HGETALL of one agent's registration. */
+static void on_agent(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+	struct sch *s = x->s;
+	const char *url = NULL, *mem = NULL, *drain = NULL;
+
+	if (stale(x)) {
+		free(x);
+		return;
+	}
+	if (!r) {
+		/* Redis unreachable: no news is not death; keep the host. */
+		if (x->round && s->refresh_live)
+			sch_map_put(s->refresh_live, x->id, s);
+		goto done;
+	}
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if (!strcmp(k->str, PR_AGENT_F_URL))
+			url = v->str;
+		else if (!strcmp(k->str, PR_AGENT_F_MEMORY))
+			mem = v->str;
+		else if (!strcmp(k->str, PR_AGENT_F_DRAINING))
+			drain = v->str;
+	}
+	if (!url || !mem || strlen(url) >= sizeof(x->url) || atoi(mem) < 0)
+		goto done; /* registration expired (or garbage): not live */
+	snprintf(x->url, sizeof(x->url), "%s", url);
+	x->memory_mb = atoi(mem);
+	x->draining = drain && !strcmp(drain, "1");
+	if (x->round && s->refresh_live)
+		sch_map_put(s->refresh_live, x->id, s);
+	if (sch_pool_host(s->pool, x->id)) {
+		sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, x->draining);
+		goto done;
+	}
+	/* New to this pool: parked (draining) until its containers are known. */
+	if (sch_map_get(s->pending_hosts, x->id) ||
+	    sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, 1) < 0)
+		goto done;
+	if (sch_map_put(s->pending_hosts, x->id, x) < 0)
+		goto open;
+	if (sch_agent_list(s, x->id, x->url, on_list) < 0) {
+		sch_map_del(s->pending_hosts, x->id);
+		goto open;
+	}
+	return;
+open:
+	sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, x->draining);
+done:
+	host_done(s, x);
+	free(x);
+}
+
+/* SMEMBERS PR_KEY_AGENTS: read each registration. */
+static void on_agents(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+	struct sch *s = x->s;
+	size_t n = 0;
+	char key[PR_OWNER_MAX + 32];
+
+	if (stale(x)) {
+		free(x);
+		return;
+	}
+	if (r && r->type == REDIS_REPLY_ARRAY)
+		n = r->elements < MAX_AGENTS ? r->elements : MAX_AGENTS;
+	if (x->round == 0)
+		s->rebuild_pending = 1; /* held until every HGETALL is sent */
+	else
+		s->refresh_pending = 1;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *e = r->element[i];
+		struct rctx *h;
+		if (e->type != REDIS_REPLY_STRING || e->len >= PR_OWNER_MAX)
+			continue;
+		h = rctx_new(s, x->round, e->str);
+		if (!h)
+			continue;
+		if (x->round == 0)
+			s->rebuild_pending++;
+		else
+			s->refresh_pending++;
+		snprintf(key, sizeof(key), PR_KEY_AGENT, e->str);
+		hc_redis_cmd(s->redis, on_agent, h, "HGETALL %s", key);
+	}
+	if (!r && x->round) {
+		/* Redis unreachable: skip this round without dropping anything. */
+		s->refresh_pending = 0;
+		free(x);
+		return;
+	}
+	host_done(s, x);
+	free(x);
+}
+
+/* HGETALL into a map of strdup'd values (owners, assignments). */
+static void load_hash(redisReply *r, struct sch_map *m, size_t max_len)
+{
+	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && m && i + 1 < r->elements; i += 2) {
+		const redisReply *k = r->element[i], *v = r->element[i + 1];
+		char *val;
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    v->len >= max_len)
+			continue;
+		val = strdup(v->str);
+		if (val && sch_map_put(m, k->str, val) < 0)
+			free(val);
+	}
+}
+
+static void on_owners(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+
+	if (!stale(x))
+		load_hash(r, x->s->rebuild_owners, PR_OWNER_MAX);
+	free(x);
+}
+
+static void on_assigned(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+
+	if (!stale(x))
+		load_hash(r, x->s->rebuild_assigned, 1024);
+	free(x);
+}
+
+static void free_val(const char *key, void *val, void *arg)
+{
+	free(val);
+}
+
+static void free_map(struct sch_map **m)
+{
+	if (!*m)
+		return;
+	sch_map_each(*m, free_val, NULL);
+	sch_map_free(*m);
+	*m = NULL;
+}
+
+void sch_rebuild_reset(struct sch *s)
+{
+	free_map(&s->pending_hosts);
+	free_map(&s->rebuild_owners);
+	free_map(&s->rebuild_assigned);
+	sch_map_free(s->refresh_live); /* values are not owned */
+	s->refresh_live = NULL;
+	s->rebuild_pending = 0;
+	s->refresh_pending = 0;
+}
+
+void sch_rebuild_start(struct sch *s)
+{
+	struct sch_pool_config pc;
+	struct rctx *a, *b, *c;
+
+	sch_rebuild_reset(s);
+	memset(&pc, 0, sizeof(pc));
+	pc.prewarm = s->prewarm;
+	pc.nprewarm = s->nprewarm;
+	pc.keepalive = s->keepalive;
+	pc.max_waiters = (int)s->cfg.max_waiters;
+	pc.max_waiters_per_action = (int)s->cfg.max_waiters_per_action;
+	pc.max_creating_per_action = (int)s->cfg.max_creating_per_action;
+	pc.retry_after_ms = s->cfg.retry_after_ms;
+	s->pool = sch_pool_new(&pc, &sch_pool_io_ops, s);
+	s->rebuild_owners = sch_map_new();
+	s->rebuild_assigned = sch_map_new();
+	s->pending_hosts = sch_map_new();
+	a = rctx_new(s, 0, NULL);
+	b = rctx_new(s, 0, NULL);
+	c = rctx_new(s, 0, NULL);
+	if (!s->pool || !s->rebuild_owners || !s->rebuild_assigned || !s->pending_hosts || !a ||
+	    !b || !c) {
+		free(a);
+		free(b);
+		free(c);
+		sch_step_down(s, "out of memory");
+		return;
+	}
+	/* One connection answers in order: owners are known before any list. */
+	hc_redis_cmd(s->redis, on_owners, a, "HGETALL %s", PR_KEY_OWNERS);
+	hc_redis_cmd(s->redis, on_assigned, c, "HGETALL %s", PR_KEY_ASSIGNED);
+	hc_redis_cmd(s->redis, on_agents, b, "SMEMBERS %s", PR_KEY_AGENTS);
+}
+
+static void drop_stale_owner(const char *id, void *val, void *arg)
+{
+	struct sch *s = arg;
+	if (!sch_pool_find(s->pool, id))
+		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, id);
+}
+
+static void drop_stale_assigned(const char *id, void *val, void *arg)
+{
+	struct sch *s = arg;
+	if (!sch_pool_find(s->pool, id))
+		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, id);
+}
+
+static void finish_rebuild(struct sch *s)
+{
+	struct sch_pool_stats st;
+
+	if (!s->pool || s->phase != SCH_PH_REBUILDING)
+		return;
+	/* Owners of containers that no longer exist anywhere. */
+	if (s->rebuild_owners)
+		sch_map_each(s->rebuild_owners, drop_stale_owner, s);
+	if (s->rebuild_assigned)
+		sch_map_each(s->rebuild_assigned, drop_stale_assigned, s);
+	free_map(&s->rebuild_owners);
+	free_map(&s->rebuild_assigned);
+	sch_pool_stats(s->pool, &st);
+	hc_info("rebuilt pools in %llu ms: hosts=%d free=%d busy=%d prewarm=%d reclaimed=%d",
+		(unsigned long long)((hc_mono_us() - s->elected_at_us) / 1000), st.hosts,
+		st.count[SCH_C_FREE], st.count[SCH_C_BUSY], st.count[SCH_C_PREWARM],
+		st.count[SCH_C_DESTROYING]);
+	s->phase = SCH_PH_SERVING;
+	sch_api_drain_queue(s);
+}
+
+struct lost_walk {
+	struct sch *s;
+	char ids[64][PR_OWNER_MAX];
+	int n;
+};
+
+static void collect_lost(const struct sch_host *h, void *arg)
+{
+	struct lost_walk *w = arg;
+	if (w->n < 64 && !sch_map_get(w->s->refresh_live, h->id) &&
+	    !sch_map_get(w->s->pending_hosts, h->id))
+		snprintf(w->ids[w->n++], PR_OWNER_MAX, "%s", h->id);
+}
+
+static void finish_refresh(struct sch *s)
+{
+	struct lost_walk w;
+
+	if (!s->pool || !s->refresh_live || !sch_leading(s))
+		return;
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	sch_pool_each_host(s->pool, collect_lost, &w);
+	for (int i = 0; i < w.n; i++) {
+		hc_warn("host=%s lost (registration expired): dropping its containers", w.ids[i]);
+		sch_pool_host_remove(s->pool, w.ids[i]);
+		publish_host(s, "lost", w.ids[i]);
+		if (s->m_hosts_lost)
+			hc_counter_inc(s->m_hosts_lost);
+	}
+	sch_map_free(s->refresh_live);
+	s->refresh_live = NULL;
+}
+
+void sch_refresh(struct sch *s)
+{
+	struct rctx *x;
+
+	if (s->phase != SCH_PH_SERVING || !sch_leading(s))
+		return;
+	sch_map_each(s->controllers, refresh_one_ctl, s);
+	if (s->refresh_pending > 0)
+		return; /* the previous round is still out */
+	sch_map_free(s->refresh_live);
+	s->refresh_live = sch_map_new();
+	x = rctx_new(s, ++s->refresh_round, NULL);
+	if (!s->refresh_live || !x) {
+		free(x);
+		return;
+	}
+	hc_redis_cmd(s->redis, on_agents, x, "SMEMBERS %s", PR_KEY_AGENTS);
+}

@@ -1,0 +1,248 @@
+/* scheduler/sched.c — set-up and tear-down of the hearth-scheduler daemon:
+ * the HTTP server (one loop), Redis and HTTP clients, timers (lease,
+ * pool housekeeping, refresh) and metrics. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/client.h"
+#include "common/clock.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "scheduler/map.h"
+#include "scheduler/sched.h"
+
+static struct timeval ms_tv(int64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+	return tv;
+}
+
+static void expire_queued(struct sch *s)
+{
+	struct sch_queued *q, *next;
+	uint64_t now = hc_mono_us();
+
+	for (q = TAILQ_FIRST(&s->queued); q; q = next) {
+		next = TAILQ_NEXT(q, link);
+		if (now < q->deadline_us)
+			continue;
+		TAILQ_REMOVE(&s->queued, q, link);
+		s->nqueued--;
+		sch_redirect(s, q->req, "timed out while the leader rebuilt its pools");
+		free(q);
+	}
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct sch *s = arg;
+
+	if (!sch_leading(s))
+		return;
+	if (s->phase == SCH_PH_REBUILDING)
+		expire_queued(s);
+	else if (s->pool)
+		sch_pool_tick(s->pool);
+}
+
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+	sch_refresh(arg);
+}
+
+/* ---- metrics ---- */
+
+static double gauge_state(struct sch *s, enum sch_cstate st)
+{
+	struct sch_pool_stats ps;
+	if (!s->pool)
+		return 0;
+	sch_pool_stats(s->pool, &ps);
+	return ps.count[st];
+}
+
+static double g_prewarm(void *a)
+{
+	return gauge_state(a, SCH_C_PREWARM);
+}
+static double g_free(void *a)
+{
+	return gauge_state(a, SCH_C_FREE);
+}
+static double g_busy(void *a)
+{
+	return gauge_state(a, SCH_C_BUSY);
+}
+static double g_creating(void *a)
+{
+	return gauge_state(a, SCH_C_CREATING);
+}
+static double g_destroying(void *a)
+{
+	return gauge_state(a, SCH_C_DESTROYING);
+}
+static double g_leader(void *a)
+{
+	struct sch *s = a;
+	return s->phase != SCH_PH_STANDBY;
+}
+static double g_waiting(void *a)
+{
+	struct sch *s = a;
+	struct sch_pool_stats ps;
+	if (!s->pool)
+		return s->nqueued;
+	sch_pool_stats(s->pool, &ps);
+	return ps.waiters + s->nqueued;
+}
+
+static void metrics_init(struct sch *s)
+{
+	char lab[64];
+
+	for (int i = 0; i < SCH_OUT__N; i++) {
+		snprintf(lab, sizeof(lab), "outcome=\"%s\"", sch_outcome_name((enum sch_outcome)i));
+		s->m_outcome[i] = hc_counter_new("hearth_scheduler_allocations_total", lab,
+						 "allocations answered, by outcome");
+	}
+	s->m_elections = hc_counter_new("hearth_scheduler_elections_total", NULL,
+					"times this scheduler became leader (failovers)");
+	s->m_stepdowns = hc_counter_new("hearth_scheduler_stepdowns_total", NULL,
+					"times this scheduler stopped being leader");
+	s->m_hosts_lost = hc_counter_new("hearth_scheduler_hosts_lost_total", NULL,
+					 "hosts dropped because their registration expired");
+	s->m_alloc_latency = hc_hist_new("hearth_scheduler_allocation_seconds", NULL,
+					 "time from request to allocation reply", NULL, 0);
+	static const struct {
+		const char *state;
+		hc_gauge_fn fn;
+	} g[] = {{"prewarm", g_prewarm},
+		 {"free", g_free},
+		 {"busy", g_busy},
+		 {"creating", g_creating},
+		 {"destroying", g_destroying}};
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		snprintf(lab, sizeof(lab), "state=\"%s\"", g[i].state);
+		hc_gauge_fn_new("hearth_scheduler_containers", lab,
+				"containers in the pool, by state", g[i].fn, s);
+	}
+	hc_gauge_fn_new("hearth_scheduler_leader", NULL, "1 while this scheduler leads", g_leader,
+			s);
+	hc_gauge_fn_new("hearth_scheduler_waiting_allocations", NULL,
+			"allocations waiting for a container or for the rebuild", g_waiting, s);
+}
+
+/* ---- the loop ---- */
+
+static int loop_init(struct hc_loop *loop, void *arg)
+{
+	struct sch *s = arg;
+	struct hc_redis_opts ro;
+	struct hc_err err = {{0}};
+	struct hc_client_opts co = {0};
+	struct timeval tv;
+
+	s->base = loop->base;
+	if (hc_redis_parse_url(s->cfg.redis, &ro, &err) < 0) {
+		hc_error("redis url: %s", err.msg);
+		return -1;
+	}
+	s->client = hc_client_new(loop->base, &co);
+	s->redis = hc_redis_new(loop->base, &ro);
+	s->tick_timer = event_new(loop->base, -1, EV_PERSIST, on_tick, s);
+	s->refresh_timer = event_new(loop->base, -1, EV_PERSIST, on_refresh, s);
+	if (!s->client || !s->redis || !s->tick_timer || !s->refresh_timer)
+		return -1;
+	tv = ms_tv(s->cfg.tick_ms);
+	event_add(s->tick_timer, &tv);
+	tv = ms_tv(s->cfg.refresh_ms);
+	event_add(s->refresh_timer, &tv);
+	return sch_election_start(s);
+}
+
+static int loop_fini(struct hc_loop *loop, void *arg)
+{
+	struct sch *s = arg;
+
+	sch_step_down(s, "shutting down");
+	s->stopping = 1;
+	s->generation++;
+	if (s->client)
+		hc_client_free(s->client);
+	s->client = NULL;
+	if (s->redis)
+		hc_redis_free(s->redis);
+	s->redis = NULL;
+	if (s->lease_timer)
+		event_free(s->lease_timer);
+	if (s->stepdown_ev)
+		event_free(s->stepdown_ev);
+	if (s->tick_timer)
+		event_free(s->tick_timer);
+	if (s->refresh_timer)
+		event_free(s->refresh_timer);
+	s->lease_timer = s->stepdown_ev = s->tick_timer = s->refresh_timer = NULL;
+	return 0;
+}
+
+int sch_init(struct sch *s, struct hc_err *err)
+{
+	struct hc_server_opts so;
+
+	TAILQ_INIT(&s->queued);
+	if (sch_prewarm_parse(s->cfg.prewarm, &s->prewarm, &s->nprewarm, err) < 0)
+		return -1;
+	s->keepalive = sch_keepalive_fixed(s->cfg.keepalive_ms);
+	s->controllers = sch_map_new();
+	if (!s->keepalive || !s->controllers)
+		return hc_err_set(err, "out of memory");
+	memset(&so, 0, sizeof(so));
+	so.name = "scheduler";
+	so.addr = s->cfg.addr;
+	so.port = (int)s->cfg.port;
+	so.threads = 1; /* the pools live on one loop: no locks on the hot path */
+	so.loop_init = loop_init;
+	so.loop_fini = loop_fini;
+	so.loop_arg = s;
+	s->server = hc_server_new(&so, err);
+	if (!s->server)
+		return -1;
+	if (s->cfg.url && s->cfg.url[0])
+		snprintf(s->url, sizeof(s->url), "%s", s->cfg.url);
+	else
+		snprintf(s->url, sizeof(s->url), "http://%s:%d", s->cfg.addr,
+			 hc_server_port(s->server));
+	if (sch_api_routes(s) < 0)
+		return hc_err_set(err, "cannot add routes");
+	metrics_init(s);
+	return 0;
+}
+
+static void free_val(const char *key, void *val, void *arg)
+{
+	free(val);
+}
+
+void sch_fini(struct sch *s)
+{
+	if (s->server)
+		hc_server_free(s->server);
+	s->server = NULL;
+	if (s->pool)
+		sch_pool_free(s->pool);
+	s->pool = NULL;
+	sch_rebuild_reset(s);
+	if (s->controllers) {
+		sch_map_each(s->controllers, free_val, NULL);
+		sch_map_free(s->controllers);
+	}
+	s->controllers = NULL;
+	if (s->keepalive)
+		s->keepalive->destroy(s->keepalive);
+	s->keepalive = NULL;
+	free(s->prewarm);
+	s->prewarm = NULL;
+}

@@ -1,0 +1,539 @@
+/* it_controller_invoke.c — the invoke path end to end with real processes:
+ * Redis, two schedulers (leader + standby), one agent (process backend, or
+ * runc when HEARTH_IT_RUNC=1 and th_have_runc()), hearth-runtime in every
+ * container, and two controllers.
+ *
+ * Covers: blocking / non-blocking / result-only invokes and their codes
+ * (200, 202, 502), array results, the blocking wait running out (202), an
+ * action timeout (developer error, container discarded), cold then warm
+ * invokes where the warm ones never ask the scheduler for an allocation,
+ * pause grace suspending the container and the next invoke resuming it,
+ * logs collected by the agent, a sequence of three actions, concurrency > 1
+ * on nodejs sharing one container, two controllers sharing one warm
+ * container through forwarding, and the scheduler leader killed while
+ * invokes keep succeeding. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/redis.h"
+#include "proto/auth.h"
+#include "tests/lib/harness.h"
+
+#define TOKEN "it-token"
+
+static struct th_redis R;
+static pid_t agent_pid, sched_pid[2], ctl_pid[2];
+static char agent_url[64], sched_url[2][64], ctl_url[2][64];
+static char auth_hdr[256];
+static const char *const hdrs[] = {auth_hdr, "Content-Type: application/json", NULL};
+static const char *const tok_hdrs[] = {"Authorization: Bearer " TOKEN, NULL};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static pid_t start(char **argv, int port, char *url)
+{
+	char health[128];
+	pid_t pid = th_spawn(argv, NULL, NULL, 0);
+	assert_true(pid > 0);
+	snprintf(url, 64, "http://127.0.0.1:%d", port);
+	snprintf(health, sizeof(health), "%s/healthz", url);
+	assert_int_equal(th_wait_http_ok(health, 15000), 0);
+	return pid;
+}
+
+static pid_t start_scheduler(int i)
+{
+	char port[16];
+	int p = th_free_port();
+	snprintf(port, sizeof(port), "%d", p);
+	char *argv[] = {"hearth-scheduler", "--port",        port,   "--redis", R.url, "--token",
+			TOKEN,              "--lease",       "800ms", "--renew", "200ms", "--retry",
+			"100ms",            "--lease-margin", "100ms", NULL};
+	return start(argv, p, sched_url[i]);
+}
+
+static int setup(void **state)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	char cred[PR_AUTH_CRED_LEN + 1], port[16], b64[200];
+	if (th_redis_start(&R) < 0)
+		return -1;
+	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
+	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	assert_non_null(rc);
+	assert_int_equal(pr_auth_key_create(rc, "guest", PR_AUTH_GUEST, cred, &err), 0);
+	redisFree(rc);
+	pr_base64_encode(PR_AUTH_GUEST, strlen(PR_AUTH_GUEST), b64, sizeof(b64));
+	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Basic %s", b64);
+
+	const char *backend = getenv("HEARTH_IT_RUNC") && th_have_runc() ? "runc" : "process";
+	int p = th_free_port();
+	int lo = 30000 + (p % 20) * 1000;
+	char range[32];
+	snprintf(range, sizeof(range), "%d-%d", lo, lo + 999);
+	snprintf(port, sizeof(port), "%d", p);
+	char *aargv[] = {"hearth-agent", "--port",    port,  "--redis",      R.url,
+			 "--token",      TOKEN,       "--backend", (char *)backend, "--port-range",
+			 range,          "--log-wait", "1s",  NULL};
+	agent_pid = start(aargv, p, agent_url);
+	sched_pid[0] = start_scheduler(0);
+	sleep_ms(300); /* let the first one win the lease */
+	sched_pid[1] = start_scheduler(1);
+	for (int i = 0; i < 2; i++) {
+		p = th_free_port();
+		snprintf(port, sizeof(port), "%d", p);
+		char *cargv[] = {"hearth-controller", "--port", port,          "--threads",
+				 "1",                 "--redis", R.url,        "--token",
+				 TOKEN,               "--pause-grace", "100ms", NULL};
+		ctl_pid[i] = start(cargv, p, ctl_url[i]);
+	}
+	sleep_ms(300); /* controllers learn the leader */
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int st0 = th_stop(ctl_pid[0], SIGTERM, 5000);
+	int st1 = th_stop(ctl_pid[1], SIGTERM, 5000);
+	th_stop_all();
+	th_redis_stop(&R);
+	assert_int_equal(st0, 0);
+	assert_int_equal(st1, 0);
+	return 0;
+}
+
+static long api(int c, const char *method, const char *path, const char *body, cJSON **json)
+{
+	char url[512], *out = NULL;
+	snprintf(url, sizeof(url), "%s/api/v1/namespaces/_%s", ctl_url[c], path);
+	long st = th_http(method, url, hdrs, body, body ? strlen(body) : 0, &out);
+	if (json)
+		*json = out ? cJSON_Parse(out) : NULL;
+	free(out);
+	return st;
+}
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static void put_action(const char *name, const char *kind, const char *code, const char *extra)
+{
+	char path[128], *body = malloc(strlen(code) * 2 + 512);
+	cJSON *c = cJSON_CreateString(code);
+	char *cs = cJSON_PrintUnformatted(c);
+	sprintf(body, "{\"exec\":{\"kind\":\"%s\",\"code\":%s}%s%s}", kind, cs, extra ? "," : "",
+		extra ? extra : "");
+	snprintf(path, sizeof(path), "/actions/%s?overwrite=true", name);
+	cJSON *j = NULL;
+	long st = api(0, "PUT", path, body, &j);
+	if (st != 200)
+		fprintf(stderr, "PUT %s: %ld %s\n", name, st, j ? cJSON_PrintUnformatted(j) : "");
+	assert_int_equal(st, 200);
+	cJSON_Delete(j);
+	cJSON_Delete(c);
+	free(cs);
+	free(body);
+}
+
+/* Sum of the scheduler's allocation counters (every outcome). */
+static long allocations(const char *url)
+{
+	char u[128], *out = NULL;
+	long sum = 0;
+	snprintf(u, sizeof(u), "%s/metrics", url);
+	if (th_http("GET", u, NULL, NULL, 0, &out) != 200) {
+		free(out);
+		return -1;
+	}
+	for (char *p = out; (p = strstr(p, "hearth_scheduler_allocations_total{")); p++) {
+		char *sp = strchr(p, ' ');
+		if (sp)
+			sum += strtol(sp + 1, NULL, 10);
+	}
+	free(out);
+	return sum;
+}
+
+static long ctl_metric(int c, const char *name)
+{
+	char u[128], *out = NULL;
+	long v = -1;
+	snprintf(u, sizeof(u), "%s/metrics", ctl_url[c]);
+	th_http("GET", u, NULL, NULL, 0, &out);
+	char *p = out ? strstr(out, name) : NULL;
+	while (p && p > out && p[-1] != '\n')
+		p = strstr(p + 1, name);
+	if (p)
+		v = strtol(strchr(p, ' ') + 1, NULL, 10);
+	free(out);
+	return v;
+}
+
+/* The state the agent reports for the containers of /guest/<name>. */
+static int container_states(const char *name, char states[][16], int max)
+{
+	char u[128], *out = NULL, action[128];
+	int n = 0;
+	snprintf(u, sizeof(u), "%s/containers", agent_url);
+	snprintf(action, sizeof(action), "/guest/%s", name);
+	assert_int_equal(th_http("GET", u, tok_hdrs, NULL, 0, &out), 200);
+	cJSON *j = cJSON_Parse(out);
+	const cJSON *c;
+	cJSON_ArrayForEach(c, get(j, "containers"))
+	{
+		const cJSON *a = get(c, "action");
+		if (cJSON_IsString(a) && !strcmp(a->valuestring, action) && n < max)
+			snprintf(states[n++], 16, "%s", get(c, "state")->valuestring);
+	}
+	cJSON_Delete(j);
+	free(out);
+	return n;
+}
+
+static void test_blocking_result_and_codes(void **state)
+{
+	cJSON *j;
+	put_action("echo", "nodejs:20", "function main(a){console.log('echo', a.x); return a}",
+		   "\"parameters\":[{\"key\":\"d\",\"value\":1}]");
+	assert_int_equal(api(0, "POST", "/actions/echo?blocking=true", "{\"x\":7}", &j), 200);
+	const cJSON *resp = get(j, "response");
+	assert_string_equal(get(resp, "status")->valuestring, "success");
+	assert_int_equal(get(get(resp, "result"), "x")->valueint, 7);
+	assert_int_equal(get(get(resp, "result"), "d")->valueint, 1); /* default parameter */
+	char id[40];
+	snprintf(id, sizeof(id), "%s", get(j, "activationId")->valuestring);
+	cJSON_Delete(j);
+
+	assert_int_equal(api(0, "POST", "/actions/echo?blocking=true&result=true", "{\"x\":8}", &j),
+			 200);
+	assert_int_equal(get(j, "x")->valueint, 8);
+	assert_null(get(j, "response"));
+	cJSON_Delete(j);
+
+	/* the record and the logs the agent collected (written off the reply path) */
+	char path[128];
+	snprintf(path, sizeof(path), "/activations/%s/logs", id);
+	int found = 0;
+	for (int i = 0; i < 100 && !found; i++) {
+		assert_int_equal(api(0, "GET", path, NULL, &j), 200);
+		const cJSON *l = cJSON_GetArrayItem(get(j, "logs"), 0);
+		found = l && strstr(l->valuestring, "stdout: echo 7") != NULL;
+		cJSON_Delete(j);
+		if (!found)
+			sleep_ms(50);
+	}
+	assert_true(found);
+	snprintf(path, sizeof(path), "/activations/%s", id);
+	assert_int_equal(api(0, "GET", path, NULL, &j), 200);
+	assert_string_equal(get(j, "name")->valuestring, "echo");
+	cJSON_Delete(j);
+
+	/* non-blocking: 202 with the id at once, the record appears later */
+	assert_int_equal(api(0, "POST", "/actions/echo", "{\"x\":9}", &j), 202);
+	snprintf(path, sizeof(path), "/activations/%s/result",
+		 get(j, "activationId")->valuestring);
+	cJSON_Delete(j);
+	long st = 0;
+	for (int i = 0; i < 100 && (st = api(0, "GET", path, NULL, &j)) != 200; i++) {
+		cJSON_Delete(j);
+		sleep_ms(50);
+	}
+	assert_int_equal(st, 200);
+	assert_int_equal(get(get(j, "result"), "x")->valueint, 9);
+	cJSON_Delete(j);
+
+	/* array results come back as is; errors are 502 with the record */
+	put_action("arr", "nodejs:20", "function main(){return [1,2,3]}", NULL);
+	assert_int_equal(api(0, "POST", "/actions/arr?blocking=true", NULL, &j), 200);
+	assert_true(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 3);
+	cJSON_Delete(j);
+	put_action("apperr", "python:3", "def main(a):\n  return {'error': 'nope'}\n", NULL);
+	assert_int_equal(api(0, "POST", "/actions/apperr?blocking=true", NULL, &j), 502);
+	assert_string_equal(get(get(j, "response"), "status")->valuestring, "application error");
+	cJSON_Delete(j);
+	put_action("throws", "nodejs:20", "function main(){throw new Error('bad')}", NULL);
+	assert_int_equal(api(0, "POST", "/actions/throws?blocking=true", NULL, &j), 502);
+	assert_string_equal(get(get(j, "response"), "status")->valuestring,
+			    "action developer error");
+	cJSON_Delete(j);
+}
+
+static void test_api_key_and_init_env(void **state)
+{
+	cJSON *j;
+	const char *code = "function main(){return {key: process.env.__OW_API_KEY || '', "
+			   "secret: process.env.SECRET || ''}}";
+	/* new actions get provide-api-key:false, so no key */
+	put_action("nokey", "nodejs:20", code, NULL);
+	assert_int_equal(api(0, "POST", "/actions/nokey?blocking=true&result=true", NULL, &j), 200);
+	assert_string_equal(get(j, "key")->valuestring, "");
+	cJSON_Delete(j);
+	/* with the annotation the caller's uuid:key is handed over; an init
+	 * parameter is exported at /init */
+	put_action("withkey", "nodejs:20", code,
+		   "\"annotations\":[{\"key\":\"provide-api-key\",\"value\":true}],"
+		   "\"parameters\":[{\"key\":\"SECRET\",\"value\":\"s3\",\"init\":true}]");
+	assert_int_equal(api(0, "POST", "/actions/withkey?blocking=true&result=true", NULL, &j),
+			 200);
+	assert_string_equal(get(j, "key")->valuestring, PR_AUTH_GUEST);
+	assert_string_equal(get(j, "secret")->valuestring, "s3");
+	cJSON_Delete(j);
+}
+
+static void test_timeouts(void **state)
+{
+	cJSON *j;
+	/* the blocking wait runs out first: 202, and the activation finishes later */
+	put_action("slow", "nodejs:20",
+		   "function main(){return new Promise(r => setTimeout(() => r({done:true}), "
+		   "700))}",
+		   NULL);
+	assert_int_equal(api(0, "POST", "/actions/slow?blocking=true&timeout=200", NULL, &j), 202);
+	assert_non_null(get(j, "activationId"));
+	cJSON_Delete(j);
+	/* the action outlives its own limit: developer error with OpenWhisk's message */
+	put_action("hang", "nodejs:20", "function main(){return new Promise(() => {})}",
+		   "\"limits\":{\"timeout\":300}");
+	assert_int_equal(api(0, "POST", "/actions/hang?blocking=true", NULL, &j), 502);
+	const cJSON *res = get(get(j, "response"), "result");
+	assert_non_null(strstr(get(res, "error")->valuestring,
+			       "The action exceeded its time limits of 300 milliseconds."));
+	cJSON_Delete(j);
+	/* the container was discarded: eventually none is left for it */
+	char st[8][16];
+	int n = 1;
+	for (int i = 0; i < 100 && (n = container_states("hang", st, 8)) > 0; i++)
+		sleep_ms(50);
+	assert_int_equal(n, 0);
+}
+
+static void test_cold_then_warm_and_pause(void **state)
+{
+	cJSON *j;
+	char st[8][16];
+	put_action("warm", "python:3", "def main(a):\n  return {'ok': True}\n", NULL);
+	assert_int_equal(api(0, "POST", "/actions/warm?blocking=true", NULL, &j), 200);
+	/* a cold start carries initTime */
+	int has_init = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, get(j, "annotations")) has_init |=
+		!strcmp(get(e, "key")->valuestring, "initTime");
+	assert_true(has_init);
+	cJSON_Delete(j);
+	long before = allocations(sched_url[0]);
+	assert_true(before > 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(api(0, "POST", "/actions/warm?blocking=true&result=true", NULL, &j),
+				 200);
+		cJSON_Delete(j);
+	}
+	/* warm invokes never ask the scheduler for an allocation */
+	assert_int_equal(allocations(sched_url[0]), before);
+	assert_int_equal(container_states("warm", st, 8), 1);
+
+	/* after the pause grace the container is suspended... */
+	int n = 0;
+	for (int i = 0; i < 100; i++) {
+		n = container_states("warm", st, 8);
+		if (n == 1 && !strcmp(st[0], "suspended"))
+			break;
+		sleep_ms(20);
+	}
+	assert_int_equal(n, 1);
+	assert_string_equal(st[0], "suspended");
+	/* ...and the next invoke resumes it, still without an allocation */
+	assert_int_equal(api(0, "POST", "/actions/warm?blocking=true&result=true", NULL, &j), 200);
+	assert_true(cJSON_IsTrue(get(j, "ok")));
+	cJSON_Delete(j);
+	container_states("warm", st, 8);
+	assert_string_equal(st[0], "warm");
+	assert_int_equal(allocations(sched_url[0]), before);
+}
+
+static void test_sequence(void **state)
+{
+	cJSON *j;
+	put_action("s1", "nodejs:20", "function main(a){return {n: (a.n||0) + 1, p: 's1'}}", NULL);
+	put_action("s2", "python:3", "def main(a):\n  return {'n': a['n'] * 10, 'p': a['p'] + 's2'}\n",
+		   NULL);
+	put_action("s3", "nodejs:20", "function main(a){return {n: a.n + 3, p: a.p + 's3'}}", NULL);
+	assert_int_equal(api(0, "PUT", "/actions/seq",
+			     "{\"exec\":{\"kind\":\"sequence\",\"components\":[\"/_/s1\","
+			     "\"/guest/s2\",\"/_/s3\"]}}",
+			     &j),
+			 200);
+	cJSON_Delete(j);
+	assert_int_equal(api(0, "POST", "/actions/seq?blocking=true", "{\"n\":1}", &j), 200);
+	const cJSON *res = get(get(j, "response"), "result");
+	assert_int_equal(get(res, "n")->valueint, 23); /* ((1+1)*10)+3 */
+	assert_string_equal(get(res, "p")->valuestring, "s1s2s3");
+	const cJSON *logs = get(j, "logs");
+	assert_int_equal(cJSON_GetArraySize(logs), 3); /* component activation ids */
+	char path[128];
+	snprintf(path, sizeof(path), "/activations/%s", cJSON_GetArrayItem(logs, 1)->valuestring);
+	char seq_id[40];
+	snprintf(seq_id, sizeof(seq_id), "%s", get(j, "activationId")->valuestring);
+	cJSON_Delete(j);
+	long s = 0;
+	for (int i = 0; i < 50 && (s = api(0, "GET", path, NULL, &j)) != 200; i++) {
+		cJSON_Delete(j);
+		sleep_ms(20);
+	}
+	assert_int_equal(s, 200);
+	assert_string_equal(get(j, "cause")->valuestring, seq_id);
+	assert_string_equal(get(j, "name")->valuestring, "s2");
+	cJSON_Delete(j);
+	/* a failing component ends the chain with its error */
+	assert_int_equal(api(0, "PUT", "/actions/seqbad",
+			     "{\"exec\":{\"kind\":\"sequence\",\"components\":[\"/_/s1\","
+			     "\"/_/throws\",\"/_/s3\"]}}",
+			     NULL),
+			 200);
+	assert_int_equal(api(0, "POST", "/actions/seqbad?blocking=true", "{}", &j), 502);
+	assert_int_equal(cJSON_GetArraySize(get(j, "logs")), 2);
+	cJSON_Delete(j);
+}
+
+struct conc {
+	long status;
+	int done;
+};
+
+static void *conc_call(void *arg)
+{
+	struct conc *c = arg;
+	cJSON *j = NULL;
+	c->status = api(0, "POST", "/actions/conc?blocking=true&result=true", NULL, &j);
+	c->done = c->status == 200 && cJSON_IsTrue(get(j, "done"));
+	cJSON_Delete(j);
+	return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+	char st[8][16];
+	put_action("conc", "nodejs:20",
+		   "function main(){return new Promise(r => setTimeout(() => r({done:true}), "
+		   "400))}",
+		   "\"limits\":{\"concurrency\":4}");
+	pthread_t t[4];
+	struct conc c[4] = {{0}};
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, conc_call, &c[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(c[i].status, 200);
+		assert_true(c[i].done);
+	}
+	/* four at once on one container */
+	assert_int_equal(container_states("conc", st, 8), 1);
+}
+
+/* Controller 1 runs name cold and waits until its container is suspended. */
+static int run_on_1_then_idle(const char *name)
+{
+	cJSON *j;
+	char st[8][16], path[128];
+	snprintf(path, sizeof(path), "/actions/%s?blocking=true&result=true", name);
+	assert_int_equal(api(1, "POST", path, NULL, &j), 200);
+	int pid = get(j, "pid")->valueint;
+	cJSON_Delete(j);
+	for (int i = 0; i < 100; i++) {
+		if (container_states(name, st, 8) == 1 && !strcmp(st[0], "suspended"))
+			break;
+		sleep_ms(20);
+	}
+	return pid;
+}
+
+static void test_forwarding(void **state)
+{
+	cJSON *j;
+	char st[8][16];
+	put_action("fwd0", "nodejs:20", "function main(a){return {pid: process.pid}}", NULL);
+	put_action("fwd", "nodejs:20", "function main(a){return {pid: process.pid}}", NULL);
+	/* the scheduler learns a controller's URL the first time it meets one of
+	 * its free containers (and does not forward that time): introduce
+	 * controller 1 with a first action */
+	run_on_1_then_idle("fwd0");
+	assert_int_equal(api(0, "POST", "/actions/fwd0?blocking=true&result=true", NULL, &j), 200);
+	cJSON_Delete(j);
+	sleep_ms(200);
+	/* controller 1 starts the container, and it goes idle (suspended, free) */
+	int pid = run_on_1_then_idle("fwd");
+	long fw = ctl_metric(0, "hearth_controller_forwards_total");
+	/* controller 0 has none: the scheduler names controller 1's container and
+	 * controller 0 forwards; the same process answers, no new container */
+	assert_int_equal(api(0, "POST", "/actions/fwd?blocking=true&result=true", NULL, &j), 200);
+	assert_int_equal(get(j, "pid")->valueint, pid);
+	cJSON_Delete(j);
+	assert_int_equal(ctl_metric(0, "hearth_controller_forwards_total"), fw + 1);
+	assert_int_equal(container_states("fwd", st, 8), 1);
+	/* the full record comes back through the forward too */
+	assert_int_equal(api(0, "POST", "/actions/fwd?blocking=true", NULL, &j), 200);
+	assert_string_equal(get(get(j, "response"), "status")->valuestring, "success");
+	cJSON_Delete(j);
+}
+
+static void test_scheduler_failover(void **state)
+{
+	cJSON *j;
+	put_action("fo1", "nodejs:20", "function main(){return {v:1}}", NULL);
+	assert_int_equal(api(0, "POST", "/actions/fo1?blocking=true&result=true", NULL, &j), 200);
+	cJSON_Delete(j);
+	/* kill the leader mid-stream; invokes keep succeeding, including a cold
+	 * one that needs the standby to take over and allocate */
+	for (int i = 0; i < 30; i++) {
+		if (i == 5)
+			th_stop(sched_pid[0], SIGKILL, 1000);
+		if (i == 10)
+			put_action("fo2", "python:3", "def main(a):\n  return {'v': 2}\n", NULL);
+		const char *p = i >= 10 && i % 2 ? "/actions/fo2?blocking=true&result=true"
+						 : "/actions/fo1?blocking=true&result=true";
+		long s = api(0, "POST", p, NULL, &j);
+		if (s != 200)
+			fprintf(stderr, "invoke %d: %ld\n", i, s);
+		assert_int_equal(s, 200);
+		assert_non_null(get(j, "v"));
+		cJSON_Delete(j);
+		sleep_ms(30);
+	}
+	/* the standby is the leader now */
+	assert_true(allocations(sched_url[1]) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blocking_result_and_codes),
+		cmocka_unit_test(test_api_key_and_init_env),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_cold_then_warm_and_pause),
+		cmocka_unit_test(test_sequence),
+		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_forwarding),
+		cmocka_unit_test(test_scheduler_failover),
+	};
+	return cmocka_run_group_tests_name("it_controller_invoke", tests, setup, teardown);
+}

@@ -1,0 +1,470 @@
+/* it_scheduler.c — hearth-scheduler against a real redis-server, real
+ * scheduler processes and a real agent (process backend):
+ *   - the leader killed with SIGKILL: a standby takes over within lease + 1 s
+ *     with a higher epoch;
+ *   - a standby answers 503 naming the leader; the token is enforced;
+ *   - a leader SIGSTOPped past its lease and continued steps down and does
+ *     not allocate, and the agent refuses its old epoch (409);
+ *   - allocations made during a failover succeed once the new leader is up
+ *     (the client follows the 503 leader hint), and the new leader knows the
+ *     containers the old one placed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "proto/agent.h"
+#include "proto/scheduler.h"
+#include "tests/lib/harness.h"
+
+#define LEASE_MS 1000
+#define TOKEN	 "it-sched-token"
+#define NSCHED	 3
+
+static struct th_redis redis;
+static char statedir[256];
+
+struct sched {
+	pid_t pid;
+	int port;
+	char url[64];
+	char id[16];
+};
+
+static const char *const auth_hdr[] = {"Authorization: Bearer " TOKEN,
+				       "Content-Type: application/json", NULL};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int start_sched(struct sched *s, const char *id, const char *prewarm)
+{
+	char port[16];
+
+	s->port = th_free_port();
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->port);
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	char *argv[] = {"hearth-scheduler",
+			"--id",
+			s->id,
+			"--port",
+			port,
+			"--redis",
+			redis.url,
+			"--token",
+			TOKEN,
+			"--lease",
+			"1s",
+			"--renew",
+			"250ms",
+			"--retry",
+			"250ms",
+			"--lease-margin",
+			"100ms",
+			"--refresh",
+			"200ms",
+			"--tick",
+			"200ms",
+			"--prewarm",
+			(char *)prewarm,
+			NULL};
+	s->pid = th_spawn(argv, NULL, NULL, 0);
+	if (s->pid < 0)
+		return -1;
+	char hz[96];
+	snprintf(hz, sizeof(hz), "%s/healthz", s->url);
+	return th_wait_http_ok(hz, 5000);
+}
+
+static int start_agent(pid_t *pid, int *port, const char *id)
+{
+	char p[16], range[32], url[64], dir[300];
+	static int nagents;
+	int base = 20000 + (getpid() % 100) * 80 + (nagents++ % 2) * 40;
+
+	*port = th_free_port();
+	snprintf(p, sizeof(p), "%d", *port);
+	snprintf(range, sizeof(range), "%d-%d", base, base + 39);
+	snprintf(dir, sizeof(dir), "%s/%s", statedir, id);
+	char *argv[] = {"hearth-agent", "--id",	    (char *)id,	   "--port",	   p,
+			"--redis",	redis.url,  "--token",	   TOKEN,	   "--backend",
+			"process",	"--memory", "1024",	   "--port-range", range,
+			"--state-dir",	dir,	    "--heartbeat", "200ms",	   NULL};
+	*pid = th_spawn(argv, NULL, NULL, 0);
+	if (*pid < 0)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", *port);
+	return th_wait_http_ok(url, 5000);
+}
+
+static int health(const struct sched *s, struct pr_sched_health *h)
+{
+	char url[96], *body = NULL;
+	long st;
+	int rc = -1;
+
+	snprintf(url, sizeof(url), "%s/healthz", s->url);
+	st = th_http("GET", url, NULL, NULL, 0, &body);
+	if (st == 200 && body) {
+		cJSON *j = hc_json_parse(body, strlen(body), 8, NULL);
+		rc = j ? pr_sched_health_from_json(j, h, NULL) : -1;
+		cJSON_Delete(j);
+	}
+	free(body);
+	return rc;
+}
+
+/* Index of the one leader among s[0..n) (skipping pid <= 0), or -1 after
+ * timeout_ms. */
+static int wait_leader(struct sched *s, int n, long timeout_ms)
+{
+	uint64_t end = hc_mono_us() + (uint64_t)timeout_ms * 1000;
+
+	do {
+		int found = -1, count = 0;
+		for (int i = 0; i < n; i++) {
+			struct pr_sched_health h;
+			if (s[i].pid <= 0 || health(&s[i], &h) < 0)
+				continue;
+			if (!strcmp(h.role, "leader")) {
+				found = i;
+				count++;
+			}
+		}
+		if (count == 1)
+			return found;
+		sleep_ms(10);
+	} while (hc_mono_us() < end);
+	return -1;
+}
+
+static const char alloc_body[] =
+    "{\"namespace\":\"guest\",\"name\":\"%s\",\"version\":\"0.0.1\",\"kind\":\"nodejs:20\","
+    "\"memory\":128,\"digest\":\"\",\"controller\":\"%s\",\"wait_ms\":5000}";
+
+static long allocate(const struct sched *s, const char *name, const char *ctl, char **body)
+{
+	char url[96], data[512];
+
+	snprintf(url, sizeof(url), "%s/allocate", s->url);
+	snprintf(data, sizeof(data), alloc_body, name, ctl);
+	return th_http("POST", url, auth_hdr, data, strlen(data), body);
+}
+
+/* A controller's retry loop: follow the 503 leader hint (or try the others),
+ * until 200 or the deadline. */
+static long allocate_retrying(struct sched *s, int n, const char *name, const char *ctl,
+			      long deadline_ms, struct pr_alloc_reply *out)
+{
+	uint64_t end = hc_mono_us() + (uint64_t)deadline_ms * 1000;
+	int cur = 0;
+	long st = 0;
+	char hint[PR_URL_MAX] = "";
+
+	while (hc_mono_us() < end) {
+		char *body = NULL;
+		int target = cur;
+		for (int i = 0; hint[0] && i < n; i++) {
+			if (s[i].pid > 0 && !strcmp(s[i].url, hint))
+				target = i;
+		}
+		if (s[target].pid <= 0) {
+			cur = (cur + 1) % n;
+			continue;
+		}
+		st = allocate(&s[target], name, ctl, &body);
+		if (st == 200) {
+			cJSON *j = hc_json_parse(body, strlen(body), 16, NULL);
+			int ok = j && pr_alloc_reply_from_json(j, out, NULL) == 0;
+			cJSON_Delete(j);
+			free(body);
+			return ok ? 200 : -1;
+		}
+		hint[0] = '\0';
+		if (st == 503 && body) {
+			cJSON *j = hc_json_parse(body, strlen(body), 8, NULL);
+			struct pr_sched_redirect r;
+			if (j && pr_sched_redirect_from_json(j, &r, NULL) == 0)
+				snprintf(hint, sizeof(hint), "%s", r.leader);
+			cJSON_Delete(j);
+		}
+		free(body);
+		if (!hint[0]) {
+			cur = (target + 1) % n;
+			sleep_ms(20);
+		}
+	}
+	return st;
+}
+
+static int agent_count(int port)
+{
+	char url[96], *body = NULL;
+	struct pr_container *list = NULL;
+	int n = -1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/containers", port);
+	if (th_http("GET", url, auth_hdr, NULL, 0, &body) == 200 && body) {
+		cJSON *j = hc_json_parse(body, strlen(body), 16, NULL);
+		if (!j || pr_container_list_from_json(j, &list, &n, NULL) < 0)
+			n = -1;
+		cJSON_Delete(j);
+		free(list);
+	}
+	free(body);
+	return n;
+}
+
+/* Each test gets its own redis-server: a fresh lease and epoch, and a test
+ * that fails half way leaves nothing behind for the next. */
+static int setup(void **state)
+{
+	snprintf(statedir, sizeof(statedir), "/tmp/it_scheduler.%d", (int)getpid());
+	if (mkdir(statedir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (th_redis_start(&redis) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+	th_stop_all();
+	memset(&redis, 0, sizeof(redis));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", statedir);
+	if (system(cmd) != 0)
+		return -1;
+	return 0;
+}
+
+static void stop_all_sched(struct sched *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (s[i].pid > 0)
+			th_stop(s[i].pid, SIGTERM, 2000);
+		s[i].pid = 0;
+	}
+}
+
+static void test_failover_sigkill(void **state)
+{
+	struct sched s[NSCHED];
+	struct pr_sched_health h;
+	char id[16];
+	int l, l2;
+
+	memset(s, 0, sizeof(s));
+	for (int i = 0; i < NSCHED; i++) {
+		snprintf(id, sizeof(id), "k%d", i);
+		assert_int_equal(start_sched(&s[i], id, ""), 0);
+	}
+	l = wait_leader(s, NSCHED, 5000);
+	assert_true(l >= 0);
+	assert_int_equal(health(&s[l], &h), 0);
+	int64_t e1 = h.epoch;
+	assert_true(e1 >= 1);
+	/* Standbys know the leader. */
+	for (int i = 0; i < NSCHED; i++) {
+		if (i == l)
+			continue;
+		uint64_t end = hc_mono_us() + 2000000;
+		while (health(&s[i], &h) == 0 && strcmp(h.leader, s[l].url) && hc_mono_us() < end)
+			sleep_ms(20);
+		assert_string_equal(h.role, "standby");
+		assert_string_equal(h.leader, s[l].url);
+	}
+
+	th_stop(s[l].pid, SIGKILL, 1000);
+	uint64_t t0 = hc_mono_us();
+	s[l].pid = 0;
+	l2 = wait_leader(s, NSCHED, LEASE_MS + 3000);
+	uint64_t took_ms = (hc_mono_us() - t0) / 1000;
+	assert_true(l2 >= 0 && l2 != l);
+	printf("# failover after SIGKILL took %llu ms (lease %d ms)\n", (unsigned long long)took_ms,
+	       LEASE_MS);
+	assert_true(took_ms <= LEASE_MS + 1000);
+	assert_int_equal(health(&s[l2], &h), 0);
+	assert_true(h.epoch > e1);
+	stop_all_sched(s, NSCHED);
+}
+
+static void test_standby_redirect_and_auth(void **state)
+{
+	struct sched s[2];
+	char url[96], *body = NULL;
+	long st;
+	int l;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_sched(&s[0], "r0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "r1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	int sb = 1 - l;
+	/* The standby learns the leader within a retry interval or two. */
+	struct pr_sched_redirect r;
+	uint64_t end = hc_mono_us() + 2000000;
+	do {
+		free(body);
+		body = NULL;
+		st = allocate(&s[sb], "x", "c1", &body);
+		assert_int_equal(st, 503);
+		cJSON *j = hc_json_parse(body, strlen(body), 8, NULL);
+		assert_int_equal(pr_sched_redirect_from_json(j, &r, NULL), 0);
+		cJSON_Delete(j);
+	} while (strcmp(r.leader, s[l].url) && hc_mono_us() < end);
+	assert_string_equal(r.leader, s[l].url);
+	free(body);
+	body = NULL;
+	/* No token: 401; bad body: 400; no hosts: 429 with a hint. */
+	snprintf(url, sizeof(url), "%s/allocate", s[l].url);
+	st = th_http("POST", url, NULL, "{}", 2, NULL);
+	assert_int_equal(st, 401);
+	st = th_http("POST", url, auth_hdr, "{\"namespace\":1}", 15, NULL);
+	assert_int_equal(st, 400);
+	st = allocate(&s[l], "x", "c1", &body);
+	assert_int_equal(st, 429);
+	assert_non_null(strstr(body, "retry_after_ms"));
+	free(body);
+	body = NULL;
+	snprintf(url, sizeof(url), "%s/release", s[l].url);
+	const char *ref =
+	    "{\"container\":\"0123456789abcdef0123456789abcdef\",\"controller\":\"c1\"}";
+	st = th_http("POST", url, auth_hdr, ref, strlen(ref), NULL);
+	assert_int_equal(st, 404);
+	snprintf(url, sizeof(url), "%s/metrics", s[l].url);
+	st = th_http("GET", url, NULL, NULL, 0, &body);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(body, "hearth_scheduler_allocations_total{outcome=\"rejected\"} 1"));
+	free(body);
+	stop_all_sched(s, 2);
+}
+
+/* SIGSTOP the leader past its lease; the other wins and creates on the
+ * agent; SIGCONT: the old leader must not allocate, and the agent refuses
+ * its epoch. */
+static void test_sigstop_leader(void **state)
+{
+	struct sched s[2];
+	struct pr_alloc_reply rep;
+	struct pr_sched_health h;
+	pid_t agent;
+	int aport, l, l2;
+	char *body = NULL;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-stop"), 0);
+	assert_int_equal(start_sched(&s[0], "p0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "p1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	assert_int_equal(health(&s[l], &h), 0);
+	int64_t old_epoch = h.epoch;
+	/* The leader places one container (the agent sees its epoch). */
+	assert_int_equal(allocate_retrying(s, 2, "before", "c1", 5000, &rep), 200);
+	assert_int_equal(rep.init, 1);
+	assert_int_equal(agent_count(aport), 1);
+
+	kill(s[l].pid, SIGSTOP);
+	s[l].pid = -s[l].pid; /* a stopped process answers nothing: do not ask it */
+	l2 = wait_leader(s, 2, LEASE_MS + 3000);
+	assert_true(l2 >= 0 && l2 != l);
+	/* The new leader places a container: the agent now knows the new epoch. */
+	assert_int_equal(allocate_retrying(&s[l2], 1, "after", "c1", 5000, &rep), 200);
+	assert_int_equal(agent_count(aport), 2);
+	/* The new leader knows the container the old one placed. */
+	assert_int_equal(allocate_retrying(&s[l2], 1, "before", "c1", 5000, &rep), 200);
+	assert_int_equal(agent_count(aport), 3);
+
+	s[l].pid = -s[l].pid;
+	kill(s[l].pid, SIGCONT);
+	/* The very first request after SIGCONT must not be served as leader. */
+	long st = allocate(&s[l], "stopped", "c1", &body);
+	assert_int_equal(st, 503);
+	free(body);
+	body = NULL;
+	assert_int_equal(health(&s[l], &h), 0);
+	assert_string_equal(h.role, "standby");
+	assert_int_equal(agent_count(aport), 3);
+
+	/* The agent refuses the old epoch outright. */
+	char url[96], ep[64], data[] = "{\"kind\":\"nodejs:20\",\"memory\":128}";
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/containers", aport);
+	snprintf(ep, sizeof(ep), "%s: %lld", PR_AGENT_EPOCH_HEADER, (long long)old_epoch);
+	const char *hs[] = {auth_hdr[0], auth_hdr[1], ep, NULL};
+	st = th_http("POST", url, hs, data, strlen(data), NULL);
+	assert_int_equal(st, 409);
+	assert_int_equal(agent_count(aport), 3);
+
+	stop_all_sched(s, 2);
+	th_stop(agent, SIGTERM, 3000);
+}
+
+/* Allocations issued right after the leader dies succeed via the new one. */
+static void test_alloc_during_failover(void **state)
+{
+	struct sched s[2];
+	struct pr_alloc_reply rep, first;
+	pid_t agent;
+	int aport, l;
+	char url[96], data[160];
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-fo"), 0);
+	assert_int_equal(start_sched(&s[0], "f0", "nodejs:20:128:1"), 0);
+	assert_int_equal(start_sched(&s[1], "f1", "nodejs:20:128:1"), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	assert_int_equal(allocate_retrying(s, 2, "fo", "c1", 5000, &first), 200);
+	/* Suspend and release it, as a controller does: a free warm container
+	 * the next leader must find. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/suspend/%s", aport, first.container.id);
+	assert_int_equal(th_http("GET", url, auth_hdr, NULL, 0, NULL), 204);
+	snprintf(url, sizeof(url), "%s/release", s[l].url);
+	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}",
+		 first.container.id);
+	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
+
+	th_stop(s[l].pid, SIGKILL, 1000);
+	s[l].pid = 0;
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "during%d", i);
+		assert_int_equal(allocate_retrying(s, 2, name, "c1", LEASE_MS + 4000, &rep), 200);
+		assert_string_equal(rep.owner, "c1");
+	}
+	/* The free warm container survived the failover with its owner. */
+	assert_int_equal(allocate_retrying(s, 2, "fo", "c1", 3000, &rep), 200);
+	assert_string_equal(rep.container.id, first.container.id);
+	assert_int_equal(rep.init, 0);
+	stop_all_sched(s, 2);
+	th_stop(agent, SIGTERM, 3000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_failover_sigkill, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_standby_redirect_and_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigstop_leader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_during_failover, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("it_scheduler", tests, NULL, NULL);
+}
