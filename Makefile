@@ -3,6 +3,7 @@
 #   make              build every binary into build/
 #   make test         install missing packages, build, run every test
 #   make run          install missing packages, build, start a single node
+#   make run CLUSTER=1  the same with 3 agents, 2 schedulers, 2 controllers
 #   make SANITIZE=1 … the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz         build libFuzzer targets with clang into build/fuzz/
 #   make install      PREFIX=/usr/local DESTDIR= install the binaries
@@ -151,9 +152,11 @@ replay: all
 e2e: all
 	@tests/run.sh $(B) e2e
 
+# CLUSTER=1: 3 agents (127.0.0.2-4), 2 schedulers, 2 controllers behind nginx.
 run: deps
+	@$(if $(CLUSTER),deploy/deps.sh cluster,true)
 	@$(MAKE) --no-print-directory all
-	@deploy/hearth-node.sh
+	@$(if $(CLUSTER),HEARTH_CLUSTER=1) deploy/hearth-node.sh
 
 bench: deps
 	@deploy/deps.sh bench

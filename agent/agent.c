@@ -327,7 +327,7 @@ int agt_container_pipes(struct agt_container *c, int wfd[2], struct hc_err *err)
 	return 0;
 }
 
-const char *agt_container_last_error(const struct agt_container *c)
+const char *agt_container_last_error(struct agt_container *c)
 {
 	const struct agt_logline *l = c->log[AGT_STDERR].tail;
 	/* Not yet drained? Take what the pipe holds (runc has exited). */
@@ -335,9 +335,8 @@ const char *agt_container_last_error(const struct agt_container *c)
 		char buf[4096];
 		ssize_t n = read(c->fd[AGT_STDERR], buf, sizeof(buf));
 		if (n > 0)
-			agt_logstream_feed((struct agt_logstream *)&c->log[AGT_STDERR], buf,
-					   (size_t)n, hc_now_us());
-		agt_logstream_flush((struct agt_logstream *)&c->log[AGT_STDERR], hc_now_us());
+			agt_logstream_feed(&c->log[AGT_STDERR], buf, (size_t)n, hc_now_us());
+		agt_logstream_flush(&c->log[AGT_STDERR], hc_now_us());
 		l = c->log[AGT_STDERR].tail;
 	}
 	return l ? l->text : "";
@@ -875,6 +874,7 @@ void agt_create(struct agt_agent *a, struct hc_req *req, const struct pr_agent_c
 		agt_rmtree(c->dir);
 		agt_ports_release(&a->ports, port);
 		a->used_mb -= c->d.memory_mb;
+		hc_gauge_set(a->m->used, a->used_mb);
 		unlink_container(a, c);
 		free_container(c);
 		return;
@@ -1229,12 +1229,14 @@ void agt_shutdown(struct agt_agent *a)
 		if (c->helper_pid > 0)
 			agt_reaper_unwatch(c->helper_pid);
 	}
+	if (a->containers && a->backend) {
+		hc_info("removing %d containers", a->ncontainers);
+		a->backend->remove_all_sync(a);
+	}
 	while ((c = a->containers)) {
 		struct agt_waiter *w;
 		a->containers = c->next;
-		hc_info("container=%s removing at shutdown", c->d.id);
-		if (a->backend)
-			a->backend->remove_sync(a, c);
+		hc_info("container=%s removed at shutdown", c->d.id);
 		agt_ports_release(&a->ports, c->d.port);
 		while (c->logwaits) {
 			hc_reply_error(c->logwaits->req, 503, "shutting down");

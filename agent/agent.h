@@ -118,8 +118,9 @@ struct agt_backend {
 	 * from local bookkeeping and Redis are passed in; the backend adds what
 	 * it finds itself, e.g. runc's state dir). Start-up only. */
 	void (*cleanup_stale)(struct agt_agent *a, const struct agt_stale *st, int n);
-	/* Blocking: remove one container now (shutdown). */
-	void (*remove_sync)(struct agt_agent *a, struct agt_container *c);
+	/* Blocking: remove every container in a->containers now (shutdown); the
+	 * core frees them afterwards. Their pids are no longer watched. */
+	void (*remove_all_sync)(struct agt_agent *a);
 };
 
 extern const struct agt_backend agt_backend_runc;
@@ -191,7 +192,7 @@ int agt_container_watch(struct agt_container *c, pid_t pid);
 int agt_container_pipes(struct agt_container *c, int wfd[2], struct hc_err *err);
 
 /* The last line of the container's stderr ("" if none): runc's error text. */
-const char *agt_container_last_error(const struct agt_container *c);
+const char *agt_container_last_error(struct agt_container *c);
 
 /* Remove a directory tree of plain files (bundle, bookkeeping). Blocking,
  * small. */

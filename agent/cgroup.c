@@ -106,7 +106,7 @@ int agt_freezer_state(const struct agt_cgroups *cg, const char *cgpath, enum agt
 int agt_freezer_drive(const struct agt_cgroups *cg, const char *cgpath, int freeze, int max_polls,
 		      struct hc_err *err)
 {
-	enum agt_fz want = freeze ? AGT_FZ_FROZEN : AGT_FZ_THAWED, st;
+	enum agt_fz want = freeze ? AGT_FZ_FROZEN : AGT_FZ_THAWED, st = AGT_FZ_FREEZING;
 
 	for (int i = 0; i < max_polls; i++) {
 		/* Re-write now and then: a freeze can stall while a task forks. */

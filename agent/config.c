@@ -104,7 +104,8 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 	}
 	if (!cfg->host_address && set_str(&cfg->host_address, cfg->addr) < 0)
 		goto nomem;
-	if (!cfg->url) {
+	/* with --port 0 the URL is known once the server has bound (main) */
+	if (!cfg->url && cfg->port != 0) {
 		snprintf(buf, sizeof(buf), "http://%s:%d", cfg->host_address, (int)cfg->port);
 		if (set_str(&cfg->url, buf) < 0)
 			goto nomem;

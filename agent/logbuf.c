@@ -118,7 +118,7 @@ static int add_line(struct agt_logstream *s, const char *p, size_t n, uint64_t t
 	}
 	if (n >= END_LEN && memcmp(p + n - END_LEN, PR_LOG_END_MARKER, END_LEN) == 0) {
 		if (n > END_LEN)
-			rc |= push(s, AGT_LINE_TEXT, p, n - END_LEN, ts);
+			rc |= add_line(s, p, n - END_LEN, ts); /* classify what precedes it too */
 		return rc | push(s, AGT_LINE_END, "", 0, ts);
 	}
 	return push(s, AGT_LINE_TEXT, p, n, ts);

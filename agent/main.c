@@ -42,6 +42,15 @@ int main(int argc, char **argv)
 		hc_error("%s", err.msg);
 		goto out;
 	}
+	if (!cfg.url) {
+		char url[300];
+		snprintf(url, sizeof(url), "http://%s:%d", cfg.host_address, hc_server_port(srv));
+		cfg.url = strdup(url);
+		if (!cfg.url) {
+			hc_error("out of memory");
+			goto out;
+		}
+	}
 	if (!cfg.token || !cfg.token[0])
 		hc_warn(
 		    "no cluster token (--token / HEARTH_CLUSTER_TOKEN): the API is open to anyone "

@@ -199,17 +199,24 @@ static void proc_cleanup_stale(struct agt_agent *a, const struct agt_stale *st, 
 	}
 }
 
-static void proc_remove_sync(struct agt_agent *a, struct agt_container *c)
+static void proc_remove_all_sync(struct agt_agent *a)
 {
+	struct agt_container *c;
 	int st;
-	(void)a;
-	if (!c->exited && c->d.pid > 0) {
-		kill(-c->d.pid, SIGKILL);
-		kill(c->d.pid, SIGKILL);
-		agt_reaper_wait_sync(c->d.pid, 2000, &st);
-		c->exited = 1;
+
+	/* kill every group first, then reap: no one waits on another's grace */
+	for (c = a->containers; c; c = c->next) {
+		if (!c->exited && c->d.pid > 0) {
+			kill(-c->d.pid, SIGKILL);
+			kill(c->d.pid, SIGKILL);
+		}
 	}
-	agt_rmtree(c->dir);
+	for (c = a->containers; c; c = c->next) {
+		if (!c->exited && c->d.pid > 0)
+			agt_reaper_wait_sync(c->d.pid, 2000, &st);
+		c->exited = 1;
+		agt_rmtree(c->dir);
+	}
 }
 
 const struct agt_backend agt_backend_process = {
@@ -220,5 +227,5 @@ const struct agt_backend agt_backend_process = {
     .destroy = proc_destroy,
     .child_status = proc_child_status,
     .cleanup_stale = proc_cleanup_stale,
-    .remove_sync = proc_remove_sync,
+    .remove_all_sync = proc_remove_all_sync,
 };

@@ -7,8 +7,11 @@
  * after runc exits the init is re-parented to the agent (a subreaper), so
  * its death is seen by the reaper. Suspend and resume write the cgroup
  * freezer directly and poll it in bounded slices on the loop. Destroy is
- * one `runc delete -f` (kill + delete in one exec) as an asynchronous
- * child. Each agent has its own runc root (<state-dir>/runc) and cgroup
+ * `runc kill KILL`, the init's exit, then `runc delete -f`, all as
+ * asynchronous children (delete -f alone sleeps 100 ms on a running
+ * container). The cgroup parent /hearth/<agent-id> is removed only at
+ * start-up and shutdown: removing it per destroy would race with a
+ * concurrent create's mkdir. Each agent has its own runc root (<state-dir>/runc) and cgroup
  * parent (/hearth/<agent-id>), so agents sharing a machine never see each
  * other's containers. */
 #include <dirent.h>
@@ -308,66 +311,101 @@ static void kill_if_runtime(struct agt_agent *a, pid_t pid)
 	}
 }
 
-static void remove_one_sync(struct agt_agent *a, const char *id, pid_t pid)
+/* Blocking removal of many containers at once (start-up and shutdown): kill
+ * every init first, so that `runc delete -f` finds them stopped and does not
+ * sleep; run the deletes in parallel; then clean up cgroups and dirs. pids
+ * may be 0 (unknown); known ones are killed only if they are still a
+ * hearth runtime (a stale pid may have been reused). */
+static void remove_many_sync(struct agt_agent *a, const struct agt_stale *v, int n)
 {
 	char cg[160], dir[AGT_PATH_MAX + 64];
 	struct hc_err err = {{0}};
-	pid_t dp;
+	pid_t *dp = calloc((size_t)n + 1, sizeof(*dp));
 	int st;
 
-	cg_path(a, id, cg, sizeof(cg));
-	agt_freezer_set(&a->cgroups, cg, 0, NULL);
-	dp = spawn_delete(a, id, &err);
-	if (dp < 0)
-		hc_warn("container=%s runc delete: %s", id, err.msg);
-	else if (agt_reaper_wait_sync(dp, SYNC_WAIT_MS, &st) < 0)
-		hc_warn("container=%s runc delete did not finish", id);
-	kill_if_runtime(a, pid);
-	agt_cgroup_remove(&a->cgroups, cg);
-	snprintf(dir, sizeof(dir), "%s/containers/%s", a->cfg->state_dir, id);
-	agt_rmtree(dir);
-	snprintf(dir, sizeof(dir), "%s/%s", a->runc_root, id);
-	agt_rmtree(dir);
+	for (int i = 0; i < n; i++) {
+		cg_path(a, v[i].id, cg, sizeof(cg));
+		agt_freezer_set(&a->cgroups, cg, 0, NULL); /* frozen tasks cannot die */
+		kill_if_runtime(a, v[i].pid);
+	}
+	for (int i = 0; i < n && dp; i++) {
+		dp[i] = spawn_delete(a, v[i].id, &err);
+		if (dp[i] < 0)
+			hc_warn("container=%s runc delete: %s", v[i].id, err.msg);
+	}
+	for (int i = 0; i < n; i++) {
+		if (dp && dp[i] > 0 && agt_reaper_wait_sync(dp[i], SYNC_WAIT_MS, &st) < 0)
+			hc_warn("container=%s runc delete did not finish", v[i].id);
+		cg_path(a, v[i].id, cg, sizeof(cg));
+		if (agt_cgroup_remove(&a->cgroups, cg) > 0)
+			hc_warn("container=%s cgroup %s could not be removed", v[i].id, cg);
+		snprintf(dir, sizeof(dir), "%s/containers/%s", a->cfg->state_dir, v[i].id);
+		agt_rmtree(dir);
+		snprintf(dir, sizeof(dir), "%s/%s", a->runc_root, v[i].id);
+		agt_rmtree(dir);
+	}
+	free(dp);
 }
 
 static void runc_cleanup_stale(struct agt_agent *a, const struct agt_stale *stale, int n)
 {
+	struct agt_stale *all = calloc((size_t)n + 256, sizeof(*all));
 	char parent[160];
 	struct dirent *de;
+	int m = 0;
 	DIR *d;
 
+	if (!all)
+		return;
 	for (int i = 0; i < n; i++) {
-		hc_info("container=%s left by an earlier run: removing", stale[i].id);
-		remove_one_sync(a, stale[i].id, stale[i].pid);
+		hc_info("container=%s pid=%d left by an earlier run: removing", stale[i].id,
+			(int)stale[i].pid);
+		all[m++] = stale[i];
 	}
 	/* Whatever runc itself still knows in our root. */
 	d = opendir(a->runc_root);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.' || strlen(de->d_name) > HC_ID_LEN)
-				continue;
-			hc_info("container=%s found in the runc root: removing", de->d_name);
-			remove_one_sync(a, de->d_name, 0);
-		}
-		closedir(d);
+	while (d && (de = readdir(d)) && m < n + 256) {
+		int known = 0;
+		if (de->d_name[0] == '.' || strlen(de->d_name) > HC_ID_LEN)
+			continue;
+		for (int i = 0; i < m; i++)
+			known |= !strcmp(all[i].id, de->d_name);
+		if (known)
+			continue;
+		hc_info("container=%s found in the runc root: removing", de->d_name);
+		snprintf(all[m].id, sizeof(all[m].id), "%s", de->d_name);
+		all[m++].pid = 0;
 	}
+	if (d)
+		closedir(d);
+	remove_many_sync(a, all, m);
+	free(all);
 	snprintf(parent, sizeof(parent), "/hearth/%s", a->cfg->id);
 	agt_cgroup_remove(&a->cgroups, parent);
 }
 
-static void runc_remove_sync(struct agt_agent *a, struct agt_container *c)
+static void runc_remove_all_sync(struct agt_agent *a)
 {
-	if (c->helper_pid > 0) {
-		int st;
-		agt_reaper_wait_sync(c->helper_pid, SYNC_WAIT_MS, &st);
-		c->helper_pid = 0;
+	struct agt_stale *v = calloc((size_t)a->ncontainers + 1, sizeof(*v));
+	int n = 0, st;
+
+	for (struct agt_container *c = a->containers; c; c = c->next) {
+		if (c->helper_pid > 0) {
+			/* runc run / kill / delete still going: let it finish */
+			agt_reaper_wait_sync(c->helper_pid, SYNC_WAIT_MS, &st);
+			c->helper_pid = 0;
+		}
+		if (!c->d.pid)
+			c->d.pid = read_pid(c->dir);
+		if (!v)
+			continue;
+		snprintf(v[n].id, sizeof(v[n].id), "%s", c->d.id);
+		v[n++].pid = c->exited ? 0 : c->d.pid;
+		c->exited = 1;
 	}
-	if (!c->d.pid)
-		c->d.pid = read_pid(c->dir);
-	if (c->d.pid > 0)
-		agt_reaper_unwatch(c->d.pid);
-	remove_one_sync(a, c->d.id, c->exited ? 0 : c->d.pid);
-	c->exited = 1;
+	if (v)
+		remove_many_sync(a, v, n);
+	free(v);
 }
 
 const struct agt_backend agt_backend_runc = {
@@ -378,5 +416,5 @@ const struct agt_backend agt_backend_runc = {
     .destroy = runc_destroy,
     .child_status = runc_child_status,
     .cleanup_stale = runc_cleanup_stale,
-    .remove_sync = runc_remove_sync,
+    .remove_all_sync = runc_remove_all_sync,
 };

@@ -136,7 +136,8 @@ static void usage(FILE *f)
 	       "  -t, --duration S     stop after S seconds (fractions allowed)\n"
 	       "  -r, --rate R         open loop: R arrivals per second (needs -t or -n)\n"
 	       "      --poisson        open loop arrivals with exponential gaps (default uniform)\n"
-	       "  -w, --warmup N       do N requests first that are not recorded\n"
+	       "  -w, --warmup N       do N requests first that are not recorded (requests=\n"
+	       "                       and rps= count them; ok= and the latencies do not)\n"
 	       "  -e, --expect CODE    the status a good reply has (default any 2xx)\n"
 	       "      --timeout MS     per-request timeout (default 10000)\n"
 	       "  -s, --samples FILE   write every recorded latency (us, completion order)\n"
@@ -491,8 +492,12 @@ static void reply_done(struct conn *c, int status, size_t total)
 	st.codes[status]++;
 	if (!good) {
 		st.bad_status++;
-		if (!o.quiet && st.bad_status <= 3)
-			fprintf(stderr, "loadgen: status %d: %.200s\n", status, c->in.data);
+		if (!o.quiet && st.bad_status <= 3) {
+			/* The body says why; skip the headers. */
+			const char *body = strstr(c->in.data, "\r\n\r\n");
+			fprintf(stderr, "loadgen: status %d: %.200s\n", status,
+				body ? body + 4 : "");
+		}
 	}
 	if (o.match && memmem(c->in.data, total, o.match, strlen(o.match)))
 		st.matched++;

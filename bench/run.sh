@@ -35,7 +35,6 @@ for a in "$@"; do
 	*) only="$only $a" ;;
 	esac
 done
-[ "${QUICK_ENV:-}" = 1 ] && QUICK=1
 export QUICK
 
 bench_init

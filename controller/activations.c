@@ -20,25 +20,30 @@
 /* With a name filter, at most this many recent records are scanned. */
 #define NAME_SCAN_MAX 2000
 
-int ctl_record_write(struct ctl_loop *L, const struct pr_activation *a)
+int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
+		     uint64_t start_ms)
 {
+	/* one trim of the index per loop per second is plenty (records expire
+	 * on their own; the index only has to stop growing) */
+	static __thread uint64_t last_trim;
 	struct ctl *c = L->ctl;
-	cJSON *j = pr_activation_to_json(a);
-	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
-	cJSON_Delete(j);
+	char *s = cJSON_PrintUnformatted(stored);
 	if (!s)
 		return -1;
 	char key[128], zkey[300];
-	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, a->id);
-	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, a->subject[0] ? a->subject : a->ns);
+	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, id);
+	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, ns);
 	long long ttl = (long long)c->cfg.activation_ttl_ms;
 	hc_redis_cmd(L->redis, NULL, NULL, "SET %s %s PX %lld", key, s, ttl);
-	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)a->start_ms,
-		     a->id);
-	/* the index outlives nothing: trim ids whose records have expired */
-	hc_redis_cmd(L->redis, NULL, NULL, "ZREMRANGEBYSCORE %s -inf (%lld", zkey,
-		     (long long)hc_now_ms() - ttl);
-	hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", zkey, ttl);
+	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)start_ms,
+		     id);
+	uint64_t now = hc_now_ms();
+	if (now - last_trim >= 1000) {
+		last_trim = now;
+		hc_redis_cmd(L->redis, NULL, NULL, "ZREMRANGEBYSCORE %s -inf (%lld", zkey,
+			     (long long)now - ttl);
+		hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", zkey, ttl);
+	}
 	free(s);
 	return 0;
 }

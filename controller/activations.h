@@ -2,12 +2,15 @@
 #ifndef CTL_ACTIVATIONS_H
 #define CTL_ACTIVATIONS_H
 
+#include <stdint.h>
+
 #include "controller/ctl.h"
 #include "proto/activation.h"
 
-/* Store the record with the activation TTL and index it under the invoking
- * namespace (fire and forget on L's Redis connection). Returns 0, or -1
- * when it could not be encoded. */
-int ctl_record_write(struct ctl_loop *L, const struct pr_activation *a);
+/* Store a record (pr_activation_to_json) with the activation TTL and index
+ * it by start time under the invoking namespace ns (fire and forget on L's
+ * Redis connection). Returns 0, or -1 when it could not be printed. */
+int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
+		     uint64_t start_ms);
 
 #endif

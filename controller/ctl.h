@@ -24,7 +24,7 @@ struct hc_counter;
 struct hc_hist;
 struct ctl_cache;
 struct ctl_pool;
-struct alloc;
+struct ctl_alloc;
 
 struct ctl_config {
 	char *id;
@@ -52,6 +52,7 @@ struct ctl_metrics {
 	struct hc_counter *sched_calls;
 	struct hc_counter *sched_errors;
 	struct hc_counter *forwards;
+	struct hc_counter *forwards_in[2]; /* received: on the owner loop, handed across */
 	struct hc_hist *latency;
 };
 
@@ -75,8 +76,8 @@ struct ctl_loop {
 	struct hc_redis *redis;
 	struct hc_redis *sub; /* loop 0 only: pub/sub for cache invalidation */
 	struct event *heartbeat;
-	struct ctl_pool *pool; /* this loop's containers and queues (pool.h) */
-	struct alloc *allocs;  /* scheduler allocations in flight (invoke.c) */
+	struct ctl_pool *pool;	  /* this loop's containers and queues (pool.h) */
+	struct ctl_alloc *allocs; /* scheduler allocations in flight (alloc.c) */
 	int stopping;
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
 	struct hc_redis_script put_script, del_script, record_script;

@@ -8,8 +8,10 @@
  * "<controller id>.<n>" with several), so a container is only ever used by
  * the loop that holds it.
  *
- * This file is the bookkeeping only (pure, unit-tested); invoke.c drives
- * the network side: /init, /run, suspend/resume, allocate/release. */
+ * This file is the bookkeeping only (pure, unit-tested); invoke.c, proxy.c
+ * and alloc.c drive the network side: /init, /run, suspend/resume,
+ * allocate/release. The queue entries are struct ctl_waiter links embedded
+ * first in each activation (controller/inv.h). */
 #ifndef CTL_POOL_H
 #define CTL_POOL_H
 
@@ -106,6 +108,10 @@ void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen);
 /* Totals over every loop (for /healthz and /metrics). */
 long ctl_pool_total_containers(const struct ctl *c);
 long ctl_pool_total_queued(const struct ctl *c);
+
+/* forward.c: a container was reported dead or destroyed (PR_CH_CONTAINERS):
+ * forget it on the loop holding it. Safe from any loop thread. */
+void ctl_pool_container_gone(struct ctl *c, const char *id);
 
 /* invoke.c: per-loop set-up and tear-down of the pool and its timers. */
 int ctl_pool_loop_init(struct ctl_loop *L);

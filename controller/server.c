@@ -15,6 +15,7 @@
 #include "common/redis.h"
 #include "controller/api.h"
 #include "controller/pool.h"
+#include "proto/agent.h"
 #include "proto/keys.h"
 #include "proto/scheduler.h"
 
@@ -178,6 +179,11 @@ static void on_message(const char *channel, const char *payload, size_t len, voi
 		ctl_cache_drop(c->actions, buf);
 	} else if (!strcmp(channel, PR_CH_KEYS)) {
 		ctl_cache_drop(c->keys, buf);
+	} else if (!strcmp(channel, PR_CH_CONTAINERS)) {
+		struct pr_container_event ev;
+		if (pr_container_event_decode(buf, len, &ev, NULL) == 0 &&
+		    (!strcmp(ev.event, "dead") || !strcmp(ev.event, "destroyed")))
+			ctl_pool_container_gone(c, ev.container);
 	} else if (!strcmp(channel, PR_CH_LEADER)) {
 		cJSON *j = hc_json_parse(buf, len, 8, NULL);
 		const char *url = NULL;
@@ -255,7 +261,8 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 		hc_redis_on_connect(L->sub, on_sub_connect, c);
 		if (hc_redis_subscribe(L->sub, PR_CH_ENTITIES, on_message, c) < 0 ||
 		    hc_redis_subscribe(L->sub, PR_CH_KEYS, on_message, c) < 0 ||
-		    hc_redis_subscribe(L->sub, PR_CH_LEADER, on_message, c) < 0)
+		    hc_redis_subscribe(L->sub, PR_CH_LEADER, on_message, c) < 0 ||
+		    hc_redis_subscribe(L->sub, PR_CH_CONTAINERS, on_message, c) < 0)
 			return -1;
 		hc_redis_on_connect(L->redis, on_main_connect, L);
 		L->heartbeat = event_new(loop->base, -1, EV_PERSIST, heartbeat, L);
@@ -319,6 +326,12 @@ static void metrics_init(struct ctl *c)
 	c->m.forwards = hc_counter_new("hearth_controller_forwards_total", NULL,
 				       "activations forwarded to the controller owning a warm "
 				       "container");
+	c->m.forwards_in[0] =
+	    hc_counter_new("hearth_controller_forwards_received_total", "loop=\"owner\"",
+			   "forwarded activations received from other controllers");
+	c->m.forwards_in[1] =
+	    hc_counter_new("hearth_controller_forwards_received_total", "loop=\"other\"",
+			   "forwarded activations received from other controllers");
 	c->m.latency = hc_hist_new("hearth_controller_invoke_seconds", NULL,
 				   "blocking invoke latency as seen by the controller", NULL, 0);
 }

@@ -3,6 +3,7 @@
 #   deploy/deps.sh          build + run + test packages
 #   deploy/deps.sh bench    also what `make bench` needs (wrk, nginx, gnuplot)
 #   deploy/deps.sh fuzz     also clang and its sanitizer runtimes
+#   deploy/deps.sh cluster  also nginx (the front of `make run CLUSTER=1`)
 # Runs apt-get as root, or through sudo; says what to do when neither works.
 set -eu
 
@@ -12,6 +13,7 @@ python3 iproute2 procps"
 case "${1:-}" in
   bench) pkgs="$pkgs wrk nginx-light gnuplot-nox linux-perf" ;;
   fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  cluster) pkgs="$pkgs nginx-light" ;;
 esac
 
 missing=""
@@ -22,6 +24,12 @@ done
 # Actions of kind nodejs need a node binary; any packaged node (Debian's
 # nodejs, or a NodeSource one already present) will do.
 command -v node >/dev/null 2>&1 || [ -x /usr/bin/node ] || missing="$missing nodejs"
+# The end-to-end tests install the openwhisk npm client with npm.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# tests/integration/deploy_files.sh validates the Kubernetes manifests with
+# kubectl; a kubectl from another source (e.g. Google's package) will do, and
+# Debian's would conflict with it, so only install one when there is none.
+command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 
 [ -z "$missing" ] && exit 0
 

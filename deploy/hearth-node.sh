@@ -24,6 +24,12 @@ environment:
                   there), runc, or process (not isolated)
   HEARTH_MEMORY   memory the agent may give to containers, MB (default 4096)
   HEARTH_PREWARM  prewarm stem cells per host (default nodejs:20:256:1)
+  HEARTH_CLUSTER  1 = a multi-host cluster on this machine (what
+                  \`make run CLUSTER=1\` sets): HEARTH_AGENTS agents (default 3),
+                  each on its own loopback address 127.0.0.2, .3, ... with
+                  HEARTH_MEMORY MB; HEARTH_SCHEDULERS schedulers (default 2, one
+                  leads, the others stand by); HEARTH_CONTROLLERS controllers
+                  (default 2) behind an nginx front on HEARTH_PORT
 USAGE
 }
 case "${1:-}" in
@@ -38,6 +44,14 @@ API_PORT=${HEARTH_PORT:-3233}
 BACKEND=${HEARTH_BACKEND:-auto}
 MEMORY=${HEARTH_MEMORY:-4096}
 PREWARM=${HEARTH_PREWARM:-nodejs:20:256:1}
+CLUSTER=${HEARTH_CLUSTER:-0}
+if [ "$CLUSTER" = 1 ]; then
+	NAGENTS=${HEARTH_AGENTS:-3}
+	NSCHED=${HEARTH_SCHEDULERS:-2}
+	NCTL=${HEARTH_CONTROLLERS:-2}
+else
+	NAGENTS=1 NSCHED=1 NCTL=1
+fi
 mkdir -p "$DATA/logs"
 DATA=$(cd "$DATA" && pwd)
 umask 077
@@ -63,12 +77,14 @@ port_in_use "$API_PORT" && die "port $API_PORT is in use; is another node runnin
 # Secrets survive restarts, so the node keeps its key and its data.
 [ -s "$DATA/redis.pass" ] || rand_hex 24 >"$DATA/redis.pass"
 [ -s "$DATA/cluster.token" ] || rand_hex 24 >"$DATA/cluster.token"
+# Daemon ids must be unique on the machine (an agent's id names its cgroup
+# parent), so two nodes side by side prefix them with their own node id.
+[ -s "$DATA/node.id" ] || rand_hex 4 >"$DATA/node.id"
+NODE_ID=$(cat "$DATA/node.id")
 REDIS_PASS=$(cat "$DATA/redis.pass")
 TOKEN=$(cat "$DATA/cluster.token")
 
 REDIS_PORT=$(free_port)
-SCHED_PORT=$(free_port)
-AGENT_PORT=$(free_port)
 REDIS_URL="redis://:$REDIS_PASS@127.0.0.1:$REDIS_PORT/0"
 API="http://127.0.0.1:$API_PORT"
 
@@ -83,10 +99,19 @@ stop_all() {
 	# Daemons first (the agent removes its containers), in reverse start
 	# order; Redis last, so the agent can still write while cleaning up.
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	# An agent removes its containers one runc call at a time; on a busy
+	# machine that takes a while, and killing it early would orphan them.
 	for p in $pids; do
 		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -KILL "$p" 2>/dev/null || true
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
+			[ $i -eq 50 ] && say "waiting for pid $p to finish cleaning up..."
+		done
+		if kill -0 "$p" 2>/dev/null; then
+			say "pid $p did not stop within 60 s; killing it (containers may be left)"
+			kill -KILL "$p" 2>/dev/null || true
+		fi
 		wait "$p" 2>/dev/null || true
 	done
 	if [ -n "$redis_pid" ]; then
@@ -99,10 +124,10 @@ trap 'stop_all; exit 0' INT TERM
 trap 'stop_all' EXIT
 
 wait_http() { # url name log
-	i=0
+	_w=0
 	until curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 150 ]; then
+		_w=$((_w + 1))
+		if [ $_w -gt 150 ]; then
 			echo "hearth: $2 did not become healthy; the end of its log ($3):" >&2
 			tail -n 20 "$3" >&2
 			exit 1
@@ -138,24 +163,74 @@ fi
 
 export HEARTH_REDIS_URL="$REDIS_URL" HEARTH_CLUSTER_TOKEN="$TOKEN"
 
-"$BUILD/hearth-scheduler" --port "$SCHED_PORT" --url "http://127.0.0.1:$SCHED_PORT" \
-	--prewarm "$PREWARM" >"$DATA/logs/scheduler.log" 2>&1 &
-pids="$!"
-wait_http "http://127.0.0.1:$SCHED_PORT/healthz" scheduler "$DATA/logs/scheduler.log"
-say "scheduler   http://127.0.0.1:$SCHED_PORT"
+SCHED_URLS="" AGENT_URLS="" CTL_URLS=""
+join() { if [ -n "$1" ]; then printf '%s,%s' "$1" "$2"; else printf '%s' "$2"; fi; }
 
-"$BUILD/hearth-agent" --port "$AGENT_PORT" --backend "$BACKEND" --memory "$MEMORY" \
-	--api-host "$API" --state-dir "$DATA/agent" >"$DATA/logs/agent.log" 2>&1 &
-pids="$! $pids"
-wait_http "http://127.0.0.1:$AGENT_PORT/healthz" agent "$DATA/logs/agent.log"
-backend=$(curl -fsS "http://127.0.0.1:$AGENT_PORT/healthz" | sed -n 's/.*"backend":"\([a-z]*\)".*/\1/p')
-say "agent       http://127.0.0.1:$AGENT_PORT (backend: ${backend:-?})"
-[ "$backend" = process ] && say "WARNING: the process backend does not isolate containers (no root or no runc)"
+n=1
+while [ $n -le "$NSCHED" ]; do
+	port=$(free_port)
+	"$BUILD/hearth-scheduler" --id "$NODE_ID-scheduler-$n" --port "$port" --url "http://127.0.0.1:$port" \
+		--prewarm "$PREWARM" >"$DATA/logs/scheduler-$n.log" 2>&1 &
+	pids="$! $pids"
+	wait_http "http://127.0.0.1:$port/healthz" "scheduler $n" "$DATA/logs/scheduler-$n.log"
+	role=$(curl -fsS "http://127.0.0.1:$port/healthz" | sed -n 's/.*"role":"\([a-z]*\)".*/\1/p')
+	say "scheduler   http://127.0.0.1:$port (${role:-?})"
+	SCHED_URLS=$(join "$SCHED_URLS" "http://127.0.0.1:$port")
+	n=$((n + 1))
+done
 
-"$BUILD/hearth-controller" --port "$API_PORT" --url "$API" --api-host "$API" \
-	>"$DATA/logs/controller.log" 2>&1 &
-pids="$! $pids"
-wait_http "$API/api/v1" controller "$DATA/logs/controller.log"
+n=1
+while [ $n -le "$NAGENTS" ]; do
+	# one loopback address per agent stands in for one host
+	if [ "$CLUSTER" = 1 ]; then addr=127.0.0.$((n + 1)); else addr=127.0.0.1; fi
+	port=$(free_port)
+	"$BUILD/hearth-agent" --id "$NODE_ID-agent-$n" --addr "$addr" --port "$port" --backend "$BACKEND" \
+		--memory "$MEMORY" --api-host "$API" --state-dir "$DATA/agent-$n" \
+		>"$DATA/logs/agent-$n.log" 2>&1 &
+	pids="$! $pids"
+	wait_http "http://$addr:$port/healthz" "agent $n" "$DATA/logs/agent-$n.log"
+	backend=$(curl -fsS "http://$addr:$port/healthz" | sed -n 's/.*"backend":"\([a-z]*\)".*/\1/p')
+	say "agent       http://$addr:$port (backend: ${backend:-?}, $MEMORY MB)"
+	[ "$backend" = process ] && say "WARNING: the process backend does not isolate containers (no root or no runc)"
+	AGENT_URLS=$(join "$AGENT_URLS" "http://$addr:$port")
+	n=$((n + 1))
+done
+
+n=1
+while [ $n -le "$NCTL" ]; do
+	if [ "$CLUSTER" = 1 ]; then port=$(free_port); else port=$API_PORT; fi
+	"$BUILD/hearth-controller" --id "$NODE_ID-controller-$n" --port "$port" --url "http://127.0.0.1:$port" \
+		--api-host "$API" >"$DATA/logs/controller-$n.log" 2>&1 &
+	pids="$! $pids"
+	wait_http "http://127.0.0.1:$port/api/v1" "controller $n" "$DATA/logs/controller-$n.log"
+	[ "$CLUSTER" = 1 ] && say "controller  http://127.0.0.1:$port"
+	CTL_URLS=$(join "$CTL_URLS" "http://127.0.0.1:$port")
+	n=$((n + 1))
+done
+
+if [ "$CLUSTER" = 1 ]; then
+	# The front: nginx spreads API calls over the controllers.
+	nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$nginx_bin" ] || die "cluster mode needs nginx (apt-get install nginx-light, or \`make deps\`)"
+	mkdir -p "$DATA/front"
+	{
+		echo "worker_processes 1; pid $DATA/front/nginx.pid; error_log $DATA/logs/front.log; daemon off;"
+		echo "events { worker_connections 4096; }"
+		echo "http { access_log off; client_max_body_size 50m; proxy_read_timeout 330s;"
+		echo "  upstream controllers { least_conn;"
+		echo "$CTL_URLS" | tr ',' '\n' | sed 's|http://|    server |; s|$|;|'
+		echo "    keepalive 64; }"
+		echo "  server { listen 127.0.0.1:$API_PORT;"
+		echo "    location / { proxy_pass http://controllers; proxy_http_version 1.1;"
+		echo "      proxy_set_header Connection \"\"; proxy_set_header Host \$host; } } }"
+	} >"$DATA/front/nginx.conf"
+	"$nginx_bin" -c "$DATA/front/nginx.conf" -p "$DATA/front" >>"$DATA/logs/front.log" 2>&1 &
+	pids="$! $pids"
+	wait_http "$API/api/v1" "front (nginx)" "$DATA/logs/front.log"
+	say "front       $API -> $CTL_URLS"
+else
+	say "controller  $API"
+fi
 
 cat >"$DATA/wskprops" <<EOF
 APIHOST=$API
@@ -164,9 +239,9 @@ EOF
 cat >"$DATA/cluster.env" <<EOF
 HEARTH_API='$API'
 HEARTH_AUTH='$AUTH'
-HEARTH_CONTROLLER_URLS='$API'
-HEARTH_SCHEDULER_URLS='http://127.0.0.1:$SCHED_PORT'
-HEARTH_AGENT_URLS='http://127.0.0.1:$AGENT_PORT'
+HEARTH_CONTROLLER_URLS='$CTL_URLS'
+HEARTH_SCHEDULER_URLS='$SCHED_URLS'
+HEARTH_AGENT_URLS='$AGENT_URLS'
 HEARTH_CLUSTER_TOKEN='$TOKEN'
 HEARTH_REDIS_URL='$REDIS_URL'
 EOF
@@ -191,14 +266,25 @@ Try it (in another terminal, from this directory):
 Logs are in $DATA/logs/. Press Ctrl-C to stop.
 EOF
 
-# Stay in the foreground until a daemon dies or we are told to stop.
+# Stay in the foreground until told to stop. A single node cannot work
+# without any of its daemons, so it stops when one dies; a cluster is built
+# to survive the loss of a part, so it reports the loss and carries on.
 while :; do
+	alive=""
 	for p in $pids; do
-		if ! kill -0 "$p" 2>/dev/null; then
-			say "a daemon (pid $p) exited unexpectedly; see $DATA/logs/"
+		if kill -0 "$p" 2>/dev/null; then
+			alive="$alive $p"
+			continue
+		fi
+		wait "$p" 2>/dev/null || true
+		if [ "$CLUSTER" = 1 ]; then
+			say "a daemon (pid $p) exited; the cluster carries on without it (see $DATA/logs/)"
+		else
+			say "a daemon (pid $p) exited unexpectedly; stopping (see $DATA/logs/)"
 			exit 1
 		fi
 	done
+	pids=$alive
 	sleep 1 &
 	wait $! 2>/dev/null || true
 done

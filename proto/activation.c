@@ -262,6 +262,8 @@ cJSON *pr_forward_to_json(const struct pr_forward *f)
 		bad |= hc_json_add_str(j, "cause", f->cause);
 	if (f->api_key[0])
 		bad |= hc_json_add_str(j, "api_key", f->api_key);
+	if (f->owner[0])
+		bad |= hc_json_add_str(j, "owner", f->owner);
 	cJSON *p = f->params ? cJSON_Duplicate(f->params, 1) : cJSON_CreateObject();
 	if (!p)
 		bad = -1;
@@ -287,6 +289,7 @@ int pr_forward_parse(const char *body, size_t len, struct pr_forward *f, struct 
 	    hc_json_strcpy(j, "activationId", 1, f->id, sizeof(f->id), err) < 0 ||
 	    hc_json_strcpy(j, "cause", 0, f->cause, sizeof(f->cause), err) < 0 ||
 	    hc_json_strcpy(j, "api_key", 0, f->api_key, sizeof(f->api_key), err) < 0 ||
+	    hc_json_strcpy(j, "owner", 0, f->owner, sizeof(f->owner), err) < 0 ||
 	    hc_json_int(j, "wait_ms", 1, 1, 3600000, &f->wait_ms, err) < 0 ||
 	    hc_json_obj(j, "params", 0, &p, err) < 0)
 		goto fail;

@@ -88,7 +88,7 @@ cJSON *pr_error_result(const char *msg);
 
 /* A forwarded activation (controller -> controller, POST /internal/run with
  * the cluster token): {"namespace","name","subject","activationId",
- * "cause"?,"api_key"?,"params":{...},"wait_ms"}. The receiving controller runs it only
+ * "cause"?,"api_key"?,"owner"?,"params":{...},"wait_ms"}. The receiving controller runs it only
  * if it holds a free warm container (else it allocates one itself, never
  * forwarding again) and answers 200 with the stored record when it ends, or
  * 202 {"activationId"} when wait_ms passes first. */
@@ -99,7 +99,8 @@ struct pr_forward {
 	char id[HC_ID_LEN + 1];
 	char cause[HC_ID_LEN + 1];
 	char api_key[160]; /* "uuid:key" for actions with provide-api-key, or "" */
-	cJSON *params; /* owned by the struct after decode; borrowed for encode */
+	char owner[64];	   /* the owner id the scheduler named (a loop of the receiver) */
+	cJSON *params;	   /* owned by the struct after decode; borrowed for encode */
 	int64_t wait_ms;
 };
 cJSON *pr_forward_to_json(const struct pr_forward *f);

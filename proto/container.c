@@ -148,8 +148,12 @@ int pr_container_list_from_json(const cJSON *j, struct pr_container **out, int *
 		if (!cs)
 			return hc_err_set(err, "container list: out of memory");
 	}
+	if (count == 0)
+		return 0;
 	cJSON_ArrayForEach(it, arr)
 	{
+		if (i >= count || !cs)
+			break;
 		if (pr_container_from_json(it, &cs[i], err) < 0) {
 			free(cs);
 			return hc_err_prefix(err, "containers[%d]", i);

@@ -103,7 +103,7 @@ enum pr_rt_decode pr_rt_init_decode(const char *body, size_t len, cJSON **tree,
 		hc_err_set(err, "field 'code' must be a string");
 		goto bad;
 	}
-	if (!cJSON_IsString(code) || !code->valuestring[0]) {
+	if (!code || !cJSON_IsString(code) || !code->valuestring[0]) {
 		cJSON_Delete(root);
 		hc_err_set(err, PR_RT_MSG_NO_CODE);
 		return PR_RT_NO_CODE;

@@ -114,7 +114,6 @@ pid_t rt_proc_spawn(const struct rt_proc_spec *spec, struct rt_proc_fds *fds, st
 		int st;
 		waitpid(pid, &st, 0);
 		hc_err_set(err, "exec %s: %s", spec->path, strerror(child_errno));
-		pid = -1;
 		goto fail;
 	}
 	if (in[0] >= 0)

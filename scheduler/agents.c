@@ -109,15 +109,15 @@ static void on_done(const struct hc_response *resp, void *arg)
 				sch_agent_destroy_orphan(s, call->url, d.id);
 			break;
 		}
-		hc_warn("agent %s: create failed: %s%ld %.200s", call->url,
-			resp->error ? resp->error : "", resp->status, resp->body);
+		hc_warn("agent %s: create failed: status=%ld %s%.200s", call->url, resp->status,
+			resp->error ? resp->error : "", resp->body);
 		if (current)
 			sch_pool_create_failed(s->pool, call->seq, "agent refused");
 		break;
 	case CALL_DESTROY:
 		if (resp->status != 204 && resp->status != 404)
-			hc_warn("agent %s: destroy failed: %s%ld", call->url,
-				resp->error ? resp->error : "", resp->status);
+			hc_warn("agent %s: destroy failed: status=%ld %s", call->url, resp->status,
+				resp->error ? resp->error : "");
 		/* Forget it either way: a later rebuild reclaims what is left. */
 		if (current)
 			sch_pool_destroyed(s->pool, call->seq);
@@ -133,8 +133,8 @@ static void on_done(const struct hc_response *resp, void *arg)
 			cJSON_Delete(j);
 		}
 		if (!ok)
-			hc_warn("agent %s: GET /containers: %s%ld %s", call->url,
-				resp->error ? resp->error : "", resp->status, err.msg);
+			hc_warn("agent %s: GET /containers failed: status=%ld %s%s", call->url,
+				resp->status, resp->error ? resp->error : "", err.msg);
 		call->list_cb(s, call->host_id, ok ? list : NULL, ok ? n : 0, call->gen);
 		free(list);
 		break;
@@ -165,7 +165,7 @@ static void io_create(void *arg, const struct sch_container *c)
 	cJSON *j;
 
 	if (!call)
-		return; /* the waiter times out; the pool keeps the slot until tick... */
+		return; /* ENOMEM: the slot stays "creating" until its host is dropped */
 	call->seq = c->seq;
 	/* Check the clock before every mutation: a lapsed leader sends nothing. */
 	if (!sch_lease_may_act(&s->lease, hc_mono_us())) {

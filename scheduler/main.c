@@ -16,7 +16,12 @@ int main(int argc, char **argv)
 	hc_log_setup("hearth-scheduler", HC_LOG_INFO, 0);
 	switch (hc_config_load(&sch_config_spec, argc, argv, &s.cfg, &err)) {
 	case HC_CONFIG_EXIT:
-		return 0;
+		/* -t also checks what the table cannot (lease vs renew). */
+		rc = sch_config_finish(&s.cfg, &err) < 0 ? 2 : 0;
+		if (rc)
+			fprintf(stderr, "hearth-scheduler: %s\n", err.msg);
+		hc_config_free(&sch_config_spec, &s.cfg);
+		return rc;
 	case HC_CONFIG_ERROR:
 		fprintf(stderr, "hearth-scheduler: %s\n", err.msg);
 		return 2;

@@ -1036,6 +1036,16 @@ enum sch_ref_result sch_pool_discard(struct sch_pool *p, const char *id, const c
 	return SCH_REF_OK;
 }
 
+int sch_pool_dead(struct sch_pool *p, const char *id)
+{
+	struct sch_container *c = find_mut(p, id);
+
+	if (!c)
+		return -1;
+	destroy(p, c, "dead");
+	return 0;
+}
+
 int sch_pool_created(struct sch_pool *p, uint64_t seq, const struct pr_container *desc)
 {
 	struct sch_container *c = find_seq_mut(p, seq);

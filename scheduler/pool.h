@@ -199,6 +199,10 @@ enum sch_ref_result sch_pool_release(struct sch_pool *p, const char *id, const c
 enum sch_ref_result sch_pool_busy(struct sch_pool *p, const char *id, const char *controller);
 enum sch_ref_result sch_pool_discard(struct sch_pool *p, const char *id, const char *controller);
 
+/* The agent reported the container's process dead: destroy it (its owner
+ * finds out through the "destroyed" event). Returns 0, -1 when unknown. */
+int sch_pool_dead(struct sch_pool *p, const char *id);
+
 /* Agent answers. created returns -1 when seq is unknown (the host was lost
  * meanwhile): the caller should destroy that container itself. */
 int sch_pool_created(struct sch_pool *p, uint64_t seq, const struct pr_container *desc);

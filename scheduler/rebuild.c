@@ -541,3 +541,20 @@ void sch_refresh(struct sch *s)
 	}
 	hc_redis_cmd(s->redis, on_agents, x, "SMEMBERS %s", PR_KEY_AGENTS);
 }
+
+void sch_on_message(const char *channel, const char *payload, size_t len, void *arg)
+{
+	struct sch *s = arg;
+	struct pr_container_event ev;
+
+	if (s->stopping || s->phase != SCH_PH_SERVING)
+		return;
+	if (!strcmp(channel, PR_CH_HOSTS)) {
+		sch_refresh(s); /* coalesced with a round in flight */
+		return;
+	}
+	if (!strcmp(channel, PR_CH_CONTAINERS) &&
+	    pr_container_event_decode(payload, len, &ev, NULL) == 0 && !strcmp(ev.event, "dead") &&
+	    sch_leading(s) && s->pool && sch_pool_dead(s->pool, ev.container) == 0)
+		hc_info("container=%s agent=%s died: destroyed", ev.container, ev.agent);
+}

@@ -11,6 +11,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "proto/keys.h"
 #include "scheduler/map.h"
 #include "scheduler/sched.h"
 
@@ -152,6 +153,10 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	}
 	s->client = hc_client_new(loop->base, &co);
 	s->redis = hc_redis_new(loop->base, &ro);
+	s->sub = hc_redis_new(loop->base, &ro);
+	if (!s->sub || hc_redis_subscribe(s->sub, PR_CH_HOSTS, sch_on_message, s) < 0 ||
+	    hc_redis_subscribe(s->sub, PR_CH_CONTAINERS, sch_on_message, s) < 0)
+		return -1;
 	s->tick_timer = event_new(loop->base, -1, EV_PERSIST, on_tick, s);
 	s->refresh_timer = event_new(loop->base, -1, EV_PERSIST, on_refresh, s);
 	if (!s->client || !s->redis || !s->tick_timer || !s->refresh_timer)
@@ -167,12 +172,16 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 {
 	struct sch *s = arg;
 
+	s->release_lease = sch_lease_may_act(&s->lease, hc_mono_us());
 	sch_step_down(s, "shutting down");
 	s->stopping = 1;
 	s->generation++;
 	if (s->client)
 		hc_client_free(s->client);
 	s->client = NULL;
+	if (s->sub)
+		hc_redis_free(s->sub);
+	s->sub = NULL;
 	if (s->redis)
 		hc_redis_free(s->redis);
 	s->redis = NULL;
@@ -226,8 +235,37 @@ static void free_val(const char *key, void *val, void *arg)
 	free(val);
 }
 
+/* A leader that stops cleanly deletes its lease (only if still its own), so
+ * a standby takes over at its next attempt instead of after a whole lease.
+ * Blocking is fine here: the loop has stopped. */
+static void release_lease(struct sch *s)
+{
+	static const char del_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+				      "return redis.call('DEL', KEYS[1]) end return 0";
+	struct hc_redis_opts ro;
+	struct hc_err err = {{0}};
+	redisContext *rc;
+	redisReply *r;
+
+	if (hc_redis_parse_url(s->cfg.redis, &ro, &err) < 0)
+		return;
+	ro.connect_timeout_ms = 300;
+	rc = hc_redis_sync_connect(&ro, &err);
+	if (!rc) {
+		hc_warn("could not hand the lease back: %s", err.msg);
+		return;
+	}
+	r = hc_redis_sync_cmd(rc, &err, "EVAL %s 1 %s %s", del_lua, PR_KEY_LEADER, s->cfg.id);
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		hc_info("scheduler id=%s handed the lease back", s->cfg.id);
+	freeReplyObject(r);
+	redisFree(rc);
+}
+
 void sch_fini(struct sch *s)
 {
+	if (s->release_lease)
+		release_lease(s);
 	if (s->server)
 		hc_server_free(s->server);
 	s->server = NULL;

@@ -79,6 +79,7 @@ struct sch {
 	struct event_base *base;
 	struct hc_client *client;
 	struct hc_redis *redis;
+	struct hc_redis *sub; /* subscriber: PR_CH_HOSTS, PR_CH_CONTAINERS */
 	struct hc_redis_script acquire_script, renew_script;
 	struct sch_lease lease;
 	struct event *lease_timer, *tick_timer, *refresh_timer, *stepdown_ev;
@@ -107,7 +108,8 @@ struct sch {
 	struct hc_counter *m_elections, *m_stepdowns, *m_hosts_lost;
 	struct hc_hist *m_alloc_latency;
 	uint64_t elected_at_us;
-	int stopping; /* shutting down: callbacks only clean up */
+	int stopping;	   /* shutting down: callbacks only clean up */
+	int release_lease; /* we led until shutdown: hand the lease back in sch_fini */
 };
 
 /* A controller as the scheduler knows it (for forwarding hints). */
@@ -140,6 +142,9 @@ void sch_redirect(struct sch *s, struct hc_req *req, const char *why);
 void sch_rebuild_start(struct sch *s);
 /* Periodic refresh of hosts and controllers (leader only). */
 void sch_refresh(struct sch *s);
+/* Pub/sub: a host event triggers a refresh; an agent's "dead" container
+ * event destroys it in the pool. */
+void sch_on_message(const char *channel, const char *payload, size_t len, void *arg);
 /* Forget rebuild/refresh state in flight (step-down, shutdown). */
 void sch_rebuild_reset(struct sch *s);
 /* Pool ops that persist and look up (wired into the ops table by agents.c). */

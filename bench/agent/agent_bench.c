@@ -266,8 +266,8 @@ static void bench_parallel(int total)
 		}
 	}
 	t = now_ms() - t0;
-	printf("%-34s %d/%d ok in %.0f ms = %.1f creates/s\n", "creates, 16 in flight", ok, total, t,
-	       ok / (t / 1000));
+	printf("%-34s %d/%d ok in %.0f ms = %.1f creates/s\n", "creates, 16 in flight", ok, total,
+	       t, ok / (t / 1000));
 	fflush(stdout);
 	/* clean up, also 16 at a time */
 	CURL *one = easy("GET", "/healthz", NULL, &bufs[0], h);

@@ -26,10 +26,15 @@ free_port() {
 RPORT=$(free_port)
 APORT=$(free_port)
 TOKEN=bench-$$
-BACKEND=${BACKEND:-process}
+BACKEND=${BACKEND:-auto}   # BACKEND=process to measure the fallback
 RUNC_ROOT=-
-if [ "$BACKEND" != process ] && [ "$(id -u)" = 0 ] && command -v runc >/dev/null; then
-	BACKEND=runc
+if [ "$BACKEND" = auto ]; then
+	BACKEND=process
+	if [ "$(id -u)" = 0 ] && command -v runc >/dev/null; then
+		BACKEND=runc
+	fi
+fi
+if [ "$BACKEND" = runc ]; then
 	RUNC_ROOT=$WORK/state/runc
 fi
 

@@ -110,7 +110,7 @@ clk_tck() { getconf CLK_TCK; }
 
 # Percentile of the numbers in a file (one per line).
 pctl() { # file p
-	sort -n "$1" | awk -v p="$2" '{v[NR]=$1} END { if (NR == 0) { print 0; exit }
+	sort -n "$1" | awk -v p="$2" '{v[NR]=$1} END { if (NR == 0) { print ""; exit }
 		i = int(p / 100 * NR + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] }'
 }
 

@@ -23,12 +23,12 @@ node_start() {
 		NODE_ERR="not built yet: $_m"
 		return 1
 	fi
-	NODE_SEQ=$((${NODE_SEQ:-0} + 1))
-	NODE_DATA=$TMP/node$NODE_SEQ
-	mkdir -p "$NODE_DATA"
+	# A fresh directory every time: sections run in subshells, so a counter
+	# would repeat and a stale cluster.env would be read.
+	NODE_DATA=$(mktemp -d "$TMP/node.XXXXXX")
 	_port=$(free_port)
 	bg_start "$NODE_DATA/launcher.log" env HEARTH_DATA="$NODE_DATA" HEARTH_PORT="$_port" \
-		HEARTH_BUILD="$B" "$@" "$REPO_ROOT/deploy/hearth-node.sh"
+		HEARTH_BUILD="$B" HEARTH_CLUSTER=0 "$@" "$REPO_ROOT/deploy/hearth-node.sh"
 	NODE_PID=$BG_PID
 	_i=0
 	while [ ! -s "$NODE_DATA/cluster.env" ]; do
@@ -43,7 +43,7 @@ node_start() {
 	sleep 0.2 # cluster.env is written in one go, but let the launcher finish it
 	. "$NODE_DATA/cluster.env"
 	AGENT_URL=${HEARTH_AGENT_URLS%%,*}
-	export HEARTH_API HEARTH_AUTH HEARTH_CLUSTER_TOKEN HEARTH_AGENT_URLS HEARTH_REDIS_URL
+	export HEARTH_API HEARTH_AUTH HEARTH_CLUSTER_TOKEN HEARTH_AGENT_URLS HEARTH_REDIS_URL HEARTH_SCHEDULER_URLS
 	return 0
 }
 
@@ -54,17 +54,18 @@ node_stop() {
 
 # PIDs of the node's daemons (children of the launcher), by binary name.
 node_daemon_pid() { # hearth-controller | hearth-agent | hearth-scheduler
-	pgrep -P "$NODE_PID" -x "$1" 2>/dev/null | head -n 1
+	# -f: process names are cut to 15 characters ("hearth-controll").
+	pgrep -P "$NODE_PID" -f "(^|/)$1( |\$)" 2>/dev/null | head -n 1
 }
 
 # ---- REST helpers (OpenWhisk API) ----
 
 api() { # method path [curl args...]
-	_m=$1
-	_p=$2
+	api_m=$1
+	api_p=$2
 	shift 2
-	curl -s -u "$HEARTH_AUTH" -X "$_m" -H 'Content-Type: application/json' "$@" \
-		"$HEARTH_API/api/v1/namespaces/_$_p"
+	curl -s --max-time 70 -u "$HEARTH_AUTH" -X "$api_m" -H 'Content-Type: application/json' "$@" \
+		"$HEARTH_API/api/v1/namespaces/_$api_p"
 }
 
 # Create or replace an action. CODE is the source text, or @FILE with
@@ -95,22 +96,32 @@ invoke() { # name
 # ---- agent helpers (cluster token) ----
 
 agent() { # method path [curl args]
-	_m=$1
-	_p=$2
+	ag_m=$1
+	ag_p=$2
 	shift 2
-	curl -s -H "Authorization: Bearer $HEARTH_CLUSTER_TOKEN" -X "$_m" "$@" "$AGENT_URL$_p"
+	curl -s --max-time 30 -H "Authorization: Bearer $HEARTH_CLUSTER_TOKEN" -X "$ag_m" "$@" "$AGENT_URL$ag_p"
 }
 
-# The container an action runs in: the agent's most recently used container
-# of that kind (labels are used when the agent has them). Prints
-# "id host port state".
-find_container() { # kind [action]
-	agent GET /containers | jq -r --arg k "$1" --arg a "${2:-}" '
+# The container an action runs in. The agent's labels say which action a
+# container was initialised with when the scheduler passes them; otherwise
+# every warm or suspended container of the kind is asked (newest first) to
+# /run, and the one whose reply contains MARKER is it (bench actions return
+# their own name). A container resumed for the question is suspended again.
+# Prints "id host port state".
+find_container() { # kind action marker
+	agent GET /containers | jq -r --arg k "$1" '
 		[.containers[] | select(.kind == $k and (.state == "warm" or .state == "suspended"))]
-		| (map(select($a != "" and (.action | endswith($a))))) as $lab
-		| (if ($lab | length) > 0 then $lab else . end)
-		| sort_by(.last_used) | last // empty
-		| "\(.id) \(.host) \(.port) \(.state)"'
+		| sort_by(.last_used) | reverse | .[] | "\(.id) \(.host) \(.port) \(.state) \(.action)"' \
+		>"$TMP/candidates"
+	fc_body=$(run_body "$2")
+	while read -r fc_id fc_h fc_p fc_s fc_a; do
+		case $fc_a in */"$2") echo "$fc_id $fc_h $fc_p $fc_s"; return 0 ;; esac
+		[ "$fc_s" = suspended ] && agent GET "/resume/$fc_id" >/dev/null
+		fc_r=$(curl -s --max-time 2 -X POST -d "$fc_body" "http://$fc_h:$fc_p/run" || true)
+		[ "$fc_s" = suspended ] && agent GET "/suspend/$fc_id" >/dev/null
+		case $fc_r in *"$3"*) echo "$fc_id $fc_h $fc_p $fc_s"; return 0 ;; esac
+	done <"$TMP/candidates"
+	return 1
 }
 
 container_state() { # id

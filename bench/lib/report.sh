@@ -5,6 +5,7 @@
 #   OUT/latency_cdf_*.png latency CDFs from OUT/data/lat_<group>_<target>.txt
 #   OUT/throughput.png    requests/s vs connections from OUT/data/tput_<target>.dat
 #   OUT/cold_start.png    cold-start bars from OUT/data/cold.dat
+#   OUT/summary.md        the headline rows as a Markdown table
 # and print the skipped sections. Plots need gnuplot; without it they are
 # skipped with a note.
 set -eu
@@ -19,6 +20,14 @@ jq -R -s '
 	       baseline_name: (if .[4] == "" then null else .[4] end), ratio: (.[5] // "" | num)})
 ' "$OUT/results.tsv" >"$OUT/results.json"
 printf '  %s: %s results\n' "$OUT/results.json" "$(jq length "$OUT/results.json")"
+
+# The headline rows, as a Markdown table for the README's results section.
+{
+	printf '| metric | hearth | baseline | ratio |\n|---|---|---|---|\n'
+	jq -r '.[] | select(.name | test("overhead p(50|99)$|^tput c(1|16|64) req/s vs nginx|prewarm hit p50|create\\+init vs runc|^agent resume p99 vs|^invoke after suspend p50|RSS .* 8 thr|per s$|^idle CPU|cold-start fraction|^mixed latency p99|containers per GB|^http 1 thr c32 req/s$"))
+		| "| \(.name) (\(.unit)) | \(.hearth // "-") | \(.baseline // "-") \(.baseline_name // "") | \(.ratio // "-") |"' "$OUT/results.json"
+} >"$OUT/summary.md"
+printf '  %s: the headline rows (Markdown)\n' "$OUT/summary.md"
 
 if [ -s "$OUT/skipped.tsv" ]; then
 	printf '  skipped:\n'

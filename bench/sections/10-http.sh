@@ -40,7 +40,7 @@ for n in 1 2; do
 		row "http $n thr c$c p99" us "$(kv p99_us "$h")" "$(kv p99_us "$g")" "nginx $n worker"
 		[ "$(kv errors "$h")" = 0 ] || warn "hello_server: $(kv errors "$h") errors"
 	done
-	if command -v wrk >/dev/null 2>&1; then
+	if [ "$QUICK" != 1 ] && command -v wrk >/dev/null 2>&1; then
 		# The same point with wrk, as a check on the client.
 		w=$(wrk -t2 -c32 -d${D}s "http://127.0.0.1:$hport/hello" 2>/dev/null | awk '/Requests\/sec/ {print $2}')
 		x=$(wrk -t2 -c32 -d${D}s "http://127.0.0.1:$NGINX_PORT/hello" 2>/dev/null | awk '/Requests\/sec/ {print $2}')

@@ -8,6 +8,7 @@
 # stdout and stderr are flushed before every reply, so the runtime's
 # end-of-activation markers always follow the function's log lines.
 # Activations run one at a time.
+import glob
 import json
 import os
 import sys
@@ -39,6 +40,9 @@ def init(seq, msg):
         path = msg["path"]
         if msg.get("dir"):
             sys.path.insert(0, path)
+            # a virtualenv packed beside __main__.py, as OpenWhisk supports
+            for sp in glob.glob(os.path.join(path, "virtualenv", "lib", "python3*", "site-packages")):
+                sys.path.insert(1, sp)
             fname = os.path.join(path, "__main__.py")
         else:
             sys.path.insert(0, os.path.dirname(path))

@@ -24,6 +24,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "agent/agent.h"
 #include "common/redis.h"
 #include "proto/agent.h"
 #include "proto/container.h"
@@ -316,6 +317,25 @@ static void check_logs(const char *act, const char *want_out)
 	redisFree(rc);
 }
 
+static void check_truncated(const char *act, int limit)
+{
+	redisContext *rc = rconn();
+	struct hc_err err = {{0}};
+	char key[128], want[160];
+	redisReply *r;
+
+	snprintf(key, sizeof(key), PR_KEY_LOGS, act);
+	r = hc_redis_sync_cmd(rc, &err, "LRANGE %s 0 -1", key);
+	assert_non_null(r);
+	assert_true(r->elements >= 1);
+	snprintf(want, sizeof(want), "stderr: " PR_LOG_TRUNCATED_FMT, (long long)limit);
+	assert_string_equal(r->element[r->elements - 1]->str + 28, want);
+	for (size_t i = 0; i + 1 < r->elements; i++)
+		assert_true(strlen(r->element[i]->str) <= 28 + 8 + (size_t)limit);
+	freeReplyObject(r);
+	redisFree(rc);
+}
+
 static int read_file(const char *path, char *buf, size_t n)
 {
 	FILE *f = fopen(path, "r");
@@ -440,6 +460,15 @@ static void check_gone(struct agent *a, const struct pr_container *c)
 	}
 	snprintf(p, sizeof(p), "%s/containers/%s", a->state, c->id);
 	assert_int_equal(stat(p, &st), -1);
+	/* no mount of it on the host */
+	{
+		FILE *f = fopen("/proc/self/mounts", "r");
+		char line[1024];
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			assert_null(strstr(line, c->id));
+		fclose(f);
+	}
 }
 
 static int count_listed(struct agent *a)
@@ -483,7 +512,7 @@ static void lifecycle(const char *backend)
 	struct agent a;
 	char id[40], path[128], act[33], *out = NULL;
 
-	snprintf(id, sizeof(id), "itlife-%s", backend);
+	snprintf(id, sizeof(id), "itlife-%s-%d", backend, (int)getpid());
 	agent_start(&a, backend, id, 2048);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct pr_container c;
@@ -519,6 +548,15 @@ static void lifecycle(const char *backend)
 		snprintf(path, sizeof(path), "/log/%s?activation=%s", c.id, act);
 		assert_int_equal(api(&a, "GET", path, NULL, NULL), 204);
 		check_logs(act, want);
+
+		if (k == 0) {
+			/* the action's log limit, with OpenWhisk's message */
+			new_act(act);
+			run_ok(&c, "ann", act);
+			snprintf(path, sizeof(path), "/log/%s?activation=%s&limit=3", c.id, act);
+			assert_int_equal(api(&a, "GET", path, NULL, NULL), 204);
+			check_truncated(act, 3);
+		}
 
 		snprintf(path, sizeof(path), "/containers/%s", c.id);
 		assert_int_equal(api(&a, "DELETE", path, NULL, NULL), 204);
@@ -557,7 +595,7 @@ static void errors(const char *backend)
 	struct hc_err err = {{0}};
 	const char *unknown = "00000000000000000000000000000000";
 
-	snprintf(id, sizeof(id), "iterr-%s", backend);
+	snprintf(id, sizeof(id), "iterr-%s-%d", backend, (int)getpid());
 	agent_start(&a, backend, id, 1024);
 
 	/* no token / wrong token: 401 everywhere but /healthz and /metrics */
@@ -716,7 +754,7 @@ static void destroy_busy(const char *backend)
 	pthread_t t;
 	char id[40], path[128];
 
-	snprintf(id, sizeof(id), "itbusy-%s", backend);
+	snprintf(id, sizeof(id), "itbusy-%s-%d", backend, (int)getpid());
 	agent_start(&a, backend, id, 1024);
 	create(&a, "blackbox", 128, &c);
 	init_container(&c, code_for("blackbox"));
@@ -766,7 +804,7 @@ static void dead_event(const char *backend)
 	assert_non_null(r);
 	freeReplyObject(r);
 	redisSetTimeout(sub, tv);
-	snprintf(id, sizeof(id), "itdead-%s", backend);
+	snprintf(id, sizeof(id), "itdead-%s-%d", backend, (int)getpid());
 	agent_start(&a, backend, id, 1024);
 	create(&a, "python:3", 128, &c);
 	assert_int_equal(kill(c.pid, SIGKILL), 0);
@@ -808,6 +846,99 @@ static void test_runc_dead_event(void **state)
 	dead_event("runc");
 }
 
+/* ---- many creates (and destroys) in flight at once ---- */
+
+#define NPAR 8
+
+struct par {
+	struct agent *a;
+	int i;
+	long status;
+	struct pr_container c;
+};
+
+static void *par_create(void *arg)
+{
+	struct par *p = arg;
+	struct hc_err err = {{0}};
+	char *out = NULL;
+	cJSON *j;
+
+	p->status = api(p->a, "POST", "/containers",
+			p->i % 2 ? "{\"kind\":\"blackbox\",\"memory\":64}"
+				 : "{\"kind\":\"python:3\",\"memory\":64}",
+			&out);
+	if (p->status == 201 && (j = hc_json_parse(out, strlen(out), 16, &err))) {
+		if (pr_container_from_json(j, &p->c, &err) < 0)
+			p->status = -1;
+		cJSON_Delete(j);
+	}
+	free(out);
+	return NULL;
+}
+
+static void *par_destroy(void *arg)
+{
+	struct par *p = arg;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/containers/%s", p->c.id);
+	p->status = api(p->a, "DELETE", path, NULL, NULL);
+	return NULL;
+}
+
+static void concurrent(const char *backend)
+{
+	struct agent a;
+	struct par p[NPAR];
+	pthread_t t[NPAR];
+	char id[40];
+
+	snprintf(id, sizeof(id), "itpar-%s-%d", backend, (int)getpid());
+	agent_start(&a, backend, id, 1024);
+	for (int i = 0; i < NPAR; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].a = &a;
+		p[i].i = i;
+		assert_int_equal(pthread_create(&t[i], NULL, par_create, &p[i]), 0);
+	}
+	for (int i = 0; i < NPAR; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < NPAR; i++) {
+		assert_int_equal(p[i].status, 201);
+		assert_int_equal(p[i].c.state, PR_CS_WARM);
+		for (int k = 0; k < i; k++) {
+			assert_int_not_equal(p[i].c.port, p[k].c.port);
+			assert_string_not_equal(p[i].c.id, p[k].c.id);
+		}
+	}
+	assert_int_equal(count_listed(&a), NPAR);
+	for (int i = 0; i < NPAR; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, par_destroy, &p[i]), 0);
+	for (int i = 0; i < NPAR; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < NPAR; i++) {
+		assert_int_equal(p[i].status, 204);
+		check_gone(&a, &p[i].c);
+	}
+	assert_int_equal(count_listed(&a), 0);
+	agent_stop(&a);
+}
+
+static void test_process_concurrent(void **state)
+{
+	(void)state;
+	concurrent("process");
+}
+
+static void test_runc_concurrent(void **state)
+{
+	(void)state;
+	if (!th_have_runc())
+		skip();
+	concurrent("runc");
+}
+
 /* ---- kill -9 of the agent, then a restart removes everything ---- */
 
 static void crash_restart(const char *backend)
@@ -819,7 +950,7 @@ static void crash_restart(const char *backend)
 	struct hc_err err = {{0}};
 	char id[40], key[128], p[512];
 
-	snprintf(id, sizeof(id), "itcrash-%s", backend);
+	snprintf(id, sizeof(id), "itcrash-%s-%d", backend, (int)getpid());
 	agent_start(&a, backend, id, 1024);
 	create(&a, "nodejs:20", 128, &c[0]);
 	create(&a, "blackbox", 128, &c[1]);
@@ -886,12 +1017,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[300];
 	(void)state;
 	th_stop_all();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		return -1;
+	agt_rmtree(tmpdir);
 	return 0;
 }
 
@@ -900,9 +1028,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_process_lifecycle),	  cmocka_unit_test(test_process_errors),
 	    cmocka_unit_test(test_process_destroy_busy),  cmocka_unit_test(test_process_dead_event),
-	    cmocka_unit_test(test_process_crash_restart), cmocka_unit_test(test_runc_lifecycle),
-	    cmocka_unit_test(test_runc_errors),		  cmocka_unit_test(test_runc_destroy_busy),
-	    cmocka_unit_test(test_runc_dead_event),	  cmocka_unit_test(test_runc_crash_restart),
+	    cmocka_unit_test(test_process_crash_restart), cmocka_unit_test(test_process_concurrent),
+	    cmocka_unit_test(test_runc_lifecycle),	  cmocka_unit_test(test_runc_errors),
+	    cmocka_unit_test(test_runc_destroy_busy),	  cmocka_unit_test(test_runc_dead_event),
+	    cmocka_unit_test(test_runc_crash_restart),	  cmocka_unit_test(test_runc_concurrent),
 	};
 	return cmocka_run_group_tests_name("it_agent", tests, group_setup, group_teardown);
 }

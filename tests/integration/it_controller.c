@@ -450,9 +450,8 @@ static void test_overflow_queue(void **state)
 			     "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"x\"}}", NULL),
 			 200);
 	/* a blocking call whose wait runs out answers 202 as OpenWhisk does */
-	assert_int_equal(req("POST", "/api/v1/namespaces/_/actions/q?blocking=true&timeout=200",
-			     "{}", &j),
-			 202);
+	assert_int_equal(
+	    req("POST", "/api/v1/namespaces/_/actions/q?blocking=true&timeout=200", "{}", &j), 202);
 	assert_non_null(sget(j, "activationId"));
 	cJSON_Delete(j);
 	int accepted = 1, rejected = 0;
@@ -503,8 +502,7 @@ int main(void)
 	    cmocka_unit_test(test_info_and_health), cmocka_unit_test(test_auth),
 	    cmocka_unit_test(test_actions_crud),    cmocka_unit_test(test_list_and_code_dedup),
 	    cmocka_unit_test(test_activations),	    cmocka_unit_test(test_invoke_request_errors),
-	    cmocka_unit_test(test_overflow_queue),
-	    cmocka_unit_test(test_key_revocation),
+	    cmocka_unit_test(test_overflow_queue),  cmocka_unit_test(test_key_revocation),
 	};
 	return cmocka_run_group_tests_name("it_controller", tests, setup, teardown);
 }

@@ -1,17 +1,20 @@
 /* it_controller_invoke.c — the invoke path end to end with real processes:
- * Redis, two schedulers (leader + standby), one agent (process backend, or
- * runc when HEARTH_IT_RUNC=1 and th_have_runc()), hearth-runtime in every
- * container, and two controllers.
+ * Redis, two schedulers (leader + standby), one agent (runc backend when
+ * th_have_runc(), else the process backend; HEARTH_IT_PROCESS=1 forces
+ * it), hearth-runtime in every container, and two controllers (the second
+ * with two loops).
  *
  * Covers: blocking / non-blocking / result-only invokes and their codes
  * (200, 202, 502), array results, the blocking wait running out (202), an
- * action timeout (developer error, container discarded), cold then warm
- * invokes where the warm ones never ask the scheduler for an allocation,
- * pause grace suspending the container and the next invoke resuming it,
- * logs collected by the agent, a sequence of three actions, concurrency > 1
- * on nodejs sharing one container, two controllers sharing one warm
- * container through forwarding, and the scheduler leader killed while
- * invokes keep succeeding. */
+ * action timeout and a container dying mid-run (developer errors, the
+ * container discarded, the activation never run again), provide-api-key and
+ * init parameters, cold then warm invokes where the warm ones never ask the
+ * scheduler for an allocation, pause grace suspending the container and the
+ * next invoke resuming it, logs collected by the agent, a sequence of three
+ * actions, concurrency > 1 on nodejs sharing one container, two controllers
+ * sharing one warm container through forwarding (also across the receiving
+ * controller's loops), and the scheduler leader killed while invokes keep
+ * succeeding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,9 +66,22 @@ static pid_t start_scheduler(int i)
 	char port[16];
 	int p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *argv[] = {"hearth-scheduler", "--port",        port,   "--redis", R.url, "--token",
-			TOKEN,              "--lease",       "800ms", "--renew", "200ms", "--retry",
-			"100ms",            "--lease-margin", "100ms", NULL};
+	char *argv[] = {"hearth-scheduler",
+			"--port",
+			port,
+			"--redis",
+			R.url,
+			"--token",
+			TOKEN,
+			"--lease",
+			"800ms",
+			"--renew",
+			"200ms",
+			"--retry",
+			"100ms",
+			"--lease-margin",
+			"100ms",
+			NULL};
 	return start(argv, p, sched_url[i]);
 }
 
@@ -84,15 +100,19 @@ static int setup(void **state)
 	pr_base64_encode(PR_AUTH_GUEST, strlen(PR_AUTH_GUEST), b64, sizeof(b64));
 	snprintf(auth_hdr, sizeof(auth_hdr), "Authorization: Basic %s", b64);
 
-	const char *backend = getenv("HEARTH_IT_RUNC") && th_have_runc() ? "runc" : "process";
+	/* runc where root and runc are there; HEARTH_IT_PROCESS=1 forces the
+	 * process backend */
+	const char *backend = th_have_runc() && !getenv("HEARTH_IT_PROCESS") ? "runc" : "process";
 	int p = th_free_port();
 	int lo = 30000 + (p % 20) * 1000;
 	char range[32];
 	snprintf(range, sizeof(range), "%d-%d", lo, lo + 999);
 	snprintf(port, sizeof(port), "%d", p);
-	char *aargv[] = {"hearth-agent", "--port",    port,  "--redis",      R.url,
-			 "--token",      TOKEN,       "--backend", (char *)backend, "--port-range",
-			 range,          "--log-wait", "1s",  NULL};
+	char *aargv[] = {"hearth-agent", "--port",    port,
+			 "--redis",	 R.url,	      "--token",
+			 TOKEN,		 "--backend", (char *)backend,
+			 "--port-range", range,	      "--log-wait",
+			 "1s",		 NULL};
 	agent_pid = start(aargv, p, agent_url);
 	sched_pid[0] = start_scheduler(0);
 	sleep_ms(300); /* let the first one win the lease */
@@ -100,9 +120,20 @@ static int setup(void **state)
 	for (int i = 0; i < 2; i++) {
 		p = th_free_port();
 		snprintf(port, sizeof(port), "%d", p);
-		char *cargv[] = {"hearth-controller", "--port", port,          "--threads",
-				 "1",                 "--redis", R.url,        "--token",
-				 TOKEN,               "--pause-grace", "100ms", NULL};
+		/* controller 1 runs two loops (each its own owner towards the
+		 * scheduler), so forwards to it also cross between its loops */
+		char *cargv[] = {"hearth-controller",
+				 "--port",
+				 port,
+				 "--threads",
+				 i ? "2" : "1",
+				 "--redis",
+				 R.url,
+				 "--token",
+				 TOKEN,
+				 "--pause-grace",
+				 "100ms",
+				 NULL};
 		ctl_pid[i] = start(cargv, p, ctl_url[i]);
 	}
 	sleep_ms(300); /* controllers learn the leader */
@@ -250,8 +281,7 @@ static void test_blocking_result_and_codes(void **state)
 
 	/* non-blocking: 202 with the id at once, the record appears later */
 	assert_int_equal(api(0, "POST", "/actions/echo", "{\"x\":9}", &j), 202);
-	snprintf(path, sizeof(path), "/activations/%s/result",
-		 get(j, "activationId")->valuestring);
+	snprintf(path, sizeof(path), "/activations/%s/result", get(j, "activationId")->valuestring);
 	cJSON_Delete(j);
 	long st = 0;
 	for (int i = 0; i < 100 && (st = api(0, "GET", path, NULL, &j)) != 200; i++) {
@@ -282,7 +312,7 @@ static void test_api_key_and_init_env(void **state)
 {
 	cJSON *j;
 	const char *code = "function main(){return {key: process.env.__OW_API_KEY || '', "
-			   "secret: process.env.SECRET || ''}}";
+			   "secret: process.env.SECRET || '', host: process.env.__OW_API_HOST}}";
 	/* new actions get provide-api-key:false, so no key */
 	put_action("nokey", "nodejs:20", code, NULL);
 	assert_int_equal(api(0, "POST", "/actions/nokey?blocking=true&result=true", NULL, &j), 200);
@@ -297,6 +327,8 @@ static void test_api_key_and_init_env(void **state)
 			 200);
 	assert_string_equal(get(j, "key")->valuestring, PR_AUTH_GUEST);
 	assert_string_equal(get(j, "secret")->valuestring, "s3");
+	/* __OW_API_HOST defaults to the controller's own URL */
+	assert_string_equal(get(j, "host")->valuestring, ctl_url[0]);
 	cJSON_Delete(j);
 }
 
@@ -319,6 +351,22 @@ static void test_timeouts(void **state)
 	assert_non_null(strstr(get(res, "error")->valuestring,
 			       "The action exceeded its time limits of 300 milliseconds."));
 	cJSON_Delete(j);
+	/* a container whose process dies mid-run: developer error, never retried;
+	 * the next invoke gets a new container */
+	put_action("dies", "nodejs:20",
+		   "let n = 0; function main(){ if (n++ === 0) process.exit(3); return {n} }",
+		   NULL);
+	long before = allocations(sched_url[0]);
+	assert_int_equal(api(0, "POST", "/actions/dies?blocking=true", NULL, &j), 502);
+	assert_string_equal(get(get(j, "response"), "status")->valuestring,
+			    "action developer error");
+	cJSON_Delete(j);
+	/* one allocation only: the activation was not run again elsewhere */
+	assert_int_equal(allocations(sched_url[0]), before + 1);
+	/* a fresh container: its n starts at 0 again, so it dies again */
+	assert_int_equal(api(0, "POST", "/actions/dies?blocking=true&result=true", NULL, &j), 502);
+	cJSON_Delete(j);
+	assert_int_equal(allocations(sched_url[0]), before + 2);
 	/* the container was discarded: eventually none is left for it */
 	char st[8][16];
 	int n = 1;
@@ -337,14 +385,14 @@ static void test_cold_then_warm_and_pause(void **state)
 	int has_init = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, get(j, "annotations")) has_init |=
-		!strcmp(get(e, "key")->valuestring, "initTime");
+	    !strcmp(get(e, "key")->valuestring, "initTime");
 	assert_true(has_init);
 	cJSON_Delete(j);
 	long before = allocations(sched_url[0]);
 	assert_true(before > 0);
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(api(0, "POST", "/actions/warm?blocking=true&result=true", NULL, &j),
-				 200);
+		assert_int_equal(
+		    api(0, "POST", "/actions/warm?blocking=true&result=true", NULL, &j), 200);
 		cJSON_Delete(j);
 	}
 	/* warm invokes never ask the scheduler for an allocation */
@@ -370,12 +418,58 @@ static void test_cold_then_warm_and_pause(void **state)
 	assert_int_equal(allocations(sched_url[0]), before);
 }
 
+static long ctl_containers(int c)
+{
+	char u[128], *out = NULL;
+	snprintf(u, sizeof(u), "%s/healthz", ctl_url[c]);
+	th_http("GET", u, NULL, NULL, 0, &out);
+	cJSON *j = out ? cJSON_Parse(out) : NULL;
+	long n = j ? (long)get(j, "containers")->valuedouble : -1;
+	cJSON_Delete(j);
+	free(out);
+	return n;
+}
+
+static void test_container_destroyed_elsewhere(void **state)
+{
+	cJSON *j;
+	char u[256], *out = NULL, id[40] = "";
+	put_action("gone", "nodejs:20",
+		   "const me = Math.floor(Math.random() * 1e9); function main(){return {pid: me}}",
+		   NULL);
+	assert_int_equal(api(0, "POST", "/actions/gone?blocking=true&result=true", NULL, &j), 200);
+	int pid = get(j, "pid")->valueint;
+	cJSON_Delete(j);
+	long before = ctl_containers(0);
+	/* remove it behind the controller's back: the agent announces it */
+	snprintf(u, sizeof(u), "%s/containers", agent_url);
+	assert_int_equal(th_http("GET", u, tok_hdrs, NULL, 0, &out), 200);
+	cJSON *l = cJSON_Parse(out);
+	free(out);
+	const cJSON *c;
+	cJSON_ArrayForEach(
+	    c, get(l, "containers")) if (!strcmp(get(c, "action")->valuestring, "/guest/gone"))
+	    snprintf(id, sizeof(id), "%s", get(c, "id")->valuestring);
+	cJSON_Delete(l);
+	assert_true(id[0]);
+	snprintf(u, sizeof(u), "%s/containers/%s", agent_url, id);
+	assert_int_equal(th_http("DELETE", u, tok_hdrs, NULL, 0, NULL), 204);
+	long n = before;
+	for (int i = 0; i < 100 && (n = ctl_containers(0)) == before; i++)
+		sleep_ms(20);
+	assert_int_equal(n, before - 1);
+	/* the next invoke gets a new container */
+	assert_int_equal(api(0, "POST", "/actions/gone?blocking=true&result=true", NULL, &j), 200);
+	assert_int_not_equal(get(j, "pid")->valueint, pid);
+	cJSON_Delete(j);
+}
+
 static void test_sequence(void **state)
 {
 	cJSON *j;
 	put_action("s1", "nodejs:20", "function main(a){return {n: (a.n||0) + 1, p: 's1'}}", NULL);
-	put_action("s2", "python:3", "def main(a):\n  return {'n': a['n'] * 10, 'p': a['p'] + 's2'}\n",
-		   NULL);
+	put_action("s2", "python:3",
+		   "def main(a):\n  return {'n': a['n'] * 10, 'p': a['p'] + 's2'}\n", NULL);
 	put_action("s3", "nodejs:20", "function main(a){return {n: a.n + 3, p: a.p + 's3'}}", NULL);
 	assert_int_equal(api(0, "PUT", "/actions/seq",
 			     "{\"exec\":{\"kind\":\"sequence\",\"components\":[\"/_/s1\","
@@ -470,29 +564,53 @@ static int run_on_1_then_idle(const char *name)
 static void test_forwarding(void **state)
 {
 	cJSON *j;
-	char st[8][16];
-	put_action("fwd0", "nodejs:20", "function main(a){return {pid: process.pid}}", NULL);
-	put_action("fwd", "nodejs:20", "function main(a){return {pid: process.pid}}", NULL);
-	/* the scheduler learns a controller's URL the first time it meets one of
-	 * its free containers (and does not forward that time): introduce
-	 * controller 1 with a first action */
-	run_on_1_then_idle("fwd0");
-	assert_int_equal(api(0, "POST", "/actions/fwd0?blocking=true&result=true", NULL, &j), 200);
-	cJSON_Delete(j);
-	sleep_ms(200);
-	/* controller 1 starts the container, and it goes idle (suspended, free) */
-	int pid = run_on_1_then_idle("fwd");
-	long fw = ctl_metric(0, "hearth_controller_forwards_total");
-	/* controller 0 has none: the scheduler names controller 1's container and
-	 * controller 0 forwards; the same process answers, no new container */
-	assert_int_equal(api(0, "POST", "/actions/fwd?blocking=true&result=true", NULL, &j), 200);
-	assert_int_equal(get(j, "pid")->valueint, pid);
-	cJSON_Delete(j);
-	assert_int_equal(ctl_metric(0, "hearth_controller_forwards_total"), fw + 1);
-	assert_int_equal(container_states("fwd", st, 8), 1);
-	/* the full record comes back through the forward too */
-	assert_int_equal(api(0, "POST", "/actions/fwd?blocking=true", NULL, &j), 200);
+	char st[8][16], name[32], path[128];
+	int forwards = 0;
+	/* controller 1 starts a container and lets it go idle (suspended, free);
+	 * controller 0 has none, the scheduler names controller 1's and
+	 * controller 0 forwards: the same container answers (the action returns
+	 * a random number drawn once per container), no new container.
+	 * The scheduler learns an owner's URL the first time it meets one of
+	 * its free containers and does not forward that time, so with two
+	 * owners (loops) on controller 1 the first rounds may run elsewhere. */
+	for (int i = 0; i < 10 && forwards < 3; i++) {
+		snprintf(name, sizeof(name), "fwd%d", i);
+		put_action(name, "nodejs:20",
+			   "const me = Math.floor(Math.random() * 1e9); function main(a){return "
+			   "{pid: me}}",
+			   NULL);
+		int pid = run_on_1_then_idle(name);
+		long fw = ctl_metric(0, "hearth_controller_forwards_total");
+		snprintf(path, sizeof(path), "/actions/%s?blocking=true&result=true", name);
+		assert_int_equal(api(0, "POST", path, NULL, &j), 200);
+		int pid2 = get(j, "pid")->valueint;
+		cJSON_Delete(j);
+		if (ctl_metric(0, "hearth_controller_forwards_total") == fw + 1) {
+			assert_int_equal(pid2, pid);
+			assert_int_equal(container_states(name, st, 8), 1);
+			forwards++;
+		}
+		sleep_ms(150);
+	}
+	assert_int_equal(forwards, 3);
+	/* informational: how many were handed between controller 1's loops */
+	char u[128], *out = NULL;
+	snprintf(u, sizeof(u), "%s/metrics", ctl_url[1]);
+	th_http("GET", u, NULL, NULL, 0, &out);
+	char *p =
+	    out ? strstr(out, "hearth_controller_forwards_received_total{loop=\"other\"}") : NULL;
+	if (p)
+		fprintf(stderr, "forwards handed across loops: %ld\n",
+			strtol(strchr(p, ' ') + 1, NULL, 10));
+	free(out);
+	/* the full record comes back through a forward too */
+	put_action("fwdrec", "nodejs:20",
+		   "const me = Math.floor(Math.random() * 1e9); function main(a){return {pid: me}}",
+		   NULL);
+	run_on_1_then_idle("fwdrec");
+	assert_int_equal(api(0, "POST", "/actions/fwdrec?blocking=true", NULL, &j), 200);
 	assert_string_equal(get(get(j, "response"), "status")->valuestring, "success");
+	assert_string_equal(get(j, "name")->valuestring, "fwdrec");
 	cJSON_Delete(j);
 }
 
@@ -526,14 +644,15 @@ static void test_scheduler_failover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blocking_result_and_codes),
-		cmocka_unit_test(test_api_key_and_init_env),
-		cmocka_unit_test(test_timeouts),
-		cmocka_unit_test(test_cold_then_warm_and_pause),
-		cmocka_unit_test(test_sequence),
-		cmocka_unit_test(test_concurrency),
-		cmocka_unit_test(test_forwarding),
-		cmocka_unit_test(test_scheduler_failover),
+	    cmocka_unit_test(test_blocking_result_and_codes),
+	    cmocka_unit_test(test_api_key_and_init_env),
+	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_cold_then_warm_and_pause),
+	    cmocka_unit_test(test_container_destroyed_elsewhere),
+	    cmocka_unit_test(test_sequence),
+	    cmocka_unit_test(test_concurrency),
+	    cmocka_unit_test(test_forwarding),
+	    cmocka_unit_test(test_scheduler_failover),
 	};
 	return cmocka_run_group_tests_name("it_controller_invoke", tests, setup, teardown);
 }

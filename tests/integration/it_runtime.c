@@ -404,9 +404,9 @@ static void test_node_timeout_kills(void **state)
 		"}\n",
 		NULL);
 	snprintf(body, sizeof body,
-		 "{\"value\":{\"file\":\"%s\"},\"deadline\":\"%lld\",\"timeout\":700}", pidfile,
-		 now_ms() + 700);
-	run_expect(&r, body, 502, "The action exceeded its time limits of 700 milliseconds.");
+		 "{\"value\":{\"file\":\"%s\"},\"deadline\":\"%lld\",\"timeout\":1500}", pidfile,
+		 now_ms() + 1500);
+	run_expect(&r, body, 502, "The action exceeded its time limits of 1500 milliseconds.");
 	{
 		FILE *f = fopen(pidfile, "r");
 		int a = 0, b = 0;
@@ -502,7 +502,7 @@ static void test_busy_503(void **state)
 	rt_start(&r, "nodejs:20");
 	init_ok(&r,
 		"function main(a) { if (a.n === 1) return new Promise((res) => setTimeout(() => "
-		"res({slow: 1}), 800)); return {fast: 1}; }",
+		"res({slow: 1}), 2000)); return {fast: 1}; }",
 		NULL);
 	slow.r = &r;
 	slow.n = 1;

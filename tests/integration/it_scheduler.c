@@ -458,6 +458,97 @@ static void test_alloc_during_failover(void **state)
 	th_stop(agent, SIGTERM, 3000);
 }
 
+static long post_ref(const struct sched *s, const char *route, const char *id)
+{
+	char url[96], data[160];
+
+	snprintf(url, sizeof(url), "%s%s", s->url, route);
+	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}", id);
+	return th_http("POST", url, auth_hdr, data, strlen(data), NULL);
+}
+
+static int metric(const struct sched *s, const char *line)
+{
+	char url[96], *body = NULL;
+	int found = 0;
+
+	snprintf(url, sizeof(url), "%s/metrics", s->url);
+	if (th_http("GET", url, NULL, NULL, 0, &body) == 200 && body)
+		found = strstr(body, line) != NULL;
+	free(body);
+	return found;
+}
+
+/* A container whose process dies is destroyed; a host whose agent stops
+ * heartbeating is dropped with its containers. */
+static void test_dead_container_and_lost_host(void **state)
+{
+	struct sched s[1];
+	struct pr_alloc_reply a, b;
+	pid_t agent;
+	int aport;
+	uint64_t end;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-lost"), 0);
+	assert_int_equal(start_sched(&s[0], "d0", ""), 0);
+	assert_true(wait_leader(s, 1, 5000) == 0);
+	assert_int_equal(allocate_retrying(s, 1, "dies", "c1", 5000, &a), 200);
+	assert_int_equal(allocate_retrying(s, 1, "stays", "c1", 5000, &b), 200);
+	assert_true(a.container.pid > 0 && b.container.pid > 0);
+
+	/* The runtime process dies: the agent says so, the scheduler forgets it. */
+	kill(a.container.pid, SIGKILL);
+	end = hc_mono_us() + 3000000;
+	while (post_ref(&s[0], "/busy", a.container.id) != 404 && hc_mono_us() < end)
+		sleep_ms(50);
+	assert_int_equal(post_ref(&s[0], "/busy", a.container.id), 404);
+	assert_int_equal(post_ref(&s[0], "/busy", b.container.id), 204);
+
+	/* The agent dies without a word: its registration expires (3 heartbeats). */
+	th_stop(agent, SIGKILL, 1000);
+	kill(b.container.pid, SIGKILL); /* the process backend's child outlives it */
+	end = hc_mono_us() + 5000000;
+	while (!metric(&s[0], "hearth_scheduler_hosts_lost_total 1") && hc_mono_us() < end)
+		sleep_ms(50);
+	assert_true(metric(&s[0], "hearth_scheduler_hosts_lost_total 1"));
+	assert_int_equal(post_ref(&s[0], "/release", b.container.id), 404);
+	char *body = NULL;
+	assert_int_equal(allocate(&s[0], "after", "c1", &body), 429);
+	free(body);
+	stop_all_sched(s, 1);
+}
+
+/* A leader stopped with SIGTERM hands its lease back: the standby takes
+ * over at its next attempt, well before the lease would have lapsed. */
+static void test_graceful_handover(void **state)
+{
+	struct sched s[2];
+	struct pr_sched_health h;
+	int l, l2;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_sched(&s[0], "g0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "g1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	assert_int_equal(health(&s[l], &h), 0);
+	int64_t e1 = h.epoch;
+	sleep_ms(300); /* a renew has happened: the lease is fresh */
+	uint64_t t0 = hc_mono_us();
+	th_stop(s[l].pid, SIGTERM, 2000);
+	s[l].pid = 0;
+	l2 = wait_leader(s, 2, LEASE_MS + 3000);
+	uint64_t took_ms = (hc_mono_us() - t0) / 1000;
+	assert_true(l2 >= 0 && l2 != l);
+	printf("# handover after SIGTERM took %llu ms (lease %d ms)\n", (unsigned long long)took_ms,
+	       LEASE_MS);
+	assert_true(took_ms < LEASE_MS - 200);
+	assert_int_equal(health(&s[l2], &h), 0);
+	assert_true(h.epoch > e1);
+	stop_all_sched(s, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +556,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_standby_redirect_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sigstop_leader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_during_failover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("it_scheduler", tests, NULL, NULL);
 }

@@ -46,7 +46,7 @@ node_stop() {
 	i=0
 	while kill -0 "$NODE_PID" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt 300 ] && { kill -KILL "$NODE_PID"; fail "the node did not stop within 30 s"; }
+		[ $i -gt 900 ] && { kill -KILL "$NODE_PID"; fail "the node did not stop within 90 s"; }
 		sleep 0.1
 	done
 	wait "$NODE_PID" 2>/dev/null || true
@@ -55,10 +55,15 @@ node_stop() {
 	# containers in its agent's runc root, cgroups named after its agent
 	left=$(ps -eo pid,args | grep -F "$DATA" | grep -v grep || true)
 	[ -z "$left" ] || fail "processes left behind: $left"
-	if [ -d "$DATA/agent/runc" ] && command -v runc >/dev/null; then
-		n=$(runc --root "$DATA/agent/runc" list -q 2>/dev/null | wc -l)
-		[ "$n" -eq 0 ] || fail "$n runc containers left behind"
-	fi
+	for root in "$DATA"/agent-*/runc; do
+		[ -d "$root" ] && command -v runc >/dev/null || continue
+		n=$(runc --root "$root" list -q 2>/dev/null | wc -l)
+		[ "$n" -eq 0 ] || fail "$n runc containers left behind in $root"
+	done
+	# and no runtime process of this node (they carry its API host)
+	left=$(ps -eo pid,args | awk -v a="$API" '/hearth-runtime/ {
+		for (i = 1; i < NF; i++) if ($i == "--api-host" && $(i + 1) == a) print }')
+	[ -z "$left" ] || fail "container processes left behind: $left"
 	if mount | grep -F "$DATA" >/dev/null; then fail "mounts left behind under $DATA"; fi
 }
 
@@ -69,7 +74,10 @@ cleanup() {
 		wait "$NODE_PID" 2>/dev/null || true
 	fi
 	if [ $rc -ne 0 ] && [ -d "${DATA:-/nonexistent}/logs" ]; then
-		for l in "$DATA"/logs/*.log; do echo "== $l (end)"; tail -n 40 "$l"; done >&2
+		for l in "$DATA"/logs/*.log; do
+			echo "== $l: warnings and errors"; grep -E ' (WARN|ERROR) ' "$l" | tail -n 60
+			echo "== $l (end)"; tail -n 40 "$l"
+		done >&2
 	fi
 	rm -rf "$E2E_TMP"
 	exit $rc

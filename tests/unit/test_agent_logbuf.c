@@ -132,6 +132,19 @@ static void test_markers_never_stored(void **state)
 	for (size_t i = 0; i < cut.n; i++)
 		assert_null(strstr(cut.lines[i], "XXX_THE_"));
 	agt_logcut_free(&cut);
+
+	/* a start marker not followed by a space is text; a NUL becomes '?' */
+	feed(&t->out, START " x2\n" START "ish\n", 3);
+	{
+		static const char nul[] = "nul\0byte\n" END "\n";
+		assert_int_equal(agt_logstream_feed(&t->out, nul, sizeof(nul) - 1, 3), 0);
+	}
+	feed(&t->err, START " x2\n" END "\n", 3);
+	assert_int_equal(agt_log_cut(t->s, 2, "x2", -1, 0, 5, &cut, &err), AGT_CUT_DONE);
+	assert_int_equal(cut.n, 2);
+	check_line(cut.lines[0], "stdout", START "ish");
+	check_line(cut.lines[1], "stdout", "nul?byte");
+	agt_logcut_free(&cut);
 }
 
 static void test_partial_lines(void **state)

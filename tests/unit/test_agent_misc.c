@@ -22,8 +22,10 @@
 
 #include "agent/agent.h"
 #include "agent/api.h"
+#include "common/id.h"
 #include "agent/cgroup.h"
 #include "agent/child.h"
+#include "agent/config.h"
 #include "agent/lifecycle.h"
 #include "agent/ports.h"
 
@@ -325,12 +327,52 @@ static void test_spawn_reap(void **state)
 	event_base_free(base);
 }
 
+static void test_config(void **state)
+{
+	struct agt_config cfg;
+	struct hc_err err = {{0}};
+	char *a1[] = {"hearth-agent", "--id",	"node-7", "--addr",
+		      "10.1.2.3",     "--port", "4000",	  NULL};
+	char *a2[] = {"hearth-agent", "--id", "bad id!", NULL};
+	char *a3[] = {"hearth-agent", "--backend", "docker", NULL};
+	char *a4[] = {"hearth-agent", "--port", "0", "--host-address", "10.9.9.9", NULL};
+	(void)state;
+
+	assert_int_equal(agt_config_load(&cfg, 7, a1, &err), HC_CONFIG_OK);
+	assert_string_equal(cfg.id, "node-7");
+	assert_string_equal(cfg.host_address, "10.1.2.3");
+	assert_string_equal(cfg.url, "http://10.1.2.3:4000");
+	assert_string_equal(cfg.backend, "auto");
+	assert_string_equal(cfg.port_range, "20000-29999");
+	assert_int_equal(cfg.memory_mb, 4096);
+	assert_int_equal(cfg.heartbeat_ms, 1000);
+	assert_int_equal(cfg.activation_ttl_ms, 24LL * 3600 * 1000);
+	assert_non_null(strstr(cfg.state_dir, "node-7"));
+	assert_non_null(strstr(cfg.runtime, "/hearth-runtime"));
+	agt_config_free(&cfg);
+
+	assert_int_equal(agt_config_load(&cfg, 3, a2, &err), HC_CONFIG_ERROR);
+	assert_non_null(strstr(err.msg, "id"));
+	agt_config_free(&cfg);
+	assert_int_equal(agt_config_load(&cfg, 3, a3, &err), HC_CONFIG_ERROR);
+	assert_non_null(strstr(err.msg, "backend"));
+	agt_config_free(&cfg);
+
+	/* no id: a fresh one; port 0: the URL waits for the bound port */
+	assert_int_equal(agt_config_load(&cfg, 5, a4, &err), HC_CONFIG_OK);
+	assert_true(hc_id_valid(cfg.id));
+	assert_null(cfg.url);
+	assert_string_equal(cfg.host_address, "10.9.9.9");
+	agt_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ports),     cmocka_unit_test(test_ports_probe),
 	    cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_cgroup_fake),
 	    cmocka_unit_test(test_auth),      cmocka_unit_test(test_spawn_reap),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests_name("agent_misc", tests, NULL, NULL);
 }

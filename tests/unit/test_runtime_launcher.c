@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
+#include "runtime/cmd.h"
 #include "runtime/launcher.h"
 #include "runtime/proc.h"
 
@@ -190,6 +192,47 @@ static void test_exec_failure(void **state)
 	assert_non_null(strstr(err.msg, "No such file"));
 }
 
+struct cmd_result {
+	int done;
+	int status;
+	char out[64];
+};
+
+static void cmd_done(int status, const char *output, void *arg)
+{
+	struct cmd_result *r = arg;
+	r->done = 1;
+	r->status = status;
+	snprintf(r->out, sizeof r->out, "%s", output);
+}
+
+static void test_cmd(void **state)
+{
+	char *ok[] = {"/bin/sh", "-c", "echo out; echo err >&2; head -c 10000 /dev/zero; exit 3",
+		      NULL};
+	char *slow[] = {"/bin/sh", "-c", "sleep 30", NULL};
+	struct cmd_result r = {0};
+	struct hc_err err = {""};
+
+	/* output (stdout and stderr) is kept up to the bound; the status is reported */
+	assert_non_null(rt_cmd_run(base, ok, "/", 10000, 9, cmd_done, &r, &err));
+	loop_until(&r.done, 1);
+	assert_true(WIFEXITED(r.status));
+	assert_int_equal(WEXITSTATUS(r.status), 3);
+	assert_string_equal(r.out, "out\nerr\n\0");
+	/* a command past its timeout is killed and reported as -1 */
+	memset(&r, 0, sizeof r);
+	assert_non_null(rt_cmd_run(base, slow, NULL, 100, 100, cmd_done, &r, &err));
+	loop_until(&r.done, 1);
+	assert_int_equal(r.status, -1);
+	/* a cancelled command never calls back */
+	memset(&r, 0, sizeof r);
+	rt_cmd_cancel(rt_cmd_run(base, slow, NULL, 10000, 100, cmd_done, &r, &err));
+	assert_int_equal(r.done, 0);
+	char *missing[] = {"/nonexistent/unzip", NULL};
+	assert_null(rt_cmd_run(base, missing, NULL, 100, 100, cmd_done, &r, &err));
+}
+
 static int setup(void **state)
 {
 	base = event_base_new();
@@ -212,6 +255,7 @@ int main(void)
 	    cmocka_unit_test(test_too_long),
 	    cmocka_unit_test(test_kill),
 	    cmocka_unit_test(test_exec_failure),
+	    cmocka_unit_test(test_cmd),
 	};
 	return cmocka_run_group_tests_name("runtime_launcher", tests, setup, teardown);
 }

@@ -610,6 +610,15 @@ static void test_refs(void **state)
 	assert_int_equal(sch_pool_release(e->p, id, "ctl-a"), SCH_REF_BAD_STATE);
 	sch_pool_destroyed(e->p, e->f.destroys[0]);
 	assert_int_equal(sch_pool_host(e->p, "h1")->used_mb, 0);
+
+	/* An agent's "dead" event: the container is destroyed, whoever owns it. */
+	alloc(e, "y", "ctl-a", 256, 2);
+	agent_created(e, 1);
+	snprintf(id, sizeof(id), "%s", last_reply(e)->reply.container.id);
+	assert_int_equal(sch_pool_dead(e->p, id), 0);
+	assert_int_equal(sch_pool_find(e->p, id)->state, SCH_C_DESTROYING);
+	assert_int_equal(e->f.ndestroys, 2);
+	assert_int_equal(sch_pool_dead(e->p, "0123456789abcdef0123456789abcdef"), -1);
 	env_free(e);
 }
 

@@ -1,0 +1,181 @@
+#!/bin/sh
+# bench/controller/run.sh — what the controller adds to a warm invoke.
+#
+#   bench/controller/run.sh [BUILD_DIR] [SECONDS]     (defaults: build, 5)
+#
+# Starts redis-server, hearth-agent (process backend; HEARTH_BENCH_RUNC=1 for
+# runc), hearth-scheduler and hearth-controller on free ports, creates noop
+# actions (nodejs `return {}`), warms them, then measures with wrk, each in
+# the same run:
+#   - direct:     POST straight to the container's /run (the floor)
+#   - nginx:      the same /run through an nginx reverse proxy (keep-alive
+#                 upstream): the cost of one generic HTTP hop
+#   - controller: POST /api/v1/namespaces/_/actions/noop?blocking=true
+# at 1 connection (sequential: p50/p99 latency) and at 8 and 32 connections
+# (throughput). The action for c=1 has concurrency 1 (logs collected per
+# activation, as OpenWhisk's latency.sh); for 8/32 it has concurrency 32 so
+# one container serves every connection in all three setups.
+# The controller runs with --pause-grace 10m so the container is never
+# frozen under the direct and nginx runs. Everything started is stopped by
+# PID at the end. Prints a markdown table.
+set -u
+B=${1:-build}
+SECS=${2:-5}
+B=$(cd "$B" && pwd)
+D=$(mktemp -d /tmp/hearth-bench-ctl.XXXXXX)
+TOKEN=bench-token
+CRED="23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
+B64=$(printf %s "$CRED" | base64 -w0)
+PIDS=""
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+cleanup() {
+	# SIGTERM, then up to 5 s (the agent stops its containers) before SIGKILL
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for _ in $(seq 1 50); do
+		alive=0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$D"
+}
+trap cleanup EXIT INT TERM
+wait_ok() { # url
+	for _ in $(seq 1 100); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "timeout waiting for $1" >&2
+	exit 1
+}
+
+RP=$(free_port)
+redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+	--logfile "$D/redis.log" --dir "$D" &
+PIDS="$PIDS $!"
+R=redis://127.0.0.1:$RP/0
+sleep 0.3
+
+BACKEND=process
+[ "${HEARTH_BENCH_RUNC:-0}" = 1 ] && BACKEND=runc
+AP=$(free_port); SP=$(free_port); CP=$(free_port)
+"$B/hearth-agent" --port "$AP" --redis "$R" --token $TOKEN --backend $BACKEND \
+	--port-range 31000-31999 --log-level warn >"$D/agent.log" 2>&1 &
+PIDS="$PIDS $!"
+"$B/hearth-scheduler" --port "$SP" --redis "$R" --token $TOKEN --log-level warn \
+	>"$D/sched.log" 2>&1 &
+PIDS="$PIDS $!"
+"$B/hearth-controller" --port "$CP" --redis "$R" --token $TOKEN --pause-grace 10m \
+	--guest "$CRED" --log-level warn >"$D/ctl.log" 2>&1 &
+CTL_PID=$!
+PIDS="$PIDS $CTL_PID"
+wait_ok "http://127.0.0.1:$AP/healthz"
+wait_ok "http://127.0.0.1:$SP/healthz"
+wait_ok "http://127.0.0.1:$CP/healthz"
+sleep 1
+API="http://127.0.0.1:$CP/api/v1/namespaces/_/actions"
+for a in "noop1 1" "noop32 32"; do
+	set -- $a
+	curl -sf -u "$CRED" -X PUT "$API/$1?overwrite=true" -H 'Content-Type: application/json' \
+		-d "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"},\"limits\":{\"concurrency\":$2}}" \
+		>/dev/null || { echo "cannot create $1" >&2; exit 1; }
+	curl -sf -u "$CRED" -X POST "$API/$1?blocking=true" >/dev/null || {
+		echo "cold invoke of $1 failed" >&2; cat "$D/ctl.log" >&2; exit 1; }
+done
+
+# The container of an action, as host:port, from the agent.
+container_of() {
+	curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$AP/containers" |
+		jq -r ".containers[] | select(.action == \"/guest/$1\") | \"\(.host):\(.port)\"" | head -n 1
+}
+
+DEADLINE=$(( $(date +%s) * 1000 + 3600000 ))
+runbody() {
+	printf '{"value":{},"activation_id":"00000000000000000000000000000000","action_name":"/guest/%s","action_version":"0.0.1","namespace":"guest","transaction_id":"bench","deadline":"%s","timeout":60000}' "$1" "$DEADLINE"
+}
+lua() { # file body extra-header
+	cat >"$1" <<EOF
+wrk.method = "POST"
+wrk.body = '$2'
+wrk.headers["Content-Type"] = "application/json"
+$3
+EOF
+}
+lua "$D/ctl.lua" '{}' "wrk.headers[\"Authorization\"] = \"Basic $B64\""
+
+# Warm every loop of the controller (each loop holds its own containers),
+# so no cold start lands inside a measurement.
+lua "$D/warm.lua" '{}' "wrk.headers[\"Authorization\"] = \"Basic $B64\""
+for a in "noop1 2" "noop32 16"; do
+	set -- $a
+	wrk -t2 -c"$2" -d2s -s "$D/warm.lua" "$API/$1?blocking=true" >/dev/null 2>&1
+done
+
+start_nginx() { # upstream host:port -> prints nginx port
+	NP=$(free_port)
+	mkdir -p "$D/nginx"
+	cat >"$D/nginx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $D/nginx/nginx.pid;
+error_log $D/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $D/nginx;
+  proxy_temp_path $D/nginx;
+  upstream rt { server $1; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NP;
+    location / { proxy_pass http://rt; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+EOF
+	nginx -c "$D/nginx/nginx.conf" -p "$D/nginx" >/dev/null 2>&1 &
+	NGINX_PID=$!
+	PIDS="$PIDS $NGINX_PID"
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$NP/" && break
+		sleep 0.1
+	done
+}
+
+# wrk summary: "req/s p50 p99"
+measure() { # conns url luafile
+	t=1; [ "$1" -gt 1 ] && t=2
+	wrk -t$t -c"$1" -d"${SECS}s" --latency --timeout 10s -s "$3" "$2" >"$D/wrk.out" 2>&1
+	rps=$(awk '/^Requests\/sec/ {print $2}' "$D/wrk.out")
+	p50=$(awk '$1=="50%" {print $2}' "$D/wrk.out")
+	p99=$(awk '$1=="99%" {print $2}' "$D/wrk.out")
+	non2xx=$(awk '/Non-2xx/ {print $5}' "$D/wrk.out")
+	echo "$rps $p50 $p99 ${non2xx:-0}"
+}
+
+echo "| action | conns | setup | req/s | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|---|"
+for spec in "noop1 1" "noop32 8" "noop32 32"; do
+	set -- $spec
+	act=$1; c=$2
+	hp=$(container_of "$act")
+	[ -n "$hp" ] || { echo "no container for $act" >&2; exit 1; }
+	lua "$D/run.lua" "$(runbody "$act")" ""
+	start_nginx "$hp"
+	for setup in direct nginx controller; do
+		case $setup in
+		direct) url="http://$hp/run"; l="$D/run.lua" ;;
+		nginx) url="http://127.0.0.1:$NP/run"; l="$D/run.lua" ;;
+		controller) url="$API/$act?blocking=true"; l="$D/ctl.lua" ;;
+		esac
+		set -- $(measure "$c" "$url" "$l")
+		echo "| $act | $c | $setup | $1 | $2 | $3 | $4 |"
+	done
+	kill "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+done
+RSS=$(ps -o rss= -p "$CTL_PID" 2>/dev/null | tr -d ' ')
+echo
+echo "controller RSS after the runs: ${RSS:-?} KiB; backend: $BACKEND; $(nproc) cores shared by wrk, nginx, the controller, the runtime and Redis"

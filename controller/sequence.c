@@ -1,0 +1,177 @@
+/* controller/sequence.c — sequences: the components run one after another
+ * as activations of their own (cause = the sequence's id), each one's
+ * result the next one's argument; the first failure ends the chain. The
+ * sequence's record lists the component ids and ends with the last
+ * component's response. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/client.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "controller/inv.h"
+#include "common/json.h"
+
+/* ---- sequences ---- */
+
+struct ctl_seq {
+	struct ctl_inv *top;
+	int next; /* index of the next component */
+	int n;
+	cJSON *ids;	  /* component activation ids (the record's logs) */
+	cJSON *last_resp; /* last component's stored record */
+	int64_t max_memory;
+};
+
+static void seq_end(struct ctl_inv *v)
+{
+	struct ctl_seq *s = v->seq;
+	v->rec.end_ms = hc_now_ms();
+	cJSON_Delete(v->rec.logs);
+	v->rec.logs = s->ids;
+	s->ids = NULL;
+	v->rec.limits.memory_mb = s->max_memory ? s->max_memory : v->rec.limits.memory_mb;
+	if (s->last_resp) {
+		int code = pr_activation_status(s->last_resp);
+		v->rec.status = code >= 0 ? code : PR_ST_INTERNAL_ERROR;
+		const cJSON *res = pr_activation_response_result(s->last_resp);
+		cJSON_Delete(v->rec.result);
+		v->rec.result = res ? cJSON_Duplicate(res, 1) : NULL;
+	}
+	cJSON_Delete(s->last_resp);
+	free(s);
+	v->seq = NULL;
+	ctl_inv_finish(v);
+}
+
+static void seq_next(struct ctl_inv *v);
+
+static void on_component_done(struct ctl_inv *cv, void *arg)
+{
+	struct ctl_inv *v = arg;
+	struct ctl_seq *s = v->seq;
+	cJSON *stored = cv->fwd_record;
+	cv->fwd_record = NULL;
+	cJSON_AddItemToArray(s->ids, cJSON_CreateString(cv->rec.id));
+	if (cv->rec.limits.memory_mb > s->max_memory)
+		s->max_memory = cv->rec.limits.memory_mb;
+	cJSON_Delete(s->last_resp);
+	s->last_resp = stored;
+	if (!stored || pr_activation_status(stored) != PR_ST_SUCCESS) {
+		seq_end(v); /* the first failing component ends the sequence */
+		return;
+	}
+	seq_next(v);
+}
+
+struct comp_lookup {
+	struct ctl_inv *v;
+	cJSON *params;
+};
+
+/* End the sequence early with an application error of its own. */
+static void seq_abort(struct ctl_inv *v, const char *msg)
+{
+	struct ctl_seq *s = v->seq;
+	cJSON_Delete(s->last_resp);
+	s->last_resp = NULL;
+	v->rec.status = PR_ST_APP_ERROR;
+	cJSON_Delete(v->rec.result);
+	v->rec.result = pr_error_result(msg);
+	seq_end(v);
+}
+
+static void on_component_action(struct ctl_ref *ref, int status, void *arg)
+{
+	struct comp_lookup *cl = arg;
+	struct ctl_inv *v = cl->v;
+	cJSON *params = cl->params;
+	free(cl);
+	if (!ref) {
+		cJSON_Delete(params);
+		seq_abort(v, status == 404 ? "Sequence component does not exist."
+					   : "Sequence component could not be loaded.");
+		return;
+	}
+	if (((const struct ctl_action *)ref->val)->info.is_sequence) {
+		ctl_cache_release(ref);
+		cJSON_Delete(params);
+		seq_abort(v, "Nested sequences are not supported.");
+		return;
+	}
+	struct ctl_inv *cv = ctl_inv_new(v->L, ref, params, v->rec.subject, NULL);
+	if (!cv) {
+		seq_abort(v, "out of memory");
+		return;
+	}
+	snprintf(cv->rec.cause, sizeof(cv->rec.cause), "%s", v->rec.id);
+	if (pr_annotation_true(cv->a->info.annotations, "provide-api-key", 1))
+		snprintf(cv->api_key, sizeof(cv->api_key), "%s", v->caller_key);
+	snprintf(cv->caller_key, sizeof(cv->caller_key), "%s", v->caller_key);
+	cv->done = on_component_done;
+	cv->done_arg = v;
+	ctl_inv_dispatch(cv);
+}
+
+static void seq_next(struct ctl_inv *v)
+{
+	struct ctl_seq *s = v->seq;
+	const cJSON *comps = v->a->info.components;
+	if (s->next >= s->n) {
+		seq_end(v);
+		return;
+	}
+	const cJSON *c = cJSON_GetArrayItem(comps, s->next++);
+	/* "/ns/name": each component's result is the next one's argument */
+	char ns[PR_NAME_MAX + 1] = "", name[PR_NAME_MAX + 1] = "";
+	const char *p = cJSON_IsString(c) ? c->valuestring : "";
+	const char *slash = p[0] == '/' ? strchr(p + 1, '/') : NULL;
+	if (slash && (size_t)(slash - p - 1) <= PR_NAME_MAX && strlen(slash + 1) <= PR_NAME_MAX) {
+		memcpy(ns, p + 1, (size_t)(slash - p - 1));
+		ns[slash - p - 1] = '\0';
+		snprintf(name, sizeof(name), "%s", slash + 1);
+	}
+	cJSON *params;
+	if (s->last_resp) {
+		const cJSON *res = pr_activation_response_result(s->last_resp);
+		params = cJSON_IsObject(res) ? cJSON_Duplicate(res, 1) : cJSON_CreateObject();
+	} else {
+		params = cJSON_Duplicate(v->params_json, 1);
+	}
+	struct comp_lookup *cl = calloc(1, sizeof(*cl));
+	if (!cl || !params) {
+		free(cl);
+		cJSON_Delete(params);
+		seq_abort(v, "out of memory");
+		return;
+	}
+	if (!ns[0] || strcmp(ns, v->rec.subject) != 0) {
+		/* components must live in the caller's namespace */
+		free(cl);
+		cJSON_Delete(params);
+		seq_abort(v, "Sequence component does not exist.");
+		return;
+	}
+	cl->v = v;
+	cl->params = params;
+	ctl_action_lookup(v->L, ns, name, on_component_action, cl);
+}
+
+void ctl_seq_start(struct ctl_inv *v)
+{
+	struct ctl_seq *s = calloc(1, sizeof(*s));
+	if (!s || !(s->ids = cJSON_CreateArray())) {
+		free(s);
+		ctl_inv_fail(v, PR_ST_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	s->top = v;
+	s->n = cJSON_GetArraySize(v->a->info.components);
+	v->seq = s;
+	v->rec.sequence = 1;
+	v->rec.wait_ms = (int64_t)(hc_mono_us() - v->t0_us) / 1000;
+	seq_next(v);
+}
