@@ -140,7 +140,7 @@ deps:
 	@deploy/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@tests/run.sh $(B)
 
 unit: all
@@ -154,13 +154,12 @@ e2e: all
 
 # CLUSTER=1: 3 agents (127.0.0.2-4), 2 schedulers, 2 controllers behind nginx.
 run: deps
-	@$(if $(CLUSTER),deploy/deps.sh cluster,true)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(if $(CLUSTER),HEARTH_CLUSTER=1) deploy/hearth-node.sh
 
 bench: deps
 	@deploy/deps.sh bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@bench/run.sh $(if $(QUICK),--quick,)
 
 # libFuzzer builds need clang; they are separate from the normal build.

@@ -39,7 +39,7 @@ export QUICK
 
 bench_init
 rm -f "$OUT/results.tsv" "$OUT/skipped.tsv" "$OUT"/*.png "$OUT/results.json"
-rm -rf "$DATA"
+rm -rf "$DATA" "$OUT/logs"
 mkdir -p "$DATA"
 : >"$OUT/results.tsv"
 : >"$OUT/skipped.tsv"
@@ -61,7 +61,9 @@ printf 'build: %s   date: %s\n' "$B" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 SHARED_NODE=0
 shared_node() {
 	[ "$SHARED_NODE" = 1 ] && return 0
-	if node_start HEARTH_PREWARM="nodejs:20:256:1"; then
+	# Memory is the agent's accounting of container limits, not what they
+	# use (a noop container holds a few MB): room for every section.
+	if node_start HEARTH_PREWARM="nodejs:20:256:1" HEARTH_MEMORY=16384; then
 		SHARED_NODE=1
 		SHARED_NODE_PID=$NODE_PID
 		return 0

@@ -1,6 +1,7 @@
 /* cli/admin.c — operator commands that talk to Redis directly:
  * `hearth admin key create|delete`, `hearth admin namespace delete`, and
- * `hearth status` (the cluster at a glance). */
+ * `hearth status` (the cluster at a glance: the leader and its pools by
+ * state, every controller with its containers and queue, every host). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +12,22 @@
 #include "common/redis.h"
 #include "proto/auth.h"
 #include "proto/keys.h"
+#include "proto/scheduler.h"
 
 static const char admin_usage[] =
-	"usage: hearth admin key create NAMESPACE [--cred UUID:KEY]\n"
-	"       hearth admin key delete UUID\n"
-	"       hearth admin namespace delete NAMESPACE\n"
-	"These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n";
+    "usage: hearth admin key create NAMESPACE [--cred UUID:KEY]\n"
+    "       hearth admin key delete UUID\n"
+    "       hearth admin namespace delete NAMESPACE\n"
+    "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n";
 
 static redisContext *connect_redis(struct cli_ctx *ctx)
 {
 	struct hc_redis_opts o;
 	struct hc_err err = {{0}};
 	if (!ctx->redis[0]) {
-		fprintf(stderr, "hearth: no Redis URL; pass --redis URL, set HEARTH_REDIS_URL, or set\n"
-				"  HEARTH_DATA to a node's data directory (its cluster.env has it)\n");
+		fprintf(stderr,
+			"hearth: no Redis URL; pass --redis URL, set HEARTH_REDIS_URL, or set\n"
+			"  HEARTH_DATA to a node's data directory (its cluster.env has it)\n");
 		return NULL;
 	}
 	if (hc_redis_parse_url(ctx->redis, &o, &err) < 0) {
@@ -33,7 +36,8 @@ static redisContext *connect_redis(struct cli_ctx *ctx)
 	}
 	redisContext *rc = hc_redis_sync_connect(&o, &err);
 	if (!rc)
-		fprintf(stderr, "hearth: cannot reach Redis at %s:%d: %s\n", o.host, o.port, err.msg);
+		fprintf(stderr, "hearth: cannot reach Redis at %s:%d: %s\n", o.host, o.port,
+			err.msg);
 	return rc;
 }
 
@@ -114,6 +118,102 @@ static const char *field(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "-";
 }
 
+/* GET url+path (2 s timeout) into out; 0 on a 200. */
+static int http_get(const char *url, const char *path, struct hc_buf *out)
+{
+	char u[700];
+	long code = 0;
+	snprintf(u, sizeof u, "%s%s", url, path);
+	struct hc_request req = {.method = "GET", .url = u, .timeout_ms = 2000};
+	return hc_http_sync(&req, &code, out, NULL) == 0 && code == 200 ? 0 : -1;
+}
+
+/* The leader's pools by state and its waiting allocations, from its
+ * /metrics (its /healthz is about leadership only). */
+static void leader_pools(const char *url, cJSON *st)
+{
+	struct hc_buf out;
+	hc_buf_init(&out, 4 * 1024 * 1024);
+	if (http_get(url, "/metrics", &out) == 0) {
+		cJSON *pools = cJSON_AddObjectToObject(st, "pools");
+		const char *line = hc_buf_str(&out);
+		while (line && *line) {
+			char state[32];
+			double v;
+			if (sscanf(line, "hearth_scheduler_containers{state=\"%31[a-z]\"} %lf",
+				   state, &v) == 2)
+				cJSON_AddNumberToObject(pools, state, v);
+			else if (sscanf(line, "hearth_scheduler_waiting_allocations %lf", &v) == 1)
+				cJSON_AddNumberToObject(st, "waiting_allocations", v);
+			line = strchr(line, '\n');
+			if (line)
+				line++;
+		}
+	}
+	hc_buf_free(&out);
+}
+
+/* Every registered controller (its loops register under ids sharing one
+ * url) with its /healthz: warm containers it holds, queued activations. */
+static void controllers(redisContext *r, cJSON *st)
+{
+	struct hc_err err = {{0}};
+	cJSON *arr = cJSON_AddArrayToObject(st, "controllers");
+	char cursor[32] = "0";
+	for (int rounds = 0; rounds < 100; rounds++) { /* bounded: 100 x COUNT 1000 keys */
+		char pat[64];
+		snprintf(pat, sizeof pat, PR_KEY_CONTROLLER, "*");
+		redisReply *rep =
+		    hc_redis_sync_cmd(r, &err, "SCAN %s MATCH %s COUNT 1000", cursor, pat);
+		if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+			if (rep)
+				freeReplyObject(rep);
+			break;
+		}
+		snprintf(cursor, sizeof cursor, "%s",
+			 rep->element[0]->str ? rep->element[0]->str : "0");
+		const redisReply *keys = rep->element[1];
+		for (size_t i = 0; keys->type == REDIS_REPLY_ARRAY && i < keys->elements; i++) {
+			redisReply *u = hc_redis_sync_cmd(
+			    r, &err, "HGET %s %s", keys->element[i]->str, PR_CONTROLLER_F_URL);
+			int seen = 0;
+			if (u && u->type == REDIS_REPLY_STRING) {
+				for (const cJSON *c = arr->child; c; c = c->next)
+					seen |= !strcmp(field(c, "url"), u->str);
+				if (!seen) {
+					cJSON *c = cJSON_CreateObject();
+					struct hc_buf out;
+					cJSON_AddStringToObject(c, "url", u->str);
+					hc_buf_init(&out, 64 * 1024);
+					cJSON *h =
+					    http_get(u->str, "/healthz", &out) == 0
+						? hc_json_parse(hc_buf_str(&out), out.len, 8, NULL)
+						: NULL;
+					cJSON_AddBoolToObject(c, "alive", h != NULL);
+					for (const cJSON *f = h ? h->child : NULL; f; f = f->next)
+						if (strcmp(f->string, "url"))
+							cJSON_AddItemToObject(
+							    c, f->string, cJSON_Duplicate(f, 1));
+					cJSON_Delete(h);
+					hc_buf_free(&out);
+					cJSON_AddItemToArray(arr, c);
+				}
+			}
+			if (u)
+				freeReplyObject(u);
+		}
+		freeReplyObject(rep);
+		if (!strcmp(cursor, "0"))
+			break;
+	}
+}
+
+static int num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
 int cli_status(struct cli_ctx *ctx, int argc, char **argv)
 {
 	redisContext *r = connect_redis(ctx);
@@ -139,12 +239,15 @@ int cli_status(struct cli_ctx *ctx, int argc, char **argv)
 		long code = 0;
 		hc_buf_init(&out, 1024 * 1024);
 		if (hc_http_sync(&req, &code, &out, NULL) == 0 && code == 200) {
-			cJSON *h = hc_json_parse(hc_buf_str(&out), out.len, HC_JSON_MAX_DEPTH, NULL);
+			cJSON *h =
+			    hc_json_parse(hc_buf_str(&out), out.len, HC_JSON_MAX_DEPTH, NULL);
 			if (h)
 				cJSON_AddItemToObject(st, "scheduler", h);
 		}
 		hc_buf_free(&out);
+		leader_pools(url, st);
 	}
+	controllers(r, st);
 
 	cJSON *hosts = cJSON_AddArrayToObject(st, "hosts");
 	redisReply *ids = hc_redis_sync_cmd(r, &err, "SMEMBERS %s", PR_KEY_AGENTS);
@@ -154,6 +257,15 @@ int cli_status(struct cli_ctx *ctx, int argc, char **argv)
 		cJSON *h = hgetall(r, key);
 		cJSON_AddStringToObject(h, "agent", ids->element[i]->str);
 		cJSON_AddBoolToObject(h, "alive", cJSON_GetArraySize(h) > 1);
+		/* an operator's drain lives in its own set (proto/keys.h) */
+		redisReply *d = hc_redis_sync_cmd(r, &err, "SISMEMBER %s %s", PR_KEY_DRAINING,
+						  ids->element[i]->str);
+		cJSON_DeleteItemFromObjectCaseSensitive(h, "draining");
+		cJSON_AddStringToObject(h, "draining",
+					d && d->type == REDIS_REPLY_INTEGER && d->integer ? "yes"
+											  : "no");
+		if (d)
+			freeReplyObject(d);
 		cJSON_AddItemToArray(hosts, h);
 	}
 	if (ids)
@@ -172,11 +284,28 @@ int cli_status(struct cli_ctx *ctx, int argc, char **argv)
 		} else {
 			printf("scheduler state: not reachable\n");
 		}
+		const cJSON *pools = cJSON_GetObjectItemCaseSensitive(st, "pools");
+		if (pools) {
+			printf("pools:");
+			for (const cJSON *p = pools->child; p; p = p->next)
+				printf(" %s %d", p->string, p->valueint);
+			printf("; waiting allocations %d\n", num(st, "waiting_allocations"));
+		}
+		const cJSON *ctls = cJSON_GetObjectItemCaseSensitive(st, "controllers");
+		printf("%-34s %-28s %-6s %10s %7s\n", "controller", "url", "alive", "containers",
+		       "queued");
+		for (const cJSON *c = ctls ? ctls->child : NULL; c; c = c->next) {
+			int alive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "alive"));
+			printf("%-34s %-28s %-6s %10d %7d\n", field(c, "id"), field(c, "url"),
+			       alive ? "yes" : "NO", num(c, "containers"), num(c, "queued"));
+		}
 		printf("%-34s %-28s %-6s %8s %8s %10s %s\n", "host (agent id)", "url", "alive",
 		       "memory", "used", "containers", "draining");
 		for (const cJSON *h = hosts->child; h; h = h->next)
-			printf("%-34s %-28s %-6s %8s %8s %10s %s\n", field(h, "agent"), field(h, "url"),
-			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "alive")) ? "yes" : "LOST",
+			printf("%-34s %-28s %-6s %8s %8s %10s %s\n", field(h, "agent"),
+			       field(h, "url"),
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "alive")) ? "yes"
+											  : "LOST",
 			       field(h, "memory"), field(h, "used"), field(h, "containers"),
 			       field(h, "draining"));
 	}

@@ -52,5 +52,7 @@ int cli_activation(struct cli_ctx *ctx, int argc, char **argv);
 int cli_namespace(struct cli_ctx *ctx, int argc, char **argv);
 int cli_admin(struct cli_ctx *ctx, int argc, char **argv);
 int cli_status(struct cli_ctx *ctx, int argc, char **argv);
+/* host.c: `hearth host list|drain|undrain` (Redis). */
+int cli_host(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

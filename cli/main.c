@@ -18,6 +18,7 @@ static const char usage[] =
 	"  namespace list                                 the namespaces of your key\n"
 	"  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
 	"  status                                         the cluster at a glance\n"
+	"  host list|drain HOST|undrain HOST              operators: function hosts\n"
 	"\n"
 	"`hearth COMMAND --help` tells more. The API host and key come from the flags,\n"
 	"HEARTH_API and HEARTH_AUTH, $WSK_CONFIG_FILE, $HEARTH_DATA/wskprops,\n"
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		return cli_admin(&ctx, n, v);
 	if (!strcmp(cmd, "status"))
 		return cli_status(&ctx, n, v);
+	if (!strcmp(cmd, "host"))
+		return cli_host(&ctx, n, v);
 	fprintf(stderr, "hearth: unknown command '%s'\n\n%s", cmd, usage);
 	return 2;
 }

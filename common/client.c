@@ -324,16 +324,26 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 		sk = calloc(1, sizeof(*sk));
 		if (!sk)
 			return -1;
+		sk->ev = event_new(c->base, s, kind, on_socket_event, c);
+		if (!sk->ev) {
+			free(sk);
+			return -1;
+		}
 		sk->next = c->socks;
 		if (c->socks)
 			c->socks->prev = sk;
 		c->socks = sk;
 		curl_multi_assign(c->multi, s, sk);
+	} else if (event_get_events(sk->ev) == kind &&
+		   event_pending(sk->ev, EV_READ | EV_WRITE, NULL)) {
+		return 0; /* already watched for that: no epoll_ctl */
 	} else {
-		event_free(sk->ev);
+		/* same event, new interest: one epoll_ctl MOD instead of a DEL
+		 * and an ADD for a freed and a new event */
+		event_del(sk->ev);
+		event_assign(sk->ev, c->base, s, kind, on_socket_event, c);
 	}
-	sk->ev = event_new(c->base, s, kind, on_socket_event, c);
-	if (!sk->ev || event_add(sk->ev, NULL) < 0)
+	if (event_add(sk->ev, NULL) < 0)
 		return -1;
 	return 0;
 }

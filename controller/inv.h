@@ -13,6 +13,7 @@
 #define CTL_INV_H
 
 #include <cjson/cJSON.h>
+#include <event2/util.h>
 #include <stdint.h>
 
 #include "common/client.h"
@@ -101,6 +102,13 @@ void ctl_sched_ref(struct ctl_loop *L, const char *route, const struct ctl_ctr *
 		   const char *reason);
 /* Forget a container that died or timed out, and tell the scheduler. */
 void ctl_discard(struct ctl_loop *L, struct ctl_ctr *c, const char *reason);
+
+/* ---- rectext.c ---- */
+/* Store a record already encoded as text (pr_activation_encode, stored
+ * form) like ctl_record_write does (TTL, namespace index); fire and forget.
+ * 0, or -1 when the command could not be queued. */
+int ctl_record_write_text(struct ctl_loop *L, const char *json, size_t len, const char *id,
+			  const char *ns, uint64_t start_ms);
 
 /* ---- proxy.c ---- */
 void ctl_ctr_resume(struct ctl_loop *L, struct ctl_ctr *c, struct ctl_inv *v);

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/id.h"
 #include "common/json.h"
+#include "common/kclient.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/redis.h"
@@ -30,6 +31,21 @@
 #include "proto/runtime.h"
 
 /* ---- small helpers ---- */
+
+/* This loop's lean client for container calls (/init, /run): per loop
+ * thread, made in ctl_pool_loop_init, freed in ctl_pool_loop_stop. */
+static __thread struct hc_kclient *loop_kclient;
+
+/* A container (or agent) call: the lean client, or libcurl for what it
+ * cannot do. */
+static void container_call(struct ctl_loop *L, const struct hc_request *rq, hc_client_cb cb,
+			   void *arg)
+{
+	if (loop_kclient && !L->stopping && hc_kclient_request(loop_kclient, rq, cb, arg) == 0)
+		return;
+	if (!hc_client_request(L->client, rq, cb, arg))
+		cb(&(struct hc_response){.body = "", .error = "could not start the request"}, arg);
+}
 
 static const char *const *auth_headers(struct ctl *c)
 {
@@ -185,7 +201,16 @@ static void ask_logs(struct ctl_inv *v)
 		return; /* concurrent mode: no per-activation logs, as in OpenWhisk */
 	snprintf(url, sizeof(url), "%s/log/%s?activation=%s&limit=%lld", c->d.agent, c->d.id,
 		 v->rec.id, (long long)v->rec.limits.logs_mb * 1024 * 1024);
-	ctl_send_json(v->L, "GET", url, NULL, AGENT_TIMEOUT_MS, ctl_ignore_reply, "logs");
+	if (v->L->stopping)
+		return;
+	/* one per activation: the lean client keeps it cheap */
+	struct hc_request rq = {
+	    .method = "GET",
+	    .url = url,
+	    .headers = auth_headers(v->L->ctl),
+	    .timeout_ms = AGENT_TIMEOUT_MS,
+	};
+	container_call(v->L, &rq, ctl_ignore_reply, "logs");
 }
 
 void ctl_inv_free(struct ctl_inv *v)
@@ -200,12 +225,76 @@ void ctl_inv_free(struct ctl_inv *v)
 	free(v);
 }
 
+/* Records are small; a result may be up to PR_RT_RESULT_MAX, logs are
+ * stored apart (agent). */
+#define RECORD_TEXT_MAX (PR_RT_RESULT_MAX + (1u << 20))
+
+static int print_into(struct hc_buf *b, const cJSON *j)
+{
+	char *t = cJSON_PrintUnformatted(j);
+	if (!t)
+		return -1;
+	int rc = hc_buf_adds(b, t);
+	free(t);
+	return rc;
+}
+
+/* The common end (not a sequence step, not a relayed record): the record is
+ * encoded as text straight from v->rec, once for Redis and once for the
+ * reply, with no cJSON tree in between (printing trees was most of the
+ * controller's CPU per warm invoke). -1 when it could not be encoded: the
+ * caller takes the tree path. */
+static int finish_text(struct ctl_inv *v)
+{
+	struct ctl *c = v->L->ctl;
+	struct hc_buf st, rp;
+	int rc = -1;
+	hc_buf_init(&st, RECORD_TEXT_MAX);
+	hc_buf_init(&rp, RECORD_TEXT_MAX);
+	if (pr_activation_encode(&st, &v->rec, NULL, 0, 1) < 0)
+		goto out;
+	int code = v->rec.status;
+	struct hc_req *req = v->req;
+	if (req && !v->forwarded) {
+		const cJSON *res = v->rec.result;
+		int whole = !v->result_only && !cJSON_IsArray(res);
+		/* OpenWhisk returns an array result as is even without result=true */
+		int enc = whole ? pr_activation_encode(&rp, &v->rec, NULL, 0, 0)
+				: (res ? print_into(&rp, res) : hc_buf_add(&rp, "{}", 2));
+		if (enc < 0)
+			goto out;
+	}
+	ctl_record_write_text(v->L, hc_buf_str(&st), st.len, v->rec.id, v->rec.subject,
+			      v->rec.start_ms);
+	if (code >= 0 && code < 4)
+		hc_counter_inc(c->m.invokes[code]);
+	if (req) {
+		v->req = NULL;
+		hc_req_add_header(req, "x-openwhisk-activation-id", v->rec.id);
+		if (v->forwarded) /* to another controller: the stored record, always 200 */
+			hc_reply_buf(req, 200, "application/json", &st);
+		else
+			hc_reply_buf(req, http_status_for(code), "application/json", &rp);
+		hc_hist_observe(c->m.latency, (double)(hc_mono_us() - v->t0_us) / 1e6);
+	}
+	rc = 0;
+out:
+	hc_buf_free(&st);
+	hc_buf_free(&rp);
+	return rc;
+}
+
 /* The activation is over: record, reply, logs, metrics. */
 void ctl_inv_finish(struct ctl_inv *v)
 {
 	struct ctl *c = v->L->ctl;
 	if (!v->rec.end_ms)
 		v->rec.end_ms = hc_now_ms();
+	if (!v->fwd_record && !v->done && finish_text(v) == 0) {
+		ask_logs(v);
+		ctl_inv_free(v);
+		return;
+	}
 	/* encoded once: stored, replied, handed to a sequence */
 	cJSON *stored = record_json(v);
 	if (stored && !v->fwd_record)
@@ -349,8 +438,7 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
 	    .max_response = PR_RT_RESULT_MAX + 4096,
 	};
-	if (!hc_client_request(v->L->client, &rq, on_run, v))
-		on_run(&(struct hc_response){.error = "could not start the request"}, v);
+	container_call(v->L, &rq, on_run, v);
 	hc_buf_free(&body);
 }
 
@@ -457,8 +545,7 @@ void ctl_inv_init(struct ctl_inv *v, struct ctl_ctr *c)
 	    .body_len = body.len,
 	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
 	};
-	if (!hc_client_request(v->L->client, &rq, on_init, v))
-		on_init(&(struct hc_response){.error = "could not start the request"}, v);
+	container_call(v->L, &rq, on_init, v);
 	hc_buf_free(&body);
 }
 
@@ -670,12 +757,17 @@ void ctl_action_invoke(struct hc_req *req, const char *own)
 int ctl_pool_loop_init(struct ctl_loop *L)
 {
 	L->pool = calloc(1, sizeof(*L->pool));
+	loop_kclient = hc_kclient_new(L->loop->base); /* NULL: libcurl does it all */
 	return L->pool ? 0 : -1;
 }
 
 void ctl_pool_loop_stop(struct ctl_loop *L)
 {
 	L->stopping = 1;
+	/* calls in flight fail now ("cancelled"), like the libcurl client's */
+	struct hc_kclient *k = loop_kclient;
+	loop_kclient = NULL;
+	hc_kclient_free(k);
 	/* allocations waiting on a call are freed by its callback (the client
 	 * and Redis fail every pending call when freed); the others now */
 	for (struct ctl_alloc *al = L->allocs, *next; al; al = next) {

@@ -1,19 +1,17 @@
 #!/bin/sh
 # Install the Debian packages hearth needs, only those that are missing.
 #   deploy/deps.sh          build + run + test packages
-#   deploy/deps.sh bench    also what `make bench` needs (wrk, nginx, gnuplot)
+#   deploy/deps.sh bench    also what `make bench` needs (wrk, gnuplot, perf)
 #   deploy/deps.sh fuzz     also clang and its sanitizer runtimes
-#   deploy/deps.sh cluster  also nginx (the front of `make run CLUSTER=1`)
 # Runs apt-get as root, or through sudo; says what to do when neither works.
 set -eu
 
 pkgs="build-essential pkg-config libevent-dev libcurl4-openssl-dev libhiredis-dev
 libcjson-dev libcmocka-dev redis-server runc busybox-static jq curl zip unzip
-python3 iproute2 procps"
+python3 iproute2 procps nginx-light"
 case "${1:-}" in
-  bench) pkgs="$pkgs wrk nginx-light gnuplot-nox linux-perf" ;;
+  bench) pkgs="$pkgs wrk gnuplot-nox linux-perf" ;;
   fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
-  cluster) pkgs="$pkgs nginx-light" ;;
 esac
 
 missing=""
@@ -49,3 +47,13 @@ if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>
 fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+
+# hearth runs its own nginx processes (the front of a one-machine cluster,
+# benchmark baselines); the package's system service is not wanted.
+case " $missing " in
+*" nginx-light "*)
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 &&
+      echo "hearth: stopped and disabled the nginx system service the package started"
+  fi ;;
+esac

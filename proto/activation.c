@@ -108,6 +108,116 @@ oom:
 	return NULL;
 }
 
+/* ---- the record as text, without a cJSON tree ---- */
+
+/* hc_buf_add_json_str for a NUL-terminated string. */
+static int add_qstr(struct hc_buf *b, const char *s)
+{
+	return hc_buf_add_json_str(b, s, strlen(s));
+}
+
+/* Decimal digits of v (integers print the same as cJSON's "%1.15g" below
+ * 2^53, which is all a record holds); no printf on the hot path. */
+static int add_int(struct hc_buf *b, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return hc_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* Append a tree as compact JSON ("dflt" when NULL). */
+static int add_tree(struct hc_buf *b, const cJSON *j, const char *dflt)
+{
+	if (!j)
+		return hc_buf_adds(b, dflt);
+	char *t = cJSON_PrintUnformatted(j);
+	if (!t)
+		return -1;
+	int rc = hc_buf_adds(b, t);
+	free(t);
+	return rc;
+}
+
+static int add_key_int(struct hc_buf *b, const char *key, int64_t v)
+{
+	return hc_buf_adds(b, key) | add_int(b, v);
+}
+
+static int add_ann_head(struct hc_buf *b, int *first, const char *key)
+{
+	int rc = hc_buf_adds(b, *first ? "{\"key\":\"" : ",{\"key\":\"") | hc_buf_adds(b, key) |
+		 hc_buf_adds(b, "\",\"value\":");
+	*first = 0;
+	return rc;
+}
+
+int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+			 size_t result_len, int with_status_code)
+{
+	int first = 1, rc;
+	rc = hc_buf_adds(b, "{\"namespace\":") | add_qstr(b, a->ns) | hc_buf_adds(b, ",\"name\":") |
+	     add_qstr(b, a->name) | hc_buf_adds(b, ",\"subject\":") |
+	     add_qstr(b, a->subject[0] ? a->subject : a->ns) |
+	     hc_buf_adds(b, ",\"activationId\":") | add_qstr(b, a->id) |
+	     hc_buf_adds(b, ",\"version\":") | add_qstr(b, a->version[0] ? a->version : "0.0.1") |
+	     hc_buf_adds(b, a->publish ? ",\"publish\":true" : ",\"publish\":false") |
+	     add_key_int(b, ",\"start\":", (int64_t)a->start_ms);
+	if (a->end_ms)
+		rc |=
+		    add_key_int(b, ",\"end\":", (int64_t)a->end_ms) |
+		    add_key_int(b, ",\"duration\":",
+				a->end_ms >= a->start_ms ? (int64_t)(a->end_ms - a->start_ms) : 0);
+	if (a->cause[0])
+		rc |= hc_buf_adds(b, ",\"cause\":") | add_qstr(b, a->cause);
+	rc |= hc_buf_adds(b, ",\"response\":{\"status\":") |
+	      add_qstr(b, pr_status_message(a->status));
+	if (with_status_code)
+		rc |= add_key_int(b, ",\"statusCode\":", a->status);
+	rc |= hc_buf_adds(b, a->status == PR_ST_SUCCESS ? ",\"success\":true,\"result\":"
+							: ",\"success\":false,\"result\":");
+	if (result_json)
+		rc |= hc_buf_add(b, result_json, result_len);
+	else
+		rc |= add_tree(b, a->result, "{}");
+	rc |= hc_buf_adds(b, "},\"logs\":") | add_tree(b, a->logs, "[]") |
+	      hc_buf_adds(b, ",\"annotations\":[");
+	if (a->sequence)
+		rc |= add_ann_head(b, &first, "topmost") | hc_buf_adds(b, "true}");
+	/* path "ns/name" without printf */
+	char path[2 * PR_NAME_MAX + 2];
+	size_t nl = strnlen(a->ns, PR_NAME_MAX), ml = strnlen(a->name, PR_NAME_MAX);
+	memcpy(path, a->ns, nl);
+	path[nl] = '/';
+	memcpy(path + nl + 1, a->name, ml);
+	path[nl + 1 + ml] = '\0';
+	rc |= add_ann_head(b, &first, "path") | add_qstr(b, path) | hc_buf_addc(b, '}');
+	rc |= add_ann_head(b, &first, "kind") | add_qstr(b, a->kind) | hc_buf_addc(b, '}');
+	rc |= add_ann_head(b, &first, "limits") |
+	      add_key_int(b, "{\"timeout\":", a->limits.timeout_ms) |
+	      add_key_int(b, ",\"memory\":", a->limits.memory_mb) |
+	      add_key_int(b, ",\"logs\":", a->limits.logs_mb) |
+	      add_key_int(b, ",\"concurrency\":", a->limits.concurrency) | hc_buf_adds(b, "}}");
+	if (a->cause[0])
+		rc |= add_ann_head(b, &first, "causedBy") | hc_buf_adds(b, "\"sequence\"}");
+	if (!a->sequence)
+		rc |= add_ann_head(b, &first, "timeout") |
+		      hc_buf_adds(b, a->timeout ? "true}" : "false}");
+	if (a->wait_ms >= 0)
+		rc |= add_ann_head(b, &first, "waitTime") | add_int(b, a->wait_ms) |
+		      hc_buf_addc(b, '}');
+	if (a->init_ms >= 0)
+		rc |= add_ann_head(b, &first, "initTime") | add_int(b, a->init_ms) |
+		      hc_buf_addc(b, '}');
+	rc |= hc_buf_adds(b, "]}");
+	return rc ? -1 : 0;
+}
+
 cJSON *pr_activation_extended(const cJSON *stored)
 {
 	cJSON *c = cJSON_Duplicate(stored, 1);

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/id.h"
 #include "proto/action.h"
@@ -51,6 +52,14 @@ void pr_activation_clear(struct pr_activation *a);
 /* The stored record (with statusCode). Caller frees. NULL on ENOMEM. */
 cJSON *pr_activation_to_json(const struct pr_activation *a);
 
+/* The same record as compact JSON text appended to b, written directly (no
+ * tree, no printf: this is the warm invoke's hot path): the stored form
+ * (with_status_code) or the API form (without response.statusCode). Fields
+ * and order as pr_activation_to_json. result_json/result_len: the result's
+ * JSON text when the caller has it (e.g. the container's reply bytes),
+ * else NULL to print a->result. 0, or -1 when b is full or out of memory. */
+int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+			 size_t result_len, int with_status_code);
 /* The API form of a stored record: a copy without response.statusCode. */
 cJSON *pr_activation_extended(const cJSON *stored);
 

@@ -35,6 +35,13 @@
 #define PR_KEY_AGENTS       "hearth:agents"            /* set of agent ids ever registered */
 #define PR_KEY_AGENT_EPOCH  "hearth:agent:%s:epoch"    /* highest scheduler epoch the agent has seen */
 #define PR_KEY_AGENT_CONTAINERS "hearth:agent:%s:containers" /* hash container id -> descriptor JSON */
+/* Set of agent ids an operator drained (`hearth host drain`): the leader
+ * reads it with each host on every refresh and places no new container
+ * there; free and stem-cell containers on it are destroyed. Kept apart from
+ * PR_KEY_AGENT so heartbeats never overwrite it and it outlives an agent
+ * restart; `hearth host undrain` removes the id. The CLI also publishes
+ * {"event":"drained"|"undrained"} on PR_CH_HOSTS so the leader acts at once. */
+#define PR_KEY_DRAINING     "hearth:draining"
 
 /* ---- controllers ---- */
 #define PR_KEY_CONTROLLER   "hearth:controller:%s"     /* controller id -> hash {url}, TTL */

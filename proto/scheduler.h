@@ -149,8 +149,9 @@ struct pr_assignment {
 char *pr_assignment_encode(const struct pr_assignment *a);
 int pr_assignment_decode(const char *data, size_t len, struct pr_assignment *a, struct hc_err *err);
 
-/* Host events the leader publishes on PR_CH_HOSTS:
- * {"event": "lost"|"joined", "agent": agent id}. When a host is lost, a
+/* Host events on PR_CH_HOSTS: {"event": "lost"|"joined"|"drained"|
+ * "undrained", "agent": agent id}; the leader publishes lost and joined,
+ * `hearth host drain|undrain` the other two. When a host is lost, a
  * "destroyed" container event (proto/agent.h) is also published on
  * PR_CH_CONTAINERS for each container it held. */
 struct pr_host_event {

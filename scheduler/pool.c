@@ -535,12 +535,14 @@ static int serve_warm(struct sch_pool *p, struct sch_action *a, const char *cont
 	/* Most recently used first, the caller's own, then nobody's. */
 	TAILQ_FOREACH_REVERSE(c, &a->free, sch_container_list, set_link)
 	{
+		if (c->host->draining)
+			continue; /* it goes on the next tick */
 		if (strcmp(c->desc.owner, controller) == 0 || !c->desc.owner[0])
 			return try_free(p, a, c, controller, res);
 	}
 	TAILQ_FOREACH_REVERSE(c, &a->free, sch_container_list, set_link)
 	{
-		if (try_free(p, a, c, controller, res))
+		if (!c->host->draining && try_free(p, a, c, controller, res))
 			return 1;
 	}
 	return 0;
@@ -553,7 +555,14 @@ static int serve_prewarm(struct sch_pool *p, struct sch_action *a, const char *c
 	struct sch_container *c;
 	struct sch_host *h;
 
-	if (!s || !(c = TAILQ_FIRST(&s->list)))
+	if (!s)
+		return 0;
+	TAILQ_FOREACH(c, &s->list, set_link)
+	{
+		if (!c->host->draining)
+			break;
+	}
+	if (!c)
 		return 0;
 	h = c->host;
 	unlink_state(p, c);
@@ -1152,6 +1161,25 @@ static void gc_actions(struct sch_pool *p)
 	}
 }
 
+/* A drained host keeps its busy containers until they are released; idle
+ * ones (free, stem cells) go now, so the host empties as work finishes. */
+static void drain_hosts(struct sch_pool *p)
+{
+	struct sch_host *h;
+	struct sch_container *c, *cnext;
+
+	TAILQ_FOREACH(h, &p->hosts, link)
+	{
+		if (!h->draining)
+			continue;
+		for (c = TAILQ_FIRST(&h->containers); c; c = cnext) {
+			cnext = TAILQ_NEXT(c, host_link);
+			if (c->state == SCH_C_FREE || c->state == SCH_C_PREWARM)
+				destroy(p, c, "host drained");
+		}
+	}
+}
+
 void sch_pool_tick(struct sch_pool *p)
 {
 	uint64_t t = now(p);
@@ -1201,6 +1229,7 @@ void sch_pool_tick(struct sch_pool *p)
 			destroy(p, c, "idle");
 		}
 	}
+	drain_hosts(p);
 	refill_all(p);
 	gc_actions(p);
 }

@@ -173,7 +173,10 @@ struct sch_pool *sch_pool_new(const struct sch_pool_config *cfg, const struct sc
 void sch_pool_free(struct sch_pool *p);
 
 /* Add or update a host. A new host (or one that stopped draining) gets its
- * prewarm stem cells. Returns 0, -1 on ENOMEM or a bad capacity. */
+ * prewarm stem cells. A draining host gets no new container and hands out
+ * neither its free containers nor its stem cells; sch_pool_tick destroys
+ * those ("host drained"), busy ones go once released and idle.
+ * Returns 0, -1 on ENOMEM or a bad capacity. */
 int sch_pool_host_set(struct sch_pool *p, const char *id, const char *url, int capacity_mb,
 		      int draining);
 /* The host is gone with its containers (ops->gone for each); allocations

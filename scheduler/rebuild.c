@@ -40,6 +40,7 @@ struct rctx {
 	char url[PR_URL_MAX];
 	int memory_mb;
 	int draining;
+	int drain_set; /* an operator drained it (PR_KEY_DRAINING) */
 };
 
 static struct rctx *rctx_new(struct sch *s, uint64_t round, const char *id)
@@ -292,7 +293,7 @@ static void on_agent(redisReply *r, void *arg)
 		goto done; /* registration expired (or garbage): not live */
 	snprintf(x->url, sizeof(x->url), "%s", url);
 	x->memory_mb = atoi(mem);
-	x->draining = drain && !strcmp(drain, "1");
+	x->draining = (drain && !strcmp(drain, "1")) || x->drain_set;
 	if (x->round && s->refresh_live)
 		sch_map_put(s->refresh_live, x->id, s);
 	if (sch_pool_host(s->pool, x->id)) {
@@ -315,6 +316,14 @@ open:
 done:
 	host_done(s, x);
 	free(x);
+}
+
+/* SISMEMBER PR_KEY_DRAINING, sent just before the host's HGETALL on the same
+ * connection, so it always answers first; x is freed by on_agent. */
+static void on_drain_flag(redisReply *r, void *arg)
+{
+	struct rctx *x = arg;
+	x->drain_set = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
 /* SMEMBERS PR_KEY_AGENTS: read each registration. */
@@ -348,6 +357,8 @@ static void on_agents(redisReply *r, void *arg)
 		else
 			s->refresh_pending++;
 		snprintf(key, sizeof(key), PR_KEY_AGENT, e->str);
+		hc_redis_cmd(s->redis, on_drain_flag, h, "SISMEMBER %s %s", PR_KEY_DRAINING,
+			     e->str);
 		hc_redis_cmd(s->redis, on_agent, h, "HGETALL %s", key);
 	}
 	if (!r && x->round) {

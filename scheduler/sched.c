@@ -100,6 +100,37 @@ static double g_waiting(void *a)
 	return ps.waiters + s->nqueued;
 }
 
+/* Pool-wide numbers; 0 on a standby (its pool is built when it leads). The
+ * pool's counters restart with each term, which rate() treats as a reset. */
+static struct sch_pool_stats pool_stats(struct sch *s)
+{
+	struct sch_pool_stats ps;
+	memset(&ps, 0, sizeof(ps));
+	if (s->pool)
+		sch_pool_stats(s->pool, &ps);
+	return ps;
+}
+static double g_evicted(void *a)
+{
+	return (double)pool_stats(a).evicted;
+}
+static double g_reaped(void *a)
+{
+	return (double)pool_stats(a).reaped;
+}
+static double g_hosts(void *a)
+{
+	return pool_stats(a).hosts;
+}
+static double g_capacity(void *a)
+{
+	return (double)pool_stats(a).capacity_mb;
+}
+static double g_used(void *a)
+{
+	return (double)pool_stats(a).used_mb;
+}
+
 static void metrics_init(struct sch *s)
 {
 	char lab[64];
@@ -134,6 +165,15 @@ static void metrics_init(struct sch *s)
 			s);
 	hc_gauge_fn_new("hearth_scheduler_waiting_allocations", NULL,
 			"allocations waiting for a container or for the rebuild", g_waiting, s);
+	hc_gauge_fn_new("hearth_scheduler_term_evictions", NULL,
+			"free containers evicted to make room (this term)", g_evicted, s);
+	hc_gauge_fn_new("hearth_scheduler_term_reaped", NULL,
+			"idle containers removed after their keep-alive (this term)", g_reaped, s);
+	hc_gauge_fn_new("hearth_scheduler_hosts", NULL, "hosts in the pool", g_hosts, s);
+	hc_gauge_fn_new("hearth_scheduler_memory_capacity_mb", NULL,
+			"container memory the hosts offer, MB", g_capacity, s);
+	hc_gauge_fn_new("hearth_scheduler_memory_used_mb", NULL,
+			"container memory held by the pool's containers, MB", g_used, s);
 }
 
 /* ---- the loop ---- */

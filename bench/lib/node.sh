@@ -47,9 +47,15 @@ node_start() {
 	return 0
 }
 
+# Stop the node; its daemons' logs are kept in $OUT/logs/<node dir>/ for
+# looking into a bad number afterwards.
 node_stop() {
 	[ -n "${NODE_PID:-}" ] && stop_pid "$NODE_PID"
 	NODE_PID=""
+	if [ -n "${NODE_DATA:-}" ] && [ -d "$NODE_DATA/logs" ]; then
+		mkdir -p "$OUT/logs/$(basename "$NODE_DATA")"
+		cp "$NODE_DATA"/logs/* "$OUT/logs/$(basename "$NODE_DATA")/" 2>/dev/null || true
+	fi
 }
 
 # PIDs of the node's daemons (children of the launcher), by binary name.
@@ -132,4 +138,18 @@ container_state() { # id
 run_body() { # action-name
 	printf '{"value":{},"namespace":"guest","action_name":"/guest/%s","action_version":"0.0.1","activation_id":"0123456789abcdef0123456789abcdef","transaction_id":"bench","deadline":"%s"}' \
 		"$1" "$(($(date +%s) * 1000 + 3600000))"
+}
+
+# Wait (up to SECS) until the agent holds a stem cell of KIND and MEMORY:
+# a warm container initialised with no action. Returns 1 on timeout.
+wait_stem_cell() { # kind memory secs
+	ws_i=0
+	while [ $ws_i -lt $(($3 * 20)) ]; do
+		ws_n=$(agent GET /containers | jq --arg k "$1" --argjson m "$2" \
+			'[.containers[] | select(.kind == $k and .memory == $m and (.state == "warm" or .state == "suspended") and .action == "")] | length' 2>/dev/null)
+		[ "${ws_n:-0}" -gt 0 ] && return 0
+		sleep 0.05
+		ws_i=$((ws_i + 1))
+	done
+	return 1
 }

@@ -17,10 +17,17 @@ K=30
 KINDS="nodejs python native"
 PREWARM="nodejs:20:256:1,python:3:256:1,blackbox:256:1"
 [ "$QUICK" = 1 ] && K=2 && KINDS=nodejs && PREWARM="nodejs:20:256:1"
-if ! node_start HEARTH_PREWARM="$PREWARM" \
-	HEARTH_KEEPALIVE=3s HEARTH_MEMORY=8192; then
-	skip "cold paths" "$NODE_ERR"
-	return 0
+# The quick run reuses the shared node (its one nodejs stem cell is all
+# the quick run needs) to save a node start.
+if [ "$QUICK" = 1 ] && [ "${SHARED_NODE:-0}" = 1 ]; then
+	OWN_NODE=0
+else
+	OWN_NODE=1
+	if ! node_start HEARTH_PREWARM="$PREWARM" \
+		HEARTH_KEEPALIVE=3s HEARTH_MEMORY=8192; then
+		skip "cold paths" "$NODE_ERR"
+		return 0
+	fi
 fi
 : >"$DATA/cold.dat"
 have_native=0
@@ -65,8 +72,13 @@ for label in $KINDS; do
 		for i in $(seq 1 $K); do
 			a=bench-cold-$label-$mode-$i
 			action_put "$a" "$kind" "$code" "{\"memory\":$mem}" || continue
-			# Prewarm: the scheduler refills stem cells on its tick (1 s).
-			[ $mode = prewarm ] && sleep 1.5
+			# Prewarm: the scheduler refills stem cells on its tick (1 s);
+			# wait until the agent shows one (it may be unlabelled but
+			# initialised, hence the short floor), at most 5 s.
+			if [ $mode = prewarm ]; then
+				sleep 0.3
+				wait_stem_cell "$kind" 256 5 || warn "no $kind stem cell after 5 s"
+			fi
 			r=$(cold_once "$a") || continue
 			echo "${r% *}" >>"$TMP/cold_${label}_$mode"
 			echo "${r#* }" >>"$TMP/init_${label}_$mode"
@@ -165,4 +177,4 @@ for label in $KINDS; do
 	[ $label = native ] && [ $have_native = 0 ] && continue
 	parts $label
 done
-node_stop
+if [ "$OWN_NODE" = 1 ]; then node_stop; fi

@@ -8,7 +8,7 @@
 # Sourced by bench/run.sh.
 
 section "suspend/resume"
-K=200
+K=100
 [ "$QUICK" = 1 ] && K=20
 act=bench-susp
 if ! action_put "$act" nodejs:20 'function main(params) { return {a: "bench-susp"}; }' >/dev/null ||

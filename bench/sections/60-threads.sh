@@ -12,12 +12,16 @@ section "scale with threads, and idle CPU"
 D=4
 IDLE=10
 TS="1 2 4"
+# The quick run measures the shared node's controller (default threads) only.
 [ "$QUICK" = 1 ] && D=1 && IDLE=2 && TS="1"
+[ "$QUICK" = 1 ] && [ "${SHARED_NODE:-0}" = 1 ] && TS=shared
 hz=$(clk_tck)
 base_rps=""
 table_head
 for T in $TS; do
-	if ! node_start HEARTH_CONTROLLER_THREADS="$T"; then
+	if [ "$T" = shared ]; then
+		T=default # the quick run: the shared node's controller (one loop per core)
+	elif ! node_start HEARTH_CONTROLLER_THREADS="$T"; then
 		skip "threads $T" "$NODE_ERR"
 		return 0
 	fi
@@ -25,7 +29,7 @@ for T in $TS; do
 	if ! action_put "$act" nodejs:20 'function main(params) { return {}; }' '{"concurrency":64}' >/dev/null ||
 		! invoke "$act" >/dev/null; then
 		skip "threads $T" "could not create or invoke $act"
-		node_stop
+		[ "$T" = default ] || node_stop
 		continue
 	fi
 	hurl="$HEARTH_API/api/v1/namespaces/_/actions/$act?blocking=true"
@@ -36,8 +40,8 @@ for T in $TS; do
 	c1=$(cpu_ticks "${ctl:-0}")
 	rps=$(kv rps "$h")
 	cpu=$(calc "($c1 - $c0) * 100 / $hz / $(kv duration_s "$h")")
-	[ -z "$base_rps" ] && base_rps=$rps
-	row "controller $T thr c16 req/s" req/s "$rps" "$base_rps" "1 thread"
+	[ -z "$base_rps" ] && [ "$T" = 1 ] && base_rps=$rps
+	row "controller $T thr c16 req/s" req/s "$rps" "$base_rps" "$([ -n "$base_rps" ] && echo "1 thread")"
 	if [ -n "$ctl" ]; then
 		row "controller $T thr CPU" "%" "$cpu" "" ""
 		row "controller $T thr req per CPU-second" req "$(calc "$rps * 100 / ($cpu + 0.001)" 0)" "" ""
@@ -46,7 +50,7 @@ for T in $TS; do
 		skip "controller $T thr CPU" "could not find the controller's PID"
 	fi
 
-	if [ "$T" = 1 ]; then
+	if [ "$T" = 1 ] || [ "$T" = default ]; then
 		# Idle: every daemon of the node, nothing to do (containers are
 		# suspended after the pause grace).
 		sleep 1
@@ -64,5 +68,5 @@ for T in $TS; do
 			row "idle CPU $d over ${IDLE}s" "%" "$(calc "($(cpu_ticks "$p") - $t0) * 100 / $hz / $IDLE" 2)" "" ""
 		done
 	fi
-	node_stop
+	[ "$T" = default ] || node_stop
 done

@@ -11,7 +11,7 @@
 
 section "mixed load: Zipf popularity, Poisson arrivals, fixed keep-alive"
 NA=100
-RATE=20
+RATE=10
 D=60
 KA=20s
 TO=30000
@@ -42,6 +42,7 @@ h=$("$LOADGEN" -q -r "$RATE" --poisson -t "$D" -c 64 --zipf "$NA,1.0" --seed 7 -
 	-u "$HEARTH_AUTH" -d '{}' --match '"initTime"' -s "$DATA/mixed_latency.txt" \
 	"$HEARTH_API/api/v1/namespaces/_/actions/bench-mix-{z}?blocking=true")
 stop_pid "$SAMPLER"
+echo "$h" >"$DATA/mixed_loadgen.txt"
 table_head
 n=$(kv requests "$h")
 row1 "mixed requests (rate $RATE/s, ${D}s, $NA actions)" n "$n"
@@ -49,6 +50,7 @@ row1 "mixed cold-start fraction (keep-alive $KA)" "%" "$(calc "$(kv matched "$h"
 row1 "mixed latency p50" ms "$(calc "$(kv p50_us "$h") / 1000" 2)"
 row1 "mixed latency p99" ms "$(calc "$(kv p99_us "$h") / 1000" 2)"
 row1 "mixed errors" n "$(($(kv errors "$h") + $(kv bad_status "$h")))"
+[ "$(kv codes "$h")" = "200:$n" ] || warn "mixed load: status codes $(kv codes "$h"), $(kv timeouts "$h") timeouts (node logs in $OUT/logs/)"
 if [ -s "$TMP/idle.samples" ]; then
 	row1 "mixed idle containers (mean)" n "$(awk '{s += $1} END {printf "%.1f", s / NR}' "$TMP/idle.samples")"
 	row1 "mixed memory held by idle containers (mean)" MB "$(awk '{s += $2} END {printf "%.0f", s / NR}' "$TMP/idle.samples")"

@@ -65,6 +65,11 @@ node_stop() {
 		for (i = 1; i < NF; i++) if ($i == "--api-host" && $(i + 1) == a) print }')
 	[ -z "$left" ] || fail "container processes left behind: $left"
 	if mount | grep -F "$DATA" >/dev/null; then fail "mounts left behind under $DATA"; fi
+	# under SANITIZE=1 a daemon's sanitizer report must fail the test
+	if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$DATA"/logs/*.log 2>/dev/null; then
+		grep -hE -A 20 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$DATA"/logs/*.log >&2
+		fail "a daemon reported a sanitizer error"
+	fi
 }
 
 cleanup() {

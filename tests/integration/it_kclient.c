@@ -1,0 +1,324 @@
+/* it_kclient.c — the lean keep-alive client (common/kclient.c) against a
+ * real HTTP peer: round trips with bodies and statuses, connection reuse,
+ * an idle connection the peer closes, bodies without a length, size limits,
+ * timeouts, refused connections, URLs it must refuse, and free with calls
+ * in flight.
+ *
+ * The peer is libevent's evhttp on its own loop in a thread (as in
+ * it_client.c): a server the client shares no code with. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/kclient.h"
+#include "tests/lib/harness.h"
+
+/* ---- fixture server ---- */
+
+static struct fixture {
+	struct event_base *base;
+	struct evhttp *http;
+	pthread_t thread;
+	int port;
+	pthread_mutex_t lock;
+	unsigned short peers[64]; /* distinct client ports seen */
+	int npeers;
+} fx;
+
+static void note_peer(struct evhttp_request *req)
+{
+	char *addr;
+	ev_uint16_t port;
+	int seen = 0;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
+	pthread_mutex_lock(&fx.lock);
+	for (int i = 0; i < fx.npeers; i++)
+		seen |= fx.peers[i] == port;
+	if (!seen && fx.npeers < 64)
+		fx.peers[fx.npeers++] = port;
+	pthread_mutex_unlock(&fx.lock);
+}
+
+static void reply_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct evhttp_request *req = arg;
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	note_peer(req);
+	if (!strcmp(uri, "/echo")) {
+		evbuffer_add_buffer(out, in);
+		evhttp_send_reply(req, 200, "OK", NULL);
+	} else if (!strcmp(uri, "/missing")) {
+		evbuffer_add_printf(out, "{\"error\":\"no\"}");
+		evhttp_send_reply(req, 404, "Not Found", NULL);
+	} else if (!strcmp(uri, "/empty")) {
+		evhttp_send_reply(req, 204, "No Content", NULL);
+	} else if (!strcmp(uri, "/big")) {
+		for (int i = 0; i < 1000; i++)
+			evbuffer_add_printf(out, "%099d\n", i);
+		evhttp_send_reply(req, 200, "OK", NULL);
+	} else if (!strcmp(uri, "/close")) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		evbuffer_add_printf(out, "bye");
+		evhttp_send_reply(req, 200, "OK", NULL);
+	} else if (!strcmp(uri, "/slow")) {
+		struct timeval tv = {1, 500000};
+		evbuffer_add_printf(out, "late");
+		event_base_once(fx.base, -1, EV_TIMEOUT, reply_later, req, &tv);
+	} else {
+		evhttp_send_reply(req, 400, "Bad", NULL);
+	}
+}
+
+static void *server_main(void *arg)
+{
+	event_base_dispatch(fx.base);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	evthread_use_pthreads();
+	pthread_mutex_init(&fx.lock, NULL);
+	fx.base = event_base_new();
+	fx.http = evhttp_new(fx.base);
+	evhttp_set_gencb(fx.http, on_request, NULL);
+	/* idle connections are closed after 1 s: the client must cope */
+	evhttp_set_timeout(fx.http, 1);
+	fx.port = th_free_port();
+	if (evhttp_bind_socket(fx.http, "127.0.0.1", (ev_uint16_t)fx.port) < 0)
+		return -1;
+	return pthread_create(&fx.thread, NULL, server_main, NULL);
+}
+
+static int teardown(void **state)
+{
+	event_base_loopbreak(fx.base);
+	pthread_join(fx.thread, NULL);
+	evhttp_free(fx.http);
+	event_base_free(fx.base);
+	return 0;
+}
+
+/* ---- client side ---- */
+
+struct result {
+	int done;
+	long status;
+	char body[256];
+	size_t body_len;
+	char error[128];
+	int timed_out;
+	struct event_base *base;
+	int *left; /* shared count of calls still to finish */
+};
+
+static void on_done(const struct hc_response *r, void *arg)
+{
+	struct result *res = arg;
+	res->done++;
+	res->status = r->status;
+	res->body_len = r->body_len;
+	snprintf(res->body, sizeof(res->body), "%s", r->body);
+	snprintf(res->error, sizeof(res->error), "%s", r->error ? r->error : "");
+	res->timed_out = r->timed_out;
+	if (res->left && --*res->left == 0)
+		event_base_loopbreak(res->base);
+}
+
+static char *url(const char *path, char *buf, size_t n)
+{
+	snprintf(buf, n, "http://127.0.0.1:%d%s", fx.port, path);
+	return buf;
+}
+
+/* Run one request to completion on a fresh base+client pair given. */
+static void one(struct event_base *base, struct hc_kclient *k, const char *method, const char *path,
+		const char *body, long timeout_ms, size_t max, struct result *res)
+{
+	char u[128];
+	int left = 1;
+	memset(res, 0, sizeof(*res));
+	res->base = base;
+	res->left = &left;
+	static const char *const hdr[] = {"Content-Type: application/json", NULL};
+	struct hc_request rq = {.method = method,
+				.url = url(path, u, sizeof(u)),
+				.headers = hdr,
+				.body = body,
+				.body_len = body ? strlen(body) : 0,
+				.timeout_ms = timeout_ms,
+				.max_response = max};
+	assert_int_equal(hc_kclient_request(k, &rq, on_done, res), 0);
+	assert_int_equal(res->done, 0); /* never from inside the call */
+	event_base_dispatch(base);
+	assert_int_equal(res->done, 1);
+}
+
+static void test_round_trips_and_reuse(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r;
+	pthread_mutex_lock(&fx.lock);
+	fx.npeers = 0;
+	pthread_mutex_unlock(&fx.lock);
+	for (int i = 0; i < 20; i++) {
+		char body[64];
+		snprintf(body, sizeof(body), "{\"i\":%d}", i);
+		one(base, k, "POST", "/echo", body, 5000, 0, &r);
+		assert_string_equal(r.error, "");
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, body);
+		assert_int_equal(r.body_len, strlen(body));
+	}
+	/* sequential calls share one connection */
+	pthread_mutex_lock(&fx.lock);
+	assert_int_equal(fx.npeers, 1);
+	pthread_mutex_unlock(&fx.lock);
+	one(base, k, "GET", "/missing", NULL, 5000, 0, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(r.body, "{\"error\":\"no\"}");
+	one(base, k, "POST", "/empty", "{}", 5000, 0, &r);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(r.body_len, 0);
+	one(base, k, "GET", "/big", NULL, 5000, 0, &r);
+	assert_string_equal(r.error, "");
+	assert_int_equal(r.body_len, 100000);
+	one(base, k, "GET", "/close", NULL, 5000, 0, &r);
+	assert_string_equal(r.body, "bye");
+	one(base, k, "POST", "/echo", "{\"after\":\"close\"}", 5000, 0, &r);
+	assert_string_equal(r.body, "{\"after\":\"close\"}");
+	assert_int_equal(hc_kclient_pending(k), 0);
+	hc_kclient_free(k);
+	event_base_free(base);
+}
+
+static void test_idle_close_by_peer(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r;
+	one(base, k, "POST", "/echo", "{\"a\":1}", 5000, 0, &r);
+	assert_int_equal(r.status, 200);
+	/* the peer closes the idle connection after 1 s; the client is not
+	 * running its loop meanwhile, so the next request meets a dead
+	 * connection and must still succeed (retried once) */
+	struct timespec ts = {2, 200000000};
+	nanosleep(&ts, NULL);
+	one(base, k, "POST", "/echo", "{\"a\":2}", 5000, 0, &r);
+	assert_string_equal(r.error, "");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"a\":2}");
+	hc_kclient_free(k);
+	event_base_free(base);
+}
+
+static void test_limits_and_failures(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r;
+	one(base, k, "GET", "/big", NULL, 5000, 1000, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_not_equal(r.error, "");
+	one(base, k, "GET", "/slow", NULL, 300, 0, &r);
+	assert_int_equal(r.timed_out, 1);
+	assert_string_not_equal(r.error, "");
+	/* a port nobody listens on */
+	char u[64];
+	int left = 1;
+	memset(&r, 0, sizeof(r));
+	r.base = base;
+	r.left = &left;
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/x", th_free_port());
+	struct hc_request rq = {.method = "GET", .url = u, .timeout_ms = 2000};
+	assert_int_equal(hc_kclient_request(k, &rq, on_done, &r), 0);
+	event_base_dispatch(base);
+	assert_int_equal(r.done, 1);
+	assert_int_equal(r.status, 0);
+	assert_string_not_equal(r.error, "");
+	/* what it leaves to libcurl */
+	const char *refused[] = {"https://127.0.0.1:1/x", "http://localhost:80/x",
+				 "http://127.0.0.1/x", "http://[::1]:80/x",
+				 "http://127.0.0.1:99999/"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct hc_request bad = {.method = "GET", .url = refused[i]};
+		assert_int_equal(hc_kclient_request(k, &bad, on_done, &r), -1);
+	}
+	struct hc_request smuggle = {.method = "GET",
+				     .url = url("/echo", u, sizeof(u)),
+				     .headers = (const char *const[]){"X: a\r\nY: b", NULL}};
+	assert_int_equal(hc_kclient_request(k, &smuggle, on_done, &r), -1);
+	hc_kclient_free(k);
+	event_base_free(base);
+}
+
+static void test_concurrent_and_free_pending(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r[8];
+	int left = 8;
+	char u[128], body[8][32];
+	for (int i = 0; i < 8; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].base = base;
+		r[i].left = &left;
+		snprintf(body[i], sizeof(body[i]), "[%d]", i);
+		struct hc_request rq = {.method = "POST",
+					.url = url("/echo", u, sizeof(u)),
+					.body = body[i],
+					.body_len = strlen(body[i]),
+					.timeout_ms = 5000};
+		assert_int_equal(hc_kclient_request(k, &rq, on_done, &r[i]), 0);
+	}
+	assert_int_equal(hc_kclient_pending(k), 8);
+	event_base_dispatch(base);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(r[i].done, 1);
+		assert_string_equal(r[i].body, body[i]);
+	}
+	/* two slow calls in flight when the client is freed: cancelled */
+	struct result s[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		struct hc_request rq = {.method = "GET", .url = url("/slow", u, sizeof(u))};
+		assert_int_equal(hc_kclient_request(k, &rq, on_done, &s[i]), 0);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	hc_kclient_free(k);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(s[i].done, 1);
+		assert_string_equal(s[i].error, "cancelled");
+	}
+	event_base_free(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_round_trips_and_reuse),
+	    cmocka_unit_test(test_idle_close_by_peer),
+	    cmocka_unit_test(test_limits_and_failures),
+	    cmocka_unit_test(test_concurrent_and_free_pending),
+	};
+	return cmocka_run_group_tests_name("kclient", tests, setup, teardown);
+}

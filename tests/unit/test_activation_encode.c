@@ -1,0 +1,132 @@
+/* test_activation_encode.c — pr_activation_encode (the record as text, the
+ * warm invoke's path) must say exactly what pr_activation_to_json says, in
+ * both the stored and the API form, for every optional part of a record. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/activation.h"
+
+/* Encode a, print pr_activation_to_json(a) (or its extended form), compare. */
+static void check_same(const struct pr_activation *a)
+{
+	for (int with_sc = 0; with_sc < 2; with_sc++) {
+		struct hc_buf b;
+		hc_buf_init(&b, 1 << 20);
+		assert_int_equal(pr_activation_encode(&b, a, NULL, 0, with_sc), 0);
+		cJSON *tree = pr_activation_to_json(a);
+		assert_non_null(tree);
+		cJSON *want = with_sc ? tree : pr_activation_extended(tree);
+		char *w = cJSON_PrintUnformatted(want);
+		assert_string_equal(hc_buf_str(&b), w);
+		/* and it parses */
+		cJSON *back = cJSON_Parse(hc_buf_str(&b));
+		assert_non_null(back);
+		assert_true(cJSON_Compare(back, want, 1));
+		cJSON_Delete(back);
+		free(w);
+		if (want != tree)
+			cJSON_Delete(want);
+		cJSON_Delete(tree);
+		hc_buf_free(&b);
+	}
+}
+
+static void fill(struct pr_activation *a)
+{
+	pr_activation_init(a);
+	strcpy(a->id, "0123456789abcdef0123456789abcdef");
+	strcpy(a->ns, "guest");
+	strcpy(a->name, "noop");
+	strcpy(a->version, "0.0.3");
+	strcpy(a->kind, "nodejs:20");
+	a->start_ms = 1763900000123ULL;
+	a->limits.timeout_ms = 60000;
+	a->limits.memory_mb = 256;
+	a->limits.logs_mb = 10;
+	a->limits.concurrency = 1;
+}
+
+static void test_warm_success(void **state)
+{
+	(void)state;
+	struct pr_activation a;
+	fill(&a);
+	a.end_ms = a.start_ms + 7;
+	a.wait_ms = 0;
+	a.result = cJSON_Parse("{\"x\":[1,2.5,\"y\"],\"z\":null}");
+	check_same(&a);
+	pr_activation_clear(&a);
+}
+
+static void test_all_optional_parts(void **state)
+{
+	(void)state;
+	struct pr_activation a;
+	fill(&a);
+	strcpy(a.subject, "other");
+	strcpy(a.cause, "fedcba9876543210fedcba9876543210");
+	a.end_ms = a.start_ms + 1234;
+	a.wait_ms = 12;
+	a.init_ms = 80;
+	a.timeout = 1;
+	a.publish = 1;
+	a.status = PR_ST_DEVELOPER_ERROR;
+	a.result = pr_error_result("The action exceeded its time limits of 60000 milliseconds.");
+	a.logs = cJSON_Parse("[\"2026-01-01T00:00:00.000000Z stdout: hi \\\"there\\\"\"]");
+	check_same(&a);
+	a.sequence = 1;
+	a.status = PR_ST_APP_ERROR;
+	check_same(&a);
+	pr_activation_clear(&a);
+}
+
+static void test_open_and_odd_names(void **state)
+{
+	(void)state;
+	struct pr_activation a;
+	fill(&a);
+	/* still open: no end, duration; no version: "0.0.1"; escapes */
+	a.version[0] = '\0';
+	strcpy(a.name, "we\"ird\\name\x01");
+	a.status = PR_ST_INTERNAL_ERROR;
+	check_same(&a);
+	pr_activation_clear(&a);
+}
+
+static void test_given_result_text_and_full_buffer(void **state)
+{
+	(void)state;
+	struct pr_activation a;
+	struct hc_buf b;
+	fill(&a);
+	a.end_ms = a.start_ms;
+	hc_buf_init(&b, 1 << 16);
+	assert_int_equal(pr_activation_encode(&b, &a, "[1,2]", 5, 1), 0);
+	cJSON *j = cJSON_Parse(hc_buf_str(&b));
+	assert_non_null(j);
+	assert_true(cJSON_IsArray(pr_activation_response_result(j)));
+	assert_int_equal(pr_activation_status(j), 0);
+	cJSON_Delete(j);
+	hc_buf_free(&b);
+	/* a buffer too small is an error, not a truncated record */
+	hc_buf_init(&b, 64);
+	assert_int_equal(pr_activation_encode(&b, &a, NULL, 0, 1), -1);
+	hc_buf_free(&b);
+	pr_activation_clear(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_warm_success),
+	    cmocka_unit_test(test_all_optional_parts),
+	    cmocka_unit_test(test_open_and_odd_names),
+	    cmocka_unit_test(test_given_result_text_and_full_buffer),
+	};
+	return cmocka_run_group_tests_name("activation_encode", tests, NULL, NULL);
+}
