@@ -160,7 +160,7 @@ run: deps
 bench: deps
 	@deploy/deps.sh bench
 	@$(MAKE) --no-print-directory -j$$(nproc) all
-	@bench/run.sh $(if $(QUICK),--quick,)
+	@HEARTH_BUILD=$(B) bench/run.sh $(if $(QUICK),--quick,)
 
 # libFuzzer builds need clang; they are separate from the normal build.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined

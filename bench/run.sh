@@ -75,13 +75,19 @@ shared_node() {
 run_section() { # file
 	_name=$(basename "$1" .sh)
 	_t0=$(date +%s)
+	# In the background and waited for, so a signal to run.sh is handled
+	# at once: bench_cleanup then stops the section (whose EXIT trap stops
+	# what it started) before the rest.
 	(
 		BG_PIDS=""
 		trap 'for _p in $BG_PIDS; do stop_pid "$_p"; done' EXIT
 		trap 'exit 130' INT TERM
 		set +e
 		. "$1"
-	) || warn "section $_name ended with status $?"
+	) &
+	SECTION_PID=$!
+	wait "$SECTION_PID" || warn "section $_name ended with status $?"
+	SECTION_PID=""
 	printf '  (%s: %ss)\n' "$_name" "$(($(date +%s) - _t0))"
 }
 

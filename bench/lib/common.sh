@@ -47,6 +47,17 @@ bench_init() {
 
 bench_cleanup() {
 	trap - EXIT INT TERM
+	# A running section (run.sh) first: its EXIT trap stops what it started.
+	# Polled, not waited for: a wait inside a trap that interrupted a wait
+	# ends the shell in dash.
+	if [ -n "${SECTION_PID:-}" ]; then
+		kill -TERM "$SECTION_PID" 2>/dev/null
+		_i=0
+		while kill -0 "$SECTION_PID" 2>/dev/null && [ $_i -lt 300 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+	fi
 	for _p in $BG_PIDS; do
 		stop_pid "$_p"
 	done

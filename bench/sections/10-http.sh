@@ -1,7 +1,7 @@
 # title: http server: common/http.c (hello_server) vs nginx static reply
 # Issue 3's note: the HTTP server's requests/s and p99 on a trivial route
 # with one and two loop threads, next to nginx serving a static reply with
-# one and two workers, same client, same run (as bench/http.sh does with wrk).
+# one and two workers, same client, same run (measured with loadgen, and wrk in the full run).
 # Sourced by bench/run.sh.
 
 section "http server: hello_server vs nginx static reply"
