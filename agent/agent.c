@@ -1258,6 +1258,21 @@ void agt_shutdown(struct agt_agent *a)
 		snprintf(parent, sizeof(parent), "/hearth/%s", a->cfg->id);
 		agt_cgroup_remove(&a->cgroups, parent);
 	}
+	/* Leave the state dir as we found it: what the agent made in it goes
+	 * (per-container dirs, the shared rootfs of empty mount points and
+	 * links); the runc root and the dir itself go only when empty, so
+	 * state of a container runc failed to delete, or an operator's files,
+	 * are never thrown away. */
+	if (a->cfg && a->cfg->state_dir) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/containers", a->cfg->state_dir);
+		agt_rmtree(p);
+		snprintf(p, sizeof(p), "%s/rootfs", a->cfg->state_dir);
+		agt_rmtree(p);
+		snprintf(p, sizeof(p), "%s/runc", a->cfg->state_dir);
+		rmdir(p);
+		rmdir(a->cfg->state_dir);
+	}
 	if (a->cfg && hc_redis_parse_url(a->cfg->redis, &ropts, &err) == 0) {
 		ropts.connect_timeout_ms = 500;
 		rc = hc_redis_sync_connect(&ropts, &err);

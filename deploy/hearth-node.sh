@@ -94,7 +94,9 @@ stopping=0
 stop_all() {
 	[ "$stopping" = 1 ] && return
 	stopping=1
-	trap '' INT TERM
+	# Cleanup must not depend on stdout: if whatever reads it went away
+	# (a pipe closed by the same Ctrl-C), a write would kill us midway.
+	trap '' INT TERM PIPE
 	say "stopping..."
 	# Daemons first (the agent removes its containers), in reverse start
 	# order; Redis last, so the agent can still write while cleaning up.
