@@ -101,7 +101,7 @@ stop_all() {
 	# Daemons first (the agent removes its containers), in reverse start
 	# order; Redis last, so the agent can still write while cleaning up.
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-	# An agent removes its containers one runc call at a time; on a busy
+	# An agent removes all its containers before it exits; on a busy
 	# machine that takes a while, and killing it early would orphan them.
 	for p in $pids; do
 		i=0
