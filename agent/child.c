@@ -69,13 +69,14 @@ static int child_stdio(int fd, int target)
 pid_t agt_spawn(const struct agt_spawn *s, struct hc_err *err)
 {
 	int devnull = -1;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (s->stdin_fd < 0 || s->stdout_fd < 0 || s->stderr_fd < 0) {
 		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (devnull < 0)
 			return hc_err_set(err, "/dev/null: %s", strerror(errno));
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -96,6 +97,13 @@ pid_t agt_spawn(const struct agt_spawn *s, struct hc_err *err)
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		if (s->new_pgrp)
 			setpgid(0, 0);
+		/* A child (a process-backend runtime, a runc CLI call) dies with
+		 * the agent: a restarted agent removes what an earlier run left
+		 * rather than adopting it, and nothing else would manage it. The
+		 * parent check closes the race with an agent dying before prctl. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(125);
 		if (s->rlimit_data > 0) {
 			struct rlimit rl = {(rlim_t)s->rlimit_data, (rlim_t)s->rlimit_data};
 			setrlimit(RLIMIT_DATA, &rl);
