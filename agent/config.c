@@ -70,16 +70,6 @@ const struct hc_config_spec agt_config_spec = {
     .nopts = sizeof(opts) / sizeof(opts[0]),
 };
 
-static int set_str(char **field, const char *val)
-{
-	char *s = strdup(val);
-	if (!s)
-		return -1;
-	free(*field);
-	*field = s;
-	return 0;
-}
-
 enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **argv,
 				      struct hc_err *err)
 {
@@ -93,7 +83,7 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 	if (!cfg->id || !cfg->id[0]) {
 		char id[HC_ID_LEN + 1];
 		hc_id_new(id);
-		if (set_str(&cfg->id, id) < 0)
+		if (hc_config_set_str(&cfg->id, id) < 0)
 			goto nomem;
 	}
 	if (strlen(cfg->id) > 48 ||
@@ -102,12 +92,12 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 		hc_err_set(err, "id: up to 48 characters of [A-Za-z0-9_-]");
 		return HC_CONFIG_ERROR;
 	}
-	if (!cfg->host_address && set_str(&cfg->host_address, cfg->addr) < 0)
+	if (!cfg->host_address && hc_config_set_str(&cfg->host_address, cfg->addr) < 0)
 		goto nomem;
 	/* with --port 0 the URL is known once the server has bound (main) */
 	if (!cfg->url && cfg->port != 0) {
 		snprintf(buf, sizeof(buf), "http://%s:%d", cfg->host_address, (int)cfg->port);
-		if (set_str(&cfg->url, buf) < 0)
+		if (hc_config_set_str(&cfg->url, buf) < 0)
 			goto nomem;
 	}
 	if (!cfg->state_dir) {
@@ -117,7 +107,7 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 		else
 			snprintf(buf, sizeof(buf), "%s/hearth-agent-%s", tmp && *tmp ? tmp : "/tmp",
 				 cfg->id);
-		if (set_str(&cfg->state_dir, buf) < 0)
+		if (hc_config_set_str(&cfg->state_dir, buf) < 0)
 			goto nomem;
 	}
 	if (!cfg->runtime) {
@@ -132,7 +122,7 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 		if (slash)
 			*slash = '\0';
 		snprintf(buf, sizeof(buf), "%s/hearth-runtime", self);
-		if (set_str(&cfg->runtime, buf) < 0)
+		if (hc_config_set_str(&cfg->runtime, buf) < 0)
 			goto nomem;
 	}
 	if (strcmp(cfg->backend, "runc") && strcmp(cfg->backend, "process") &&

@@ -744,3 +744,13 @@ fail:
 	hc_config_free(spec, cfg);
 	return HC_CONFIG_ERROR;
 }
+
+int hc_config_set_str(char **field, const char *val)
+{
+	char *s = strdup(val);
+	if (!s)
+		return -1;
+	free(*field);
+	*field = s;
+	return 0;
+}

@@ -85,6 +85,11 @@ void hc_config_usage(const struct hc_config_spec *spec, FILE *out);
 /* Print the effective settings as a config file would hold them. */
 void hc_config_dump(const struct hc_config_spec *spec, const void *cfg, FILE *out);
 
+/* Replace a string setting after loading (a daemon's derived default, e.g. a
+ * generated id) with a copy of val, freeing the old one, so hc_config_free
+ * still owns every string. Returns 0, or -1 on ENOMEM (field unchanged). */
+int hc_config_set_str(char **field, const char *val);
+
 /* Free the strings hc_config_load allocated in cfg. */
 void hc_config_free(const struct hc_config_spec *spec, void *cfg);
 

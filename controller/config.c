@@ -90,9 +90,7 @@ int ctl_config_finish(struct ctl *c, struct hc_err *err)
 	if (!cf->id || !cf->id[0]) {
 		char id[HC_ID_LEN + 1];
 		hc_id_new(id);
-		free(cf->id);
-		cf->id = strdup(id);
-		if (!cf->id)
+		if (hc_config_set_str(&cf->id, id) < 0)
 			return hc_err_set(err, "out of memory");
 	}
 	if (strlen(cf->id) >= 64)

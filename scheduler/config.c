@@ -61,23 +61,13 @@ const struct hc_config_spec sch_config_spec = {
     .nopts = sizeof(opts) / sizeof(opts[0]),
 };
 
-static int set_str(char **field, const char *val)
-{
-	char *s = strdup(val);
-	if (!s)
-		return -1;
-	free(*field);
-	*field = s;
-	return 0;
-}
-
 int sch_config_finish(struct sch_config *cfg, struct hc_err *err)
 {
 	char buf[256];
 
 	if (!cfg->id || !cfg->id[0]) {
 		hc_id_new(buf);
-		if (set_str(&cfg->id, buf) < 0)
+		if (hc_config_set_str(&cfg->id, buf) < 0)
 			return hc_err_set(err, "out of memory");
 	}
 	if (strlen(cfg->id) >= PR_OWNER_MAX)
