@@ -22,7 +22,17 @@ void hc_buf_init(struct hc_buf *b, size_t max)
 }
 
 /* Make room for n more bytes plus the terminator. */
-static int buf_reserve(struct hc_buf *b, size_t n)
+static int buf_grow(struct hc_buf *b, size_t n);
+
+static inline int buf_reserve(struct hc_buf *b, size_t n)
+{
+	/* cap never exceeds max + 1, so this also keeps len + n <= max */
+	if (n < b->cap - b->len)
+		return 0;
+	return buf_grow(b, n);
+}
+
+static int buf_grow(struct hc_buf *b, size_t n)
 {
 	size_t need, cap, limit;
 	char *p;
@@ -55,6 +65,11 @@ static int buf_reserve(struct hc_buf *b, size_t n)
 	return 0;
 }
 
+int hc_buf_reserve(struct hc_buf *b, size_t n)
+{
+	return buf_reserve(b, n);
+}
+
 int hc_buf_add(struct hc_buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) < 0)
@@ -76,11 +91,50 @@ int hc_buf_addc(struct hc_buf *b, char c)
 	return hc_buf_add(b, &c, 1);
 }
 
+int hc_buf_add_int(struct hc_buf *b, int64_t v)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	/* two digits per division: timestamps have thirteen */
+	while (u >= 100) {
+		unsigned d = (unsigned)(u % 100) * 2;
+		u /= 100;
+		*--p = pairs[d + 1];
+		*--p = pairs[d];
+	}
+	if (u >= 10) {
+		*--p = pairs[u * 2 + 1];
+		*--p = pairs[u * 2];
+	} else {
+		*--p = (char)('0' + u);
+	}
+	if (v < 0)
+		*--p = '-';
+	return hc_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 int hc_buf_addf(struct hc_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
+	/* usually it fits what is already allocated: format once */
+	if (b->cap - b->len > 1) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, room, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < room && (size_t)n <= b->max - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		b->data[b->len] = '\0';
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -97,12 +151,34 @@ int hc_buf_addf(struct hc_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/* 1 for the bytes a JSON string cannot hold as they are. */
+static const unsigned char json_esc[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,	['\\'] = 1, [0x7f] = 1,
+};
+
 int hc_buf_add_json_str(struct hc_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t old = b->len, i, run = 0;
 	char esc[6];
 
+	/* the common case, nothing to escape: one copy */
+	for (i = 0; i < n && !json_esc[(unsigned char)s[i]]; i++)
+		;
+	if (i == n) {
+		if (buf_reserve(b, n + 2) < 0)
+			return -1;
+		b->data[b->len] = '"';
+		memcpy(b->data + b->len + 1, s, n);
+		b->data[b->len + 1 + n] = '"';
+		b->len += n + 2;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	if (hc_buf_addc(b, '"') < 0)
 		return -1;
 	/* Copy runs of plain bytes at once; UTF-8 passes through unchanged. */
@@ -110,6 +186,11 @@ int hc_buf_add_json_str(struct hc_buf *b, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		const char *e = NULL;
 		size_t elen = 2;
+
+		if (!json_esc[c]) {
+			run++;
+			continue;
+		}
 
 		switch (c) {
 		case '"':

@@ -7,6 +7,7 @@
 #define HC_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hc_buf {
 	char *data;  /* NULL until the first add; hc_buf_str() never returns NULL */
@@ -15,8 +16,18 @@ struct hc_buf {
 	size_t max;  /* len may never exceed this */
 };
 
+/* A buffer over a fixed array (never reallocated; an add that does not fit
+ * fails with E2BIG and leaves it unchanged). arr[0] is set to '\0'. */
+#define HC_BUF_FIXED(arr)                                                                    \
+	((arr)[0] = '\0', (struct hc_buf){.data = (arr), .len = 0, .cap = sizeof(arr),        \
+					  .max = sizeof(arr) - 1})
+
 /* Initialise an empty buffer that may hold at most max bytes. */
 void hc_buf_init(struct hc_buf *b, size_t max);
+
+/* Make room for n more bytes now (one allocation instead of a doubling
+ * series when the size is roughly known). 0, or -1 as hc_buf_add. */
+int hc_buf_reserve(struct hc_buf *b, size_t n);
 
 /* Append n bytes. Returns 0, or -1 with errno E2BIG when the result would
  * exceed max (the buffer is left unchanged) or ENOMEM. */
@@ -24,6 +35,8 @@ int hc_buf_add(struct hc_buf *b, const void *p, size_t n);
 int hc_buf_adds(struct hc_buf *b, const char *s);
 int hc_buf_addc(struct hc_buf *b, char c);
 int hc_buf_addf(struct hc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Decimal, no printf (hot paths). */
+int hc_buf_add_int(struct hc_buf *b, int64_t v);
 
 /* Append s as the contents of a JSON string, with quotes and escapes. */
 int hc_buf_add_json_str(struct hc_buf *b, const char *s, size_t n);

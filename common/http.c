@@ -2,11 +2,16 @@
  *
  * A connection moves through three states: reading a head, reading a body,
  * and waiting for the handler's reply. While a request is with its handler
- * the connection stops reading (pipelined requests wait in the input
- * buffer) and no timeout applies: a blocking invoke may take minutes. While
- * reading, two clocks run: the bufferevent's idle timeout and a deadline for
- * the whole request, armed at its first byte, so a client trickling bytes
- * cannot hold a connection. See http.h for the contract. */
+ * the connection goes on reading, but pipelined requests only wait in the
+ * input buffer (bounded by a high watermark) and no timeout applies: a
+ * blocking invoke may take minutes. While reading, two clocks run: the
+ * bufferevent's idle timeout and a deadline for the whole request, armed at
+ * its first byte, so a client trickling bytes cannot hold a connection.
+ *
+ * The hot path costs no epoll_ctl: reading stays enabled for the life of a
+ * connection, and a reply is written to the socket at once from the
+ * handler (conn_flush); only what the kernel does not take waits for
+ * EV_WRITE. See http.h for the contract. */
 #include "common/http.h"
 
 #include <errno.h>
@@ -91,6 +96,7 @@ struct conn {
 	struct event *deadline; /* whole-request timer */
 	struct hc_req *req;     /* the request being read or handled */
 	int closing;            /* close once the output has drained */
+	int eof;                /* the client shut its side while a handler ran */
 	char peer[64];
 };
 TAILQ_HEAD(conn_list, conn);
@@ -247,22 +253,45 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* Send what the output buffer holds now, straight from the caller: the
+ * usual reply leaves in one writev with no trip through epoll. EV_WRITE
+ * is enabled only for what the kernel did not take, and disabled again
+ * once it has drained (conn_write_cb), so a quiet connection never wakes
+ * the loop for writability. A write error is left to the bufferevent,
+ * which reports it through conn_event_cb. */
+static void conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0 || (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	/* a socket bufferevent keeps its output's front frozen: only it
+	 * drains it; thaw it for this one write, as its own write callback does */
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	if (n < 0 || evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 /* Close after what has been written reaches the client. */
 static void conn_close_after_write(struct conn *c)
 {
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_free(c);
-	else
-		bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (c->closing)
 		conn_free(c);
+	else
+		bufferevent_disable(bev, EV_WRITE);
 }
 
 static void count_status(struct hc_server *s, int status)
@@ -288,9 +317,9 @@ static int write_head(struct conn *c, const struct hc_req *req, int status, cons
 	char h[1024];
 	struct hc_buf b = {.data = h, .len = 0, .cap = sizeof h, .max = sizeof h - 1};
 	char num[24];
-	int n = snprintf(num, sizeof num, "%d ", status);
 	hc_buf_adds(&b, "HTTP/1.1 ");
-	hc_buf_add(&b, num, (size_t)n);
+	hc_buf_add_int(&b, status);
+	hc_buf_addc(&b, ' ');
 	hc_buf_adds(&b, hc_http_reason(status));
 	hc_buf_adds(&b, "\r\nServer: hearth\r\nDate: ");
 	hc_buf_adds(&b, date_header(lp));
@@ -393,7 +422,6 @@ static void dispatch(struct conn *c)
 	struct lp *lp = c->lp;
 	if (event_initialized(c->deadline))
 		event_del(c->deadline);
-	bufferevent_disable(c->bev, EV_READ);
 	req->state = RQ_HANDLER;
 	TAILQ_INSERT_TAIL(&lp->pending, req, plink);
 	/* The handler may reply (and so free req) before returning. */
@@ -585,8 +613,10 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 		return -1;
 	}
 	if (req->h.expect_continue && (req->h.chunked || req->body_left > 0) &&
-	    evbuffer_get_length(in) == 0)
+	    evbuffer_get_length(in) == 0) {
 		evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		conn_flush(c);
+	}
 	return 0;
 }
 
@@ -646,8 +676,20 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
+	int handling = c->req && c->req->state == RQ_HANDLER;
 	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && c->req && c->req->state == RQ_BODY) {
 		conn_fail(c, 408, "request not received in time");
+		return;
+	}
+	if (handling && (what & BEV_EVENT_READING) && (what & BEV_EVENT_TIMEOUT)) {
+		/* idle while a handler runs is no fault: read on */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if (handling && (what & BEV_EVENT_EOF)) {
+		/* half-closed after the request: answer it, then close */
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
 		return;
 	}
 	/* EOF, error, or idle timeout: the connection is done. */
@@ -658,11 +700,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 static void conn_next(struct conn *c)
 {
 	c->req = NULL;
-	if (c->lp->stopping) {
+	if (c->lp->stopping || c->eof) {
 		conn_close_after_write(c);
 		return;
 	}
-	bufferevent_enable(c->bev, EV_READ);
+	conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -723,7 +765,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	long ms = s->o.idle_timeout_ms;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
-	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	/* pipelined input waits while a handler runs: bound it, above one head */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, s->o.max_head + 64 * 1024);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_disable(c->bev, EV_WRITE); /* enabled by conn_flush when needed */
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -824,7 +869,11 @@ void hc_req_add_header(struct hc_req *req, const char *name, const char *value)
 	/* refuse anything that could split the response */
 	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
 		return;
-	hc_buf_addf(&req->out_headers, "%s: %s\r\n", name, value);
+	struct hc_buf *b = &req->out_headers;
+	size_t old = b->len;
+	if (hc_buf_adds(b, name) | hc_buf_add(b, ": ", 2) | hc_buf_adds(b, value) |
+	    hc_buf_add(b, "\r\n", 2))
+		b->data[b->len = old] = '\0'; /* all or nothing */
 }
 
 int hc_req_method(const struct hc_req *req)

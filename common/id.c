@@ -65,13 +65,43 @@ static void random_fill(void *buf, size_t n)
 	}
 }
 
+/* Ids are made on every request (activation ids): draw them from a
+ * per-thread pool of getrandom(2) bytes, one syscall per 64 ids. A forked
+ * child starts with an empty pool, so it never repeats its parent's ids. */
+#define ID_POOL 1024
+static __thread unsigned char id_pool[ID_POOL];
+static __thread size_t id_pool_left;
+static pthread_once_t id_atfork_once = PTHREAD_ONCE_INIT;
+
+static void id_pool_forget(void)
+{
+	id_pool_left = 0;
+}
+
+static void id_atfork(void)
+{
+	pthread_atfork(NULL, NULL, id_pool_forget);
+}
+
+static void id_random(unsigned char *raw, size_t n)
+{
+	if (id_pool_left < n) {
+		pthread_once(&id_atfork_once, id_atfork);
+		random_fill(id_pool, sizeof(id_pool));
+		id_pool_left = sizeof(id_pool);
+	}
+	id_pool_left -= n;
+	memcpy(raw, id_pool + id_pool_left, n);
+	memset(id_pool + id_pool_left, 0, n); /* used bytes do not linger */
+}
+
 void hc_id_new(char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[HC_ID_LEN / 2];
 	size_t i;
 
-	random_fill(raw, sizeof(raw));
+	id_random(raw, sizeof(raw));
 	for (i = 0; i < sizeof(raw); i++) {
 		out[2 * i] = hex[raw[i] >> 4];
 		out[2 * i + 1] = hex[raw[i] & 0xf];

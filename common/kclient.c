@@ -443,9 +443,8 @@ static int build_request(struct hc_buf *b, const struct hc_request *req, const c
 		rc |= hc_buf_adds(b, req->headers[i]) | hc_buf_adds(b, "\r\n");
 	}
 	if (req->body || strcmp(method, "GET")) {
-		char cl[48];
-		int n = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", req->body_len);
-		rc |= hc_buf_add(b, cl, (size_t)n);
+		rc |= hc_buf_adds(b, "Content-Length: ") | hc_buf_add_int(b, (int64_t)req->body_len) |
+		       hc_buf_adds(b, "\r\n");
 	}
 	rc |= hc_buf_adds(b, "\r\n");
 	if (req->body && req->body_len)

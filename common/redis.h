@@ -60,6 +60,14 @@ int hc_redis_cmd(struct hc_redis *r, hc_redis_cb cb, void *arg, const char *fmt,
 int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, const char **argv,
 		     const size_t *argvlen);
 
+/* The same, write-behind: the command may wait up to HC_REDISEV_LATER_US
+ * (1 ms) to be written together with others; any ordinary command queued
+ * meanwhile on this client sends it at once, in order. For fire-and-forget
+ * writes on a hot path (activation records): a reader on another connection
+ * may not see the write for that long. */
+int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
+			   const char **argv, const size_t *argvlen);
+
 /* A Lua script run by SHA; the SHA is computed on first use. */
 struct hc_redis_script {
 	const char *src;

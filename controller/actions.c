@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "common/str.h"
 #include "controller/api.h"
 #include "proto/keys.h"
 
@@ -125,7 +126,7 @@ static struct act_op *op_new(struct hc_req *req, const char *own)
 	}
 	op->req = req;
 	op->L = ctl_loop_of(req);
-	snprintf(op->ns, sizeof(op->ns), "%s", ns);
+	hc_strlcpy(op->ns, ns, sizeof(op->ns));
 	const char *name = hc_req_param(req, "name");
 	if (name) {
 		if (!pr_name_valid(name)) {
@@ -135,7 +136,7 @@ static struct act_op *op_new(struct hc_req *req, const char *own)
 			free(op);
 			return NULL;
 		}
-		snprintf(op->name, sizeof(op->name), "%s", name);
+		hc_strlcpy(op->name, name, sizeof(op->name));
 		snprintf(op->key, sizeof(op->key), PR_KEY_ACTION, op->ns, op->name);
 	}
 	return op;
@@ -624,7 +625,7 @@ void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl
 	lk->cb = cb;
 	lk->arg = arg;
 	lk->gen = ctl_cache_gen(c->actions);
-	snprintf(lk->ckey, sizeof(lk->ckey), "%s", ckey);
+	hc_strlcpy(lk->ckey, ckey, sizeof(lk->ckey));
 	char key[2 * PR_NAME_MAX + 32];
 	snprintf(key, sizeof(key), PR_KEY_ACTION, ns, name);
 	hc_redis_cmd(L->redis, on_lookup_doc, lk, "GET %s", key);

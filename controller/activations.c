@@ -12,6 +12,7 @@
 #include "common/id.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "controller/activations.h"
 #include "controller/api.h"
 #include "proto/activation.h"
@@ -154,8 +155,8 @@ static void get_one(struct hc_req *req, const char *own, int what)
 	op->req = req;
 	op->L = ctl_loop_of(req);
 	op->what = what;
-	snprintf(op->ns, sizeof(op->ns), "%s", ns);
-	snprintf(op->id, sizeof(op->id), "%s", id);
+	hc_strlcpy(op->ns, ns, sizeof(op->ns));
+	hc_strlcpy(op->id, id, sizeof(op->id));
 	char key[128];
 	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, op->id);
 	hc_redis_cmd(op->L->redis, on_record, op, "GET %s", key);
@@ -281,7 +282,7 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 	}
 	op->req = req;
 	op->L = ctl_loop_of(req);
-	snprintf(op->ns, sizeof(op->ns), "%s", ns);
+	hc_strlcpy(op->ns, ns, sizeof(op->ns));
 	const char *lim = hc_req_query(req, "limit");
 	int docs = ctl_query_bool(req, "docs", 0);
 	int count = ctl_query_bool(req, "count", 0);
@@ -317,7 +318,7 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 				       "have at most two segments");
 			goto bad;
 		}
-		snprintf(op->name, sizeof(op->name), "%s", slash ? slash + 1 : name);
+		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
 	}
 	op->docs = docs;
 	char zkey[300];

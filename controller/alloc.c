@@ -19,6 +19,7 @@
 #include "controller/inv.h"
 #include "common/json.h"
 #include "common/redis.h"
+#include "common/str.h"
 #include "proto/keys.h"
 
 static void maybe_allocate_n(struct ctl_loop *L, const char *akey, int maxc,
@@ -105,7 +106,7 @@ static void use_allocation(struct ctl_alloc *al, const struct pr_alloc_reply *ar
 	int maxc = al->maxc;
 	char akey[CTL_AKEY_MAX];
 	char me[80];
-	snprintf(akey, sizeof(akey), "%s", al->akey);
+	hc_strlcpy(akey, al->akey, sizeof(akey));
 	ctl_my_owner(L, me, sizeof(me));
 	if (strcmp(ar->owner, me) != 0 && ar->owner_url[0]) {
 		/* another controller's free warm container: forward one waiter */
@@ -277,7 +278,7 @@ static void maybe_allocate_n(struct ctl_loop *L, const char *akey, int maxc,
 	al->L = L;
 	al->rq = *tmpl;
 	al->maxc = maxc;
-	snprintf(al->akey, sizeof(al->akey), "%s", akey);
+	hc_strlcpy(al->akey, akey, sizeof(al->akey));
 	al->next = L->allocs;
 	if (al->next)
 		al->next->prev = al;
@@ -290,11 +291,11 @@ void ctl_alloc_maybe(struct ctl_loop *L, const struct ctl_action *a, const char 
 {
 	struct pr_alloc_req rq;
 	memset(&rq, 0, sizeof(rq));
-	snprintf(rq.ns, sizeof(rq.ns), "%s", a->info.ns);
-	snprintf(rq.name, sizeof(rq.name), "%s", a->info.name);
-	snprintf(rq.version, sizeof(rq.version), "%s", a->info.version);
-	snprintf(rq.kind, sizeof(rq.kind), "%s", a->info.kind);
-	snprintf(rq.digest, sizeof(rq.digest), "%s", a->info.digest);
+	hc_strlcpy(rq.ns, a->info.ns, sizeof(rq.ns));
+	hc_strlcpy(rq.name, a->info.name, sizeof(rq.name));
+	hc_strlcpy(rq.version, a->info.version, sizeof(rq.version));
+	hc_strlcpy(rq.kind, a->info.kind, sizeof(rq.kind));
+	hc_strlcpy(rq.digest, a->info.digest, sizeof(rq.digest));
 	rq.memory_mb = (int)a->info.limits.memory_mb;
 	rq.concurrency = (int)a->info.limits.concurrency;
 	rq.wait_ms = SCHED_TIMEOUT_MS - 1000;

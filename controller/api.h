@@ -38,6 +38,9 @@ typedef void (*ctl_api_fn)(struct hc_req *req, const char *own_ns);
  * 401 (with OpenWhisk's challenge) / 503 itself. */
 void ctl_auth_then(struct hc_req *req, ctl_api_fn fn);
 
+/* The caller's credentials while fn (above) runs; NULL outside it. */
+const struct pr_cred *ctl_auth_cred(void);
+
 /* The {ns} route parameter resolved against the caller's own namespace
  * ("_" = own). Answers 403 and returns NULL for another namespace. */
 const char *ctl_req_ns(struct hc_req *req, const char *own_ns);

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "controller/inv.h"
 
 /* ---- forwarding to the owner of a warm container ---- */
@@ -67,13 +68,13 @@ void ctl_inv_forward(struct ctl_inv *v, const char *owner_url, const char *owner
 	uint64_t waited = (hc_mono_us() - v->t0_us) / 1000;
 	int64_t wait = v->L->ctl->cfg.blocking_wait_ms - (int64_t)waited;
 	hc_counter_inc(v->L->ctl->m.forwards);
-	snprintf(f.ns, sizeof(f.ns), "%s", v->rec.ns);
-	snprintf(f.name, sizeof(f.name), "%s", v->rec.name);
-	snprintf(f.subject, sizeof(f.subject), "%s", v->rec.subject);
-	snprintf(f.id, sizeof(f.id), "%s", v->rec.id);
-	snprintf(f.cause, sizeof(f.cause), "%s", v->rec.cause);
-	snprintf(f.api_key, sizeof(f.api_key), "%s", v->api_key);
-	snprintf(f.owner, sizeof(f.owner), "%s", owner);
+	hc_strlcpy(f.ns, v->rec.ns, sizeof(f.ns));
+	hc_strlcpy(f.name, v->rec.name, sizeof(f.name));
+	hc_strlcpy(f.subject, v->rec.subject, sizeof(f.subject));
+	hc_strlcpy(f.id, v->rec.id, sizeof(f.id));
+	hc_strlcpy(f.cause, v->rec.cause, sizeof(f.cause));
+	hc_strlcpy(f.api_key, v->api_key, sizeof(f.api_key));
+	hc_strlcpy(f.owner, owner, sizeof(f.owner));
 	f.params = v->params_json;
 	f.wait_ms = wait > 1 ? wait : 1;
 	cJSON *j = pr_forward_to_json(&f);
@@ -153,7 +154,7 @@ void ctl_pool_container_gone(struct ctl *c, const char *id)
 	atomic_init(&m->refs, hc_server_nloops(c->server));
 	m->fn = container_gone;
 	m->p = NULL;
-	snprintf(m->id, sizeof(m->id), "%s", id);
+	hc_strlcpy(m->id, id, sizeof(m->id));
 	hc_server_each_loop(c->server, xmsg_run, m);
 }
 
@@ -227,8 +228,8 @@ static void on_xfwd_action(struct ctl_ref *ref, int status, void *arg)
 		xfwd_back(L, x);
 		return;
 	}
-	snprintf(v->rec.cause, sizeof(v->rec.cause), "%s", x->f.cause);
-	snprintf(v->api_key, sizeof(v->api_key), "%s", x->f.api_key);
+	hc_strlcpy(v->rec.cause, x->f.cause, sizeof(v->rec.cause));
+	hc_strlcpy(v->api_key, x->f.api_key, sizeof(v->api_key));
 	v->no_forward = 1;
 	v->done = xfwd_done;
 	v->done_arg = x;
@@ -264,8 +265,8 @@ static void on_fwd_action(struct ctl_ref *ref, int status, void *arg)
 		hc_reply_error(fr->req, 500, "out of memory");
 		goto out;
 	}
-	snprintf(v->rec.cause, sizeof(v->rec.cause), "%s", fr->f.cause);
-	snprintf(v->api_key, sizeof(v->api_key), "%s", fr->f.api_key);
+	hc_strlcpy(v->rec.cause, fr->f.cause, sizeof(v->rec.cause));
+	hc_strlcpy(v->api_key, fr->f.api_key, sizeof(v->api_key));
 	v->req = fr->req;
 	v->forwarded = 1;
 	v->wait_timer = evtimer_new(fr->L->loop->base, ctl_inv_on_wait_timer, v);

@@ -59,6 +59,10 @@ struct ctl_inv {
 	ctl_inv_done_fn done; /* called with the record in fwd_record (taken or not) */
 	void *done_arg;
 	cJSON *fwd_record;   /* a forwarded run's record, relayed as is */
+	/* the container's reply bytes when they are the result (v->rec.result
+	 * parsed from them): borrowed, set only while on_run finishes */
+	const char *result_text;
+	size_t result_text_len;
 	struct ctl_seq *seq; /* when this is a sequence */
 };
 

@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/redis.h"
+#include "common/str.h"
 #include "controller/activations.h"
 #include "controller/inv.h"
 #include "proto/auth.h"
@@ -100,10 +101,10 @@ void ctl_sched_ref(struct ctl_loop *L, const char *route, const struct ctl_ctr *
 	ctl_leader_get(L->ctl, leader, sizeof(leader));
 	if (!leader[0])
 		return;
-	snprintf(ref.container, sizeof(ref.container), "%s", c->d.id);
+	hc_strlcpy(ref.container, c->d.id, sizeof(ref.container));
 	ctl_my_owner(L, ref.controller, sizeof(ref.controller));
 	if (reason)
-		snprintf(ref.reason, sizeof(ref.reason), "%s", reason);
+		hc_strlcpy(ref.reason, reason, sizeof(ref.reason));
 	cJSON *j = pr_container_ref_to_json(&ref);
 	snprintf(url, sizeof(url), "%s%s", leader, route);
 	hc_counter_inc(L->ctl->m.sched_calls);
@@ -199,8 +200,12 @@ static void ask_logs(struct ctl_inv *v)
 	char url[512];
 	if (!c || c->maxc > 1 || !c->d.agent[0])
 		return; /* concurrent mode: no per-activation logs, as in OpenWhisk */
-	snprintf(url, sizeof(url), "%s/log/%s?activation=%s&limit=%lld", c->d.agent, c->d.id,
-		 v->rec.id, (long long)v->rec.limits.logs_mb * 1024 * 1024);
+	struct hc_buf u = HC_BUF_FIXED(url);
+	if (hc_buf_adds(&u, c->d.agent) | hc_buf_adds(&u, "/log/") | hc_buf_adds(&u, c->d.id) |
+	    hc_buf_adds(&u, "?activation=") | hc_buf_adds(&u, v->rec.id) |
+	    hc_buf_adds(&u, "&limit=") |
+	    hc_buf_add_int(&u, (int64_t)v->rec.limits.logs_mb * 1024 * 1024))
+		return;
 	if (v->L->stopping)
 		return;
 	/* one per activation: the lean client keeps it cheap */
@@ -240,27 +245,38 @@ static int print_into(struct hc_buf *b, const cJSON *j)
 }
 
 /* The common end (not a sequence step, not a relayed record): the record is
- * encoded as text straight from v->rec, once for Redis and once for the
- * reply, with no cJSON tree in between (printing trees was most of the
- * controller's CPU per warm invoke). -1 when it could not be encoded: the
- * caller takes the tree path. */
+ * encoded as text straight from v->rec, with no cJSON tree in between
+ * (printing trees was most of the controller's CPU per warm invoke), once:
+ * the reply's API form is the stored form without response.statusCode, and
+ * the result is the container's own bytes when it sent them. -1 when it
+ * could not be encoded: the caller takes the tree path. */
 static int finish_text(struct ctl_inv *v)
 {
 	struct ctl *c = v->L->ctl;
 	struct hc_buf st, rp;
+	const char *rj = v->result_text;
+	size_t rl = rj ? v->result_text_len : 0, sc_off, sc_len;
 	int rc = -1;
 	hc_buf_init(&st, RECORD_TEXT_MAX);
 	hc_buf_init(&rp, RECORD_TEXT_MAX);
-	if (pr_activation_encode(&st, &v->rec, NULL, 0, 1) < 0)
+	/* a noop's record is ~500 bytes: allocate once, not by doubling */
+	hc_buf_reserve(&st, 1024 + rl);
+	if (pr_activation_encode_stored(&st, &v->rec, rj, rl, &sc_off, &sc_len) < 0)
 		goto out;
 	int code = v->rec.status;
 	struct hc_req *req = v->req;
 	if (req && !v->forwarded) {
 		const cJSON *res = v->rec.result;
 		int whole = !v->result_only && !cJSON_IsArray(res);
+		int enc;
 		/* OpenWhisk returns an array result as is even without result=true */
-		int enc = whole ? pr_activation_encode(&rp, &v->rec, NULL, 0, 0)
-				: (res ? print_into(&rp, res) : hc_buf_add(&rp, "{}", 2));
+		if (whole)
+			enc = hc_buf_reserve(&rp, st.len) | hc_buf_add(&rp, st.data, sc_off) |
+			      hc_buf_add(&rp, st.data + sc_off + sc_len, st.len - sc_off - sc_len);
+		else if (rj)
+			enc = hc_buf_add(&rp, rj, rl);
+		else
+			enc = res ? print_into(&rp, res) : hc_buf_add(&rp, "{}", 2);
 		if (enc < 0)
 			goto out;
 	}
@@ -388,10 +404,22 @@ static void on_run(const struct hc_response *r, void *arg)
 			dead = 1;
 			v->rec.timeout = strstr(r->body, "exceeded its time limits") != NULL;
 		}
+		if (r->status == 200 &&
+		    (v->rec.status == PR_ST_SUCCESS || v->rec.status == PR_ST_APP_ERROR)) {
+			/* the result is these bytes (parsed whole into rec.result) */
+			const char *p = r->body, *e = r->body + r->body_len;
+			while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+				p++;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+				e--;
+			v->result_text = p;
+			v->result_text_len = (size_t)(e - p);
+		}
 	}
 	c->inflight--;
 	if (dead)
 		c->st = CTL_CS_DEAD;
+	/* ctl_inv_finish frees v: result_text is used only inside it */
 	ctl_inv_finish(v);
 	ctl_ctr_after_run(L, c);
 }
@@ -419,6 +447,7 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	    .api_key = v->api_key[0] ? v->api_key : NULL,
 	};
 	hc_buf_init(&body, PR_RT_RUN_MAX_BODY + 4096);
+	hc_buf_reserve(&body, run.value_len + 512);
 	if (pr_rt_run_encode(&body, &run, &err) < 0) {
 		hc_buf_free(&body);
 		c->inflight--;
@@ -426,7 +455,12 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 		ctl_ctr_after_run(v->L, c);
 		return;
 	}
-	snprintf(url, sizeof(url), "http://%s:%d%s", c->d.host, c->d.port, PR_RT_PATH_RUN);
+	struct hc_buf u = HC_BUF_FIXED(url);
+	hc_buf_adds(&u, "http://");
+	hc_buf_adds(&u, c->d.host);
+	hc_buf_addc(&u, ':');
+	hc_buf_add_int(&u, c->d.port);
+	hc_buf_adds(&u, PR_RT_PATH_RUN);
 	static const char *const hdr[] = {"Content-Type: application/json", NULL};
 	struct hc_request rq = {
 	    .method = "POST",
@@ -613,15 +647,15 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	v->t0_us = hc_mono_us();
 	pr_activation_init(&v->rec);
 	if (id)
-		snprintf(v->rec.id, sizeof(v->rec.id), "%s", id);
+		hc_strlcpy(v->rec.id, id, sizeof(v->rec.id));
 	else
 		hc_id_new(v->rec.id);
 	const struct pr_action_info *ai = &v->a->info;
-	snprintf(v->rec.ns, sizeof(v->rec.ns), "%s", ai->ns);
-	snprintf(v->rec.name, sizeof(v->rec.name), "%s", ai->name);
-	snprintf(v->rec.version, sizeof(v->rec.version), "%s", ai->version);
-	snprintf(v->rec.subject, sizeof(v->rec.subject), "%s", subject);
-	snprintf(v->rec.kind, sizeof(v->rec.kind), "%s", ai->kind);
+	hc_strlcpy(v->rec.ns, ai->ns, sizeof(v->rec.ns));
+	hc_strlcpy(v->rec.name, ai->name, sizeof(v->rec.name));
+	hc_strlcpy(v->rec.version, ai->version, sizeof(v->rec.version));
+	hc_strlcpy(v->rec.subject, subject, sizeof(v->rec.subject));
+	hc_strlcpy(v->rec.kind, ai->kind, sizeof(v->rec.kind));
 	v->rec.limits = ai->limits;
 	v->rec.start_ms = hc_now_ms();
 	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ai->version);
@@ -692,11 +726,11 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	}
 	v->req = req;
 	v->result_only = ir->result_only;
-	snprintf(v->caller_key, sizeof(v->caller_key), "%s", ir->caller_key);
+	hc_strlcpy(v->caller_key, ir->caller_key, sizeof(v->caller_key));
 	/* OpenWhisk: the key goes to the action unless provide-api-key is false
 	 * (new actions get false at create) */
 	if (pr_annotation_true(a->info.annotations, "provide-api-key", 1))
-		snprintf(v->api_key, sizeof(v->api_key), "%s", ir->caller_key);
+		hc_strlcpy(v->api_key, ir->caller_key, sizeof(v->api_key));
 	if (!ir->blocking) {
 		v->nonblocking = 1; /* answered by dispatch once accepted */
 	} else {
@@ -745,10 +779,14 @@ void ctl_action_invoke(struct hc_req *req, const char *own)
 	ir->wait_ms = timeout > 0 && timeout < L->ctl->cfg.blocking_wait_ms
 			  ? timeout
 			  : L->ctl->cfg.blocking_wait_ms;
-	snprintf(ir->subject, sizeof(ir->subject), "%s", own);
-	struct pr_cred cred;
-	if (pr_cred_from_basic(hc_req_header(req, "Authorization"), &cred, NULL) == 0)
-		snprintf(ir->caller_key, sizeof(ir->caller_key), "%s:%s", cred.uuid, cred.key);
+	hc_strlcpy(ir->subject, own, sizeof(ir->subject));
+	const struct pr_cred *cred = ctl_auth_cred();
+	if (cred) {
+		struct hc_buf k = HC_BUF_FIXED(ir->caller_key);
+		hc_buf_adds(&k, cred->uuid);
+		hc_buf_addc(&k, ':');
+		hc_buf_adds(&k, cred->key);
+	}
 	ctl_action_lookup(L, ns, name, on_action, ir);
 }
 

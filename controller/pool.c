@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/http.h"
+#include "common/str.h"
 
 /* Totals across loops, updated by each loop on its own pool. */
 static atomic_long total_ctrs, total_queued;
@@ -20,7 +22,12 @@ const char *ctl_cstate_name(enum ctl_cstate s)
 
 void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *version)
 {
-	snprintf(out, outlen, "%s/%s@%s", ns, name, version);
+	/* no printf: once per invoke */
+	struct hc_buf b = {.data = out, .len = 0, .cap = outlen, .max = outlen - 1};
+	out[0] = '\0';
+	if (hc_buf_adds(&b, ns) | hc_buf_addc(&b, '/') | hc_buf_adds(&b, name) |
+	    hc_buf_addc(&b, '@') | hc_buf_adds(&b, version))
+		out[0] = '\0'; /* cannot happen: names are bounded */
 }
 
 struct ctl_ctr *ctl_pool_pick(struct ctl_pool *p, const char *akey)
@@ -56,7 +63,7 @@ struct ctl_ctr *ctl_pool_add(struct ctl_pool *p, const struct pr_container *d, c
 	if (!c)
 		return NULL;
 	c->d = *d;
-	snprintf(c->akey, sizeof(c->akey), "%s", akey);
+	hc_strlcpy(c->akey, akey, sizeof(c->akey));
 	c->maxc = maxc > 0 ? maxc : 1;
 	c->st = st;
 	c->next = p->ctrs;
@@ -97,7 +104,7 @@ struct ctl_queue *ctl_queue_get(struct ctl_pool *p, const char *akey, int create
 	struct ctl_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
-	snprintf(q->akey, sizeof(q->akey), "%s", akey);
+	hc_strlcpy(q->akey, akey, sizeof(q->akey));
 	q->next = p->queues;
 	p->queues = q;
 	return q;

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "controller/inv.h"
 #include "proto/scheduler.h"
 
@@ -64,7 +65,7 @@ void ctl_ctr_resume(struct ctl_loop *L, struct ctl_ctr *c, struct ctl_inv *v)
 	}
 	cc->L = L;
 	cc->v = v;
-	snprintf(cc->id, sizeof(cc->id), "%s", c->d.id);
+	hc_strlcpy(cc->id, c->d.id, sizeof(cc->id));
 	c->st = CTL_CS_RESUMING;
 	snprintf(url, sizeof(url), "%s/resume/%s", c->d.agent, c->d.id);
 	ctl_send_json(L, "GET", url, NULL, AGENT_TIMEOUT_MS, on_resumed, cc);
@@ -82,7 +83,7 @@ static void on_suspended(const struct hc_response *r, void *arg)
 		hc_warn("container=%s suspend failed: %ld %s", c->d.id, r->status,
 			r->error ? r->error : "");
 		char akey[CTL_AKEY_MAX];
-		snprintf(akey, sizeof(akey), "%s", c->akey);
+		hc_strlcpy(akey, c->akey, sizeof(akey));
 		ctl_discard(L, c, "suspend failed");
 		struct ctl_inv *w = (struct ctl_inv *)ctl_queue_pop(L->pool, akey);
 		if (w) {
@@ -113,7 +114,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	if (!cc)
 		return;
 	cc->L = L;
-	snprintf(cc->id, sizeof(cc->id), "%s", c->d.id);
+	hc_strlcpy(cc->id, c->d.id, sizeof(cc->id));
 	c->st = CTL_CS_SUSPENDING;
 	snprintf(url, sizeof(url), "%s/suspend/%s", c->d.agent, c->d.id);
 	ctl_send_json(L, "GET", url, NULL, AGENT_TIMEOUT_MS, on_suspended, cc);
@@ -137,7 +138,7 @@ void ctl_ctr_after_run(struct ctl_loop *L, struct ctl_ctr *c)
 	if (c->st == CTL_CS_DEAD) {
 		if (c->inflight == 0) {
 			char akey[CTL_AKEY_MAX];
-			snprintf(akey, sizeof(akey), "%s", c->akey);
+			hc_strlcpy(akey, c->akey, sizeof(akey));
 			ctl_discard(L, c, "died or timed out");
 			/* waiters of that action need another container */
 			struct ctl_inv *w = (struct ctl_inv *)ctl_queue_pop(L->pool, akey);

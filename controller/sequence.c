@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "controller/inv.h"
 #include "common/json.h"
+#include "common/str.h"
 
 /* ---- sequences ---- */
 
@@ -107,10 +108,10 @@ static void on_component_action(struct ctl_ref *ref, int status, void *arg)
 		seq_abort(v, "out of memory");
 		return;
 	}
-	snprintf(cv->rec.cause, sizeof(cv->rec.cause), "%s", v->rec.id);
+	hc_strlcpy(cv->rec.cause, v->rec.id, sizeof(cv->rec.cause));
 	if (pr_annotation_true(cv->a->info.annotations, "provide-api-key", 1))
-		snprintf(cv->api_key, sizeof(cv->api_key), "%s", v->caller_key);
-	snprintf(cv->caller_key, sizeof(cv->caller_key), "%s", v->caller_key);
+		hc_strlcpy(cv->api_key, v->caller_key, sizeof(cv->api_key));
+	hc_strlcpy(cv->caller_key, v->caller_key, sizeof(cv->caller_key));
 	cv->done = on_component_done;
 	cv->done_arg = v;
 	ctl_inv_dispatch(cv);
@@ -132,7 +133,7 @@ static void seq_next(struct ctl_inv *v)
 	if (slash && (size_t)(slash - p - 1) <= PR_NAME_MAX && strlen(slash + 1) <= PR_NAME_MAX) {
 		memcpy(ns, p + 1, (size_t)(slash - p - 1));
 		ns[slash - p - 1] = '\0';
-		snprintf(name, sizeof(name), "%s", slash + 1);
+		hc_strlcpy(name, slash + 1, sizeof(name));
 	}
 	cJSON *params;
 	if (s->last_resp) {

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/redis.h"
+#include "common/str.h"
 #include "controller/api.h"
 #include "controller/pool.h"
 #include "proto/agent.h"
@@ -38,7 +39,7 @@ void ctl_leader_set(struct ctl *c, const char *url)
 {
 	pthread_mutex_lock(&c->leader_mu);
 	if (strcmp(c->leader_url, url ? url : "") != 0) {
-		snprintf(c->leader_url, sizeof(c->leader_url), "%s", url ? url : "");
+		hc_strlcpy(c->leader_url, url ? url : "", sizeof(c->leader_url));
 		hc_info("scheduler leader is %s", c->leader_url[0] ? c->leader_url : "unknown");
 	}
 	pthread_mutex_unlock(&c->leader_mu);
@@ -379,13 +380,13 @@ int ctl_init(struct ctl *c, struct hc_err *err)
 	if (add_routes(c->server) < 0)
 		return hc_err_set(err, "bad route pattern");
 	if (c->cfg.url && c->cfg.url[0])
-		snprintf(c->url, sizeof(c->url), "%s", c->cfg.url);
+		hc_strlcpy(c->url, c->cfg.url, sizeof(c->url));
 	else
 		snprintf(c->url, sizeof(c->url), "http://%s:%d", c->cfg.addr,
 			 hc_server_port(c->server));
 	if (c->cfg.scheduler && c->cfg.scheduler[0]) {
 		char first[128];
-		snprintf(first, sizeof(first), "%s", c->cfg.scheduler);
+		hc_strlcpy(first, c->cfg.scheduler, sizeof(first));
 		char *comma = strchr(first, ',');
 		if (comma)
 			*comma = '\0';

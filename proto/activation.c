@@ -120,15 +120,7 @@ static int add_qstr(struct hc_buf *b, const char *s)
  * 2^53, which is all a record holds); no printf on the hot path. */
 static int add_int(struct hc_buf *b, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return hc_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	return hc_buf_add_int(b, v);
 }
 
 /* Append a tree as compact JSON ("dflt" when NULL). */
@@ -157,8 +149,8 @@ static int add_ann_head(struct hc_buf *b, int *first, const char *key)
 	return rc;
 }
 
-int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
-			 size_t result_len, int with_status_code)
+static int encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+		  size_t result_len, int with_status_code, size_t *sc_off, size_t *sc_len)
 {
 	int first = 1, rc;
 	rc = hc_buf_adds(b, "{\"namespace\":") | add_qstr(b, a->ns) | hc_buf_adds(b, ",\"name\":") |
@@ -177,8 +169,14 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 		rc |= hc_buf_adds(b, ",\"cause\":") | add_qstr(b, a->cause);
 	rc |= hc_buf_adds(b, ",\"response\":{\"status\":") |
 	      add_qstr(b, pr_status_message(a->status));
-	if (with_status_code)
+	if (with_status_code) {
+		size_t at = b->len;
 		rc |= add_key_int(b, ",\"statusCode\":", a->status);
+		if (sc_off) {
+			*sc_off = at;
+			*sc_len = b->len - at;
+		}
+	}
 	rc |= hc_buf_adds(b, a->status == PR_ST_SUCCESS ? ",\"success\":true,\"result\":"
 							: ",\"success\":false,\"result\":");
 	if (result_json)
@@ -216,6 +214,20 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 		      hc_buf_addc(b, '}');
 	rc |= hc_buf_adds(b, "]}");
 	return rc ? -1 : 0;
+}
+
+int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+			 size_t result_len, int with_status_code)
+{
+	return encode(b, a, result_json, result_len, with_status_code, NULL, NULL);
+}
+
+int pr_activation_encode_stored(struct hc_buf *b, const struct pr_activation *a,
+				const char *result_json, size_t result_len, size_t *sc_off,
+				size_t *sc_len)
+{
+	*sc_off = *sc_len = 0;
+	return encode(b, a, result_json, result_len, 1, sc_off, sc_len);
 }
 
 cJSON *pr_activation_extended(const cJSON *stored)

@@ -60,6 +60,11 @@ cJSON *pr_activation_to_json(const struct pr_activation *a);
  * else NULL to print a->result. 0, or -1 when b is full or out of memory. */
 int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
 			 size_t result_len, int with_status_code);
+/* The stored form, and where in b its ",\"statusCode\":N" is: the API form
+ * is the same bytes without the sc_len bytes at sc_off (one encode for both). */
+int pr_activation_encode_stored(struct hc_buf *b, const struct pr_activation *a,
+				const char *result_json, size_t result_len, size_t *sc_off,
+				size_t *sc_len);
 /* The API form of a stored record: a copy without response.statusCode. */
 cJSON *pr_activation_extended(const cJSON *stored);
 

@@ -20,6 +20,9 @@
 /* ---- activations (expire after the activation TTL) ---- */
 #define PR_KEY_ACTIVATION   "hearth:activation:%s"     /* id -> record JSON */
 #define PR_KEY_ACTIVATIONS  "hearth:activations:%s"    /* ns -> zset of ids, score = start ms */
+/* the same two without printf (the warm invoke's record write) */
+#define PR_KEY_ACTIVATION_PREFIX  "hearth:activation:"
+#define PR_KEY_ACTIVATIONS_PREFIX "hearth:activations:"
 #define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */
 
 /* ---- scheduler ---- */

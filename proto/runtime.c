@@ -248,10 +248,11 @@ int pr_rt_run_encode(struct hc_buf *out, const struct pr_rt_run *in, struct hc_e
 		goto fail;
 	/* deadline as a string, as OpenWhisk's invoker sends it */
 	if (in->deadline_ms > 0 &&
-	    hc_buf_addf(out, ",\"" F_DEADLINE "\":\"%lld\"", (long long)in->deadline_ms) < 0)
+	    (hc_buf_adds(out, ",\"" F_DEADLINE "\":\"") < 0 ||
+	     hc_buf_add_int(out, in->deadline_ms) < 0 || hc_buf_addc(out, '"') < 0))
 		goto fail;
-	if (in->timeout_ms > 0 &&
-	    hc_buf_addf(out, ",\"" F_TIMEOUT "\":%lld", (long long)in->timeout_ms) < 0)
+	if (in->timeout_ms > 0 && (hc_buf_adds(out, ",\"" F_TIMEOUT "\":") < 0 ||
+				   hc_buf_add_int(out, in->timeout_ms) < 0))
 		goto fail;
 	if (hc_buf_addc(out, '}') < 0)
 		goto fail;

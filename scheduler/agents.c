@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "proto/agent.h"
 #include "scheduler/sched.h"
 
@@ -151,7 +152,7 @@ static struct agent_call *new_call(struct sch *s, enum call_kind kind, const cha
 	call->s = s;
 	call->kind = kind;
 	call->gen = s->generation;
-	snprintf(call->url, sizeof(call->url), "%s", url);
+	hc_strlcpy(call->url, url, sizeof(call->url));
 	return call;
 }
 
@@ -174,11 +175,11 @@ static void io_create(void *arg, const struct sch_container *c)
 		return;
 	}
 	memset(&body, 0, sizeof(body));
-	snprintf(body.kind, sizeof(body.kind), "%s", c->desc.kind);
+	hc_strlcpy(body.kind, c->desc.kind, sizeof(body.kind));
 	body.memory_mb = c->desc.memory_mb;
-	snprintf(body.action, sizeof(body.action), "%s", c->desc.action);
-	snprintf(body.version, sizeof(body.version), "%s", c->desc.version);
-	snprintf(body.digest, sizeof(body.digest), "%s", c->desc.digest);
+	hc_strlcpy(body.action, c->desc.action, sizeof(body.action));
+	hc_strlcpy(body.version, c->desc.version, sizeof(body.version));
+	hc_strlcpy(body.digest, c->desc.digest, sizeof(body.digest));
 	j = pr_agent_create_to_json(&body);
 	text = j ? hc_json_print(j) : NULL;
 	cJSON_Delete(j);
@@ -249,7 +250,7 @@ int sch_agent_list(struct sch *s, const char *host_id, const char *agent_url, sc
 
 	if (!call)
 		return -1;
-	snprintf(call->host_id, sizeof(call->host_id), "%s", host_id);
+	hc_strlcpy(call->host_id, host_id, sizeof(call->host_id));
 	call->list_cb = cb;
 	headers(s, 0, auth, ep, hs);
 	snprintf(url, sizeof(url), "%s/containers", agent_url);

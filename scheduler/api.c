@@ -16,6 +16,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "scheduler/sched.h"
 
 #define REF_BODY_MAX   4096
@@ -61,7 +62,7 @@ static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *w
 	cJSON *j;
 
 	memset(&b, 0, sizeof(b));
-	snprintf(b.error, sizeof(b.error), "%s", why ? why : "no capacity");
+	hc_strlcpy(b.error, why ? why : "no capacity", sizeof(b.error));
 	b.retry_after_ms = retry_after_ms;
 	/* Retry-After is in whole seconds; round up. */
 	snprintf(ra, sizeof(ra), "%lld", (long long)((retry_after_ms + 999) / 1000));
@@ -233,11 +234,11 @@ static void handle_healthz(struct hc_req *req, void *arg)
 	cJSON *j;
 
 	memset(&h, 0, sizeof(h));
-	snprintf(h.id, sizeof(h.id), "%s", s->cfg.id);
+	hc_strlcpy(h.id, s->cfg.id, sizeof(h.id));
 	h.pid = (int)getpid();
-	snprintf(h.role, sizeof(h.role), "%s", leading ? "leader" : "standby");
+	hc_strlcpy(h.role, leading ? "leader" : "standby", sizeof(h.role));
 	h.epoch = leading ? s->lease.epoch : s->leader_epoch;
-	snprintf(h.leader, sizeof(h.leader), "%s", s->leader_url);
+	hc_strlcpy(h.leader, s->leader_url, sizeof(h.leader));
 	j = pr_sched_health_to_json(&h);
 	hc_reply_json(req, 200, j);
 	cJSON_Delete(j);

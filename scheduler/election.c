@@ -15,6 +15,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "proto/keys.h"
 #include "scheduler/sched.h"
 
@@ -74,7 +75,7 @@ static void on_leader_info(redisReply *r, void *arg)
 	}
 	if (!url || (id && !strcmp(id, s->cfg.id)) || strlen(url) >= sizeof(s->leader_url))
 		return;
-	snprintf(s->leader_url, sizeof(s->leader_url), "%s", url);
+	hc_strlcpy(s->leader_url, url, sizeof(s->leader_url));
 	s->leader_epoch = epoch ? strtoll(epoch, NULL, 10) : 0;
 }
 
@@ -161,8 +162,8 @@ static void announce(struct sch *s)
 	char epoch[32], *msg;
 
 	memset(&li, 0, sizeof(li));
-	snprintf(li.id, sizeof(li.id), "%s", s->cfg.id);
-	snprintf(li.url, sizeof(li.url), "%s", s->url);
+	hc_strlcpy(li.id, s->cfg.id, sizeof(li.id));
+	hc_strlcpy(li.url, s->url, sizeof(li.url));
 	li.epoch = s->lease.epoch;
 	snprintf(epoch, sizeof(epoch), "%lld", (long long)li.epoch);
 	hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s %s %s %s %s", PR_KEY_LEADER_INFO,
@@ -179,7 +180,7 @@ static void on_elected(struct sch *s)
 	s->generation++;
 	s->phase = SCH_PH_REBUILDING;
 	s->elected_at_us = hc_mono_us();
-	snprintf(s->leader_url, sizeof(s->leader_url), "%s", s->url);
+	hc_strlcpy(s->leader_url, s->url, sizeof(s->leader_url));
 	s->leader_epoch = s->lease.epoch;
 	if (s->m_elections)
 		hc_counter_inc(s->m_elections);
@@ -297,9 +298,9 @@ void sch_redirect(struct sch *s, struct hc_req *req, const char *why)
 	cJSON *j;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(r.error, sizeof(r.error), "%s", why);
+	hc_strlcpy(r.error, why, sizeof(r.error));
 	if (s->phase == SCH_PH_STANDBY)
-		snprintf(r.leader, sizeof(r.leader), "%s", s->leader_url);
+		hc_strlcpy(r.leader, s->leader_url, sizeof(r.leader));
 	j = pr_sched_redirect_to_json(&r);
 	hc_reply_json(req, 503, j);
 	cJSON_Delete(j);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/str.h"
 #include "scheduler/map.h"
 
 #define DEF_MAX_WAITERS_PER_ACTION  64
@@ -138,7 +139,7 @@ int sch_prewarm_parse(const char *spec, struct sch_prewarm_target **out, int *n,
 			goto bad;
 		if (strlen(item) >= PR_KIND_MAX)
 			goto bad;
-		snprintf(ts[count].kind, sizeof(ts[count].kind), "%s", item);
+		hc_strlcpy(ts[count].kind, item, sizeof(ts[count].kind));
 		ts[count].memory_mb = (int)mem;
 		ts[count].count = (int)cnt;
 		count++;
@@ -206,13 +207,13 @@ static struct sch_action *action_get(struct sch_pool *p, const char *ns, const c
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	snprintf(a->key, sizeof(a->key), "%s", key);
-	snprintf(a->ns, sizeof(a->ns), "%s", ns);
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	snprintf(a->path, sizeof(a->path), "%s", path);
-	snprintf(a->version, sizeof(a->version), "%s", version);
-	snprintf(a->digest, sizeof(a->digest), "%s", digest);
-	snprintf(a->kind, sizeof(a->kind), "%s", kind);
+	hc_strlcpy(a->key, key, sizeof(a->key));
+	hc_strlcpy(a->ns, ns, sizeof(a->ns));
+	hc_strlcpy(a->name, name, sizeof(a->name));
+	hc_strlcpy(a->path, path, sizeof(a->path));
+	hc_strlcpy(a->version, version, sizeof(a->version));
+	hc_strlcpy(a->digest, digest, sizeof(a->digest));
+	hc_strlcpy(a->kind, kind, sizeof(a->kind));
 	a->memory_mb = memory_mb;
 	a->concurrency = 1;
 	TAILQ_INIT(&a->free);
@@ -338,14 +339,14 @@ static struct sch_container *new_container(struct sch_pool *p, struct sch_host *
 		free(c);
 		return NULL;
 	}
-	snprintf(c->desc.kind, sizeof(c->desc.kind), "%s", kind);
-	snprintf(c->desc.agent, sizeof(c->desc.agent), "%s", h->url);
+	hc_strlcpy(c->desc.kind, kind, sizeof(c->desc.kind));
+	hc_strlcpy(c->desc.agent, h->url, sizeof(c->desc.agent));
 	c->desc.memory_mb = memory_mb;
 	c->desc.state = PR_CS_CREATING;
 	if (a) {
-		snprintf(c->desc.action, sizeof(c->desc.action), "%s", a->path);
-		snprintf(c->desc.version, sizeof(c->desc.version), "%s", a->version);
-		snprintf(c->desc.digest, sizeof(c->desc.digest), "%s", a->digest);
+		hc_strlcpy(c->desc.action, a->path, sizeof(c->desc.action));
+		hc_strlcpy(c->desc.version, a->version, sizeof(c->desc.version));
+		hc_strlcpy(c->desc.digest, a->digest, sizeof(c->desc.digest));
 	}
 	c->host = h;
 	c->prewarm_target = prewarm_target;
@@ -393,7 +394,7 @@ static void set_owner(struct sch_pool *p, struct sch_container *c, const char *o
 {
 	if (strcmp(c->desc.owner, owner) == 0)
 		return;
-	snprintf(c->desc.owner, sizeof(c->desc.owner), "%s", owner);
+	hc_strlcpy(c->desc.owner, owner, sizeof(c->desc.owner));
 	if (p->ops.owner_changed)
 		p->ops.owner_changed(p->arg, c);
 }
@@ -488,8 +489,8 @@ static void fill_reply(struct sch_alloc_result *res, enum sch_outcome o,
 {
 	res->outcome = o;
 	res->reply.container = c->desc;
-	snprintf(res->reply.owner, sizeof(res->reply.owner), "%s", c->desc.owner);
-	snprintf(res->reply.owner_url, sizeof(res->reply.owner_url), "%s", owner_url);
+	hc_strlcpy(res->reply.owner, c->desc.owner, sizeof(res->reply.owner));
+	hc_strlcpy(res->reply.owner_url, owner_url, sizeof(res->reply.owner_url));
 	res->reply.init = init;
 }
 
@@ -567,9 +568,9 @@ static int serve_prewarm(struct sch_pool *p, struct sch_action *a, const char *c
 	h = c->host;
 	unlink_state(p, c);
 	c->prewarm_target = -1;
-	snprintf(c->desc.action, sizeof(c->desc.action), "%s", a->path);
-	snprintf(c->desc.version, sizeof(c->desc.version), "%s", a->version);
-	snprintf(c->desc.digest, sizeof(c->desc.digest), "%s", a->digest);
+	hc_strlcpy(c->desc.action, a->path, sizeof(c->desc.action));
+	hc_strlcpy(c->desc.version, a->version, sizeof(c->desc.version));
+	hc_strlcpy(c->desc.digest, a->digest, sizeof(c->desc.digest));
 	link_state(p, c, SCH_C_BUSY, a);
 	set_owner(p, c, controller);
 	fill_reply(res, SCH_OUT_PREWARM, c, "", 1);
@@ -654,7 +655,7 @@ static void serve_waiters(struct sch_pool *p, struct sch_action *a, struct sch_c
 	if (!w)
 		return;
 	memset(&res, 0, sizeof(res));
-	snprintf(controller, sizeof(controller), "%s", w->controller);
+	hc_strlcpy(controller, w->controller, sizeof(controller));
 	cookie = w->cookie;
 	if (!created) {
 		if (!try_free(p, a, c, controller, &res))
@@ -789,12 +790,12 @@ int sch_pool_host_set(struct sch_pool *p, const char *id, const char *url, int c
 			free(h);
 			return -1;
 		}
-		snprintf(h->id, sizeof(h->id), "%s", id);
+		hc_strlcpy(h->id, id, sizeof(h->id));
 		TAILQ_INIT(&h->containers);
 		TAILQ_INSERT_TAIL(&p->hosts, h, link);
 		p->nhosts++;
 	}
-	snprintf(h->url, sizeof(h->url), "%s", url);
+	hc_strlcpy(h->url, url, sizeof(h->url));
 	h->capacity_mb = capacity_mb;
 	h->draining = draining != 0;
 	refill_host(p, h);
@@ -868,7 +869,7 @@ enum sch_cstate sch_pool_restore(struct sch_pool *p, const char *host_id,
 	if (!c)
 		return SCH_C__N;
 	c->desc = *desc;
-	snprintf(c->desc.agent, sizeof(c->desc.agent), "%s", h->url);
+	hc_strlcpy(c->desc.agent, h->url, sizeof(c->desc.agent));
 	c->desc.owner[0] = '\0';
 	c->last_used_ms = desc->last_used_ms ? desc->last_used_ms : now(p);
 	if (sch_map_put(p->by_id, c->desc.id, c) < 0) {
@@ -886,7 +887,7 @@ enum sch_cstate sch_pool_restore(struct sch_pool *p, const char *host_id,
 		c->prewarm_target = -1;
 		p->count[SCH_C_CREATING]++;
 	} else if (a) {
-		snprintf(c->desc.owner, sizeof(c->desc.owner), "%s", owner);
+		hc_strlcpy(c->desc.owner, owner, sizeof(c->desc.owner));
 		if (desc->state == PR_CS_WARM) {
 			move(p, c, SCH_C_BUSY, a);
 			return SCH_C_BUSY;
@@ -938,7 +939,7 @@ int sch_pool_allocate(struct sch_pool *p, const struct pr_alloc_req *req, void *
 	if (req->concurrency > 0)
 		a->concurrency = req->concurrency;
 	a->memory_mb = req->memory_mb;
-	snprintf(a->kind, sizeof(a->kind), "%s", req->kind);
+	hc_strlcpy(a->kind, req->kind, sizeof(a->kind));
 	if (serve_warm(p, a, req->controller, &res) || serve_prewarm(p, a, req->controller, &res)) {
 		answer(p, cookie, &res);
 		return 0;
@@ -953,7 +954,7 @@ int sch_pool_allocate(struct sch_pool *p, const struct pr_alloc_req *req, void *
 		return 0;
 	}
 	w->cookie = cookie;
-	snprintf(w->controller, sizeof(w->controller), "%s", req->controller);
+	hc_strlcpy(w->controller, req->controller, sizeof(w->controller));
 	w->deadline_ms = now(p) + (uint64_t)(req->wait_ms > 0 ? req->wait_ms : 10000);
 	TAILQ_INSERT_TAIL(&a->waiters, w, link);
 	if (a->nwaiters++ == 0)
@@ -1067,12 +1068,12 @@ int sch_pool_created(struct sch_pool *p, uint64_t seq, const struct pr_container
 	a = c->action;
 	/* The agent's facts (id, address, pid, state), the pool's labels. */
 	d = *desc;
-	snprintf(d.kind, sizeof(d.kind), "%s", c->desc.kind);
+	hc_strlcpy(d.kind, c->desc.kind, sizeof(d.kind));
 	d.memory_mb = c->desc.memory_mb;
-	snprintf(d.action, sizeof(d.action), "%s", c->desc.action);
-	snprintf(d.version, sizeof(d.version), "%s", c->desc.version);
-	snprintf(d.digest, sizeof(d.digest), "%s", c->desc.digest);
-	snprintf(d.agent, sizeof(d.agent), "%s", c->host->url);
+	hc_strlcpy(d.action, c->desc.action, sizeof(d.action));
+	hc_strlcpy(d.version, c->desc.version, sizeof(d.version));
+	hc_strlcpy(d.digest, c->desc.digest, sizeof(d.digest));
+	hc_strlcpy(d.agent, c->host->url, sizeof(d.agent));
 	d.owner[0] = '\0';
 	if (sch_map_put(p->by_id, d.id, c) < 0)
 		return -1;

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "proto/agent.h"
 #include "proto/keys.h"
 #include "scheduler/map.h"
@@ -51,7 +52,7 @@ static struct rctx *rctx_new(struct sch *s, uint64_t round, const char *id)
 	x->s = s;
 	x->gen = s->generation;
 	x->round = round;
-	snprintf(x->id, sizeof(x->id), "%s", id ? id : "");
+	hc_strlcpy(x->id, id ? id : "", sizeof(x->id));
 	return x;
 }
 
@@ -93,9 +94,9 @@ void sch_persist_owner(void *arg, const struct sch_container *c)
 		char *json;
 
 		memset(&as, 0, sizeof(as));
-		snprintf(as.action, sizeof(as.action), "%s", c->desc.action);
-		snprintf(as.version, sizeof(as.version), "%s", c->desc.version);
-		snprintf(as.digest, sizeof(as.digest), "%s", c->desc.digest);
+		hc_strlcpy(as.action, c->desc.action, sizeof(as.action));
+		hc_strlcpy(as.version, c->desc.version, sizeof(as.version));
+		hc_strlcpy(as.digest, c->desc.digest, sizeof(as.digest));
 		json = pr_assignment_encode(&as);
 		if (json) {
 			hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", PR_KEY_ASSIGNED,
@@ -128,8 +129,8 @@ void sch_persist_gone(void *arg, const struct sch_container *c, const char *why)
 		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", wk, c->desc.id);
 	memset(&ev, 0, sizeof(ev));
 	snprintf(ev.event, sizeof(ev.event), "destroyed");
-	snprintf(ev.container, sizeof(ev.container), "%s", c->desc.id);
-	snprintf(ev.agent, sizeof(ev.agent), "%s", c->host->id);
+	hc_strlcpy(ev.container, c->desc.id, sizeof(ev.container));
+	hc_strlcpy(ev.agent, c->host->id, sizeof(ev.agent));
 	msg = pr_container_event_encode(&ev);
 	if (msg) {
 		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_CONTAINERS, msg);
@@ -143,8 +144,8 @@ static void publish_host(struct sch *s, const char *event, const char *id)
 	char *msg;
 
 	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.event, sizeof(ev.event), "%s", event);
-	snprintf(ev.agent, sizeof(ev.agent), "%s", id);
+	hc_strlcpy(ev.event, event, sizeof(ev.event));
+	hc_strlcpy(ev.agent, id, sizeof(ev.agent));
 	msg = pr_host_event_encode(&ev);
 	if (msg) {
 		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_HOSTS, msg);
@@ -161,7 +162,7 @@ static void on_ctl_url(redisReply *r, void *arg)
 	struct sch_ctl_info *ci = sch_map_get(s->controllers, x->id);
 
 	if (ci && r && r->type == REDIS_REPLY_STRING && r->len < sizeof(ci->url)) {
-		snprintf(ci->url, sizeof(ci->url), "%s", r->str);
+		hc_strlcpy(ci->url, r->str, sizeof(ci->url));
 		ci->state = 1;
 	} else if (ci && r && r->type == REDIS_REPLY_NIL && ci->state != -1) {
 		ci->state = -1;
@@ -247,9 +248,9 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 			struct pr_assignment a;
 			/* A stem cell we handed out: the agent's labels are still empty. */
 			if (owner && as && pr_assignment_decode(as, strlen(as), &a, NULL) == 0) {
-				snprintf(list[i].action, sizeof(list[i].action), "%s", a.action);
-				snprintf(list[i].version, sizeof(list[i].version), "%s", a.version);
-				snprintf(list[i].digest, sizeof(list[i].digest), "%s", a.digest);
+				hc_strlcpy(list[i].action, a.action, sizeof(list[i].action));
+				hc_strlcpy(list[i].version, a.version, sizeof(list[i].version));
+				hc_strlcpy(list[i].digest, a.digest, sizeof(list[i].digest));
 			}
 			sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
 		}
@@ -291,7 +292,7 @@ static void on_agent(redisReply *r, void *arg)
 	}
 	if (!url || !mem || strlen(url) >= sizeof(x->url) || atoi(mem) < 0)
 		goto done; /* registration expired (or garbage): not live */
-	snprintf(x->url, sizeof(x->url), "%s", url);
+	hc_strlcpy(x->url, url, sizeof(x->url));
 	x->memory_mb = atoi(mem);
 	x->draining = (drain && !strcmp(drain, "1")) || x->drain_set;
 	if (x->round && s->refresh_live)

@@ -11,6 +11,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/str.h"
 #include "proto/keys.h"
 #include "scheduler/map.h"
 #include "scheduler/sched.h"
@@ -260,7 +261,7 @@ int sch_init(struct sch *s, struct hc_err *err)
 	if (!s->server)
 		return -1;
 	if (s->cfg.url && s->cfg.url[0])
-		snprintf(s->url, sizeof(s->url), "%s", s->cfg.url);
+		hc_strlcpy(s->url, s->cfg.url, sizeof(s->url));
 	else
 		snprintf(s->url, sizeof(s->url), "http://%s:%d", s->cfg.addr,
 			 hc_server_port(s->server));

@@ -34,6 +34,20 @@ static void check_same(const struct pr_activation *a)
 		cJSON_Delete(tree);
 		hc_buf_free(&b);
 	}
+	/* one encode for both forms: the API form is the stored one without
+	 * the statusCode span */
+	struct hc_buf st, api;
+	size_t off, n;
+	hc_buf_init(&st, 1 << 20);
+	hc_buf_init(&api, 1 << 20);
+	assert_int_equal(pr_activation_encode_stored(&st, a, NULL, 0, &off, &n), 0);
+	assert_int_equal(pr_activation_encode(&api, a, NULL, 0, 0), 0);
+	assert_true(n > 0 && off + n <= st.len);
+	assert_int_equal(st.len - n, api.len);
+	assert_memory_equal(st.data, api.data, off);
+	assert_memory_equal(st.data + off + n, api.data + off, st.len - off - n);
+	hc_buf_free(&st);
+	hc_buf_free(&api);
 }
 
 static void fill(struct pr_activation *a)

@@ -1,0 +1,19 @@
+/* redisev.h — attach a hiredis async context to a libevent base, without
+ * an epoll_ctl per command (see redisev.c). Replaces hiredis' own
+ * redisLibeventAttach; the context frees the adapter (ev.cleanup). */
+#ifndef HC_REDISEV_H
+#define HC_REDISEV_H
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+
+/* 0 on success, -1 when something is attached already or out of memory. */
+int hc_redisev_attach(redisAsyncContext *ac, struct event_base *base);
+
+/* How long a write-behind command may wait to be written with others. */
+#define HC_REDISEV_LATER_US 1000
+
+/* While on, commands queued on ac may wait (write-behind); see redisev.c. */
+void hc_redisev_later(redisAsyncContext *ac, int on);
+
+#endif
