@@ -62,6 +62,7 @@ static int buf_grow(struct hc_buf *b, size_t n)
 	}
 	b->data = p;
 	b->cap = cap;
+	b->data[b->len] = '\0'; /* a first reserve leaves a valid "" */
 	return 0;
 }
 

@@ -36,6 +36,13 @@ struct hc_response {
 	int timed_out;         /* nonzero when the request hit its timeout */
 	uint64_t elapsed_us;   /* from hc_client_request to completion */
 	const char *location;  /* Location header if any (redirect hints), else NULL */
+	/* the value of the request's want_header, NUL-terminated, NULL when
+	 * absent (hc_kclient only; hc_client leaves it NULL) */
+	const char *header;
+	size_t header_len;
+	/* with error: no byte of the request reached the server (the connect
+	 * failed, or the first send did): safe to try elsewhere (hc_kclient) */
+	int not_sent;
 };
 
 typedef void (*hc_client_cb)(const struct hc_response *resp, void *arg);
@@ -48,6 +55,7 @@ struct hc_request {
 	size_t body_len;
 	long timeout_ms;              /* whole exchange; 0 = 30000 */
 	size_t max_response;          /* 0 = 16 MiB */
+	const char *want_header;      /* one reply header to report (lower case), or NULL */
 };
 
 /* Create a client on base. Returns NULL on failure (err set if given). */

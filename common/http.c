@@ -681,18 +681,28 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_fail(c, 408, "request not received in time");
 		return;
 	}
-	if (handling && (what & BEV_EVENT_READING) && (what & BEV_EVENT_TIMEOUT)) {
-		/* idle while a handler runs is no fault: read on */
+	if ((what & BEV_EVENT_READING) && (what & BEV_EVENT_TIMEOUT) && !c->closing &&
+	    (handling || evbuffer_get_length(bufferevent_get_input(bev)) > 0)) {
+		/* idle while a handler runs, or with pipelined requests still to
+		 * answer, is no fault: read on */
 		bufferevent_enable(bev, EV_READ);
+		if (!handling)
+			conn_process(c);
 		return;
 	}
-	if (handling && (what & BEV_EVENT_EOF)) {
-		/* half-closed after the request: answer it, then close */
-		c->eof = 1;
-		bufferevent_disable(bev, EV_READ);
-		return;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
+		if (handling) {
+			/* half-closed after the request: answer it, then close */
+			c->eof = 1;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			conn_close_after_write(c); /* a reply is still on its way */
+			return;
+		}
 	}
-	/* EOF, error, or idle timeout: the connection is done. */
+	/* error, idle timeout, or EOF with nothing owed: the connection is done */
 	conn_free(c);
 }
 
@@ -705,6 +715,8 @@ static void conn_next(struct conn *c)
 		return;
 	}
 	conn_flush(c);
+	/* restart the idle clock (no epoll_ctl: the event is in already) */
+	bufferevent_enable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }

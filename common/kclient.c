@@ -24,6 +24,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/str.h"
 
 #define DEFAULT_TIMEOUT_MS   30000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
@@ -57,6 +58,8 @@ struct kconn {
 	long status;
 	long long clen;	 /* -1: none (read to close) */
 	int close_after; /* "Connection: close" or no length */
+	char want[48];	 /* the reply header to report ("name:", lower case), or "" */
+	size_t hdr_off, hdr_len; /* its value in in; hdr_off 0: absent */
 };
 
 struct hc_kclient {
@@ -149,6 +152,7 @@ static void conn_fail(struct kconn *cn, const char *error, int timed_out)
 	struct hc_kclient *k = cn->k;
 	struct hc_response r = {.body = "", .error = error, .timed_out = timed_out};
 	hc_client_cb cb = cn->cb;
+	r.not_sent = cn->sent == 0;
 	void *arg = cn->arg;
 	r.elapsed_us = hc_mono_us() - cn->start_us;
 	/* closed first: the callback may start a request to the same address */
@@ -168,6 +172,12 @@ static void conn_done(struct kconn *cn)
 	void *arg = cn->arg;
 	evtimer_del(cn->timer);
 	r.status = cn->status;
+	if (cn->hdr_off) {
+		/* the head is done with: terminate the value in place */
+		in.data[cn->hdr_off + cn->hdr_len] = '\0';
+		r.header = in.data + cn->hdr_off;
+		r.header_len = cn->hdr_len;
+	}
 	r.body = hc_buf_str(&in) + head; /* NUL-terminated by hc_buf */
 	r.body_len = in.len - head;
 	r.elapsed_us = hc_mono_us() - cn->start_us;
@@ -237,6 +247,15 @@ static int parse_head(struct kconn *cn, const char **why)
 		} else if (n >= 17 && !strncasecmp(l, "connection:", 11) &&
 			   memmem(l + 11, n - 11, "close", 5)) {
 			cn->close_after = 1;
+		} else if (cn->want[0] && n > strlen(cn->want) &&
+			   !strncasecmp(l, cn->want, strlen(cn->want))) {
+			const char *v = l + strlen(cn->want), *ve = eol;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			cn->hdr_off = (size_t)(v - p);
+			cn->hdr_len = (size_t)(ve - v);
 		}
 		l = eol + 2;
 	}
@@ -284,6 +303,7 @@ static int retry(struct kconn *cn)
 	nc->start_us = cn->start_us, nc->deadline_us = cn->deadline_us;
 	hc_buf_free(&nc->out);
 	nc->out = cn->out; /* the request moves over */
+	memcpy(nc->want, cn->want, sizeof(nc->want));
 	hc_buf_init(&cn->out, 0);
 	nc->in.max = cn->in.max;
 	uint64_t now = hc_mono_us();
@@ -491,6 +511,12 @@ int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_cl
 	cn->fail_errno = 0;
 	cn->sent = 0;
 	cn->head_len = 0;
+	cn->hdr_off = cn->hdr_len = 0;
+	cn->want[0] = '\0';
+	if (req->want_header && strlen(req->want_header) + 2 <= sizeof(cn->want)) {
+		hc_strlcpy(cn->want, req->want_header, sizeof(cn->want));
+		strcat(cn->want, ":");
+	}
 	cn->start_us = hc_mono_us();
 	k->pending++;
 	long ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;

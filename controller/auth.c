@@ -46,6 +46,8 @@ static __thread const struct pr_cred *current_cred;
 
 static const struct memo *memo_find(const char *h, size_t len, uint64_t gen)
 {
+	if (!len)
+		return NULL;
 	for (int i = 0; i < MEMO_N; i++)
 		if (memo[i].len == len && memo[i].gen == gen && !memcmp(memo[i].hdr, h, len))
 			return &memo[i];
@@ -55,7 +57,7 @@ static const struct memo *memo_find(const char *h, size_t len, uint64_t gen)
 static void memo_add(const char *h, uint64_t gen, const char *ns, const struct pr_cred *cred)
 {
 	size_t len = strlen(h);
-	if (len >= MEMO_HDR)
+	if (!len || len >= MEMO_HDR)
 		return;
 	struct memo *m = &memo[memo_next++ % MEMO_N];
 	memcpy(m->hdr, h, len);

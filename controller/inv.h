@@ -63,6 +63,8 @@ struct ctl_inv {
 	 * parsed from them): borrowed, set only while on_run finishes */
 	const char *result_text;
 	size_t result_text_len;
+	int printed_nothing; /* the runtime said so (PR_RT_HDR_LOG_BYTES: 0) */
+	int resent;	     /* dispatched again after a container refused it */
 	struct ctl_seq *seq; /* when this is a sequence */
 };
 

@@ -200,6 +200,8 @@ static void ask_logs(struct ctl_inv *v)
 	char url[512];
 	if (!c || c->maxc > 1 || !c->d.agent[0])
 		return; /* concurrent mode: no per-activation logs, as in OpenWhisk */
+	if (v->printed_nothing)
+		return; /* nothing to collect: the logs read as [] */
 	struct hc_buf u = HC_BUF_FIXED(url);
 	if (hc_buf_adds(&u, c->d.agent) | hc_buf_adds(&u, "/log/") | hc_buf_adds(&u, c->d.id) |
 	    hc_buf_adds(&u, "?activation=") | hc_buf_adds(&u, v->rec.id) |
@@ -378,6 +380,8 @@ static int looks_fatal(const char *body)
 		strstr(body, "exhausted its memory"));
 }
 
+#define RESEND_MAX 2 /* containers that may refuse one activation before it fails */
+
 static void on_run(const struct hc_response *r, void *arg)
 {
 	struct ctl_inv *v = arg;
@@ -385,6 +389,21 @@ static void on_run(const struct hc_response *r, void *arg)
 	struct ctl_ctr *c = v->ctr;
 	char msg[160];
 	int dead = 0;
+	if (r->error && r->not_sent && !r->timed_out && v->resent < RESEND_MAX && !L->stopping) {
+		/* Nothing reached the container (its process or host is gone:
+		 * connection refused): at-most-once allows running it on another
+		 * one. The container is dropped; the activation goes round again. */
+		hc_warn("container %s refused activation %s (%s); trying another", c->d.id,
+			v->rec.id, r->error);
+		c->inflight--;
+		c->st = CTL_CS_DEAD;
+		v->ctr = NULL;
+		v->resent++;
+		hc_counter_inc(L->ctl->m.resent);
+		ctl_ctr_after_run(L, c);
+		ctl_inv_dispatch(v);
+		return;
+	}
 	v->rec.end_ms = hc_now_ms();
 	cJSON_Delete(v->rec.result);
 	v->rec.result = NULL;
@@ -400,6 +419,8 @@ static void on_run(const struct hc_response *r, void *arg)
 		dead = 1;
 	} else {
 		v->rec.status = pr_run_response(r->status, r->body, r->body_len, &v->rec.result);
+		/* a failed run may have left the runtime's own words in the logs */
+		v->printed_nothing = r->status == 200 && r->header && !strcmp(r->header, "0");
 		if (r->status != 200 && looks_fatal(r->body)) {
 			dead = 1;
 			v->rec.timeout = strstr(r->body, "exceeded its time limits") != NULL;
@@ -471,6 +492,7 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	    /* the runtime enforces the limit itself; this is the backstop */
 	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
 	    .max_response = PR_RT_RESULT_MAX + 4096,
+	    .want_header = PR_RT_HDR_LOG_BYTES,
 	};
 	container_call(v->L, &rq, on_run, v);
 	hc_buf_free(&body);

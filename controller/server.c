@@ -327,6 +327,9 @@ static void metrics_init(struct ctl *c)
 	c->m.forwards = hc_counter_new("hearth_controller_forwards_total", NULL,
 				       "activations forwarded to the controller owning a warm "
 				       "container");
+	c->m.resent = hc_counter_new("hearth_controller_resent_total", NULL,
+				     "activations dispatched again because their container refused "
+				     "the connection (nothing had reached it)");
 	c->m.forwards_in[0] =
 	    hc_counter_new("hearth_controller_forwards_received_total", "loop=\"owner\"",
 			   "forwarded activations received from other controllers");

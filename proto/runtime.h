@@ -52,6 +52,11 @@
 #define PR_RT_PATH_RUN	  "/run"
 #define PR_RT_PATH_HEALTH "/healthz"
 
+/* On a /run reply, when the runtime knows it (one activation at a time):
+ * how many bytes the action wrote to stdout and stderr during this
+ * activation. 0 lets the controller skip asking the agent for its logs. */
+#define PR_RT_HDR_LOG_BYTES "x-hearth-log-bytes"
+
 #define PR_RT_INIT_MAX_BODY   ((size_t)48 << 20) /* code up to 48 MB, as OpenWhisk */
 #define PR_RT_RUN_MAX_BODY    ((size_t)1 << 20)	 /* parameters up to 1 MB */
 #define PR_RT_RESULT_MAX      ((size_t)1 << 20)	 /* results up to 1 MB */

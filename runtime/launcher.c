@@ -21,6 +21,9 @@ struct rt_launcher {
 	enum rt_proto proto;
 	pid_t pid;
 	int in_fd, fd3;
+	int out_fd[2];		/* the child's stdout, stderr (relayed) */
+	struct event *relay[2];
+	uint64_t output;	/* bytes relayed */
 	struct event *wr, *rd;
 	struct evbuffer *out; /* waiting to be written to stdin */
 	struct evbuffer *in;  /* read from fd 3, not yet a whole line */
@@ -174,6 +177,8 @@ static int read_fd3(struct rt_launcher *l)
 {
 	for (;;) {
 		int n = evbuffer_read(l->in, l->fd3, 65536);
+		if (n > 0 && n < 65536)
+			return 0; /* a short read from a pipe: it is empty now */
 		if (n > 0)
 			continue;
 		if (n < 0 && errno == EINTR)
@@ -196,6 +201,58 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			snprintf(l->why, sizeof l->why, "closed its reply pipe (fd 3)");
 		report_exit(l);
 	}
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a lost log line must not stop the function */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Pass on what stream i (0 stdout, 1 stderr) holds now; blocking writes,
+ * as the function's own writes were before they came through here. */
+static void relay_stream(struct rt_launcher *l, int i)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(l->out_fd[i], buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0 && l->relay[i]) /* closed: the child is gone */
+				event_del(l->relay[i]);
+			return;
+		}
+		write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
+		l->output += (uint64_t)n;
+		if ((size_t)n < sizeof buf)
+			return; /* a short read from a pipe: it is empty now */
+	}
+}
+
+static void on_relay(evutil_socket_t fd, short what, void *arg)
+{
+	struct rt_launcher *l = arg;
+	relay_stream(l, fd == l->out_fd[0] ? 0 : 1);
+}
+
+uint64_t rt_launcher_output(const struct rt_launcher *l)
+{
+	return l ? l->output : 0;
+}
+
+void rt_launcher_drain(struct rt_launcher *l)
+{
+	for (int i = 0; l && i < 2; i++)
+		if (l->out_fd[i] >= 0)
+			relay_stream(l, i);
 }
 
 static void on_reaped(pid_t pid, int status, void *arg)
@@ -242,7 +299,8 @@ struct rt_launcher *rt_launcher_start(struct event_base *base, const struct rt_l
 				    .envp = o->envp,
 				    .cwd = o->cwd,
 				    .want_stdin = 1,
-				    .want_fd3 = 1};
+				    .want_fd3 = 1,
+				    .split = 1};
 	struct rt_proc_fds fds;
 	struct rt_launcher *l = calloc(1, sizeof *l);
 
@@ -253,7 +311,7 @@ struct rt_launcher *rt_launcher_start(struct event_base *base, const struct rt_l
 	l->proto = o->proto;
 	l->max_reply = o->max_reply;
 	l->cbs = *cbs;
-	l->in_fd = l->fd3 = -1;
+	l->in_fd = l->fd3 = l->out_fd[0] = l->out_fd[1] = -1;
 	l->out = evbuffer_new();
 	l->in = evbuffer_new();
 	if (!l->out || !l->in) {
@@ -265,6 +323,15 @@ struct rt_launcher *rt_launcher_start(struct event_base *base, const struct rt_l
 		goto fail;
 	l->in_fd = fds.in;
 	l->fd3 = fds.fd3;
+	l->out_fd[0] = fds.out;
+	l->out_fd[1] = fds.err;
+	for (int i = 0; i < 2; i++) {
+		l->relay[i] = event_new(base, l->out_fd[i], EV_READ | EV_PERSIST, on_relay, l);
+		if (!l->relay[i] || event_add(l->relay[i], NULL) < 0) {
+			hc_err_set(err, "cannot watch the launcher's output");
+			goto fail;
+		}
+	}
 	l->wr = event_new(base, l->in_fd, EV_WRITE, on_write, l);
 	l->rd = event_new(base, l->fd3, EV_READ | EV_PERSIST, on_read, l);
 	if (!l->wr || !l->rd || event_add(l->rd, NULL) < 0 ||
@@ -335,6 +402,15 @@ void rt_launcher_free(struct rt_launcher *l)
 		close(l->in_fd);
 	if (l->fd3 >= 0)
 		close(l->fd3);
+	for (int i = 0; i < 2; i++) {
+		if (l->relay[i])
+			event_free(l->relay[i]);
+		l->relay[i] = NULL;
+		if (l->out_fd[i] >= 0) {
+			relay_stream(l, i); /* its last words still reach the logs */
+			close(l->out_fd[i]);
+		}
+	}
 	if (l->out)
 		evbuffer_free(l->out);
 	if (l->in)

@@ -64,6 +64,14 @@ struct rt_launcher *rt_launcher_start(struct event_base *base, const struct rt_l
  * message could not be queued. */
 int rt_launcher_send(struct rt_launcher *l, uint64_t seq, const char *json, size_t len);
 
+/* The child's stdout and stderr come through the runtime, which passes
+ * them on to its own (so the agent sees the same streams) and counts them:
+ * bytes passed on so far. rt_launcher_drain passes on what the pipes hold
+ * now (call it before an activation's end marker: what the function wrote
+ * before replying is then counted and placed before the marker). */
+uint64_t rt_launcher_output(const struct rt_launcher *l);
+void rt_launcher_drain(struct rt_launcher *l);
+
 pid_t rt_launcher_pid(const struct rt_launcher *l);
 int rt_launcher_alive(const struct rt_launcher *l);
 

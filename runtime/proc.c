@@ -40,7 +40,8 @@ static int make_pipe(int p[2], int want)
 }
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void child_exec(const struct rt_proc_spec *spec, int in[2], int fd3[2], int out[2], int errp)
+static void child_exec(const struct rt_proc_spec *spec, int in[2], int fd3[2], int out[2],
+		       int errout[2], int errp)
 {
 	sigset_t all;
 	int e, devnull, fd;
@@ -61,7 +62,7 @@ static void child_exec(const struct rt_proc_spec *spec, int in[2], int fd3[2], i
 	fd = in[0] >= 0 ? in[0] : devnull;
 	if (fd < 0 || dup2(fd, 0) < 0)
 		goto fail;
-	if (out[1] >= 0 && (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0))
+	if (out[1] >= 0 && (dup2(out[1], 1) < 0 || dup2(errout[1] >= 0 ? errout[1] : out[1], 2) < 0))
 		goto fail;
 	if (fd3[1] >= 0 ? dup2(fd3[1], 3) < 0 : (close(3), 0))
 		goto fail;
@@ -81,15 +82,16 @@ fail:
 
 pid_t rt_proc_spawn(const struct rt_proc_spec *spec, struct rt_proc_fds *fds, struct hc_err *err)
 {
-	int in[2], fd3[2], out[2], ep[2] = {-1, -1};
+	int in[2], fd3[2], out[2], errout[2], ep[2] = {-1, -1};
 	int child_errno = 0;
 	ssize_t n;
 	pid_t pid = -1;
 
-	fds->in = fds->fd3 = fds->out = -1;
-	in[0] = in[1] = fd3[0] = fd3[1] = out[0] = out[1] = -1;
+	fds->in = fds->fd3 = fds->out = fds->err = -1;
+	in[0] = in[1] = fd3[0] = fd3[1] = out[0] = out[1] = errout[0] = errout[1] = -1;
 	if (make_pipe(in, spec->want_stdin) < 0 || make_pipe(fd3, spec->want_fd3) < 0 ||
-	    make_pipe(out, spec->capture) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+	    make_pipe(out, spec->capture || spec->split) < 0 || make_pipe(errout, spec->split) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
 		hc_err_set(err, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -99,7 +101,7 @@ pid_t rt_proc_spawn(const struct rt_proc_spec *spec, struct rt_proc_fds *fds, st
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(spec, in, fd3, out, ep[1]);
+		child_exec(spec, in, fd3, out, errout, ep[1]);
 	/* both sides set the group, so nobody can signal it before it exists */
 	setpgid(pid, pid);
 	close(ep[1]);
@@ -122,20 +124,26 @@ pid_t rt_proc_spawn(const struct rt_proc_spec *spec, struct rt_proc_fds *fds, st
 		close(fd3[1]);
 	if (out[1] >= 0)
 		close(out[1]);
+	if (errout[1] >= 0)
+		close(errout[1]);
 	fds->in = in[1];
 	fds->fd3 = fd3[0];
 	fds->out = out[0];
+	fds->err = errout[0];
 	if (fds->in >= 0)
 		fcntl(fds->in, F_SETFL, O_NONBLOCK);
 	if (fds->fd3 >= 0)
 		fcntl(fds->fd3, F_SETFL, O_NONBLOCK);
 	if (fds->out >= 0)
 		fcntl(fds->out, F_SETFL, O_NONBLOCK);
+	if (fds->err >= 0)
+		fcntl(fds->err, F_SETFL, O_NONBLOCK);
 	return pid;
 fail:
 	close_pair(in);
 	close_pair(fd3);
 	close_pair(out);
+	close_pair(errout);
 	close_pair(ep);
 	return -1;
 }

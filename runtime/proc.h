@@ -20,6 +20,7 @@ struct rt_proc_spec {
 	int want_stdin;	   /* a pipe to the child's stdin (else /dev/null) */
 	int want_fd3;	   /* a pipe from the child's fd 3 (actionloop replies) */
 	int capture;	   /* child's stdout+stderr into one pipe (else inherited) */
+	int split;	   /* stdout into fds->out, stderr into fds->err (two pipes) */
 };
 
 /* The parent's ends (non-blocking, close-on-exec), -1 when not requested. */
@@ -27,6 +28,7 @@ struct rt_proc_fds {
 	int in;
 	int fd3;
 	int out;
+	int err;
 };
 
 /* Start a child. Returns its pid (also its process group id), or -1 with

@@ -29,6 +29,7 @@ struct act {
 	struct hc_req *req;
 	struct event *timer;
 	int64_t limit_ms;
+	uint64_t out0; /* the launcher's output count at the start marker */
 };
 
 struct rt_service {
@@ -103,6 +104,23 @@ static void mark_end(void)
 	mark(RT_MARK_END "\n");
 }
 
+/* End an activation's logs: what the function wrote before replying is
+ * passed on first, then the end markers. When it ran alone, tell the
+ * caller how much it wrote (PR_RT_HDR_LOG_BYTES: 0 spares the controller a
+ * call to the agent for logs). a is freed by the caller. */
+static void act_end(struct act *a, struct hc_req *req)
+{
+	struct rt_service *s = a->s;
+	rt_launcher_drain(s->l);
+	mark_end();
+	if (s->concurrency == 1 && req) {
+		char n[24];
+		snprintf(n, sizeof n, "%llu",
+			 (unsigned long long)(rt_launcher_output(s->l) - a->out0));
+		hc_req_add_header(req, PR_RT_HDR_LOG_BYTES, n);
+	}
+}
+
 /* {"error": "<message>"}: the runtime's error shape (OpenWhisk runtimes'). */
 static void reply_err(struct hc_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -171,8 +189,8 @@ static void act_finish_err(struct act *a, int status, const char *msg)
 {
 	struct hc_req *req = a->req;
 
+	act_end(a, req);
 	act_free(a);
-	mark_end();
 	reply_err(req, status, "%s", msg);
 }
 
@@ -226,8 +244,8 @@ static void run_reply(struct rt_service *s, const struct rt_reply *r)
 	if (r->kind == RT_REPLY_ERROR) {
 		struct hc_buf b;
 		req = a->req;
+		act_end(a, req);
 		act_free(a);
-		mark_end();
 		hc_buf_init(&b, r->len + 16);
 		if (first_char(r->data, r->len) != '"' || hc_buf_adds(&b, "{\"error\":") < 0 ||
 		    hc_buf_add(&b, r->data, r->len) < 0 || hc_buf_addc(&b, '}') < 0) {
@@ -254,8 +272,8 @@ static void run_reply(struct rt_service *s, const struct rt_reply *r)
 		}
 	}
 	req = a->req;
+	act_end(a, req);
 	act_free(a);
-	mark_end();
 	hc_reply(req, 200, "application/json", r->data, r->len);
 }
 
@@ -626,6 +644,7 @@ static void handle_run(struct hc_req *req, void *arg)
 		}
 	}
 	mark_start(in.activation_id);
+	a->out0 = rt_launcher_output(s->l);
 	if (rt_launcher_send(s->l, a->seq, body, len) < 0) {
 		set_broken(s, "the action's process is gone");
 		act_finish_err(a, 502, PR_RT_MSG_ABNORMAL_RUN);

@@ -2,9 +2,9 @@
  * auth (401 with OpenWhisk's challenge, 403, `_`), namespaces, limits,
  * actions CRUD with OpenWhisk's codes and shapes, code stored once per
  * digest, cache invalidation when a key is deleted, activations read API
- * (records and logs as the controller and agent write them), and invoke's
- * request errors. The invoke path with real containers is
- * it_controller_invoke.c. */
+ * (records and logs as the controller and agent write them), invoke's
+ * request errors, and the per-thread memory of verified credentials. The invoke path with real
+ * containers is it_controller_invoke.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -496,6 +496,78 @@ static void test_key_revocation(void **state)
 	assert_int_equal(st, 401);
 }
 
+/* Verified Authorization headers are remembered per loop thread: the
+ * memory is keyed on the whole header (a wrong key for a known uuid is
+ * still refused right after the right one was used) and forgotten when
+ * the key changes (deleted: 401 once the pub/sub invalidation arrives). */
+static void test_auth_memo(void **state)
+{
+	struct hc_err err;
+	char cred[PR_AUTH_CRED_LEN + 1], bad_cred[PR_AUTH_CRED_LEN + 1];
+	char good[256], bad[256], url[256], *out = NULL;
+	assert_int_equal(pr_auth_key_create(rc, "guest", NULL, cred, &err), 0);
+	make_auth(good, sizeof(good), cred);
+	snprintf(bad_cred, sizeof(bad_cred), "%s", cred);
+	bad_cred[PR_AUTH_CRED_LEN - 1] = bad_cred[PR_AUTH_CRED_LEN - 1] == 'a' ? 'b' : 'a';
+	make_auth(bad, sizeof(bad), bad_cred);
+	const char *gh[] = {good, NULL}, *bh[] = {bad, NULL};
+	snprintf(url, sizeof(url), "%s/api/v1/namespaces", base);
+
+	/* new connections each time: both loop threads verify and remember it */
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(th_http("GET", url, gh, NULL, 0, &out), 200);
+		assert_non_null(strstr(out, "\"guest\""));
+		free(out);
+		out = NULL;
+	}
+	/* the same uuid with another key: refused, every time, on every loop */
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(th_http("GET", url, bh, NULL, 0, &out), 401);
+		assert_non_null(strstr(out, "The supplied authentication is invalid"));
+		free(out);
+		out = NULL;
+		/* interleaved with the right one, which goes on working */
+		assert_int_equal(th_http("GET", url, gh, NULL, 0, NULL), 200);
+	}
+	/* the same header on one keep-alive connection: remembered, same answer */
+	{
+		char request[1024];
+		snprintf(
+		    request, sizeof(request),
+		    "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n"
+		    "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n"
+		    "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n%s\r\nConnection: close\r\n\r\n",
+		    good, bad, good);
+		char *r = raw(request);
+		char *a = strstr(r, "HTTP/1.1 200");
+		char *b = a ? strstr(a + 1, "HTTP/1.1 401") : NULL;
+		char *c = b ? strstr(b + 1, "HTTP/1.1 200") : NULL;
+		if (!a || !b || !c)
+			fail_msg("expected 200, 401, 200 in order, got: %s", r);
+		free(r);
+	}
+	/* an empty header is no credential */
+	{
+		char *r = raw("GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: \r\n"
+			      "Connection: close\r\n\r\n");
+		assert_non_null(strstr(r, "HTTP/1.1 401"));
+		free(r);
+	}
+
+	/* deleted: the remembered header stops working everywhere */
+	char uuid[PR_AUTH_UUID_LEN + 1];
+	snprintf(uuid, sizeof(uuid), "%.*s", PR_AUTH_UUID_LEN, cred);
+	assert_int_equal(pr_auth_key_delete(rc, uuid, &err), 0);
+	long st = 0;
+	for (int i = 0; i < 250 && (st = th_http("GET", url, gh, NULL, 0, NULL)) == 200; i++)
+		sleep_ms(20);
+	assert_int_equal(st, 401);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(th_http("GET", url, gh, NULL, 0, NULL), 401);
+	/* and the guest key, never touched, still works */
+	assert_int_equal(req("GET", "/api/v1/namespaces", NULL, NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_actions_crud),    cmocka_unit_test(test_list_and_code_dedup),
 	    cmocka_unit_test(test_activations),	    cmocka_unit_test(test_invoke_request_errors),
 	    cmocka_unit_test(test_overflow_queue),  cmocka_unit_test(test_key_revocation),
+	    cmocka_unit_test(test_auth_memo),
 	};
 	return cmocka_run_group_tests_name("it_controller", tests, setup, teardown);
 }

@@ -10,7 +10,8 @@
  * container discarded, the activation never run again), provide-api-key and
  * init parameters, cold then warm invokes where the warm ones never ask the
  * scheduler for an allocation, pause grace suspending the container and the
- * next invoke resuming it, logs collected by the agent, a sequence of three
+ * next invoke resuming it, logs collected by the agent (and not asked for
+ * when the runtime says the action printed nothing), a sequence of three
  * actions, concurrency > 1 on nodejs sharing one container, two controllers
  * sharing one warm container through forwarding (also across the receiving
  * controller's loops), and the scheduler leader killed while invokes keep
@@ -21,6 +22,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -239,6 +241,121 @@ static int container_states(const char *name, char states[][16], int max)
 	cJSON_Delete(j);
 	free(out);
 	return n;
+}
+
+/* GET /log requests the agent has served (every outcome), from its metrics. */
+static long agent_log_requests(void)
+{
+	char u[128], *out = NULL;
+	long sum = 0;
+	int seen = 0;
+	snprintf(u, sizeof(u), "%s/metrics", agent_url);
+	assert_int_equal(th_http("GET", u, NULL, NULL, 0, &out), 200);
+	for (char *p = out; (p = strstr(p, "hearth_agent_ops_total{op=\"log\",")); p++) {
+		if (p > out && p[-1] != '\n')
+			continue;
+		sum += strtol(strchr(p, ' ') + 1, NULL, 10);
+		seen++;
+	}
+	free(out);
+	assert_true(seen > 0); /* the series exist from the start */
+	return sum;
+}
+
+/* The logs of activation id, as GET .../activations/{id}/logs shows them. */
+static cJSON *activation_logs(const char *id)
+{
+	char path[128];
+	cJSON *j = NULL;
+	snprintf(path, sizeof(path), "/activations/%s/logs", id);
+	assert_int_equal(api(0, "GET", path, NULL, &j), 200);
+	cJSON *logs = cJSON_DetachItemFromObjectCaseSensitive(j, "logs");
+	cJSON_Delete(j);
+	assert_true(cJSON_IsArray(logs));
+	return logs;
+}
+
+/* Blocking invoke of name with body; returns the activation id (in id). */
+static void invoke_id(const char *name, const char *body, char *id, size_t idlen)
+{
+	char path[128];
+	cJSON *j;
+	snprintf(path, sizeof(path), "/actions/%s?blocking=true", name);
+	assert_int_equal(api(0, "POST", path, body, &j), 200);
+	assert_string_equal(get(get(j, "response"), "status")->valuestring, "success");
+	/* logs never travel with the reply (the agent writes them) */
+	assert_true(cJSON_IsArray(get(j, "logs")));
+	assert_int_equal(cJSON_GetArraySize(get(j, "logs")), 0);
+	snprintf(id, idlen, "%s", get(j, "activationId")->valuestring);
+	cJSON_Delete(j);
+}
+
+static void test_silent_actions_skip_logs(void **state)
+{
+	char quiet[6][40], loud[40];
+	put_action("quiet", "nodejs:20",
+		   "function main(a){ if (a.say) { console.log('said ' + a.say);"
+		   " console.error('warned ' + a.say); } return {ok: true} }",
+		   NULL);
+	put_action("quietpy", "python:3", "def main(a):\n  return {'ok': True}\n", NULL);
+	/* first in the file: no earlier invoke has a log request in flight */
+	long before = agent_log_requests();
+	/* cold and warm, nodejs and python: the runtime answers
+	 * x-hearth-log-bytes: 0 and the controller does not ask the agent */
+	invoke_id("quiet", "{}", quiet[0], sizeof(quiet[0]));
+	invoke_id("quietpy", NULL, quiet[1], sizeof(quiet[1]));
+	invoke_id("quiet", "{}", quiet[2], sizeof(quiet[2]));
+	invoke_id("quiet", "{\"say\":\"\"}", quiet[3], sizeof(quiet[3]));
+	invoke_id("quietpy", NULL, quiet[4], sizeof(quiet[4]));
+	/* one that prints on the same container: its logs are collected, and
+	 * only its own lines (the silent ones' frames do not leak in) */
+	invoke_id("quiet", "{\"say\":\"hi\"}", loud, sizeof(loud));
+	int found = 0;
+	cJSON *logs = NULL;
+	for (int i = 0; i < 100 && !found; i++) {
+		cJSON_Delete(logs);
+		logs = activation_logs(loud);
+		found = cJSON_GetArraySize(logs) >= 2;
+		if (!found)
+			sleep_ms(50);
+	}
+	assert_true(found);
+	assert_int_equal(cJSON_GetArraySize(logs), 2);
+	int out = 0, err = 0;
+	const cJSON *l;
+	cJSON_ArrayForEach(l, logs)
+	{
+		out += strstr(l->valuestring, " stdout: said hi") != NULL;
+		err += strstr(l->valuestring, " stderr: warned hi") != NULL;
+	}
+	cJSON_Delete(logs);
+	assert_int_equal(out, 1);
+	assert_int_equal(err, 1);
+	/* the agent served exactly one log request: the printing one's (a
+	 * silent one's request, had there been one, went out before it) */
+	long n = before;
+	for (int i = 0; i < 100 && (n = agent_log_requests()) == before; i++)
+		sleep_ms(20);
+	assert_int_equal(n, before + 1);
+	sleep_ms(300); /* nothing else was on its way */
+	assert_int_equal(agent_log_requests(), before + 1);
+	/* silent again after it: still nothing asked */
+	invoke_id("quiet", "{}", quiet[5], sizeof(quiet[5]));
+	sleep_ms(300);
+	assert_int_equal(agent_log_requests(), before + 1);
+	/* and the silent ones read as [] (logs and the record) */
+	for (int i = 0; i < 6; i++) {
+		char path[300];
+		cJSON *j;
+		logs = activation_logs(quiet[i]);
+		assert_int_equal(cJSON_GetArraySize(logs), 0);
+		cJSON_Delete(logs);
+		snprintf(path, sizeof(path), "/activations/%s", quiet[i]);
+		assert_int_equal(api(0, "GET", path, NULL, &j), 200);
+		assert_true(cJSON_IsArray(get(j, "logs")));
+		assert_int_equal(cJSON_GetArraySize(get(j, "logs")), 0);
+		cJSON_Delete(j);
+	}
 }
 
 static void test_blocking_result_and_codes(void **state)
@@ -464,6 +581,103 @@ static void test_container_destroyed_elsewhere(void **state)
 	cJSON_Delete(j);
 }
 
+/* The pid of the hearth-runtime listening on port (a container's main
+ * process, under either backend), from /proc; 0 when there is none. */
+static pid_t runtime_on_port(int port)
+{
+	char want[32], path[300], buf[4096];
+	/* argv is NUL-separated: "--port\0<port>\0" */
+	int wl = snprintf(want, sizeof(want), "--port!%d!", port);
+	want[6] = want[wl - 1] = '\0';
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && !found && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (n && strstr(buf, "hearth-runtime") && memmem(buf, n, want, (size_t)wl))
+			found = (pid_t)atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+struct bg_invoke {
+	pthread_t t;
+	const char *path;
+	long status;
+	cJSON *j;
+};
+
+static void *bg_invoke_main(void *arg)
+{
+	struct bg_invoke *b = arg;
+	b->status = api(0, "POST", b->path, NULL, &b->j);
+	return NULL;
+}
+
+/* A container that refuses the connection (its process is gone and nobody
+ * has said so yet) never saw the activation: at-most-once allows running it
+ * on another container, and the caller gets its result, not an error. */
+static void test_refused_container_is_replaced(void **state)
+{
+	cJSON *j;
+	char u[256], *out = NULL;
+	put_action("refused", "nodejs:20",
+		   "const me = Math.floor(Math.random() * 1e9); function main(){return {pid: me}}",
+		   NULL);
+	assert_int_equal(api(0, "POST", "/actions/refused?blocking=true&result=true", NULL, &j),
+			 200);
+	int me = get(j, "pid")->valueint;
+	cJSON_Delete(j);
+	/* its port, from the agent */
+	snprintf(u, sizeof(u), "%s/containers", agent_url);
+	assert_int_equal(th_http("GET", u, tok_hdrs, NULL, 0, &out), 200);
+	cJSON *l = cJSON_Parse(out);
+	free(out);
+	int port = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, get(l, "containers"))
+	{
+		if (!strcmp(get(c, "action")->valuestring, "/guest/refused"))
+			port = get(c, "port")->valueint;
+	}
+	cJSON_Delete(l);
+	assert_true(port > 0);
+	pid_t rt = runtime_on_port(port);
+	assert_true(rt > 0);
+	/* warm it again (it may have been suspended meanwhile): for the next
+	 * pause grace (100 ms) the controller holds it ready */
+	assert_int_equal(api(0, "POST", "/actions/refused?blocking=true&result=true", NULL, &j),
+			 200);
+	assert_int_equal(get(j, "pid")->valueint, me);
+	cJSON_Delete(j);
+	/* the agent cannot tell anyone while it is stopped */
+	assert_int_equal(kill(agent_pid, SIGSTOP), 0);
+	assert_int_equal(kill(rt, SIGKILL), 0);
+	sleep_ms(5); /* its socket closes with it */
+	long before = allocations(sched_url[0]);
+	long refused = ctl_metric(0, "hearth_controller_resent_total");
+	struct bg_invoke b = {.path = "/actions/refused?blocking=true&result=true"};
+	assert_int_equal(pthread_create(&b.t, NULL, bg_invoke_main, &b), 0);
+	sleep_ms(300); /* the controller finds the port closed and asks for another */
+	assert_int_equal(kill(agent_pid, SIGCONT), 0);
+	pthread_join(b.t, NULL);
+	assert_int_equal(b.status, 200);
+	assert_int_not_equal(get(b.j, "pid")->valueint, me);
+	cJSON_Delete(b.j);
+	assert_true(allocations(sched_url[0]) > before);
+	/* it went the refused way (not a resume of a dead container) */
+	assert_int_equal(ctl_metric(0, "hearth_controller_resent_total"), refused + 1);
+}
+
 static void test_sequence(void **state)
 {
 	cJSON *j;
@@ -644,11 +858,13 @@ static void test_scheduler_failover(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_silent_actions_skip_logs),
 	    cmocka_unit_test(test_blocking_result_and_codes),
 	    cmocka_unit_test(test_api_key_and_init_env),
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_cold_then_warm_and_pause),
 	    cmocka_unit_test(test_container_destroyed_elsewhere),
+	    cmocka_unit_test(test_refused_container_is_replaced),
 	    cmocka_unit_test(test_sequence),
 	    cmocka_unit_test(test_concurrency),
 	    cmocka_unit_test(test_forwarding),

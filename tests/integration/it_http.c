@@ -1,6 +1,8 @@
 /* Integration tests for common/http.c: a real server on a loopback port,
  * driven through raw sockets so every byte on the wire is under the
- * test's control (limits, slow clients, pipelining, shutdown). */
+ * test's control (limits, slow clients, pipelining, shutdown, replies
+ * larger than the socket buffer, half-closed clients, handlers slower than
+ * the idle timeout). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +68,54 @@ static void h_defer(struct hc_req *req, void *arg)
 	event_base_once(hc_req_loop(req)->base, -1, EV_TIMEOUT, later_cb, req, &tv);
 }
 
+/* The byte at offset i of a large body: position-dependent, so a lost,
+ * repeated or reordered piece shows. */
+static char pat(size_t i)
+{
+	return (char)('A' + (i * 7 + i / 4096) % 26);
+}
+
+#define HUGE_LEN  (8u << 20) /* far more than loopback socket buffers hold */
+#define LARGE_LEN (2u << 20)
+
+static void reply_pattern(struct hc_req *req, size_t n)
+{
+	char *body = malloc(n);
+	assert_non_null(body);
+	for (size_t i = 0; i < n; i++)
+		body[i] = pat(i);
+	hc_reply(req, 200, "application/octet-stream", body, n);
+	free(body);
+}
+
+static void h_huge(struct hc_req *req, void *arg)
+{
+	reply_pattern(req, HUGE_LEN);
+}
+
+static void later_large_cb(evutil_socket_t fd, short what, void *arg)
+{
+	reply_pattern(arg, LARGE_LEN);
+}
+
+static void h_defer_large(struct hc_req *req, void *arg)
+{
+	struct timeval tv = {0, 100 * 1000};
+	event_base_once(hc_req_loop(req)->base, -1, EV_TIMEOUT, later_large_cb, req, &tv);
+}
+
+static void slow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	hc_reply(arg, 200, "text/plain", "slow", 4);
+}
+
+/* replies after 600 ms: longer than the idle timeout of the tests using it */
+static void h_slow(struct hc_req *req, void *arg)
+{
+	struct timeval tv = {0, 600 * 1000};
+	event_base_once(hc_req_loop(req)->base, -1, EV_TIMEOUT, slow_cb, req, &tv);
+}
+
 static struct hc_req *parked; /* answered only by the shutdown path */
 
 static void h_never(struct hc_req *req, void *arg)
@@ -108,6 +158,10 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/defer", h_defer, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/never", h_never, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/error", h_error, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/huge", h_huge, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/defer-large", h_defer_large, NULL, 0),
+			 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/slow", h_slow, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/metrics", hc_handle_metrics, NULL, 0),
 			 0);
 	f->port = hc_server_port(f->srv);
@@ -535,6 +589,298 @@ static void test_shutdown_answers_pending(void **state)
 	free(f);
 }
 
+/* ---- large replies, half-close, slow handlers, pipelining ---- */
+
+/* A client with a small receive window: the server cannot hand a large
+ * reply to the kernel at once and must wait for writability. */
+static int dial_small_window(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int sz = 32 * 1024;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz), 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	return fd;
+}
+
+/* A buffered reader over a raw socket, for responses of any size. */
+struct rd {
+	int fd;
+	char buf[65536];
+	size_t len;
+	int eof;
+};
+
+/* Read more into r within timeout_ms. 1: got bytes; 0: EOF; -1: timeout. */
+static int rd_more(struct rd *r, int timeout_ms)
+{
+	struct pollfd p = {r->fd, POLLIN, 0};
+	if (r->len == sizeof r->buf)
+		return -1;
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return -1;
+	ssize_t n = recv(r->fd, r->buf + r->len, sizeof r->buf - r->len, 0);
+	if (n <= 0) {
+		r->eof = 1;
+		return 0;
+	}
+	r->len += (size_t)n;
+	return 1;
+}
+
+static void rd_drop(struct rd *r, size_t n)
+{
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
+}
+
+/* Read one response: its head into head (NUL-terminated), its body checked
+ * against pat() when check is set or copied into small (cap bytes)
+ * otherwise. Pauses pause_ms after every MiB when pause_ms > 0 (a slow
+ * reader). Returns the body length, or -1 (timeout, EOF, bad head). */
+static long rd_response(struct rd *r, char *head, size_t headcap, int check, char *small,
+			size_t cap, int pause_ms)
+{
+	char *end;
+	for (;;) {
+		if ((end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
+			break;
+		if (rd_more(r, 5000) <= 0)
+			return -1;
+	}
+	size_t hl = (size_t)(end + 4 - r->buf);
+	if (hl >= headcap)
+		return -1;
+	memcpy(head, r->buf, hl);
+	head[hl] = 0;
+	rd_drop(r, hl);
+	const char *cl = strstr(head, "Content-Length: ");
+	if (!cl)
+		return -1;
+	size_t want = (size_t)atol(cl + 16), got = 0, next_pause = 1 << 20;
+	while (got < want) {
+		if (r->len == 0 && rd_more(r, 5000) <= 0)
+			return -1;
+		size_t n = r->len < want - got ? r->len : want - got;
+		for (size_t i = 0; i < n; i++) {
+			if (check && r->buf[i] != pat(got + i))
+				fail_msg("body byte %zu is %d, not %d", got + i, r->buf[i],
+					 pat(got + i));
+			if (!check && got + i < cap)
+				small[got + i] = r->buf[i];
+		}
+		got += n;
+		rd_drop(r, n);
+		if (pause_ms > 0 && got >= next_pause) {
+			usleep((useconds_t)pause_ms * 1000);
+			next_pause += 1 << 20;
+		}
+	}
+	if (!check && cap)
+		small[want < cap ? want : cap - 1] = 0;
+	return (long)want;
+}
+
+static void test_reply_larger_than_socket_buffer(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096], body[64];
+	r->fd = dial_small_window(f->port);
+	send_all(r->fd, "GET /huge HTTP/1.1\r\n\r\n", 22);
+	/* the handler has long replied; most of the reply still waits in the server */
+	usleep(300 * 1000);
+	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 5), (long)HUGE_LEN);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_null(strstr(head, "Connection: close"));
+	/* keep-alive: the same connection serves the next request */
+	send_all(r->fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_string_equal(body, "hello");
+
+	/* pipelined behind a reply that is still being written: kept in order */
+	send_all(r->fd, "GET /huge HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 45);
+	usleep(200 * 1000);
+	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 2), (long)HUGE_LEN);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	assert_int_equal(r->len, 0); /* nothing more than the two replies */
+	/* and it is still usable */
+	send_all(r->fd, "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz", 46);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 3);
+	assert_string_equal(body, "xyz");
+	close(r->fd);
+	free(r);
+	stop(f);
+}
+
+static void test_half_close_gets_deferred_reply(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	char buf[4096];
+	/* the client sends its request and shuts its side while the handler runs */
+	int fd = dial(f->port);
+	send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	int n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_string_equal(buf + n - 5, "later");
+	/* then the server closes */
+	assert_true(closed_by_peer(fd, 2000));
+	close(fd);
+
+	/* the same with a deferred reply larger than the socket buffers: all of
+	 * it is written before the connection closes */
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096];
+	r->fd = dial_small_window(f->port);
+	send_all(r->fd, "GET /defer-large HTTP/1.1\r\n\r\n", 29);
+	assert_int_equal(shutdown(r->fd, SHUT_WR), 0);
+	usleep(300 * 1000);
+	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 5), (long)LARGE_LEN);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_int_equal(r->len, 0);
+	assert_int_equal(rd_more(r, 2000), 0); /* EOF, not a timeout */
+	close(r->fd);
+	free(r);
+
+	/* the server still serves */
+	fd = dial(f->port);
+	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "200 OK"));
+	close(fd);
+	stop(f);
+}
+
+static void test_handler_slower_than_idle_timeout(void **state)
+{
+	/* idle connections close after 200 ms; the handler takes 600 ms */
+	struct fixture *f = start(1, 0, 0, 200);
+	char buf[4096];
+	int fd = dial(f->port);
+	send_all(fd, "GET /slow HTTP/1.1\r\n\r\n", 22);
+	int n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	assert_string_equal(buf + n - 4, "slow");
+	/* idle again after the reply: the timeout applies once more */
+	assert_true(closed_by_peer(fd, 3000));
+	close(fd);
+
+	/* the same on a second connection while a first one sits idle: the
+	 * idle one is closed, the slow one answered */
+	int idle = dial(f->port);
+	fd = dial(f->port);
+	send_all(fd, "GET /slow HTTP/1.1\r\n\r\n", 22);
+	assert_true(closed_by_peer(idle, 3000));
+	n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_string_equal(buf + n - 4, "slow");
+	close(idle);
+	close(fd);
+	stop(f);
+}
+
+/* The idle clock starts again at each reply, not at the request: a slow
+ * handler must not leave a keep-alive client too little time for its next
+ * request, nor drop a pipelined one waiting behind it. */
+static void test_idle_clock_restarts_at_reply(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 150); /* /defer answers after ~100 ms */
+	char buf[4096];
+	int fd = dial(f->port);
+	send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
+	int n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	usleep(80 * 1000); /* 180 ms after the request, 80 after the reply */
+	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
+	n = read_response(fd, buf, sizeof buf, 3000);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	close(fd);
+	stop(f);
+}
+
+static void test_pipelining_deferred_first(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096], body[64];
+	const char *reqs = "GET /defer HTTP/1.1\r\n\r\n"
+			   "GET /hello HTTP/1.1\r\n\r\n";
+	r->fd = dial(f->port);
+	send_all(r->fd, reqs, strlen(reqs)); /* one write */
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "later");
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	assert_non_null(strstr(head, "X-Test: yes\r\n"));
+	/* the connection goes on */
+	send_all(r->fd, reqs, strlen(reqs));
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "later");
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	assert_int_equal(r->len, 0);
+	close(r->fd);
+	free(r);
+	stop(f);
+}
+
+#define FLOOD 12000 /* pipelined requests: ~270 KB, several read watermarks */
+
+struct flood {
+	int fd;
+	char *data;
+	size_t len;
+};
+
+static void *flood_thread(void *arg)
+{
+	struct flood *fl = arg;
+	send_all(fl->fd, fl->data, fl->len);
+	return NULL;
+}
+
+static void test_pipelined_flood_behind_deferred(void **state)
+{
+	/* while the first request's handler runs, far more pipelined input
+	 * arrives than the read high watermark admits: it waits (in the
+	 * kernel) and every request is still answered, in order */
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	struct flood fl;
+	char head[4096], body[64];
+	static const char one[] = "GET /hello HTTP/1.1\r\n\r\n";
+	pthread_t t;
+	fl.len = 23 + FLOOD * (sizeof one - 1);
+	fl.data = malloc(fl.len);
+	memcpy(fl.data, "GET /defer HTTP/1.1\r\n\r\n", 23);
+	for (int i = 0; i < FLOOD; i++)
+		memcpy(fl.data + 23 + (size_t)i * (sizeof one - 1), one, sizeof one - 1);
+	r->fd = dial(f->port);
+	fl.fd = r->fd;
+	assert_int_equal(pthread_create(&t, NULL, flood_thread, &fl), 0);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "later");
+	for (int i = 0; i < FLOOD; i++) {
+		if (rd_response(r, head, sizeof head, 0, body, sizeof body, 0) != 5 ||
+		    strcmp(body, "hello"))
+			fail_msg("pipelined reply %d of %d missing or wrong", i + 1, FLOOD);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(r->len, 0);
+	close(r->fd);
+	free(fl.data);
+	free(r);
+	stop(f);
+}
+
 int main(void)
 {
 	hc_log_setup("it_http", HC_LOG_WARN, 0);
@@ -550,6 +896,12 @@ int main(void)
 		cmocka_unit_test(test_client_gone_before_deferred_reply),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_shutdown_answers_pending),
+		cmocka_unit_test(test_reply_larger_than_socket_buffer),
+		cmocka_unit_test(test_half_close_gets_deferred_reply),
+		cmocka_unit_test(test_handler_slower_than_idle_timeout),
+		cmocka_unit_test(test_idle_clock_restarts_at_reply),
+		cmocka_unit_test(test_pipelining_deferred_first),
+		cmocka_unit_test(test_pipelined_flood_behind_deferred),
 	};
 	int rc = cmocka_run_group_tests_name("http_server", tests, NULL, NULL);
 	hc_metrics_free_all();

@@ -1,7 +1,8 @@
 /* it_redis.c — the async Redis client (common/redis.c) against a real
  * redis-server started by the harness: AUTH, commands, pipelining,
  * EVALSHA/EVAL fallback, pub/sub, reconnect after a restart, a paused
- * server, freeing with commands pending, and the blocking helpers. */
+ * server, freeing with commands pending, the blocking helpers, argv
+ * commands of every length, and write-behind (hc_redis_cmdargv_later). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -791,6 +792,286 @@ static void test_sync_helpers(void **state)
 	assert_non_null(strstr(err.msg, "refused"));
 }
 
+/* ---- argv commands and write-behind ---- */
+
+/* A callback that also notes when it ran, on a clock shared by several. */
+struct ordered {
+	int *clock;
+	int at;
+	struct got g;
+};
+
+static void record_at(redisReply *rep, void *arg)
+{
+	struct ordered *o = arg;
+
+	o->at = ++*o->clock;
+	record(rep, &o->g);
+}
+
+static int ordered_done(void *arg)
+{
+	return ((struct ordered *)arg)->g.calls > 0;
+}
+
+/* The RESP an argv command is written as, for lengths around every digit
+ * count and around the on-stack formatting buffer. */
+static void test_cmdargv_lengths(void **state)
+{
+	static const size_t lens[] = {0,   1,	 9,    10,   11,   99,	 100,  101,
+				      999, 1000, 4000, 4095, 4096, 4097, 5000, 100000};
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct hc_err err = {""};
+	char *val = malloc(100000);
+	char key[64];
+	int clock = 0;
+
+	for (size_t i = 0; i < 100000; i++)
+		val[i] = (char)(i * 131 + 7); /* binary, NULs and CRLFs included */
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (int later = 0; later < 2; later++) {
+			struct ordered set = {.clock = &clock};
+			const char *argv[] = {"SET", key, val};
+			size_t argl[3] = {3, 0, lens[i]};
+			redisReply *rep;
+
+			snprintf(key, sizeof(key), "it:argv:%zu:%d", lens[i], later);
+			argl[1] = strlen(key);
+			if (later)
+				assert_int_equal(
+				    hc_redis_cmdargv_later(r, record_at, &set, 3, argv, argl), 0);
+			else
+				assert_int_equal(
+				    hc_redis_cmdargv(r, record_at, &set, 3, argv, argl), 0);
+			assert_true(run_until(base, ordered_done, &set, EVENTUALLY_MS));
+			assert_int_equal(set.g.type, REDIS_REPLY_STATUS);
+			assert_string_equal(set.g.str, "OK");
+			rep = hc_redis_sync_cmd(c, &err, "GET %s", key);
+			assert_non_null(rep);
+			assert_int_equal(rep->type, REDIS_REPLY_STRING);
+			assert_int_equal(rep->len, lens[i]);
+			assert_memory_equal(rep->str, val, lens[i]);
+			freeReplyObject(rep);
+		}
+	}
+	/* without lengths: C strings */
+	{
+		struct ordered get = {.clock = &clock};
+		const char *set[] = {"SET", "it:argv:cstr", "plain value"};
+		const char *argv[] = {"GET", "it:argv:cstr"};
+
+		assert_int_equal(hc_redis_cmdargv(r, NULL, NULL, 3, set, NULL), 0);
+		assert_int_equal(hc_redis_cmdargv(r, record_at, &get, 2, argv, NULL), 0);
+		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_string_equal(get.g.str, "plain value");
+	}
+	free(val);
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* A write-behind command followed at once by an ordinary one on the same
+ * client: both go out, in order, and the read sees the write. */
+static void test_later_then_ordinary(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	struct ordered del = {0}, set = {0}, get = {0}, i1 = {0}, i2 = {0}, i3 = {0}, n = {0};
+	int clock = 0;
+	const char *setv[] = {"SET", "it:later:k", "written behind"};
+	const char *incr[] = {"INCR", "it:later:n"};
+
+	del.clock = set.clock = get.clock = i1.clock = i2.clock = i3.clock = n.clock = &clock;
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	hc_redis_cmd(r, record_at, &del, "DEL it:later:k it:later:n");
+	assert_true(run_until(base, ordered_done, &del, EVENTUALLY_MS));
+
+	assert_int_equal(hc_redis_cmdargv_later(r, record_at, &set, 3, setv, NULL), 0);
+	assert_int_equal(hc_redis_cmd(r, record_at, &get, "GET %s", "it:later:k"), 0);
+	assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+	assert_int_equal(set.g.calls, 1);
+	assert_string_equal(set.g.str, "OK");
+	assert_int_equal(get.g.type, REDIS_REPLY_STRING);
+	assert_string_equal(get.g.str, "written behind");
+	assert_true(set.at < get.at);
+
+	/* several behind, then one ordinary read */
+	hc_redis_cmdargv_later(r, record_at, &i1, 2, incr, NULL);
+	hc_redis_cmdargv_later(r, record_at, &i2, 2, incr, NULL);
+	hc_redis_cmdargv_later(r, record_at, &i3, 2, incr, NULL);
+	hc_redis_cmd(r, record_at, &n, "GET it:later:n");
+	assert_true(run_until(base, ordered_done, &n, EVENTUALLY_MS));
+	assert_string_equal(n.g.str, "3");
+	assert_int_equal(i1.g.integer, 1);
+	assert_int_equal(i2.g.integer, 2);
+	assert_int_equal(i3.g.integer, 3);
+	assert_true(i1.at < i2.at && i2.at < i3.at && i3.at < n.at);
+	hc_redis_free(r);
+	event_base_free(base);
+}
+
+struct list_seen {
+	redisContext *c;
+	const char *key;
+	long long want;
+};
+
+static int list_has(void *arg)
+{
+	struct list_seen *l = arg;
+	struct hc_err err = {""};
+	redisReply *rep = hc_redis_sync_cmd(l->c, &err, "LLEN %s", l->key);
+	long long n = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+
+	freeReplyObject(rep);
+	return n >= l->want;
+}
+
+/* Write-behind commands with nothing after them still go out on their own
+ * (the timer), and another connection sees them. */
+static void test_later_alone_is_written(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct list_seen seen = {c, "it:later:list", 5};
+	struct ordered p[5];
+	int clock = 0;
+	char v[5][8];
+
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:later:list"));
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	for (int i = 0; i < 5; i++) {
+		const char *argv[] = {"RPUSH", "it:later:list", v[i]};
+
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].clock = &clock;
+		snprintf(v[i], sizeof(v[i]), "v%d", i);
+		assert_int_equal(hc_redis_cmdargv_later(r, record_at, &p[i], 3, argv, NULL), 0);
+	}
+	/* not a single ordinary command follows */
+	assert_true(run_until(base, list_has, &seen, 2000));
+	assert_true(run_until(base, ordered_done, &p[4], EVENTUALLY_MS));
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(p[i].g.calls, 1);
+		assert_int_equal(p[i].g.integer, i + 1);
+		assert_int_equal(p[i].at, i + 1);
+	}
+	redisReply *rep = hc_redis_sync_cmd(c, NULL, "LRANGE it:later:list 0 -1");
+	assert_non_null(rep);
+	assert_int_equal(rep->elements, 5);
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(rep->element[i]->str, v[i]);
+	freeReplyObject(rep);
+
+	/* and again after a quiet spell: the timer is armed anew */
+	run_until(base, never, NULL, 20);
+	{
+		struct ordered q = {.clock = &clock};
+		const char *argv[] = {"RPUSH", "it:later:list", "again"};
+
+		seen.want = 6;
+		assert_int_equal(hc_redis_cmdargv_later(r, record_at, &q, 3, argv, NULL), 0);
+		assert_true(run_until(base, list_has, &seen, 2000));
+		assert_true(run_until(base, ordered_done, &q, EVENTUALLY_MS));
+		assert_int_equal(q.g.integer, 6);
+	}
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+#define MANY_LATER 200
+
+struct many {
+	int calls;
+	int in_order;
+};
+
+static void on_many(redisReply *rep, void *arg)
+{
+	struct many *m = arg;
+
+	m->calls++;
+	if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == m->calls)
+		m->in_order++;
+}
+
+static int many_done(void *arg)
+{
+	return ((struct many *)arg)->calls == MANY_LATER;
+}
+
+/* More write-behind commands in one loop pass than one batch holds: all
+ * of them land, once each, in order. */
+static void test_later_many_in_one_pass(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct list_seen seen = {c, "it:later:many", MANY_LATER};
+	struct many m = {0};
+	const char *argv[] = {"RPUSH", "it:later:many", "x"};
+
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:later:many"));
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	for (int i = 0; i < MANY_LATER; i++)
+		assert_int_equal(hc_redis_cmdargv_later(r, on_many, &m, 3, argv, NULL), 0);
+	assert_int_equal(m.calls, 0); /* nothing answered inside the calls */
+	assert_true(run_until(base, many_done, &m, EVENTUALLY_MS));
+	assert_int_equal(m.in_order, MANY_LATER);
+	assert_true(list_has(&seen));
+	assert_int_equal(sync_int(c, "LLEN %s", "it:later:many"), MANY_LATER);
+	/* no more than that arrives later */
+	run_until(base, never, NULL, 20);
+	assert_int_equal(m.calls, MANY_LATER);
+	assert_int_equal(sync_int(c, "LLEN %s", "it:later:many"), MANY_LATER);
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* Write-behind on a client that is not connected, or freed while the
+ * command waits: the callback runs once, with NULL, as for any command. */
+static void test_later_failures(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r;
+	struct got down = {0}, pending = {0};
+	const char *argv[] = {"SET", "it:later:gone", "v"};
+
+	/* nothing listens on this port */
+	o.port = th_free_port();
+	r = hc_redis_new(base, &o);
+	assert_int_equal(hc_redis_cmdargv_later(r, record, &down, 3, argv, NULL), 0);
+	assert_int_equal(down.calls, 0);
+	assert_true(run_until(base, got_reply, &down, EVENTUALLY_MS));
+	assert_int_equal(down.calls, 1);
+	assert_true(down.was_null);
+	hc_redis_free(r);
+
+	/* freed while the write waits behind */
+	o = opts_for(&srv);
+	r = hc_redis_new(base, &o);
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_int_equal(hc_redis_cmdargv_later(r, record, &pending, 3, argv, NULL), 0);
+	hc_redis_free(r);
+	assert_int_equal(pending.calls, 1);
+	assert_true(pending.was_null);
+	run_until(base, never, NULL, 20); /* no timer fires on freed memory */
+	assert_int_equal(pending.calls, 1);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -809,6 +1090,11 @@ int main(void)
 	    cmocka_unit_test(test_free_inside_hook),
 	    cmocka_unit_test(test_select_db),
 	    cmocka_unit_test(test_sync_helpers),
+	    cmocka_unit_test(test_cmdargv_lengths),
+	    cmocka_unit_test(test_later_then_ordinary),
+	    cmocka_unit_test(test_later_alone_is_written),
+	    cmocka_unit_test(test_later_many_in_one_pass),
+	    cmocka_unit_test(test_later_failures),
 	};
 
 	return cmocka_run_group_tests_name("redis", tests, setup_group, teardown_group);

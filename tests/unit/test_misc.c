@@ -1,4 +1,4 @@
-/* test_misc.c — the small common modules: err, log, clock, id. */
+/* test_misc.c — the small common modules: err, log, clock, id, str. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "common/str.h"
 
 /* ---- err ---- */
 
@@ -399,6 +401,162 @@ static void test_random(void **state)
 	assert_string_equal(s, "");
 }
 
+/* 10000 ids (many pool refills): all well-formed and distinct. */
+static void test_id_many_distinct(void **state)
+{
+	enum { N = 10000 };
+	char(*ids)[HC_ID_LEN + 1] = calloc(N, sizeof(*ids));
+	size_t i;
+
+	assert_non_null(ids);
+	for (i = 0; i < N; i++) {
+		memset(ids[i], 'x', sizeof(ids[i]));
+		hc_id_new(ids[i]);
+		assert_int_equal(ids[i][HC_ID_LEN], '\0');
+		assert_true(hc_id_valid(ids[i]));
+		for (size_t j = 0; j < HC_ID_LEN; j++)
+			assert_non_null(strchr("0123456789abcdef", ids[i][j]));
+	}
+	qsort(ids, N, sizeof(ids[0]), cmp_str);
+	for (i = 1; i < N; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	free(ids);
+}
+
+struct id_thread {
+	char ids[500][HC_ID_LEN + 1];
+};
+
+static void *id_thread_main(void *arg)
+{
+	struct id_thread *t = arg;
+
+	for (int i = 0; i < 500; i++)
+		hc_id_new(t->ids[i]);
+	return NULL;
+}
+
+/* Threads have pools of their own: no id is shared between them. */
+static void test_id_threads_distinct(void **state)
+{
+	enum { T = 4, PER = 500 };
+	struct id_thread *t = calloc(T, sizeof(*t));
+	char(*all)[HC_ID_LEN + 1] = calloc(T * PER, sizeof(*all));
+	pthread_t th[T];
+
+	assert_non_null(t);
+	assert_non_null(all);
+	for (int i = 0; i < T; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, id_thread_main, &t[i]), 0);
+	for (int i = 0; i < T; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < T; i++)
+		memcpy(all[i * PER], t[i].ids, sizeof(t[i].ids));
+	qsort(all, T * PER, sizeof(all[0]), cmp_str);
+	for (int i = 1; i < T * PER; i++) {
+		assert_true(hc_id_valid(all[i]));
+		assert_string_not_equal(all[i - 1], all[i]);
+	}
+	free(all);
+	free(t);
+}
+
+/* A forked child must not hand out the ids its parent is about to use:
+ * the child starts with an empty pool. */
+static void test_id_after_fork(void **state)
+{
+	enum { K = 40 };
+	char parent[K][HC_ID_LEN + 1], child[K][HC_ID_LEN + 1], first[HC_ID_LEN + 1];
+	int fds[2];
+	pid_t pid;
+	int status;
+	size_t got = 0;
+
+	/* the pool is filled (and the fork hook set) before the fork */
+	hc_id_new(first);
+	assert_true(hc_id_valid(first));
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char ids[K][HC_ID_LEN + 1];
+		size_t off = 0;
+
+		close(fds[0]);
+		for (int i = 0; i < K; i++)
+			hc_id_new(ids[i]);
+		while (off < sizeof(ids)) {
+			ssize_t w = write(fds[1], (char *)ids + off, sizeof(ids) - off);
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	for (int i = 0; i < K; i++)
+		hc_id_new(parent[i]);
+	while (got < sizeof(child)) {
+		ssize_t r = read(fds[0], (char *)child + got, sizeof(child) - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(got, sizeof(child));
+	for (int i = 0; i < K; i++) {
+		assert_true(hc_id_valid(child[i]));
+		assert_string_not_equal(child[i], first);
+		for (int j = 0; j < K; j++)
+			assert_string_not_equal(child[i], parent[j]);
+	}
+}
+
+/* ---- str ---- */
+
+static void test_strlcpy(void **state)
+{
+	char d[8];
+
+	/* fits */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "abc", sizeof(d)), 3);
+	assert_string_equal(d, "abc");
+	/* exactly n - 1 fits whole */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "1234567", sizeof(d)), 7);
+	assert_string_equal(d, "1234567");
+	/* truncates, always terminated; the return says it was cut */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "12345678", sizeof(d)), 8);
+	assert_string_equal(d, "1234567");
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "a much longer string", sizeof(d)), 20);
+	assert_string_equal(d, "a much ");
+	assert_int_equal(d[7], '\0');
+	/* NULL copies as "" */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, NULL, sizeof(d)), 0);
+	assert_string_equal(d, "");
+	/* empty source */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "", sizeof(d)), 0);
+	assert_string_equal(d, "");
+	/* n == 1: only the terminator */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "abc", 1), 3);
+	assert_int_equal(d[0], '\0');
+	assert_int_equal(d[1], 'X'); /* nothing past n is written */
+	/* n smaller than the array: bytes past n are left alone */
+	memset(d, 'X', sizeof(d));
+	assert_int_equal(hc_strlcpy(d, "abcdef", 4), 6);
+	assert_string_equal(d, "abc");
+	assert_int_equal(d[4], 'X');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +575,10 @@ int main(void)
 	    cmocka_unit_test(test_id_new),
 	    cmocka_unit_test(test_id_valid),
 	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_id_many_distinct),
+	    cmocka_unit_test(test_id_threads_distinct),
+	    cmocka_unit_test(test_id_after_fork),
+	    cmocka_unit_test(test_strlcpy),
 	};
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
 }
