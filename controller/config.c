@@ -17,7 +17,8 @@ static const struct hc_opt opts[] = {
     {"port", HC_OPT_INT, "3233", 'p', "HEARTH_CONTROLLER_PORT", O(port), 0, 65535,
      "port to listen on (0 = any free port)"},
     {"threads", HC_OPT_INT, "0", 0, "HEARTH_CONTROLLER_THREADS", O(threads), 0, 256,
-     "event loops (0 = one per core)"},
+     "event loops (0 = one per 4 cores, at least 1; each loop owns its own warm "
+     "containers, so more loops mean more cold starts for the same load)"},
     {"url", HC_OPT_STR, "", 0, "HEARTH_CONTROLLER_URL", O(url), 0, 0,
      "URL other controllers use to reach this one (default http://addr:port)"},
     {"redis", HC_OPT_STR, "redis://127.0.0.1:6379/0", 0, "HEARTH_REDIS_URL", O(redis), 0, 0,

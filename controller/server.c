@@ -362,7 +362,12 @@ int ctl_init(struct ctl *c, struct hc_err *err)
 			gauge_queued, c);
 	hc_gauge_fn_new("hearth_controller_containers", NULL, "containers owned", gauge_containers,
 			c);
-	long threads = c->cfg.threads > 0 ? c->cfg.threads : sysconf(_SC_NPROCESSORS_ONLN);
+	/* Each loop owns its containers: a second loop on a small machine
+	 * splits one action's traffic across two sets of containers (a cold
+	 * start or a forward for half the connections) and halved the warm
+	 * throughput of one busy action on 2 cores (make bench, section 30). */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long threads = c->cfg.threads > 0 ? c->cfg.threads : (ncpu / 4 > 0 ? ncpu / 4 : 1);
 	if (threads < 1)
 		threads = 1;
 	struct hc_server_opts so = {
