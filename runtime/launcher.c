@@ -230,6 +230,8 @@ static void relay_stream(struct rt_launcher *l, int i)
 				event_del(l->relay[i]);
 			return;
 		}
+		if (l->cbs.on_output)
+			l->cbs.on_output(l->cbs.arg);
 		write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
 		l->output += (uint64_t)n;
 		if ((size_t)n < sizeof buf)

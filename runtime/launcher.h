@@ -43,6 +43,10 @@ struct rt_launcher_cbs {
 	 * reply it managed to write has been delivered. Not called after
 	 * rt_launcher_free. why: "exited with status 1" etc. */
 	void (*on_exit)(const char *why, void *arg);
+	/* The function wrote to stdout or stderr: called before the bytes are
+	 * passed on (an activation's start marker can still go first). May be
+	 * NULL. */
+	void (*on_output)(void *arg);
 	void *arg;
 };
 

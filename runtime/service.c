@@ -15,6 +15,7 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "proto/runtime.h"
 #include "runtime/code.h"
 #include "runtime/kind.h"
@@ -29,7 +30,9 @@ struct act {
 	struct hc_req *req;
 	struct event *timer;
 	int64_t limit_ms;
-	uint64_t out0; /* the launcher's output count at the start marker */
+	uint64_t out0; /* the launcher's output count when it started */
+	char id[PR_RT_ID_MAX + 1]; /* activation_id, for the start marker */
+	int marked;		   /* its start marker is out */
 };
 
 struct rt_service {
@@ -104,16 +107,44 @@ static void mark_end(void)
 	mark(RT_MARK_END "\n");
 }
 
+/* Markers exist for the agent to cut one activation's logs out of the
+ * streams, which only means something when activations run one at a time
+ * (concurrency 1; with more, OpenWhisk and hearth keep no per-activation
+ * logs, and the markers cost four writes and an agent wake-up each). Even
+ * then they are written only when they will be read: the start marker
+ * just before the function's first output (on_output), or at the end of a
+ * failed run, whose logs the controller always asks for. A run that
+ * printed nothing and succeeded leaves no trace in the streams. */
+static void act_mark_start(struct act *a)
+{
+	if (!a->marked && a->s->concurrency == 1) {
+		mark_start(a->id);
+		a->marked = 1;
+	}
+}
+
+static void on_output(void *arg)
+{
+	struct rt_service *s = arg;
+	if (s->concurrency == 1 && s->acts)
+		act_mark_start(s->acts);
+}
+
 /* End an activation's logs: what the function wrote before replying is
- * passed on first, then the end markers. When it ran alone, tell the
- * caller how much it wrote (PR_RT_HDR_LOG_BYTES: 0 spares the controller a
- * call to the agent for logs). a is freed by the caller. */
-static void act_end(struct act *a, struct hc_req *req)
+ * passed on first, then the end markers (see above). When it ran alone,
+ * tell the caller how much it wrote (PR_RT_HDR_LOG_BYTES: 0 spares the
+ * controller a call to the agent for logs). a is freed by the caller. */
+static void act_end(struct act *a, struct hc_req *req, int ok)
 {
 	struct rt_service *s = a->s;
 	rt_launcher_drain(s->l);
-	mark_end();
-	if (s->concurrency == 1 && req) {
+	if (s->concurrency != 1)
+		return;
+	if (!ok)
+		act_mark_start(a);
+	if (a->marked)
+		mark_end();
+	if (req) {
 		char n[24];
 		snprintf(n, sizeof n, "%llu",
 			 (unsigned long long)(rt_launcher_output(s->l) - a->out0));
@@ -189,7 +220,7 @@ static void act_finish_err(struct act *a, int status, const char *msg)
 {
 	struct hc_req *req = a->req;
 
-	act_end(a, req);
+	act_end(a, req, 0);
 	act_free(a);
 	reply_err(req, status, "%s", msg);
 }
@@ -244,7 +275,7 @@ static void run_reply(struct rt_service *s, const struct rt_reply *r)
 	if (r->kind == RT_REPLY_ERROR) {
 		struct hc_buf b;
 		req = a->req;
-		act_end(a, req);
+		act_end(a, req, 0);
 		act_free(a);
 		hc_buf_init(&b, r->len + 16);
 		if (first_char(r->data, r->len) != '"' || hc_buf_adds(&b, "{\"error\":") < 0 ||
@@ -272,7 +303,7 @@ static void run_reply(struct rt_service *s, const struct rt_reply *r)
 		}
 	}
 	req = a->req;
-	act_end(a, req);
+	act_end(a, req, 1);
 	act_free(a);
 	hc_reply(req, 200, "application/json", r->data, r->len);
 }
@@ -379,7 +410,8 @@ static void free_env(char **env)
 
 static int start_launcher(struct rt_service *s, struct hc_err *err)
 {
-	struct rt_launcher_cbs cbs = {.on_reply = on_reply, .on_exit = on_exit_cb, .arg = s};
+	struct rt_launcher_cbs cbs = {
+	    .on_reply = on_reply, .on_exit = on_exit_cb, .on_output = on_output, .arg = s};
 	char interp[PATH_MAX], script[PATH_MAX];
 	const char *text, *fname;
 	size_t len;
@@ -418,7 +450,8 @@ static int start_launcher(struct rt_service *s, struct hc_err *err)
 
 static int start_blackbox(struct rt_service *s, const char *exec, struct hc_err *err)
 {
-	struct rt_launcher_cbs cbs = {.on_reply = on_reply, .on_exit = on_exit_cb, .arg = s};
+	struct rt_launcher_cbs cbs = {
+	    .on_reply = on_reply, .on_exit = on_exit_cb, .on_output = on_output, .arg = s};
 	char dir[PATH_MAX];
 	char **env = child_env(s, s->env);
 	char *slash;
@@ -643,7 +676,7 @@ static void handle_run(struct hc_req *req, void *arg)
 			goto out;
 		}
 	}
-	mark_start(in.activation_id);
+	hc_strlcpy(a->id, in.activation_id ? in.activation_id : "", sizeof a->id);
 	a->out0 = rt_launcher_output(s->l);
 	if (rt_launcher_send(s->l, a->seq, body, len) < 0) {
 		set_broken(s, "the action's process is gone");

@@ -1,26 +1,29 @@
 #!/bin/sh
 # bench/controller/run.sh — what the controller adds to a warm invoke.
 #
-#   bench/controller/run.sh [BUILD_DIR] [SECONDS]     (defaults: build, 5)
+#   bench/controller/run.sh [BUILD_DIR] [SECONDS] [ROUNDS]   (defaults: build, 2, 5)
 #
 # Starts redis-server, hearth-agent (process backend; HEARTH_BENCH_RUNC=1 for
 # runc), hearth-scheduler and hearth-controller on free ports, creates noop
-# actions (nodejs `return {}`), warms them, then measures with wrk, each in
-# the same run:
+# actions (nodejs `return {}`), warms them, then measures with wrk:
 #   - direct:     POST straight to the container's /run (the floor)
 #   - nginx:      the same /run through an nginx reverse proxy (keep-alive
 #                 upstream): the cost of one generic HTTP hop
 #   - controller: POST /api/v1/namespaces/_/actions/noop?blocking=true
 # at 1 connection (sequential: p50/p99 latency) and at 8 and 32 connections
-# (throughput). The action for c=1 has concurrency 1 (logs collected per
-# activation, as OpenWhisk's latency.sh); for 8/32 it has concurrency 32 so
-# one container serves every connection in all three setups.
+# (throughput). The machine is shared and noisy, so the three setups are
+# interleaved: ROUNDS rounds of SECONDS each, direct / nginx / controller in
+# every round, and each cell is the median over the rounds. The action for
+# c=1 has concurrency 1 (logs collected per activation, as OpenWhisk's
+# latency.sh); for 8/32 it has concurrency 32 so one container serves every
+# connection in all three setups.
 # The controller runs with --pause-grace 10m so the container is never
 # frozen under the direct and nginx runs. Everything started is stopped by
-# PID at the end. Prints a markdown table.
+# PID at the end. Prints a markdown table, then the overheads and ratios.
 set -u
 B=${1:-build}
-SECS=${2:-5}
+SECS=${2:-2}
+ROUNDS=${3:-5}
 B=$(cd "$B" && pwd)
 D=$(mktemp -d /tmp/hearth-bench-ctl.XXXXXX)
 TOKEN=bench-token
@@ -144,19 +147,24 @@ EOF
 	done
 }
 
-# wrk summary: "req/s p50 p99"
+# wrk summary in microseconds: "req/s p50 p99 non2xx"
 measure() { # conns url luafile
 	t=1; [ "$1" -gt 1 ] && t=2
 	wrk -t$t -c"$1" -d"${SECS}s" --latency --timeout 10s -s "$3" "$2" >"$D/wrk.out" 2>&1
-	rps=$(awk '/^Requests\/sec/ {print $2}' "$D/wrk.out")
-	p50=$(awk '$1=="50%" {print $2}' "$D/wrk.out")
-	p99=$(awk '$1=="99%" {print $2}' "$D/wrk.out")
-	non2xx=$(awk '/Non-2xx/ {print $5}' "$D/wrk.out")
-	echo "$rps $p50 $p99 ${non2xx:-0}"
+	awk 'function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
+			      if (v ~ /s$/) return v * 1000000; return v + 0 }
+	     /^Requests\/sec/ {r = $2} $1 == "50%" {p = us($2)} $1 == "99%" {q = us($2)}
+	     /Non-2xx/ {e = $5}
+	     END {printf "%s %d %d %d\n", r, p, q, e + 0}' "$D/wrk.out"
 }
 
-echo "| action | conns | setup | req/s | p50 | p99 | non-2xx |"
+median() { # numbers on stdin -> the median
+	sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+echo "| action | conns | setup | req/s | p50 us | p99 us | non-2xx |"
 echo "|---|---|---|---|---|---|---|"
+: >"$D/summary"
 for spec in "noop1 1" "noop32 8" "noop32 32"; do
 	set -- $spec
 	act=$1; c=$2
@@ -164,18 +172,38 @@ for spec in "noop1 1" "noop32 8" "noop32 32"; do
 	[ -n "$hp" ] || { echo "no container for $act" >&2; exit 1; }
 	lua "$D/run.lua" "$(runbody "$act")" ""
 	start_nginx "$hp"
+	: >"$D/rounds"
+	for r in $(seq 1 "$ROUNDS"); do
+		for setup in direct nginx controller; do
+			case $setup in
+			direct) url="http://$hp/run"; l="$D/run.lua" ;;
+			nginx) url="http://127.0.0.1:$NP/run"; l="$D/run.lua" ;;
+			controller) url="$API/$act?blocking=true"; l="$D/ctl.lua" ;;
+			esac
+			echo "$setup $(measure "$c" "$url" "$l")" >>"$D/rounds"
+		done
+	done
 	for setup in direct nginx controller; do
-		case $setup in
-		direct) url="http://$hp/run"; l="$D/run.lua" ;;
-		nginx) url="http://127.0.0.1:$NP/run"; l="$D/run.lua" ;;
-		controller) url="$API/$act?blocking=true"; l="$D/ctl.lua" ;;
-		esac
-		set -- $(measure "$c" "$url" "$l")
-		echo "| $act | $c | $setup | $1 | $2 | $3 | $4 |"
+		rps=$(awk -v s=$setup '$1 == s {print $2}' "$D/rounds" | median)
+		p50=$(awk -v s=$setup '$1 == s {print $3}' "$D/rounds" | median)
+		p99=$(awk -v s=$setup '$1 == s {print $4}' "$D/rounds" | median)
+		bad=$(awk -v s=$setup '$1 == s {n += $5} END {print n + 0}' "$D/rounds")
+		echo "| $act | $c | $setup | $rps | $p50 | $p99 | $bad |"
+		echo "$c $setup $rps $p50 $p99" >>"$D/summary"
 	done
 	kill "$NGINX_PID" 2>/dev/null
 	wait "$NGINX_PID" 2>/dev/null
 done
 RSS=$(ps -o rss= -p "$CTL_PID" 2>/dev/null | tr -d ' ')
 echo
-echo "controller RSS after the runs: ${RSS:-?} KiB; backend: $BACKEND; $(nproc) cores shared by wrk, nginx, the controller, the runtime and Redis"
+awk '{rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5}
+     END {
+	printf "c=1 overhead over direct, p50: controller %+d us, nginx hop %+d us (target +60 us)\n",
+	       p50[1, "controller"] - p50[1, "direct"], p50[1, "nginx"] - p50[1, "direct"]
+	printf "c=1 overhead over direct, p99: controller %+d us, nginx hop %+d us (target +1 ms)\n",
+	       p99[1, "controller"] - p99[1, "direct"], p99[1, "nginx"] - p99[1, "direct"]
+	for (c = 8; c <= 32; c *= 4)
+		printf "c=%d throughput: controller %.2fx an nginx hop (target 0.8x), %.2fx direct\n", c,
+		       rps[c, "controller"] / rps[c, "nginx"], rps[c, "controller"] / rps[c, "direct"]
+     }' "$D/summary"
+echo "medians of $ROUNDS interleaved rounds of ${SECS}s; controller RSS after the runs: ${RSS:-?} KiB; backend: $BACKEND; $(nproc) cores shared by wrk, nginx, the controller, the runtime and Redis"
