@@ -56,9 +56,9 @@ struct kconn {
 	struct hc_buf in; /* the reply */
 	size_t head_len;  /* 0 until the head is parsed */
 	long status;
-	long long clen;	 /* -1: none (read to close) */
-	int close_after; /* "Connection: close" or no length */
-	char want[48];	 /* the reply header to report ("name:", lower case), or "" */
+	long long clen;		 /* -1: none (read to close) */
+	int close_after;	 /* "Connection: close" or no length */
+	char want[48];		 /* the reply header to report ("name:", lower case), or "" */
 	size_t hdr_off, hdr_len; /* its value in in; hdr_off 0: absent */
 };
 
@@ -463,8 +463,8 @@ static int build_request(struct hc_buf *b, const struct hc_request *req, const c
 		rc |= hc_buf_adds(b, req->headers[i]) | hc_buf_adds(b, "\r\n");
 	}
 	if (req->body || strcmp(method, "GET")) {
-		rc |= hc_buf_adds(b, "Content-Length: ") | hc_buf_add_int(b, (int64_t)req->body_len) |
-		       hc_buf_adds(b, "\r\n");
+		rc |= hc_buf_adds(b, "Content-Length: ") |
+		      hc_buf_add_int(b, (int64_t)req->body_len) | hc_buf_adds(b, "\r\n");
 	}
 	rc |= hc_buf_adds(b, "\r\n");
 	if (req->body && req->body_len)

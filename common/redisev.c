@@ -30,7 +30,7 @@ struct redisev {
 	int reading;
 	int in_flush;
 	int later_next; /* the command being queued may wait */
-	int nlater;     /* commands waiting for the timer */
+	int nlater;	/* commands waiting for the timer */
 };
 
 #define LATER_MAX 64

@@ -52,7 +52,7 @@ struct ctl_metrics {
 	struct hc_counter *sched_calls;
 	struct hc_counter *sched_errors;
 	struct hc_counter *forwards;
-	struct hc_counter *resent; /* dispatched again: a container refused it */
+	struct hc_counter *resent;	   /* dispatched again: a container refused it */
 	struct hc_counter *forwards_in[2]; /* received: on the owner loop, handed across */
 	struct hc_hist *latency;
 };

@@ -58,7 +58,7 @@ struct ctl_inv {
 	int path;	      /* 0 warm, 1 prewarm, 2 created */
 	ctl_inv_done_fn done; /* called with the record in fwd_record (taken or not) */
 	void *done_arg;
-	cJSON *fwd_record;   /* a forwarded run's record, relayed as is */
+	cJSON *fwd_record; /* a forwarded run's record, relayed as is */
 	/* the container's reply bytes when they are the result (v->rec.result
 	 * parsed from them): borrowed, set only while on_run finishes */
 	const char *result_text;

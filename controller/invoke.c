@@ -431,7 +431,8 @@ static void on_run(const struct hc_response *r, void *arg)
 			const char *p = r->body, *e = r->body + r->body_len;
 			while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 				p++;
-			while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+			while (e > p &&
+			       (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 				e--;
 			v->result_text = p;
 			v->result_text_len = (size_t)(e - p);

@@ -21,9 +21,9 @@ struct rt_launcher {
 	enum rt_proto proto;
 	pid_t pid;
 	int in_fd, fd3;
-	int out_fd[2];		/* the child's stdout, stderr (relayed) */
+	int out_fd[2]; /* the child's stdout, stderr (relayed) */
 	struct event *relay[2];
-	uint64_t output;	/* bytes relayed */
+	uint64_t output; /* bytes relayed */
 	struct event *wr, *rd;
 	struct evbuffer *out; /* waiting to be written to stdin */
 	struct evbuffer *in;  /* read from fd 3, not yet a whole line */
@@ -203,7 +203,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void write_all(int fd, const char *p, size_t n)
+void rt_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -232,7 +232,7 @@ static void relay_stream(struct rt_launcher *l, int i)
 		}
 		if (l->cbs.on_output)
 			l->cbs.on_output(l->cbs.arg);
-		write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
+		rt_write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n);
 		l->output += (uint64_t)n;
 		if ((size_t)n < sizeof buf)
 			return; /* a short read from a pipe: it is empty now */

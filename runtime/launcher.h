@@ -76,6 +76,10 @@ int rt_launcher_send(struct rt_launcher *l, uint64_t seq, const char *json, size
 uint64_t rt_launcher_output(const struct rt_launcher *l);
 void rt_launcher_drain(struct rt_launcher *l);
 
+/* Write n bytes to fd, blocking, retrying short writes; on an error it
+ * gives up silently (a lost log line must not stop a function). */
+void rt_write_all(int fd, const char *p, size_t n);
+
 pid_t rt_launcher_pid(const struct rt_launcher *l);
 int rt_launcher_alive(const struct rt_launcher *l);
 

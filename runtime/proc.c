@@ -62,7 +62,8 @@ static void child_exec(const struct rt_proc_spec *spec, int in[2], int fd3[2], i
 	fd = in[0] >= 0 ? in[0] : devnull;
 	if (fd < 0 || dup2(fd, 0) < 0)
 		goto fail;
-	if (out[1] >= 0 && (dup2(out[1], 1) < 0 || dup2(errout[1] >= 0 ? errout[1] : out[1], 2) < 0))
+	if (out[1] >= 0 &&
+	    (dup2(out[1], 1) < 0 || dup2(errout[1] >= 0 ? errout[1] : out[1], 2) < 0))
 		goto fail;
 	if (fd3[1] >= 0 ? dup2(fd3[1], 3) < 0 : (close(3), 0))
 		goto fail;
@@ -90,8 +91,8 @@ pid_t rt_proc_spawn(const struct rt_proc_spec *spec, struct rt_proc_fds *fds, st
 	fds->in = fds->fd3 = fds->out = fds->err = -1;
 	in[0] = in[1] = fd3[0] = fd3[1] = out[0] = out[1] = errout[0] = errout[1] = -1;
 	if (make_pipe(in, spec->want_stdin) < 0 || make_pipe(fd3, spec->want_fd3) < 0 ||
-	    make_pipe(out, spec->capture || spec->split) < 0 || make_pipe(errout, spec->split) < 0 ||
-	    pipe2(ep, O_CLOEXEC) < 0) {
+	    make_pipe(out, spec->capture || spec->split) < 0 ||
+	    make_pipe(errout, spec->split) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		hc_err_set(err, "pipe: %s", strerror(errno));
 		goto fail;
 	}

@@ -30,7 +30,7 @@ struct act {
 	struct hc_req *req;
 	struct event *timer;
 	int64_t limit_ms;
-	uint64_t out0; /* the launcher's output count when it started */
+	uint64_t out0;		   /* the launcher's output count when it started */
 	char id[PR_RT_ID_MAX + 1]; /* activation_id, for the start marker */
 	int marked;		   /* its start marker is out */
 };
@@ -70,24 +70,11 @@ enum rt_state rt_service_state(const struct rt_service *s)
 
 /* ---- replies and markers ---- */
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* a lost log line must not stop the activation */
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 static void mark(const char *line)
 {
 	size_t n = strlen(line);
-	write_all(STDOUT_FILENO, line, n);
-	write_all(STDERR_FILENO, line, n);
+	rt_write_all(STDOUT_FILENO, line, n);
+	rt_write_all(STDERR_FILENO, line, n);
 }
 
 static void mark_start(const char *activation_id)
