@@ -68,6 +68,7 @@ const struct hc_config_spec agt_config_spec = {
     .summary = "runs and freezes function containers on one host",
     .opts = opts,
     .nopts = sizeof(opts) / sizeof(opts[0]),
+    .secrets = (const char *const[]){"redis", "token", NULL},
 };
 
 enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **argv,

@@ -590,6 +590,14 @@ static void print_quoted(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static int is_secret(const struct hc_config_spec *spec, const char *name)
+{
+	for (const char *const *s = spec->secrets; s && *s; s++)
+		if (!strcmp(*s, name))
+			return 1;
+	return 0;
+}
+
 void hc_config_dump(const struct hc_config_spec *spec, const void *cfg, FILE *out)
 {
 	size_t i;
@@ -601,6 +609,20 @@ void hc_config_dump(const struct hc_config_spec *spec, const void *cfg, FILE *ou
 
 		if (o->type == HC_OPT_STR && !*(char *const *)f) {
 			fprintf(out, "# %s is not set\n", o->name);
+			continue;
+		}
+		if (o->type == HC_OPT_STR && is_secret(spec, o->name)) {
+			/* -t output ends up in tickets and logs */
+			const char *v = *(char *const *)f, *s = strstr(v, "://");
+			const char *at = s ? strchr(s + 3, '@') : NULL;
+			const char *colon = at ? memchr(s + 3, ':', (size_t)(at - (s + 3))) : NULL;
+			if (!s)
+				fprintf(out, "# %s is set (hidden)\n", o->name);
+			else if (colon)
+				fprintf(out, "%s = \"%.*s:(hidden)%s\"\n", o->name,
+					(int)(colon - v), v, at);
+			else
+				fprintf(out, "%s = \"%s\"\n", o->name, v);
 			continue;
 		}
 		fprintf(out, "%s = ", o->name);

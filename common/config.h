@@ -44,6 +44,9 @@ struct hc_config_spec {
 	const char *summary; /* one line shown by --help */
 	const struct hc_opt *opts;
 	size_t nopts;
+	/* settings -t must not print (NULL-terminated names): a URL shows all
+	 * but its password, anything else only that it is set */
+	const char *const *secrets;
 };
 
 enum hc_config_result {

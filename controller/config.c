@@ -60,6 +60,7 @@ const struct hc_config_spec ctl_config_spec = {
     .summary = "the OpenWhisk-compatible REST API and invoke path",
     .opts = opts,
     .nopts = sizeof(opts) / sizeof(opts[0]),
+    .secrets = (const char *const[]){"redis", "token", "guest", NULL},
 };
 
 int ctl_config_finish(struct ctl *c, struct hc_err *err)

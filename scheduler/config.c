@@ -59,6 +59,7 @@ const struct hc_config_spec sch_config_spec = {
     .summary = "elected singleton that owns the container pools and places containers",
     .opts = opts,
     .nopts = sizeof(opts) / sizeof(opts[0]),
+    .secrets = (const char *const[]){"redis", "token", NULL},
 };
 
 int sch_config_finish(struct sch_config *cfg, struct hc_err *err)

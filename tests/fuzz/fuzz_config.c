@@ -28,7 +28,8 @@ static const struct hc_opt opts[] = {
     {"unset", HC_OPT_STR, NULL, 0, NULL, offsetof(struct fcfg, unset), 0, 0, "unset"},
 };
 
-static const struct hc_config_spec spec = {"fuzz", NULL, opts, sizeof(opts) / sizeof(opts[0])};
+static const struct hc_config_spec spec = {"fuzz", NULL, opts, sizeof(opts) / sizeof(opts[0]),
+					   (const char *const[]){"name", NULL}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -40,10 +40,7 @@ static const struct hc_opt opts[] = {
 };
 
 static const struct hc_config_spec spec = {
-    "hearth-test",
-    "A test daemon.",
-    opts,
-    sizeof(opts) / sizeof(opts[0]),
+    "hearth-test", "A test daemon.", opts, sizeof(opts) / sizeof(opts[0]), NULL,
 };
 
 static const char *const env_names[] = {"HEARTH_TEST_PORT",    "HEARTH_TEST_NAME",
@@ -454,6 +451,46 @@ static void test_dump_round_trip(void **state)
 	hc_config_free(&spec, &b);
 }
 
+/* -t must not print secrets: a URL keeps all but its password, anything
+ * else only says that it is set. */
+static void test_dump_hides_secrets(void **state)
+{
+	const struct hc_config_spec sspec = {
+	    .prog = "hearth-test",
+	    .opts = opts,
+	    .nopts = sizeof(opts) / sizeof(opts[0]),
+	    .secrets = (const char *const[]){"token", "name", NULL},
+	};
+	struct tcfg a;
+	struct hc_err err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	const char *urls[][2] = {
+	    {"redis://:s3cret@10.0.0.1:6379/0", "name = \"redis://:(hidden)@10.0.0.1:6379/0\""},
+	    {"redis://user:s3cret@h:1", "name = \"redis://user:(hidden)@h:1\""},
+	    {"redis://h:6379/0", "name = \"redis://h:6379/0\""},
+	    {"s3cret", "# name is set (hidden)"},
+	};
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		const char *argv[] = {"t", "-n", urls[i][0], "--token", "s3cret", "-p", "9", NULL};
+		err.msg[0] = '\0';
+		assert_int_equal(hc_config_load(&sspec, 7, (char **)argv, &a, &err), HC_CONFIG_OK);
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		hc_config_dump(&sspec, &a, f);
+		fclose(f);
+		assert_null(strstr(text, "s3cret"));
+		assert_non_null(strstr(text, urls[i][1]));
+		assert_non_null(strstr(text, "# token is set (hidden)"));
+		assert_non_null(strstr(text, "port = 9"));
+		free(text);
+		text = NULL;
+		hc_config_free(&sspec, &a);
+	}
+}
+
 static void test_log_options(void **state)
 {
 	struct tcfg c;
@@ -483,7 +520,7 @@ static void test_bad_default(void **state)
 	    {"n", HC_OPT_INT, "lots", 0, NULL, offsetof(struct tcfg, port), 0, 0, ""},
 	    {"s", HC_OPT_STR, "ok", 0, NULL, offsetof(struct tcfg, name), 0, 0, ""},
 	};
-	static const struct hc_config_spec bspec = {"b", NULL, bad, 2};
+	static const struct hc_config_spec bspec = {"b", NULL, bad, 2, NULL};
 	struct tcfg c;
 	struct hc_err err;
 
@@ -509,6 +546,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help, clean_env, clean_env),
 	    cmocka_unit_test_setup_teardown(test_check, clean_env, clean_env),
 	    cmocka_unit_test_setup_teardown(test_dump_round_trip, clean_env, clean_env),
+	    cmocka_unit_test_setup_teardown(test_dump_hides_secrets, clean_env, clean_env),
 	    cmocka_unit_test_setup_teardown(test_log_options, clean_env, clean_env),
 	    cmocka_unit_test_setup_teardown(test_bad_default, clean_env, clean_env),
 	};
