@@ -884,8 +884,11 @@ void hc_req_add_header(struct hc_req *req, const char *name, const char *value)
 	struct hc_buf *b = &req->out_headers;
 	size_t old = b->len;
 	if (hc_buf_adds(b, name) | hc_buf_add(b, ": ", 2) | hc_buf_adds(b, value) |
-	    hc_buf_add(b, "\r\n", 2))
-		b->data[b->len = old] = '\0'; /* all or nothing */
+	    hc_buf_add(b, "\r\n", 2)) {
+		b->len = old; /* all or nothing */
+		if (b->data)
+			b->data[old] = '\0';
+	}
 }
 
 int hc_req_method(const struct hc_req *req)

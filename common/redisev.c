@@ -44,6 +44,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct redisev *e = arg;
+	/* as on_flush: what is left waits for EV_WRITE again (see below) */
+	e->in_flush = 1;
 	redisAsyncHandleWrite(e->ac);
 }
 
