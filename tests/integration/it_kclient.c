@@ -68,6 +68,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 	} else if (!strcmp(uri, "/missing")) {
 		evbuffer_add_printf(out, "{\"error\":\"no\"}");
 		evhttp_send_reply(req, 404, "Not Found", NULL);
+	} else if (!strncmp(uri, "/hdr", 4)) {
+		/* /hdr?v=X answers "X-Log-Bytes: X" (any case); plain /hdr has none */
+		const char *q = strstr(uri, "?v=");
+		if (q)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  strchr(q, 'U') ? "x-log-BYTES" : "X-Log-Bytes", q + 3);
+		evbuffer_add_printf(out, "{}");
+		evhttp_send_reply(req, 200, "OK", NULL);
 	} else if (!strcmp(uri, "/empty")) {
 		evhttp_send_reply(req, 204, "No Content", NULL);
 	} else if (!strcmp(uri, "/big")) {
@@ -126,6 +134,8 @@ struct result {
 	size_t body_len;
 	char error[128];
 	int timed_out;
+	int not_sent;
+	char header[64]; /* the want_header value, "-" when absent */
 	struct event_base *base;
 	int *left; /* shared count of calls still to finish */
 };
@@ -139,6 +149,8 @@ static void on_done(const struct hc_response *r, void *arg)
 	snprintf(res->body, sizeof(res->body), "%s", r->body);
 	snprintf(res->error, sizeof(res->error), "%s", r->error ? r->error : "");
 	res->timed_out = r->timed_out;
+	res->not_sent = r->not_sent;
+	snprintf(res->header, sizeof(res->header), "%s", r->header ? r->header : "-");
 	if (res->left && --*res->left == 0)
 		event_base_loopbreak(res->base);
 }
@@ -148,6 +160,8 @@ static char *url(const char *path, char *buf, size_t n)
 	snprintf(buf, n, "http://127.0.0.1:%d%s", fx.port, path);
 	return buf;
 }
+
+static const char *want_header; /* asked of every request by one() */
 
 /* Run one request to completion on a fresh base+client pair given. */
 static void one(struct event_base *base, struct hc_kclient *k, const char *method, const char *path,
@@ -165,7 +179,8 @@ static void one(struct event_base *base, struct hc_kclient *k, const char *metho
 				.body = body,
 				.body_len = body ? strlen(body) : 0,
 				.timeout_ms = timeout_ms,
-				.max_response = max};
+				.max_response = max,
+				.want_header = want_header};
 	assert_int_equal(hc_kclient_request(k, &rq, on_done, res), 0);
 	assert_int_equal(res->done, 0); /* never from inside the call */
 	event_base_dispatch(base);
@@ -207,6 +222,52 @@ static void test_round_trips_and_reuse(void **state)
 	one(base, k, "POST", "/echo", "{\"after\":\"close\"}", 5000, 0, &r);
 	assert_string_equal(r.body, "{\"after\":\"close\"}");
 	assert_int_equal(hc_kclient_pending(k), 0);
+	hc_kclient_free(k);
+	event_base_free(base);
+}
+
+/* One reply header on request (the runtime's x-hearth-log-bytes to the
+ * controller): present, absent, any case, trimmed, never carried over from
+ * the previous reply on the same connection; and a refused connection is
+ * reported as not sent (safe to try elsewhere). */
+static void test_want_header_and_not_sent(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r;
+	want_header = "x-log-bytes";
+	one(base, k, "GET", "/hdr?v=0", NULL, 5000, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.header, "0");
+	assert_string_equal(r.body, "{}");
+	one(base, k, "GET", "/hdr", NULL, 5000, 0, &r); /* same connection, no header */
+	assert_string_equal(r.header, "-");
+	one(base, k, "GET", "/hdr?v=123U", NULL, 5000, 0, &r); /* the name in another case */
+	assert_string_equal(r.header, "123U");
+	one(base, k, "POST", "/echo", "{\"a\":1}", 5000, 0, &r); /* the body is untouched */
+	assert_string_equal(r.body, "{\"a\":1}");
+	assert_string_equal(r.header, "-");
+	want_header = NULL;
+	one(base, k, "GET", "/hdr?v=7", NULL, 5000, 0, &r); /* not asked: not reported */
+	assert_string_equal(r.header, "-");
+	assert_int_equal(r.not_sent, 0);
+
+	/* nobody listens there: the request never left */
+	int closed = th_free_port();
+	char u[64];
+	int left = 1;
+	memset(&r, 0, sizeof(r));
+	r.base = base;
+	r.left = &left;
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/run", closed);
+	struct hc_request rq = {
+	    .method = "POST", .url = u, .body = "{}", .body_len = 2, .timeout_ms = 5000};
+	assert_int_equal(hc_kclient_request(k, &rq, on_done, &r), 0);
+	event_base_dispatch(base);
+	assert_int_equal(r.done, 1);
+	assert_string_not_equal(r.error, "");
+	assert_int_equal(r.timed_out, 0);
+	assert_int_equal(r.not_sent, 1);
 	hc_kclient_free(k);
 	event_base_free(base);
 }
@@ -316,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trips_and_reuse),
+	    cmocka_unit_test(test_want_header_and_not_sent),
 	    cmocka_unit_test(test_idle_close_by_peer),
 	    cmocka_unit_test(test_limits_and_failures),
 	    cmocka_unit_test(test_concurrent_and_free_pending),
