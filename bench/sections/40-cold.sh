@@ -125,7 +125,9 @@ parts() { # label -> measures; rows compare create+init with runc run + interpre
 class R(h.BaseHTTPRequestHandler):
     def do_GET(s): s.send_response(200); s.end_headers(); s.wfile.write(b'{}')
 h.HTTPServer(('127.0.0.1',$p),R).serve_forever()" >>"$TMP/p_alone" ;;
-		native) $startup --url "http://127.0.0.1:$p/healthz" -- "$rt" --port "$p" >>"$TMP/p_alone" ;;
+		native) $startup --url "http://127.0.0.1:$p/healthz" -- "$rt" --port "$p" \
+			--workdir "$TMP/rtalone$i" >>"$TMP/p_alone"
+			rm -rf "$TMP/rtalone$i" ;; # killed, it cannot remove its own
 		esac
 		p=$(free_port)
 		$startup --url "http://127.0.0.1:$p/healthz" -- "$rt" --port "$p" --kind "$kind" \
