@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,65 +39,51 @@ static int limit_num(const cJSON *j, const char *key, int64_t *out)
 	return 1;
 }
 
+/* Each limit: its JSON key, where it lives, and the words of OpenWhisk's
+ * messages (TimeLimit, MemoryLimit, LogLimit, ConcurrencyLimit require()s). */
+static const struct limit_field {
+	const char *key;
+	size_t offset;
+	const char *not_whole; /* "<what> limit must be whole number" */
+	const char *label;     /* "<label> N<unit> below/exceeds allowed threshold of M<unit>" */
+	const char *unit;
+} limit_fields[] = {
+    {"timeout", offsetof(struct pr_limits, timeout_ms), "time", "duration", " milliseconds"},
+    {"memory", offsetof(struct pr_limits, memory_mb), "memory", "memory", " MB"},
+    {"logs", offsetof(struct pr_limits, logs_mb), "log", "log size", " MB"},
+    {"concurrency", offsetof(struct pr_limits, concurrency), "concurrency", "concurrency", ""},
+};
+
+#define LIMIT(l, f) (*(int64_t *)((char *)(l) + (f)->offset))
+
 int pr_limits_decode(const cJSON *j, const struct pr_limits *base, const struct pr_limit_bounds *b,
 		     struct pr_limits *out, struct hc_err *err)
 {
-	struct pr_limits l = *base;
+	struct pr_limits l = *base, lo = b->min, hi = b->max;
+	const size_t n = sizeof(limit_fields) / sizeof(limit_fields[0]);
 	if (j && !cJSON_IsObject(j))
 		return hc_err_set(err, MALFORMED "limits must be an object");
-	if (j) {
-		int r;
-		if ((r = limit_num(j, "timeout", &l.timeout_ms)) < 0)
-			return hc_err_set(err, MALFORMED "time limit must be whole number");
-		if ((r = limit_num(j, "memory", &l.memory_mb)) < 0)
-			return hc_err_set(err, MALFORMED "memory limit must be whole number");
-		if ((r = limit_num(j, "logs", &l.logs_mb)) < 0)
-			return hc_err_set(err, MALFORMED "log limit must be whole number");
-		if ((r = limit_num(j, "concurrency", &l.concurrency)) < 0)
-			return hc_err_set(err, MALFORMED "concurrency limit must be whole number");
+	/* every field is read before any is checked against its range */
+	for (size_t i = 0; j && i < n; i++) {
+		const struct limit_field *f = &limit_fields[i];
+		if (limit_num(j, f->key, &LIMIT(&l, f)) < 0)
+			return hc_err_set(err, MALFORMED "%s limit must be whole number",
+					  f->not_whole);
 	}
-	/* OpenWhisk's require() messages (TimeLimit, MemoryLimit, LogLimit,
-	 * ConcurrencyLimit) */
-	if (l.timeout_ms < b->min.timeout_ms)
-		return hc_err_set(err,
-				  MALFORMED "duration %" PRId64
-					    " milliseconds below allowed threshold of %" PRId64
-					    " milliseconds",
-				  l.timeout_ms, b->min.timeout_ms);
-	if (l.timeout_ms > b->max.timeout_ms)
-		return hc_err_set(err,
-				  MALFORMED "duration %" PRId64
-					    " milliseconds exceeds allowed threshold of %" PRId64
-					    " milliseconds",
-				  l.timeout_ms, b->max.timeout_ms);
-	if (l.memory_mb < b->min.memory_mb)
-		return hc_err_set(err,
-				  MALFORMED "memory %" PRId64
-					    " MB below allowed threshold of %" PRId64 " MB",
-				  l.memory_mb, b->min.memory_mb);
-	if (l.memory_mb > b->max.memory_mb)
-		return hc_err_set(err,
-				  MALFORMED "memory %" PRId64
-					    " MB exceeds allowed threshold of %" PRId64 " MB",
-				  l.memory_mb, b->max.memory_mb);
-	if (l.logs_mb < b->min.logs_mb)
-		return hc_err_set(err,
-				  MALFORMED "log size %" PRId64
-					    " MB below allowed threshold of %" PRId64 " MB",
-				  l.logs_mb, b->min.logs_mb);
-	if (l.logs_mb > b->max.logs_mb)
-		return hc_err_set(err,
-				  MALFORMED "log size %" PRId64
-					    " MB exceeds allowed threshold of %" PRId64 " MB",
-				  l.logs_mb, b->max.logs_mb);
-	if (l.concurrency < b->min.concurrency)
-		return hc_err_set(
-		    err, MALFORMED "concurrency %" PRId64 " below allowed threshold of %" PRId64,
-		    l.concurrency, b->min.concurrency);
-	if (l.concurrency > b->max.concurrency)
-		return hc_err_set(
-		    err, MALFORMED "concurrency %" PRId64 " exceeds allowed threshold of %" PRId64,
-		    l.concurrency, b->max.concurrency);
+	for (size_t i = 0; i < n; i++) {
+		const struct limit_field *f = &limit_fields[i];
+		int64_t v = LIMIT(&l, f);
+		if (v < LIMIT(&lo, f))
+			return hc_err_set(err,
+					  MALFORMED "%s %" PRId64
+						    "%s below allowed threshold of %" PRId64 "%s",
+					  f->label, v, f->unit, LIMIT(&lo, f), f->unit);
+		if (v > LIMIT(&hi, f))
+			return hc_err_set(err,
+					  MALFORMED "%s %" PRId64
+						    "%s exceeds allowed threshold of %" PRId64 "%s",
+					  f->label, v, f->unit, LIMIT(&hi, f), f->unit);
+	}
 	*out = l;
 	return 0;
 }
