@@ -48,6 +48,36 @@ static void container_call(struct ctl_loop *L, const struct hc_request *rq, hc_c
 		cb(&(struct hc_response){.body = "", .error = "could not start the request"}, arg);
 }
 
+/* POST body (freed here) to the runtime's path (/init, /run) in container
+ * c for activation v; max_response 0 is the client's default; want_header
+ * may be NULL. */
+static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const char *path,
+			    struct hc_buf *body, size_t max_response, const char *want_header,
+			    hc_client_cb cb)
+{
+	static const char *const hdr[] = {"Content-Type: application/json", NULL};
+	char url[256];
+	struct hc_buf u = HC_BUF_FIXED(url); /* no printf: once per invoke */
+	hc_buf_adds(&u, "http://");
+	hc_buf_adds(&u, c->d.host);
+	hc_buf_addc(&u, ':');
+	hc_buf_add_int(&u, c->d.port);
+	hc_buf_adds(&u, path);
+	struct hc_request rq = {
+	    .method = "POST",
+	    .url = url,
+	    .headers = hdr,
+	    .body = hc_buf_str(body),
+	    .body_len = body->len,
+	    /* the runtime enforces the limit itself; this is the backstop */
+	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
+	    .max_response = max_response,
+	    .want_header = want_header,
+	};
+	container_call(v->L, &rq, cb, v);
+	hc_buf_free(body);
+}
+
 static const char *const *auth_headers(struct ctl *c)
 {
 	static __thread const char *h[3];
@@ -449,7 +479,6 @@ static void on_run(const struct hc_response *r, void *arg)
 void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 {
 	struct hc_buf body;
-	char url[256];
 	struct hc_err err = {{0}};
 	v->ctr = c;
 	c->last_used_us = hc_mono_us();
@@ -477,26 +506,8 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 		ctl_ctr_after_run(v->L, c);
 		return;
 	}
-	struct hc_buf u = HC_BUF_FIXED(url);
-	hc_buf_adds(&u, "http://");
-	hc_buf_adds(&u, c->d.host);
-	hc_buf_addc(&u, ':');
-	hc_buf_add_int(&u, c->d.port);
-	hc_buf_adds(&u, PR_RT_PATH_RUN);
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
-	struct hc_request rq = {
-	    .method = "POST",
-	    .url = url,
-	    .headers = hdr,
-	    .body = hc_buf_str(&body),
-	    .body_len = body.len,
-	    /* the runtime enforces the limit itself; this is the backstop */
-	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
-	    .max_response = PR_RT_RESULT_MAX + 4096,
-	    .want_header = PR_RT_HDR_LOG_BYTES,
-	};
-	container_call(v->L, &rq, on_run, v);
-	hc_buf_free(&body);
+	post_to_runtime(v, c, PR_RT_PATH_RUN, &body, PR_RT_RESULT_MAX + 4096, PR_RT_HDR_LOG_BYTES,
+			on_run);
 }
 
 /* ---- /init ---- */
@@ -566,7 +577,6 @@ void ctl_inv_init(struct ctl_inv *v, struct ctl_ctr *c)
 {
 	struct hc_buf body;
 	struct hc_err err = {{0}};
-	char url[256];
 	const struct ctl_action *a = v->a;
 	v->ctr = c;
 	v->run_start_us = hc_mono_us();
@@ -592,18 +602,7 @@ void ctl_inv_init(struct ctl_inv *v, struct ctl_ctr *c)
 		ctl_ctr_after_run(v->L, c);
 		return;
 	}
-	snprintf(url, sizeof(url), "http://%s:%d%s", c->d.host, c->d.port, PR_RT_PATH_INIT);
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
-	struct hc_request rq = {
-	    .method = "POST",
-	    .url = url,
-	    .headers = hdr,
-	    .body = hc_buf_str(&body),
-	    .body_len = body.len,
-	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
-	};
-	container_call(v->L, &rq, on_init, v);
-	hc_buf_free(&body);
+	post_to_runtime(v, c, PR_RT_PATH_INIT, &body, 0, NULL, on_init);
 }
 
 /* ---- dispatch ---- */
