@@ -18,11 +18,11 @@
 #define PR_KEY_CODE_REFS    "hearth:coderefs:%s"       /* digest -> set of "ns/name" using it */
 
 /* ---- activations (expire after the activation TTL) ---- */
-#define PR_KEY_ACTIVATION   "hearth:activation:%s"     /* id -> record JSON */
-#define PR_KEY_ACTIVATIONS  "hearth:activations:%s"    /* ns -> zset of ids, score = start ms */
-/* the same two without printf (the warm invoke's record write) */
+/* the prefixes alone serve the warm invoke's record write (no printf) */
 #define PR_KEY_ACTIVATION_PREFIX  "hearth:activation:"
 #define PR_KEY_ACTIVATIONS_PREFIX "hearth:activations:"
+#define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%s"  /* id -> record JSON */
+#define PR_KEY_ACTIVATIONS  PR_KEY_ACTIVATIONS_PREFIX "%s" /* ns -> zset of ids, score = start ms */
 #define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */
 
 /* ---- scheduler ---- */
