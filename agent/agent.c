@@ -1257,6 +1257,9 @@ void agt_shutdown(struct agt_agent *a)
 	if (a->backend == &agt_backend_runc) {
 		snprintf(parent, sizeof(parent), "/hearth/%s", a->cfg->id);
 		agt_cgroup_remove(&a->cgroups, parent);
+		/* the parent all agents share goes too, once none is left in it
+		 * (rmdir refuses while another agent's cgroup is there) */
+		agt_cgroup_remove(&a->cgroups, "/hearth");
 	}
 	/* Leave the state dir as we found it: what the agent made in it goes
 	 * (per-container dirs, the shared rootfs of empty mount points and
