@@ -124,9 +124,9 @@ static void on_output(void *arg)
 static void act_end(struct act *a, struct hc_req *req, int ok)
 {
 	struct rt_service *s = a->s;
-	rt_launcher_drain(s->l);
 	if (s->concurrency != 1)
-		return;
+		return; /* no markers to order the output against */
+	rt_launcher_drain(s->l);
 	if (!ok)
 		act_mark_start(a);
 	if (a->marked)

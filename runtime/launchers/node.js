@@ -90,22 +90,53 @@ function init(seq, msg) {
   }
 }
 
-// __OW_* of this activation; unchanged values are not rewritten (each
-// process.env write is a setenv under a lock), stale ones are removed.
-let lastEnv = new Map();
+// __OW_* of this activation. They are kept in JS, not in the C environment:
+// glibc's setenv keeps every value it was ever given (never freed, about
+// 200 bytes per activation, since ids and deadlines are new each time) and
+// takes a lock. process.env becomes a proxy that answers these names from a
+// Map and everything else from the real environment, so user code, `in`,
+// Object.keys and child processes (which copy process.env) see the same
+// variables as before. Native code calling getenv() does not see them.
+const realEnv = process.env;
+const owEnv = new Map();
+const isOw = (k) => typeof k === 'string' && owEnv.has(k);
+process.env = new Proxy(realEnv, {
+  get: (t, k) => (isOw(k) ? owEnv.get(k) : t[k]),
+  set: (t, k, v) => {
+    if (isOw(k)) owEnv.set(k, String(v));
+    else t[k] = v;
+    return true;
+  },
+  has: (t, k) => isOw(k) || k in t,
+  deleteProperty: (t, k) => {
+    if (!owEnv.delete(k)) delete t[k];
+    return true;
+  },
+  ownKeys: (t) => {
+    const keys = Reflect.ownKeys(t);
+    for (const k of owEnv.keys()) if (!(k in t)) keys.push(k);
+    return keys;
+  },
+  getOwnPropertyDescriptor: (t, k) =>
+    isOw(k)
+      ? { value: owEnv.get(k), writable: true, enumerable: true, configurable: true }
+      : Reflect.getOwnPropertyDescriptor(t, k),
+  defineProperty: (t, k, d) => {
+    if (isOw(k)) owEnv.set(k, String(d.value));
+    else t[k] = d.value;
+    return true;
+  },
+});
+
 function setEnv(body) {
-  const next = new Map();
+  owEnv.clear();
   for (const k of Object.keys(body)) {
     if (k === 'value') continue;
     let v = body[k];
     if (typeof v === 'number') v = String(v);
     if (typeof v !== 'string') continue;
-    const name = '__OW_' + k.toUpperCase();
-    next.set(name, v);
-    if (lastEnv.get(name) !== v) process.env[name] = v;
+    owEnv.set('__OW_' + k.toUpperCase(), v);
   }
-  for (const name of lastEnv.keys()) if (!next.has(name)) delete process.env[name];
-  lastEnv = next;
 }
 
 function done(seq, r) {

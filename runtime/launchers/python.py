@@ -62,9 +62,55 @@ def init(seq, msg):
         error(seq, "Initialization has failed due to: %s: %s" % (type(ex).__name__, ex))
 
 
+# __OW_* of this activation. os.environ[name] = v calls setenv(), and glibc
+# keeps every value setenv was ever given (never freed): ids and deadlines
+# are new on every activation, about 200 bytes each time. Once ctypes is
+# loaded (after the first reply, off the reply path: importing it takes
+# milliseconds), each name gets its own buffer, handed to putenv() once and
+# rewritten in place afterwards; os.environ's mapping is updated directly.
+putenv_c = None
+env_bufs = {}  # name -> its ctypes buffer
+env_live = set()  # names whose buffer environ points to now
+env_old = []  # outgrown buffers: getenv() pointers may still refer to them
+
+
+def load_putenv():
+    global putenv_c
+    try:
+        import ctypes
+
+        putenv_c = (ctypes.CDLL(None).putenv, ctypes.create_string_buffer)
+    except Exception:
+        putenv_c = False
+
+
+def env_set(name, v):
+    if not putenv_c:
+        os.environ[name] = v
+        return
+    data = (name + "=" + v).encode("utf-8", "surrogateescape")
+    buf = env_bufs.get(name)
+    if buf is None or len(data) >= len(buf):
+        if buf is not None:
+            env_old.append(buf)
+            env_live.discard(name)
+        buf = putenv_c[1](max(len(data) + 1, 2 * len(buf) if buf else 96))
+        env_bufs[name] = buf
+    buf.value = data
+    if name not in env_live:
+        putenv_c[0](buf)
+        env_live.add(name)
+    os.environ._data[os.environ.encodekey(name)] = os.environ.encodevalue(v)
+
+
+def env_unset(name):
+    os.unsetenv(name)  # drops environ's pointer; the buffer is kept for next time
+    os.environ._data.pop(os.environ.encodekey(name), None)
+    env_live.discard(name)
+
+
 def set_env(body):
-    # __OW_* of this activation; unchanged values are not rewritten, stale
-    # ones are removed
+    # unchanged values are not rewritten, stale ones are removed
     global last_env
     nxt = {}
     for k, v in body.items():
@@ -77,10 +123,10 @@ def set_env(body):
         name = "__OW_" + k.upper()
         nxt[name] = v
         if last_env.get(name) != v:
-            os.environ[name] = v
+            env_set(name, v)
     for name in last_env:
         if name not in nxt:
-            os.environ.pop(name, None)
+            env_unset(name)
     last_env = nxt
 
 
@@ -124,6 +170,8 @@ def main():
             init(seq, msg)
         else:
             run(seq, msg)
+            if putenv_c is None:
+                load_putenv()
 
 
 main()

@@ -555,6 +555,126 @@ static void test_python_hello_args(void **state)
 	rt_stop(&r);
 }
 
+/* ---- __OW_* variables: seen everywhere, and not leaked ----
+ * glibc's setenv keeps every value it was ever given, and an activation's
+ * id and deadline are new every time, so the launchers keep these variables
+ * out of setenv (node: a proxy over process.env; python: putenv on buffers
+ * rewritten in place). The function, a child process and the variable list
+ * must still see them, and a long run of activations with large unique
+ * values must not grow the launcher: with setenv, 400 runs of 32 KB values
+ * grow it by over 12 MB. */
+
+#define ENV_RUNS 400
+#define ENV_VALUE_BYTES (32 << 10)
+
+/* The launcher's resident size as the function reports it ({"rss": N}). */
+static long env_rss(struct rt *r)
+{
+	char *out = NULL;
+	long rss;
+	assert_int_equal(post(r, "/run", "{\"value\":{\"rss\":true}}", &out), 200);
+	char *p = strstr(out, "\"rss\":");
+	assert_non_null(p);
+	rss = atol(p + 6);
+	free(out);
+	assert_true(rss > 0);
+	return rss;
+}
+
+static void env_checks(struct rt *r)
+{
+	/* three runs: the python launcher switches to its buffers after the
+	 * first reply; the key is set, then absent, then set again */
+	run_expect(r,
+		   "{\"value\":{},\"activation_id\":\"aaaa0000000000000000000000000001\","
+		   "\"api_key\":\"u:k\"}",
+		   200,
+		   "\"id\":\"aaaa0000000000000000000000000001\","
+		   "\"child\":\"aaaa0000000000000000000000000001|u:k\",\"listed\":true,\"key\":true");
+	run_expect(r, "{\"value\":{},\"activation_id\":\"bbbb0000000000000000000000000002\"}", 200,
+		   "\"id\":\"bbbb0000000000000000000000000002\","
+		   "\"child\":\"bbbb0000000000000000000000000002|\",\"listed\":true,\"key\":false");
+	run_expect(r,
+		   "{\"value\":{},\"activation_id\":\"cccc0000000000000000000000000003\","
+		   "\"api_key\":\"u:k2\"}",
+		   200,
+		   "\"id\":\"cccc0000000000000000000000000003\","
+		   "\"child\":\"cccc0000000000000000000000000003|u:k2\",\"listed\":true,\"key\":true");
+}
+
+static void env_churn(struct rt *r)
+{
+	struct hc_buf b;
+	long before = 0;
+
+	hc_buf_init(&b, 1 << 20);
+	for (int i = 0; i < ENV_RUNS + 50; i++) {
+		if (i == 50)
+			before = env_rss(r);
+		hc_buf_reset(&b);
+		assert_int_equal(hc_buf_addf(&b, "{\"value\":{},\"activation_id\":\"%032d\","
+						 "\"action_name\":\"/g/%d-",
+					     i, i),
+				 0);
+		for (int j = 0; j < ENV_VALUE_BYTES; j++)
+			assert_int_equal(hc_buf_add(&b, &"abcdefghijklmnopqrstuvwxyz"[(i + j) % 26], 1), 0);
+		assert_int_equal(hc_buf_adds(&b, "\"}"), 0);
+		char *out = NULL;
+		assert_int_equal(post(r, "/run", hc_buf_str(&b), &out), 200);
+		free(out);
+	}
+	hc_buf_free(&b);
+	long grown = env_rss(r) - before;
+	fprintf(stderr, "launcher grew by %ld KB over %d runs of %d KB values\n", grown >> 10,
+		ENV_RUNS, ENV_VALUE_BYTES >> 10);
+	assert_true(grown < 6L << 20);
+}
+
+static void test_node_env_everywhere_no_leak(void **state)
+{
+	struct rt r;
+
+	rt_start(&r, "nodejs:20");
+	init_ok(&r,
+		"const cp = require('child_process');\n"
+		"function main(a) {\n"
+		"  if (a.rss) return {rss: process.memoryUsage().rss};\n"
+		"  if (process.env.__OW_ACTION_NAME) return {};\n"
+		"  return {id: process.env.__OW_ACTIVATION_ID,\n"
+		"          child: cp.execSync('printf %s \"$__OW_ACTIVATION_ID|$__OW_API_KEY\"')"
+		".toString(),\n"
+		"          listed: Object.keys(process.env).includes('__OW_ACTIVATION_ID'),\n"
+		"          key: '__OW_API_KEY' in process.env};\n"
+		"}\n",
+		NULL);
+	env_checks(&r);
+	env_churn(&r);
+	rt_stop(&r);
+}
+
+static void test_python_env_everywhere_no_leak(void **state)
+{
+	struct rt r;
+
+	rt_start(&r, "python:3");
+	init_ok(&r,
+		"import os, subprocess\n"
+		"def main(a):\n"
+		"    if a.get('rss'):\n"
+		"        with open('/proc/self/statm') as f:\n"
+		"            return {'rss': int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')}\n"
+		"    if '__OW_ACTION_NAME' in os.environ: return {}\n"
+		"    c = subprocess.run(['sh', '-c', 'printf %s \"$__OW_ACTIVATION_ID|$__OW_API_KEY\"'],\n"
+		"                       capture_output=True, text=True).stdout\n"
+		"    return {'id': os.environ.get('__OW_ACTIVATION_ID'), 'child': c,\n"
+		"            'listed': '__OW_ACTIVATION_ID' in list(os.environ),\n"
+		"            'key': '__OW_API_KEY' in os.environ}\n",
+		NULL);
+	env_checks(&r);
+	env_churn(&r);
+	rt_stop(&r);
+}
+
 static void test_python_zip_and_errors(void **state)
 {
 	char dir[300], *code;
@@ -1386,6 +1506,8 @@ int main(void)
 	    cmocka_unit_test(test_node_concurrency),
 	    cmocka_unit_test(test_busy_503),
 	    cmocka_unit_test(test_python_hello_args),
+	    cmocka_unit_test(test_node_env_everywhere_no_leak),
+	    cmocka_unit_test(test_python_env_everywhere_no_leak),
 	    cmocka_unit_test(test_python_zip_and_errors),
 	    cmocka_unit_test(test_blackbox_script),
 	    cmocka_unit_test(test_blackbox_binary_exec),
