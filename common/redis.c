@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/redisev.h"
 
@@ -79,6 +80,13 @@ struct hc_redis {
 	void *hook_arg;
 	struct sub *subs;
 	int down_logged; /* log a failing server once, not per retry */
+	int wb_ok;	 /* the server knows CLIENT REPLY (probed at connect) */
+	int wb_n;	 /* commands in wb */
+	struct hc_buf wb; /* the reply-less write-behind block (see below) */
+	int zn;		  /* members of the ZADD being gathered for wb */
+	size_t zkeylen;
+	char zkey[256];
+	struct hc_buf zb; /* its score/member pairs, in RESP */
 };
 
 static void start_connect(struct hc_redis *r);
@@ -234,9 +242,14 @@ static int multi_reply_formatted(const char *cmd, int len)
 	return multi_reply_command(e + 2, (size_t)n);
 }
 
-/* Hand a formatted command to hiredis, or fail it later when not READY. */
+static void wb_emit(struct hc_redis *r);
+
+/* Hand a formatted command to hiredis, or fail it later when not READY.
+ * What the write-behind block holds goes first: commands keep their order. */
 static void send_formatted(struct hc_redis *r, struct rcmd *c, char *cmd, int len)
 {
+	if (r->wb_n)
+		wb_emit(r);
 	if (r->state == RS_READY && r->ac &&
 	    redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, (size_t)len) == REDIS_OK)
 		return;
@@ -286,30 +299,49 @@ static char *resp_len(char *p, char kind, size_t n)
 	return p;
 }
 
-int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, const char **argv,
-		     const size_t *argvlen)
+/* The RESP form of argv at p (room for resp_size() bytes); returns the end. */
+static size_t arg_len(const char **argv, const size_t *argvlen, int i)
 {
-	struct rcmd *c;
-	char stack[4096], *cmd = stack, *p;
-	size_t total = 32;
+	return argvlen ? argvlen[i] : strlen(argv[i]);
+}
 
-	if (argc <= 0 || multi_reply_command(argv[0], argvlen ? argvlen[0] : strlen(argv[0])))
-		return -1;
-	/* RESP by hand: hiredis 0.14 formats each length with sprintf, which
-	 * cost more than the rest of a fire-and-forget write */
+static size_t resp_size(int argc, const char **argv, const size_t *argvlen)
+{
+	size_t total = 32;
 	for (int i = 0; i < argc; i++)
-		total += (argvlen ? argvlen[i] : strlen(argv[i])) + 32;
-	if (total > sizeof stack && !(cmd = malloc(total)))
-		return -1;
-	p = resp_len(cmd, '*', (size_t)argc);
+		total += arg_len(argv, argvlen, i) + 32;
+	return total;
+}
+
+static char *resp_argv(char *p, int argc, const char **argv, const size_t *argvlen)
+{
+	p = resp_len(p, '*', (size_t)argc);
 	for (int i = 0; i < argc; i++) {
-		size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
+		size_t n = arg_len(argv, argvlen, i);
 		p = resp_len(p, '$', n);
 		memcpy(p, argv[i], n);
 		p += n;
 		*p++ = '\r';
 		*p++ = '\n';
 	}
+	return p;
+}
+
+int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, const char **argv,
+		     const size_t *argvlen)
+{
+	struct rcmd *c;
+	char stack[4096], *cmd = stack, *p;
+	size_t total;
+
+	if (argc <= 0 || multi_reply_command(argv[0], arg_len(argv, argvlen, 0)))
+		return -1;
+	/* RESP by hand: hiredis 0.14 formats each length with sprintf, which
+	 * cost more than the rest of a fire-and-forget write */
+	total = resp_size(argc, argv, argvlen);
+	if (total > sizeof stack && !(cmd = malloc(total)))
+		return -1;
+	p = resp_argv(cmd, argc, argv, argvlen);
 	c = calloc(1, sizeof(*c));
 	if (c) {
 		c->r = r, c->cb = cb, c->arg = arg;
@@ -320,15 +352,159 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
 	return c ? 0 : -1;
 }
 
+/* ---- write-behind ----
+ * Fire-and-forget commands (hc_redis_cmdargv_later without a callback)
+ * gather in r->wb and go to hiredis as one block framed by CLIENT REPLY OFF
+ * and CLIENT REPLY ON: the server answers the whole block with the one +OK
+ * of the ON, so neither it nor we handle a reply per command (per warm
+ * invoke, the record's SET and ZADD replies had cost the controller more
+ * than writing them). The block is handed over before any other command
+ * (order is kept), when redisev writes (its write-behind timer, armed by
+ * the first command of a block), or when it is full. A server without
+ * CLIENT REPLY (probed at connect) gets the commands one by one. */
+#define WB_MAX_CMDS 128
+#define WB_MAX_BYTES (512 << 10)
+static const char wb_off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
+static const char wb_on[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
+
+/* Hand wb to hiredis as it is. */
+static void wb_send(struct hc_redis *r)
+{
+	struct rcmd *c;
+
+	if (r->wb_n && r->state == RS_READY && r->ac &&
+	    hc_buf_add(&r->wb, wb_on, sizeof wb_on - 1) == 0 && (c = calloc(1, sizeof *c))) {
+		c->r = r;
+		if (redisAsyncFormattedCommand(r->ac, on_reply, c, r->wb.data, r->wb.len) !=
+		    REDIS_OK)
+			rcmd_free(c);
+	}
+	hc_buf_reset(&r->wb);
+	r->wb_n = 0;
+}
+
+/* Room in wb for a command of up to need bytes (sending wb first when it is
+ * full); the new command is written at the end. -1: too big for a block. */
+static char *wb_room(struct hc_redis *r, size_t need)
+{
+	size_t frame = sizeof wb_off + sizeof wb_on;
+
+	if (need + frame > WB_MAX_BYTES)
+		return NULL;
+	if (r->wb.len + need + frame > WB_MAX_BYTES)
+		wb_send(r);
+	if (hc_buf_reserve(&r->wb, need + frame) < 0)
+		return NULL;
+	if (!r->wb_n)
+		hc_buf_add(&r->wb, wb_off, sizeof wb_off - 1); /* fits: reserved */
+	return r->wb.data + r->wb.len;
+}
+
+static void wb_added(struct hc_redis *r, char *end)
+{
+	r->wb.len = (size_t)(end - r->wb.data);
+	r->wb.data[r->wb.len] = '\0';
+	r->wb_n++;
+}
+
+/* The ZADD gathered so far becomes one command in wb. */
+static void zb_close(struct hc_redis *r)
+{
+	char *p;
+
+	if (!r->zn)
+		return;
+	if ((p = wb_room(r, r->zb.len + r->zkeylen + 64))) {
+		p = resp_len(p, '*', 2 + 2 * (size_t)r->zn);
+		memcpy(p, "$4\r\nZADD\r\n", 10);
+		p = resp_len(p + 10, '$', r->zkeylen);
+		memcpy(p, r->zkey, r->zkeylen);
+		p += r->zkeylen;
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, r->zb.data, r->zb.len);
+		wb_added(r, p + r->zb.len);
+	}
+	hc_buf_reset(&r->zb);
+	r->zn = 0;
+}
+
+static void wb_emit(struct hc_redis *r)
+{
+	zb_close(r);
+	wb_send(r);
+}
+
+static void wb_hook(void *arg)
+{
+	wb_emit(arg);
+}
+
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen)
 {
-	if (r->ac)
-		hc_redisev_later(r->ac, 1);
-	int rc = hc_redis_cmdargv(r, cb, arg, argc, argv, argvlen);
-	if (r->ac)
-		hc_redisev_later(r->ac, 0);
-	return rc;
+	size_t need = argc > 0 ? resp_size(argc, argv, argvlen) : 0;
+	size_t frame = sizeof wb_off + sizeof wb_on;
+
+	if (cb || !r->wb_ok || r->state != RS_READY || !r->ac || argc <= 0 ||
+	    need + frame > WB_MAX_BYTES) {
+		/* with a reply to deliver: queued now, written behind by redisev */
+		if (r->ac)
+			hc_redisev_later(r->ac, 1);
+		int rc = hc_redis_cmdargv(r, cb, arg, argc, argv, argvlen);
+		if (r->ac)
+			hc_redisev_later(r->ac, 0);
+		return rc;
+	}
+	if (multi_reply_command(argv[0], arg_len(argv, argvlen, 0)))
+		return -1;
+	char *p = wb_room(r, need);
+	if (!p)
+		return -1;
+	wb_added(r, resp_argv(p, argc, argv, argvlen));
+	if (r->wb_n + r->zn >= WB_MAX_CMDS)
+		wb_emit(r); /* not a later command: redisev writes it in this pass */
+	else
+		hc_redisev_arm(r->ac); /* unless armed already */
+	return 0;
+}
+
+int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score,
+			const char *member)
+{
+	size_t kl = strlen(key), sl = strlen(score), ml = strlen(member);
+
+	if (!r->wb_ok || r->state != RS_READY || !r->ac || kl >= sizeof r->zkey ||
+	    sl + ml > 1024) {
+		const char *argv[] = {"ZADD", key, score, member};
+		return hc_redis_cmdargv_later(r, NULL, NULL, 4, argv, NULL);
+	}
+	if (r->zn && (kl != r->zkeylen || memcmp(key, r->zkey, kl)))
+		zb_close(r);
+	if (hc_buf_reserve(&r->zb, sl + ml + 64) < 0)
+		return -1;
+	if (!r->zn) {
+		memcpy(r->zkey, key, kl);
+		r->zkeylen = kl;
+	}
+	char *p = resp_len(r->zb.data + r->zb.len, '$', sl);
+	memcpy(p, score, sl);
+	p += sl;
+	*p++ = '\r';
+	*p++ = '\n';
+	p = resp_len(p, '$', ml);
+	memcpy(p, member, ml);
+	p += ml;
+	*p++ = '\r';
+	*p++ = '\n';
+	r->zb.len = (size_t)(p - r->zb.data);
+	r->zb.data[r->zb.len] = '\0';
+	r->zn++;
+	if (r->wb_n + r->zn >= WB_MAX_CMDS)
+		wb_emit(r);
+	else
+		hc_redisev_arm(r->ac);
+	return 0;
 }
 
 int hc_redis_eval(struct hc_redis *r, struct hc_redis_script *s, hc_redis_cb cb, void *arg,
@@ -519,6 +695,24 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *priv)
 		ready(r);
 }
 
+/* CLIENT REPLY ON, sent with the handshake: +OK when the server can run
+ * the reply-less write-behind block. */
+static void on_reply_probe(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct hc_redis *r = priv;
+	redisReply *rep = reply;
+
+	if (ac != r->ac || r->state != RS_HANDSHAKE)
+		return;
+	if (!rep) {
+		drop(r, "connection lost during the handshake");
+		return;
+	}
+	r->wb_ok = rep->type == REDIS_REPLY_STATUS;
+	if (--r->handshake_left == 0)
+		ready(r);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
 	struct hc_redis *r = ac->data;
@@ -604,17 +798,21 @@ static void start_connect(struct hc_redis *r)
 		schedule_reconnect(r);
 		return;
 	}
+	hc_redisev_on_write(ac, wb_hook, r);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	r->ac = ac;
 	r->state = RS_CONNECTING;
 	r->handshake_left = 0;
+	r->wb_ok = 0;
 	/* Queued now, written first when the socket connects. */
 	if (r->opts.password[0] &&
 	    redisAsyncCommand(ac, on_handshake, r, "AUTH %s", r->opts.password) == REDIS_OK)
 		r->handshake_left++;
 	if (r->opts.db != 0 &&
 	    redisAsyncCommand(ac, on_handshake, r, "SELECT %d", r->opts.db) == REDIS_OK)
+		r->handshake_left++;
+	if (redisAsyncCommand(ac, on_reply_probe, r, "CLIENT REPLY ON") == REDIS_OK)
 		r->handshake_left++;
 	evtimer_add(r->timer, &tv);
 }
@@ -630,6 +828,8 @@ struct hc_redis *hc_redis_new(struct event_base *base, const struct hc_redis_opt
 		return NULL;
 	r->base = base;
 	r->opts = *opts;
+	hc_buf_init(&r->wb, WB_MAX_BYTES);
+	hc_buf_init(&r->zb, WB_MAX_BYTES / 2); /* WB_MAX_CMDS members of <= 1 KB */
 	if (r->opts.connect_timeout_ms <= 0)
 		r->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (r->opts.backoff_min_ms <= 0)
@@ -683,6 +883,8 @@ static void real_free(struct hc_redis *r)
 		free(s->channel);
 		free(s);
 	}
+	hc_buf_free(&r->wb);
+	hc_buf_free(&r->zb);
 	free(r);
 }
 

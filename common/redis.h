@@ -68,6 +68,11 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen);
 
+/* ZADD key score member, fire and forget, written behind as above;
+ * consecutive calls for one key are sent as one ZADD with many members. */
+int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score,
+			const char *member);
+
 /* A Lua script run by SHA; the SHA is computed on first use. */
 struct hc_redis_script {
 	const char *src;

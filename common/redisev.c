@@ -14,7 +14,12 @@
  * Write-behind: commands queued with hc_redisev_later() set wait up to
  * HC_REDISEV_LATER_US (or until LATER_MAX of them are queued, or until any
  * other command is queued) so that a busy loop sends many fire-and-forget
- * writes in one write(2) and reads their replies in one read(2). */
+ * writes in one write(2) and reads their replies in one read(2).
+ *
+ * The owner may also hold commands back itself (hc_redis's reply-less
+ * write-behind block): hc_redisev_on_write() registers a function called
+ * before every write of queued commands, which may queue what it held, and
+ * hc_redisev_arm() asks for such a write within HC_REDISEV_LATER_US. */
 #include "common/redisev.h"
 
 #include <event2/event.h>
@@ -31,6 +36,9 @@ struct redisev {
 	int in_flush;
 	int later_next; /* the command being queued may wait */
 	int nlater;	/* commands waiting for the timer */
+	int in_hook;	/* the pre-write hook is queueing: the write follows */
+	void (*hook)(void *);
+	void *hook_arg;
 };
 
 #define LATER_MAX 64
@@ -56,6 +64,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	 * take everything; add_write and del_write reset in_flush (hiredis
 	 * calls one of them unless the write failed, and then it frees the
 	 * context and e with it: e must not be touched after this call). */
+	if (e->hook) {
+		e->in_hook = 1;
+		e->hook(e->hook_arg);
+		e->in_hook = 0;
+	}
 	e->in_flush = 1;
 	e->nlater = 0;
 	event_del(e->later);
@@ -80,19 +93,26 @@ static void del_read(void *p)
 	}
 }
 
+static void arm_later(struct redisev *e)
+{
+	if (!evtimer_pending(e->later, NULL)) {
+		struct timeval tv = {0, HC_REDISEV_LATER_US};
+		evtimer_add(e->later, &tv);
+	}
+}
+
 static void add_write(void *p)
 {
 	struct redisev *e = p;
+	if (e->in_hook)
+		return; /* on_flush writes right after the hook */
 	if (e->in_flush || !(e->ac->c.flags & REDIS_CONNECTED)) {
 		e->in_flush = 0;
 		event_add(e->wev, NULL);
 		return;
 	}
 	if (e->later_next && ++e->nlater < LATER_MAX) {
-		if (!evtimer_pending(e->later, NULL)) {
-			struct timeval tv = {0, HC_REDISEV_LATER_US};
-			evtimer_add(e->later, &tv);
-		}
+		arm_later(e);
 		return;
 	}
 	event_active(e->flush, EV_TIMEOUT, 0); /* once per pass, however often called */
@@ -120,6 +140,20 @@ void hc_redisev_later(redisAsyncContext *ac, int on)
 	struct redisev *e = ac->ev.data;
 	if (e && ac->ev.cleanup == cleanup)
 		e->later_next = on;
+}
+
+void hc_redisev_on_write(redisAsyncContext *ac, void (*fn)(void *), void *arg)
+{
+	struct redisev *e = ac->ev.data;
+	if (e && ac->ev.cleanup == cleanup)
+		e->hook = fn, e->hook_arg = arg;
+}
+
+void hc_redisev_arm(redisAsyncContext *ac)
+{
+	struct redisev *e = ac->ev.data;
+	if (e && ac->ev.cleanup == cleanup)
+		arm_later(e);
 }
 
 int hc_redisev_attach(redisAsyncContext *ac, struct event_base *base)

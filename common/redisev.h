@@ -16,4 +16,10 @@ int hc_redisev_attach(redisAsyncContext *ac, struct event_base *base);
 /* While on, commands queued on ac may wait (write-behind); see redisev.c. */
 void hc_redisev_later(redisAsyncContext *ac, int on);
 
+/* fn(arg) runs before every write of queued commands and may queue more
+ * (they go out in the same write); hc_redisev_arm asks for such a write
+ * within HC_REDISEV_LATER_US even when nothing is queued. */
+void hc_redisev_on_write(redisAsyncContext *ac, void (*fn)(void *), void *arg);
+void hc_redisev_arm(redisAsyncContext *ac);
+
 #endif

@@ -1039,6 +1039,138 @@ static void test_later_many_in_one_pass(void **state)
 	redisFree(c);
 }
 
+#define WB_MANY 1000
+
+/* Fire-and-forget write-behind (no callback) goes out as reply-less blocks:
+ * interleaved with ordinary commands, every ordinary reply still reaches
+ * its own callback; more commands than a block holds all land, in order,
+ * with nothing after them; a value larger than a block goes alone. */
+static void test_later_without_replies(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct list_seen seen = {c, "it:wb:list", WB_MANY};
+	struct ordered inc[50];
+	int clock = 0;
+	char v[16];
+
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:wb:list it:wb:n it:wb:big"));
+	long frames = cmd_calls(c, "client|reply");
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	/* alignment: behind, ordinary, behind, ordinary ... */
+	for (int i = 0; i < 50; i++) {
+		const char *set[] = {"SET", v, "x"};
+		const char *incr[] = {"INCR", "it:wb:n"};
+
+		snprintf(v, sizeof v, "it:wb:k%d", i % 3);
+		assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, set, NULL), 0);
+		memset(&inc[i], 0, sizeof inc[i]);
+		inc[i].clock = &clock;
+		assert_int_equal(hc_redis_cmdargv(r, record_at, &inc[i], 2, incr, NULL), 0);
+		if (i % 7 == 0) /* sometimes a loop pass in between */
+			assert_true(run_until(base, ordered_done, &inc[i], EVENTUALLY_MS));
+	}
+	assert_true(run_until(base, ordered_done, &inc[49], EVENTUALLY_MS));
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(inc[i].g.type, REDIS_REPLY_INTEGER);
+		assert_int_equal(inc[i].g.integer, i + 1);
+		assert_int_equal(inc[i].at, i + 1);
+	}
+	/* many, with nothing after them */
+	for (int i = 0; i < WB_MANY; i++) {
+		const char *push[] = {"RPUSH", "it:wb:list", v};
+
+		snprintf(v, sizeof v, "%d", i);
+		assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, push, NULL), 0);
+	}
+	assert_true(run_until(base, list_has, &seen, 2000));
+	redisReply *rep = hc_redis_sync_cmd(c, NULL, "LRANGE it:wb:list 0 -1");
+	assert_non_null(rep);
+	assert_int_equal(rep->elements, WB_MANY);
+	for (int i = 0; i < WB_MANY; i++)
+		assert_int_equal(atoi(rep->element[i]->str), i);
+	freeReplyObject(rep);
+	/* the blocks were used: each is framed by OFF and ON */
+	assert_true(cmd_calls(c, "client|reply") - frames >= 2 * (WB_MANY / 128));
+	/* a value larger than a block */
+	{
+		size_t n = 700 << 10;
+		char *big = malloc(n);
+		const char *set[] = {"SET", "it:wb:big", big};
+		const size_t setl[] = {3, 9, n};
+		struct ordered get = {.clock = &clock};
+
+		assert_non_null(big);
+		memset(big, 'b', n);
+		assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, set, setl), 0);
+		assert_int_equal(hc_redis_cmd(r, record_at, &get, "STRLEN it:wb:big"), 0);
+		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_int_equal(get.g.integer, (long long)n);
+		free(big);
+	}
+	/* the connection still answers every ordinary command */
+	{
+		struct ordered get = {.clock = &clock};
+		assert_int_equal(hc_redis_cmd(r, record_at, &get, "GET it:wb:n"), 0);
+		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_string_equal(get.g.str, "50");
+	}
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
+/* hc_redis_zadd_later: members for one key gathered into one ZADD, a new
+ * key closing the previous one, all landing with their scores; an ordinary
+ * command right after sees every member. */
+static void test_zadd_later(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_redis_opts o = opts_for(&srv);
+	struct hc_redis *r = hc_redis_new(base, &o);
+	redisContext *c = sync_for(&srv);
+	struct ordered card = {0};
+	int clock = 0;
+	char score[16], member[16];
+
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:z:a it:z:b"));
+	long frames = cmd_calls(c, "client|reply"), zadds = cmd_calls(c, "zadd");
+	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	for (int i = 0; i < 300; i++) {
+		snprintf(score, sizeof score, "%d", 1000 - i);
+		snprintf(member, sizeof member, "m%d", i);
+		/* runs of 10 per key: a, b, a, ... */
+		assert_int_equal(hc_redis_zadd_later(r, (i / 10) % 2 ? "it:z:b" : "it:z:a", score,
+						     member),
+				 0);
+	}
+	card.clock = &clock;
+	assert_int_equal(hc_redis_cmd(r, record_at, &card, "ZCARD it:z:a"), 0);
+	assert_true(run_until(base, ordered_done, &card, EVENTUALLY_MS));
+	assert_int_equal(card.g.integer, 150);
+	assert_int_equal(sync_int(c, "ZCARD %s", "it:z:b"), 150);
+	/* ordered by score: m299 (701) first in a's runs */
+	redisReply *rep = hc_redis_sync_cmd(c, NULL, "ZRANGE it:z:b 0 0 WITHSCORES");
+	assert_non_null(rep);
+	assert_int_equal(rep->elements, 2);
+	assert_string_equal(rep->element[0]->str, "m299");
+	assert_string_equal(rep->element[1]->str, "701");
+	freeReplyObject(rep);
+	assert_true(cmd_calls(c, "client|reply") > frames);
+	/* 30 runs of 10: one ZADD each (a few more where a block was cut) */
+	assert_true(cmd_calls(c, "zadd") - zadds <= 40);
+	/* alone, with nothing after it: the timer writes it */
+	assert_int_equal(hc_redis_zadd_later(r, "it:z:a", "1", "last"), 0);
+	for (int i = 0; i < 200 && sync_int(c, "ZCARD %s", "it:z:a") != 151; i++)
+		run_until(base, never, NULL, 10);
+	assert_int_equal(sync_int(c, "ZCARD %s", "it:z:a"), 151);
+	hc_redis_free(r);
+	event_base_free(base);
+	redisFree(c);
+}
+
 /* Write-behind on a client that is not connected, or freed while the
  * command waits: the callback runs once, with NULL, as for any command. */
 static void test_later_failures(void **state)
@@ -1095,6 +1227,8 @@ int main(void)
 	    cmocka_unit_test(test_later_alone_is_written),
 	    cmocka_unit_test(test_later_many_in_one_pass),
 	    cmocka_unit_test(test_later_failures),
+	    cmocka_unit_test(test_later_without_replies),
+	    cmocka_unit_test(test_zadd_later),
 	};
 
 	return cmocka_run_group_tests_name("redis", tests, setup_group, teardown_group);
