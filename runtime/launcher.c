@@ -381,8 +381,21 @@ int rt_launcher_send(struct rt_launcher *l, uint64_t seq, const char *json, size
 
 void rt_launcher_kill(struct rt_launcher *l)
 {
-	if (l && !l->reaped)
-		rt_proc_kill(l->pid);
+	if (!l || l->reaped)
+		return;
+	rt_proc_kill(l->pid);
+	/* SIGKILL is prompt, but a child running on another CPU may still
+	 * finish a write after kill() returned: wait (up to 100 ms, without
+	 * reaping it: the reaper does) until it is dead, so that everything it
+	 * printed is in the pipes when the caller drains them and writes the
+	 * end markers. */
+	for (int i = 0; i < 1000; i++) {
+		siginfo_t si = {0};
+		if (waitid(P_PID, (id_t)l->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == l->pid)
+			break;
+		usleep(100);
+	}
 }
 
 void rt_launcher_free(struct rt_launcher *l)

@@ -5,9 +5,9 @@
 //   stdin: "<seq>\t<json>\n"  seq 0 = init {path, dir, main, env}; else a /run body
 //   fd 3:  "<seq>\t<tag>\t<json>\n"  tag r = the function's result (JSON),
 //          e = a developer error (a JSON string: the message)
-// stdout/stderr are the container's log: they are written synchronously
-// (pipes and files are synchronous in node on Linux) before each reply, so
-// the runtime's end-of-activation markers always follow the function's lines.
+// stdout/stderr are the container's log: their writes are made blocking
+// (below), so everything the function printed is in the pipes before its
+// reply, and the runtime's end-of-activation markers follow its lines.
 // Activations run concurrently when the runtime sends several (concurrency > 1).
 'use strict';
 
@@ -17,6 +17,15 @@ const vm = require('vm');
 const Module = require('module');
 
 let mainFn = null;
+
+// On Linux node writes to a pipe at once only while the pipe has room; the
+// rest of a write is queued and the call returns, so a reply written with
+// writeSync could overtake the function's own output (seen under load with
+// 200 KB printed). Blocking writes keep "printed before returning" meaning
+// "in the pipe before the reply".
+for (const s of [process.stdout, process.stderr]) {
+  if (s._handle && typeof s._handle.setBlocking === 'function') s._handle.setBlocking(true);
+}
 
 function writeAll(fd, s) {
   const b = Buffer.from(s, 'utf8');
