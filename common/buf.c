@@ -71,7 +71,7 @@ int hc_buf_reserve(struct hc_buf *b, size_t n)
 	return buf_reserve(b, n);
 }
 
-int hc_buf_add(struct hc_buf *b, const void *p, size_t n)
+int hc_buf_add_grow(struct hc_buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) < 0)
 		return -1;
@@ -80,16 +80,6 @@ int hc_buf_add(struct hc_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int hc_buf_adds(struct hc_buf *b, const char *s)
-{
-	return hc_buf_add(b, s, strlen(s));
-}
-
-int hc_buf_addc(struct hc_buf *b, char c)
-{
-	return hc_buf_add(b, &c, 1);
 }
 
 int hc_buf_add_int(struct hc_buf *b, int64_t v)

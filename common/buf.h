@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct hc_buf {
 	char *data;  /* NULL until the first add; hc_buf_str() never returns NULL */
@@ -30,10 +31,27 @@ void hc_buf_init(struct hc_buf *b, size_t max);
 int hc_buf_reserve(struct hc_buf *b, size_t n);
 
 /* Append n bytes. Returns 0, or -1 with errno E2BIG when the result would
- * exceed max (the buffer is left unchanged) or ENOMEM. */
-int hc_buf_add(struct hc_buf *b, const void *p, size_t n);
-int hc_buf_adds(struct hc_buf *b, const char *s);
-int hc_buf_addc(struct hc_buf *b, char c);
+ * exceed max (the buffer is left unchanged) or ENOMEM. Inline when it fits
+ * (the hot paths append many short literals: strlen folds away). */
+int hc_buf_add_grow(struct hc_buf *b, const void *p, size_t n);
+static inline int hc_buf_add(struct hc_buf *b, const void *p, size_t n)
+{
+	if (n && n < b->cap - b->len) { /* cap <= max + 1: len + n stays <= max */
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return hc_buf_add_grow(b, p, n);
+}
+static inline int hc_buf_adds(struct hc_buf *b, const char *s)
+{
+	return hc_buf_add(b, s, strlen(s));
+}
+static inline int hc_buf_addc(struct hc_buf *b, char c)
+{
+	return hc_buf_add(b, &c, 1);
+}
 int hc_buf_addf(struct hc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Decimal, no printf (hot paths). */
 int hc_buf_add_int(struct hc_buf *b, int64_t v);

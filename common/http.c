@@ -213,8 +213,7 @@ static void req_free(struct hc_req *req)
 	struct query_val *q = req->queries;
 	while (q) {
 		struct query_val *n = q->next;
-		free(q->name);
-		free(q);
+		free(q); /* the name lives in the same allocation */
 		q = n;
 	}
 	free(req->head);
@@ -918,14 +917,21 @@ const char *hc_req_query(struct hc_req *req, const char *name)
 	for (struct query_val *q = req->queries; q; q = q->next)
 		if (strcmp(q->name, name) == 0)
 			return q->value;
-	struct query_val *q = malloc(sizeof *q + req->qlen + 1);
+	/* decoded into the node itself; one allocation for value and name, and
+	 * none for a name that is not there (the common case: most optional
+	 * parameters are absent) */
+	if (hc_query_get(req->query, req->qlen, name, NULL, 0) != 1)
+		return NULL;
+	size_t nl = strlen(name) + 1;
+	struct query_val *q = malloc(sizeof *q + req->qlen + 1 + nl);
 	if (!q)
 		return NULL;
-	if (hc_query_get(req->query, req->qlen, name, q->value, req->qlen + 1) != 1 ||
-	    !(q->name = strdup(name))) {
+	if (hc_query_get(req->query, req->qlen, name, q->value, req->qlen + 1) != 1) {
 		free(q);
 		return NULL;
 	}
+	q->name = q->value + req->qlen + 1;
+	memcpy(q->name, name, nl);
 	q->next = req->queries;
 	req->queries = q;
 	return q->value;

@@ -419,6 +419,8 @@ int hc_query_get(const char *query, size_t qlen, const char *key, char *out, siz
 		ssize_t dn = hc_url_decode(query + s, nlen, name, sizeof name, 1);
 		if (dn < 0 || (size_t)dn != klen || memcmp(name, key, klen) != 0)
 			continue;
+		if (!out)
+			return 1; /* only asked whether it is there */
 		if (!eq) {
 			if (outlen == 0)
 				return -1;

@@ -67,7 +67,8 @@ ssize_t hc_url_decode(const char *in, size_t len, char *out, size_t outlen, int 
 
 /* Look up key in a query string ("a=1&b=2", without '?'), decode the value
  * into out. Returns 1 found, 0 absent, -1 undecodable or too long. A key
- * without '=' has the value "". */
+ * without '=' has the value "". With out NULL, only whether key is there
+ * (1 or 0) and nothing is decoded. */
 int hc_query_get(const char *query, size_t qlen, const char *key, char *out, size_t outlen);
 
 #endif

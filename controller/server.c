@@ -145,6 +145,8 @@ static int add_routes(struct hc_server *s)
 	void *a;
 #define R(m, p, fn, arg, max) rc |= hc_server_route(s, m, p, fn, arg, max)
 #define API(m, p, r, max)     (a = (void *)(r), R(m, p, ctl_h_api, a, max))
+	/* routes are tried in order and do not overlap: the invoke first */
+	API(HC_POST, NS "/actions/{name}", &r_ainv, 0);
 	R(HC_GET, "/api/v1", ctl_h_info, NULL, 0);
 	R(HC_GET, "/healthz", ctl_h_healthz, NULL, 0);
 	R(HC_GET, "/metrics", hc_handle_metrics, NULL, 0);
@@ -156,7 +158,6 @@ static int add_routes(struct hc_server *s)
 	API(HC_PUT, NS "/actions/{name}", &r_aput, (size_t)50 << 20);
 	API(HC_GET, NS "/actions/{name}", &r_aget, 0);
 	API(HC_DELETE, NS "/actions/{name}", &r_adel, 0);
-	API(HC_POST, NS "/actions/{name}", &r_ainv, 0);
 	API(HC_GET, NS "/activations", &r_vlist, 0);
 	API(HC_GET, NS "/activations/{id}", &r_vget, 0);
 	API(HC_GET, NS "/activations/{id}/logs", &r_vlogs, 0);

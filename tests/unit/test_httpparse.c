@@ -190,6 +190,12 @@ static void test_query(void **state)
 	assert_int_equal(hc_query_get(q, n, "missing", out, sizeof out), 0);
 	assert_int_equal(hc_query_get("a=%zz", 5, "a", out, sizeof out), -1);
 	assert_int_equal(hc_query_get("a=1", 3, "a", out, 1), -1);
+	/* presence only: found (with or without a value, encoded name) or not */
+	assert_int_equal(hc_query_get(q, n, "result", NULL, 0), 1);
+	assert_int_equal(hc_query_get(q, n, "name", NULL, 0), 1);
+	assert_int_equal(hc_query_get("b%6Cocking=1", 12, "blocking", NULL, 0), 1);
+	assert_int_equal(hc_query_get(q, n, "missing", NULL, 0), 0);
+	assert_int_equal(hc_query_get(q, n, "bloc", NULL, 0), 0);
 }
 
 int main(void)
