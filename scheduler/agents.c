@@ -136,7 +136,7 @@ static void on_done(const struct hc_response *resp, void *arg)
 		if (!ok)
 			hc_warn("agent %s: GET /containers failed: status=%ld %s%s", call->url,
 				resp->status, resp->error ? resp->error : "", err.msg);
-		call->list_cb(s, call->host_id, ok ? list : NULL, ok ? n : 0, call->gen);
+		call->list_cb(s, call->host_id, ok ? list : NULL, ok ? n : -1, call->gen);
 		free(list);
 		break;
 	}

@@ -10,8 +10,14 @@
  *
  * Refresh (every cfg.refresh_ms while serving): the same host scan; a host
  * whose registration expired is dropped with its containers (published on
- * PR_CH_HOSTS and PR_CH_CONTAINERS); a new one is read like at rebuild (its
- * containers have no known owner then, so only stem cells are kept).
+ * PR_CH_HOSTS and PR_CH_CONTAINERS); a new one is read like at rebuild.
+ *
+ * A host that was down at the rebuild (registration expired, or no answer
+ * to GET /containers) comes back as a new host of a later refresh. The
+ * owners read at the rebuild for containers nobody listed are kept for it
+ * (LATE_KEEP_MS), so its warm containers come back with their owners
+ * instead of being reclaimed; after that they are forgotten (HDEL). A host
+ * whose list failed is left out of the pool until a list succeeds.
  * Controllers that own containers are looked up (PR_KEY_CONTROLLER) for the
  * forwarding url; one that is gone loses its free containers to anyone.
  *
@@ -31,6 +37,7 @@
 #include "scheduler/sched.h"
 
 #define MAX_AGENTS 10000
+#define LATE_KEEP_MS (10 * 60 * 1000)
 
 /* One host (or controller) being read. */
 struct rctx {
@@ -228,7 +235,8 @@ static void host_done(struct sch *s, const struct rctx *x)
 	}
 }
 
-/* GET /containers answered (list) or failed (NULL): restore, open the host. */
+/* GET /containers answered (n >= 0) or failed (n < 0): restore, open the
+ * host, or leave it out until a later refresh lists it. */
 static void on_list(struct sch *s, const char *host_id, struct pr_container *list, int n,
 		    uint64_t gen)
 {
@@ -236,15 +244,17 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 
 	if (!x)
 		return;
-	if (gen == s->generation && s->pool) {
-		for (int i = 0; list && i < n; i++) {
-			int rebuild = x->round == 0;
-			const char *owner = rebuild && s->rebuild_owners
-						? sch_map_get(s->rebuild_owners, list[i].id)
-						: NULL;
-			const char *as = rebuild && s->rebuild_assigned
-					     ? sch_map_get(s->rebuild_assigned, list[i].id)
-					     : NULL;
+	if (gen == s->generation && s->pool && n < 0) {
+		/* not reachable: out of the pool, listed again at the next refresh */
+		hc_warn("host=%s did not list its containers: left out until it does", x->id);
+		sch_pool_host_remove(s->pool, x->id);
+	} else if (gen == s->generation && s->pool) {
+		for (int i = 0; i < n; i++) {
+			char *owner = s->rebuild_owners ? sch_map_del(s->rebuild_owners, list[i].id)
+							: NULL;
+			char *as = s->rebuild_assigned
+				       ? sch_map_del(s->rebuild_assigned, list[i].id)
+				       : NULL;
 			struct pr_assignment a;
 			/* A stem cell we handed out: the agent's labels are still empty. */
 			if (owner && as && pr_assignment_decode(as, strlen(as), &a, NULL) == 0) {
@@ -253,6 +263,8 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 				hc_strlcpy(list[i].digest, a.digest, sizeof(list[i].digest));
 			}
 			sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
+			free(owner);
+			free(as);
 		}
 		sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, x->draining);
 		if (x->round)
@@ -479,19 +491,30 @@ static void drop_stale_assigned(const char *id, void *val, void *arg)
 		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, id);
 }
 
-static void finish_rebuild(struct sch *s)
+/* The owners of containers no agent has listed since the rebuild: they no
+ * longer exist anywhere. */
+static void forget_late(struct sch *s)
 {
-	struct sch_pool_stats st;
-
-	if (!s->pool || s->phase != SCH_PH_REBUILDING)
-		return;
-	/* Owners of containers that no longer exist anywhere. */
 	if (s->rebuild_owners)
 		sch_map_each(s->rebuild_owners, drop_stale_owner, s);
 	if (s->rebuild_assigned)
 		sch_map_each(s->rebuild_assigned, drop_stale_assigned, s);
 	free_map(&s->rebuild_owners);
 	free_map(&s->rebuild_assigned);
+}
+
+static void finish_rebuild(struct sch *s)
+{
+	struct sch_pool_stats st;
+
+	if (!s->pool || s->phase != SCH_PH_REBUILDING)
+		return;
+	/* What is left belongs to containers nobody listed: kept a while for a
+	 * host that was down (forget_late) */
+	s->late_until_ms = hc_now_ms() + LATE_KEEP_MS;
+	if ((!s->rebuild_owners || !sch_map_count(s->rebuild_owners)) &&
+	    (!s->rebuild_assigned || !sch_map_count(s->rebuild_assigned)))
+		forget_late(s);
 	sch_pool_stats(s->pool, &st);
 	hc_info("rebuilt pools in %llu ms: hosts=%d free=%d busy=%d prewarm=%d reclaimed=%d",
 		(unsigned long long)((hc_mono_us() - s->elected_at_us) / 1000), st.hosts,
@@ -541,6 +564,9 @@ void sch_refresh(struct sch *s)
 
 	if (s->phase != SCH_PH_SERVING || !sch_leading(s))
 		return;
+	if ((s->rebuild_owners || s->rebuild_assigned) && hc_now_ms() >= s->late_until_ms &&
+	    !s->refresh_pending)
+		forget_late(s);
 	sch_map_each(s->controllers, refresh_one_ctl, s);
 	if (s->refresh_pending > 0)
 		return; /* the previous round is still out */

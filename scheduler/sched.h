@@ -97,8 +97,11 @@ struct sch {
 	int64_t leader_epoch;
 	/* rebuild / refresh bookkeeping */
 	int rebuild_pending;
+	/* read at the rebuild, for containers no agent has listed yet; kept
+	 * until late_until_ms for hosts that were down (see rebuild.c) */
 	struct sch_map *rebuild_owners;	  /* container id -> owner (strdup'd) */
 	struct sch_map *rebuild_assigned; /* container id -> pr_assignment JSON (strdup'd) */
+	uint64_t late_until_ms;
 	struct sch_map *refresh_live;	  /* agent ids seen in the current refresh round */
 	struct sch_map *pending_hosts; /* host id -> parked host waiting for its container list */
 	int refresh_pending;
@@ -155,7 +158,7 @@ int sch_controller_url(void *arg, const char *controller, char *url, size_t len)
 /* ---- agents.c ---- */
 extern const struct sch_pool_ops sch_pool_io_ops;
 /* Fetch GET /containers from one agent; calls done(s, host_id, list, n, gen)
- * (list NULL on failure) on the loop. */
+ * on the loop: n < 0 on failure (list NULL); an empty list may be NULL too. */
 typedef void (*sch_list_cb)(struct sch *s, const char *host_id, struct pr_container *list, int n,
 			    uint64_t gen);
 int sch_agent_list(struct sch *s, const char *host_id, const char *url, sch_list_cb cb);

@@ -417,6 +417,22 @@ static void test_sigstop_leader(void **state)
 	th_stop(agent, SIGTERM, 3000);
 }
 
+/* Allocate a container of action for controller c1 on the leader s[l],
+ * then suspend and release it, as a controller does: a free warm one. */
+static void free_warm(struct sched *s, int l, int aport, const char *action,
+		      struct pr_alloc_reply *out)
+{
+	char url[96], data[160];
+
+	assert_int_equal(allocate_retrying(s, 2, action, "c1", 5000, out), 200);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/suspend/%s", aport, out->container.id);
+	assert_int_equal(th_http("GET", url, auth_hdr, NULL, 0, NULL), 204);
+	snprintf(url, sizeof(url), "%s/release", s[l].url);
+	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}",
+		 out->container.id);
+	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
+}
+
 /* Allocations issued right after the leader dies succeed via the new one. */
 static void test_alloc_during_failover(void **state)
 {
@@ -424,7 +440,6 @@ static void test_alloc_during_failover(void **state)
 	struct pr_alloc_reply rep, first;
 	pid_t agent;
 	int aport, l;
-	char url[96], data[160];
 
 	memset(s, 0, sizeof(s));
 	assert_int_equal(start_agent(&agent, &aport, "agent-fo"), 0);
@@ -432,15 +447,8 @@ static void test_alloc_during_failover(void **state)
 	assert_int_equal(start_sched(&s[1], "f1", "nodejs:20:128:1"), 0);
 	l = wait_leader(s, 2, 5000);
 	assert_true(l >= 0);
-	assert_int_equal(allocate_retrying(s, 2, "fo", "c1", 5000, &first), 200);
-	/* Suspend and release it, as a controller does: a free warm container
-	 * the next leader must find. */
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/suspend/%s", aport, first.container.id);
-	assert_int_equal(th_http("GET", url, auth_hdr, NULL, 0, NULL), 204);
-	snprintf(url, sizeof(url), "%s/release", s[l].url);
-	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}",
-		 first.container.id);
-	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
+	/* a free warm container the next leader must find */
+	free_warm(s, l, aport, "fo", &first);
 
 	th_stop(s[l].pid, SIGKILL, 1000);
 	s[l].pid = 0;
@@ -452,6 +460,42 @@ static void test_alloc_during_failover(void **state)
 	}
 	/* The free warm container survived the failover with its owner. */
 	assert_int_equal(allocate_retrying(s, 2, "fo", "c1", 3000, &rep), 200);
+	assert_string_equal(rep.container.id, first.container.id);
+	assert_int_equal(rep.init, 0);
+	stop_all_sched(s, 2);
+	th_stop(agent, SIGTERM, 3000);
+}
+
+/* A host that is down while a new leader rebuilds (its agent stopped, its
+ * registration expired) is read when it comes back, and its free warm
+ * container keeps its owner: the next allocation for that controller gets
+ * it back, not a new container. */
+static void test_host_down_during_rebuild(void **state)
+{
+	struct sched s[2];
+	struct pr_alloc_reply rep, first;
+	pid_t agent;
+	int aport, l;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-late"), 0);
+	assert_int_equal(start_sched(&s[0], "g0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "g1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	free_warm(s, l, aport, "late", &first);
+
+	/* the host goes quiet, and the leader dies before it notices */
+	assert_int_equal(kill(agent, SIGSTOP), 0);
+	th_stop(s[l].pid, SIGKILL, 1000);
+	s[l].pid = 0;
+	/* the standby leads and rebuilds without the host (its registration
+	 * expires after 3 heartbeats of 200 ms, before the 1 s lease) */
+	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == 1 - l);
+	sleep_ms(1000);
+	assert_int_equal(kill(agent, SIGCONT), 0);
+	/* back: read at the next refresh, with the owners read at the rebuild */
+	assert_int_equal(allocate_retrying(s, 2, "late", "c1", 8000, &rep), 200);
 	assert_string_equal(rep.container.id, first.container.id);
 	assert_int_equal(rep.init, 0);
 	stop_all_sched(s, 2);
@@ -556,6 +600,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_standby_redirect_and_auth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sigstop_leader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_during_failover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_down_during_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};
