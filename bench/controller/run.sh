@@ -19,7 +19,10 @@
 # connection in all three setups.
 # The controller runs with --pause-grace 10m so the container is never
 # frozen under the direct and nginx runs. Everything started is stopped by
-# PID at the end. Prints a markdown table, then the overheads and ratios.
+# PID at the end. Prints a markdown table, then the overheads and ratios,
+# then the CPU each kind of process spent per request (from /proc, over all
+# rounds): steadier than req/s on a shared machine, and it says where the
+# difference goes.
 set -u
 B=${1:-build}
 SECS=${2:-2}
@@ -147,15 +150,30 @@ EOF
 	done
 }
 
-# wrk summary in microseconds: "req/s p50 p99 non2xx"
+# CPU ticks used so far by the processes that serve a request, by kind:
+# "nginx controller redis runtime node" (wrk is left out: it has exited by
+# the second reading).
+cpu_ticks() {
+	for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null; echo; done | awk '
+	    { c = $2; sub(/^[^)]*\) /, ""); split($0, f, " "); t = f[12] + f[13] }
+	    c == "(nginx)" {n += t} c == "(hearth-controll)" {h += t} c == "(redis-server)" {r += t}
+	    c == "(hearth-runtime)" {u += t} c == "(node)" {o += t}
+	    END {printf "%d %d %d %d %d\n", n, h, r, u, o}'
+}
+
+# wrk summary in microseconds: "req/s p50 p99 non2xx requests", and the CPU
+# the serving processes used meanwhile in $D/cpu.out (ticks, as cpu_ticks)
 measure() { # conns url luafile
 	t=1; [ "$1" -gt 1 ] && t=2
+	c0=$(cpu_ticks)
 	wrk -t$t -c"$1" -d"${SECS}s" --latency --timeout 10s -s "$3" "$2" >"$D/wrk.out" 2>&1
+	c1=$(cpu_ticks)
+	echo "$c0 $c1" | awk '{print $6 - $1, $7 - $2, $8 - $3, $9 - $4, $10 - $5}' >"$D/cpu.out"
 	awk 'function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
 			      if (v ~ /s$/) return v * 1000000; return v + 0 }
 	     /^Requests\/sec/ {r = $2} $1 == "50%" {p = us($2)} $1 == "99%" {q = us($2)}
-	     /Non-2xx/ {e = $5}
-	     END {printf "%s %d %d %d\n", r, p, q, e + 0}' "$D/wrk.out"
+	     /Non-2xx/ {e = $5} / requests in / {n = $1}
+	     END {printf "%s %d %d %d %d\n", r, p, q, e + 0, n}' "$D/wrk.out"
 }
 
 median() { # numbers on stdin -> the median
@@ -180,7 +198,7 @@ for spec in "noop1 1" "noop32 8" "noop32 32"; do
 			nginx) url="http://127.0.0.1:$NP/run"; l="$D/run.lua" ;;
 			controller) url="$API/$act?blocking=true"; l="$D/ctl.lua" ;;
 			esac
-			echo "$setup $(measure "$c" "$url" "$l")" >>"$D/rounds"
+			echo "$setup $(measure "$c" "$url" "$l") $(cat "$D/cpu.out")" >>"$D/rounds"
 		done
 	done
 	for setup in direct nginx controller; do
@@ -190,10 +208,21 @@ for spec in "noop1 1" "noop32 8" "noop32 32"; do
 		bad=$(awk -v s=$setup '$1 == s {n += $5} END {print n + 0}' "$D/rounds")
 		echo "| $act | $c | $setup | $rps | $p50 | $p99 | $bad |"
 		echo "$c $setup $rps $p50 $p99" >>"$D/summary"
+		# CPU per request over all rounds (1 tick = 10 ms)
+		awk -v s=$setup -v c=$c '$1 == s {n += $6; for (i = 0; i < 5; i++) t[i] += $(7 + i)}
+		     END {if (n) printf "%d %s %.1f %.1f %.1f %.1f %.1f\n", c, s, t[0] * 1e4 / n,
+				      t[1] * 1e4 / n, t[2] * 1e4 / n, t[3] * 1e4 / n, t[4] * 1e4 / n}' \
+			"$D/rounds" >>"$D/cpu"
 	done
 	kill "$NGINX_PID" 2>/dev/null
 	wait "$NGINX_PID" 2>/dev/null
 done
+echo
+echo "CPU per request (us, all rounds; wrk not counted):"
+echo "| conns | setup | nginx | controller | redis | runtime | node | total |"
+echo "|---|---|---|---|---|---|---|---|"
+awk '{printf "| %s | %s | %s | %s | %s | %s | %s | %.1f |\n", $1, $2, $3, $4, $5, $6, $7,
+	     $3 + $4 + $5 + $6 + $7}' "$D/cpu"
 RSS=$(ps -o rss= -p "$CTL_PID" 2>/dev/null | tr -d ' ')
 echo
 awk '{rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5}
