@@ -65,9 +65,11 @@ def init(seq, msg):
 # __OW_* of this activation. os.environ[name] = v calls setenv(), and glibc
 # keeps every value setenv was ever given (never freed): ids and deadlines
 # are new on every activation, about 200 bytes each time. Once ctypes is
-# loaded (after the first reply, off the reply path: importing it takes
-# milliseconds), each name gets its own buffer, handed to putenv() once and
-# rewritten in place afterwards; os.environ's mapping is updated directly.
+# loaded (after the 16th reply: importing it takes milliseconds, which a cold
+# start and its first runs should not pay), each name gets its own buffer,
+# handed to putenv() once and rewritten in place afterwards; os.environ's
+# mapping is updated directly.
+PUTENV_AFTER_RUNS = 16
 putenv_c = None
 env_bufs = {}  # name -> its ctypes buffer
 env_live = set()  # names whose buffer environ points to now
@@ -154,6 +156,7 @@ def run(seq, body):
 
 def main():
     stdin = sys.stdin.buffer
+    runs = 0
     while True:
         line = stdin.readline()
         if not line:
@@ -170,7 +173,8 @@ def main():
             init(seq, msg)
         else:
             run(seq, msg)
-            if putenv_c is None:
+            runs += 1
+            if putenv_c is None and runs >= PUTENV_AFTER_RUNS:
                 load_putenv()
 
 

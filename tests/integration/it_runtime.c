@@ -583,8 +583,8 @@ static long env_rss(struct rt *r)
 
 static void env_checks(struct rt *r)
 {
-	/* three runs: the python launcher switches to its buffers after the
-	 * first reply; the key is set, then absent, then set again */
+	/* the key is set, then absent, then set again (run before and after
+	 * env_churn: the python launcher switches to its buffers after 16 runs) */
 	run_expect(r,
 		   "{\"value\":{},\"activation_id\":\"aaaa0000000000000000000000000001\","
 		   "\"api_key\":\"u:k\"}",
@@ -649,6 +649,7 @@ static void test_node_env_everywhere_no_leak(void **state)
 		NULL);
 	env_checks(&r);
 	env_churn(&r);
+	env_checks(&r);
 	rt_stop(&r);
 }
 
@@ -672,6 +673,7 @@ static void test_python_env_everywhere_no_leak(void **state)
 		NULL);
 	env_checks(&r);
 	env_churn(&r);
+	env_checks(&r);
 	rt_stop(&r);
 }
 
