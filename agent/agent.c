@@ -1275,6 +1275,9 @@ void agt_shutdown(struct agt_agent *a)
 		snprintf(p, sizeof(p), "%s/runc", a->cfg->state_dir);
 		rmdir(p);
 		rmdir(a->cfg->state_dir);
+		/* the parent all root agents share, once none is left in it */
+		if (!strncmp(a->cfg->state_dir, AGT_STATE_PARENT "/", sizeof(AGT_STATE_PARENT)))
+			rmdir(AGT_STATE_PARENT);
 	}
 	if (a->cfg && hc_redis_parse_url(a->cfg->redis, &ropts, &err) == 0) {
 		ropts.connect_timeout_ms = 500;

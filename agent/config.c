@@ -104,7 +104,7 @@ enum hc_config_result agt_config_load(struct agt_config *cfg, int argc, char **a
 	if (!cfg->state_dir) {
 		const char *tmp = getenv("TMPDIR");
 		if (geteuid() == 0)
-			snprintf(buf, sizeof(buf), "/run/hearth-agent/%s", cfg->id);
+			snprintf(buf, sizeof(buf), AGT_STATE_PARENT "/%s", cfg->id);
 		else
 			snprintf(buf, sizeof(buf), "%s/hearth-agent-%s", tmp && *tmp ? tmp : "/tmp",
 				 cfg->id);

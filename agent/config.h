@@ -6,6 +6,10 @@
 
 #include "common/config.h"
 
+/* Where the agents of one machine keep their state dirs when run as root
+ * (shared by all of them; the last one to stop removes it). */
+#define AGT_STATE_PARENT "/run/hearth-agent"
+
 struct agt_config {
 	char *id;   /* agent id; NULL = a new id at start */
 	char *addr; /* HTTP bind address */
@@ -15,7 +19,7 @@ struct agt_config {
 	int64_t memory_mb;  /* capacity for containers */
 	char *backend;	    /* "runc" | "process" | "auto" */
 	char *runtime;	    /* path to hearth-runtime; NULL = next to this binary */
-	char *state_dir;    /* NULL = /run/hearth-agent/<id> (root) or $TMPDIR/hearth-agent-<id> */
+	char *state_dir;    /* NULL = AGT_STATE_PARENT/<id> (root) or $TMPDIR/hearth-agent-<id> */
 	char *port_range;   /* "20000-29999" */
 	char *redis;	    /* redis URL */
 	char *token;	    /* cluster token */

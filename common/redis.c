@@ -79,9 +79,9 @@ struct hc_redis {
 	hc_redis_hook hook;
 	void *hook_arg;
 	struct sub *subs;
-	int down_logged; /* log a failing server once, not per retry */
-	int wb_ok;	 /* the server knows CLIENT REPLY (probed at connect) */
-	int wb_n;	 /* commands in wb */
+	int down_logged;  /* log a failing server once, not per retry */
+	int wb_ok;	  /* the server knows CLIENT REPLY (probed at connect) */
+	int wb_n;	  /* commands in wb */
 	struct hc_buf wb; /* the reply-less write-behind block (see below) */
 	int zn;		  /* members of the ZADD being gathered for wb */
 	size_t zkeylen;
@@ -248,7 +248,7 @@ static void wb_emit(struct hc_redis *r);
  * What the write-behind block holds goes first: commands keep their order. */
 static void send_formatted(struct hc_redis *r, struct rcmd *c, char *cmd, int len)
 {
-	if (r->wb_n)
+	if (r->wb_n || r->zn)
 		wb_emit(r);
 	if (r->state == RS_READY && r->ac &&
 	    redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, (size_t)len) == REDIS_OK)
@@ -299,7 +299,6 @@ static char *resp_len(char *p, char kind, size_t n)
 	return p;
 }
 
-/* The RESP form of argv at p (room for resp_size() bytes); returns the end. */
 static size_t arg_len(const char **argv, const size_t *argvlen, int i)
 {
 	return argvlen ? argvlen[i] : strlen(argv[i]);
@@ -313,6 +312,7 @@ static size_t resp_size(int argc, const char **argv, const size_t *argvlen)
 	return total;
 }
 
+/* The RESP form of argv at p (room for resp_size() bytes); returns the end. */
 static char *resp_argv(char *p, int argc, const char **argv, const size_t *argvlen)
 {
 	p = resp_len(p, '*', (size_t)argc);
@@ -362,7 +362,7 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
  * (order is kept), when redisev writes (its write-behind timer, armed by
  * the first command of a block), or when it is full. A server without
  * CLIENT REPLY (probed at connect) gets the commands one by one. */
-#define WB_MAX_CMDS 128
+#define WB_MAX_CMDS  128
 #define WB_MAX_BYTES (512 << 10)
 static const char wb_off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
 static const char wb_on[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
@@ -384,7 +384,7 @@ static void wb_send(struct hc_redis *r)
 }
 
 /* Room in wb for a command of up to need bytes (sending wb first when it is
- * full); the new command is written at the end. -1: too big for a block. */
+ * full); the new command is written at the end. NULL: too big for a block. */
 static char *wb_room(struct hc_redis *r, size_t need)
 {
 	size_t frame = sizeof wb_off + sizeof wb_on;
@@ -469,13 +469,11 @@ int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int ar
 	return 0;
 }
 
-int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score,
-			const char *member)
+int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score, const char *member)
 {
 	size_t kl = strlen(key), sl = strlen(score), ml = strlen(member);
 
-	if (!r->wb_ok || r->state != RS_READY || !r->ac || kl >= sizeof r->zkey ||
-	    sl + ml > 1024) {
+	if (!r->wb_ok || r->state != RS_READY || !r->ac || kl >= sizeof r->zkey || sl + ml > 1024) {
 		const char *argv[] = {"ZADD", key, score, member};
 		return hc_redis_cmdargv_later(r, NULL, NULL, 4, argv, NULL);
 	}

@@ -36,7 +36,7 @@
 #include "scheduler/map.h"
 #include "scheduler/sched.h"
 
-#define MAX_AGENTS 10000
+#define MAX_AGENTS   10000
 #define LATE_KEEP_MS (10 * 60 * 1000)
 
 /* One host (or controller) being read. */
@@ -250,8 +250,8 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 		sch_pool_host_remove(s->pool, x->id);
 	} else if (gen == s->generation && s->pool) {
 		for (int i = 0; i < n; i++) {
-			char *owner = s->rebuild_owners ? sch_map_del(s->rebuild_owners, list[i].id)
-							: NULL;
+			char *owner =
+			    s->rebuild_owners ? sch_map_del(s->rebuild_owners, list[i].id) : NULL;
 			char *as = s->rebuild_assigned
 				       ? sch_map_del(s->rebuild_assigned, list[i].id)
 				       : NULL;

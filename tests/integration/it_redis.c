@@ -1135,7 +1135,7 @@ static void test_zadd_later(void **state)
 	int clock = 0;
 	char score[16], member[16];
 
-	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:z:a it:z:b"));
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:z:a it:z:b it:z:c"));
 	long frames = cmd_calls(c, "client|reply"), zadds = cmd_calls(c, "zadd");
 	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (int i = 0; i < 300; i++) {
@@ -1161,6 +1161,14 @@ static void test_zadd_later(void **state)
 	assert_true(cmd_calls(c, "client|reply") > frames);
 	/* 30 runs of 10: one ZADD each (a few more where a block was cut) */
 	assert_true(cmd_calls(c, "zadd") - zadds <= 40);
+	/* a lone member, an ordinary command right after it: sent before it */
+	{
+		struct ordered one = {.clock = &clock};
+		assert_int_equal(hc_redis_zadd_later(r, "it:z:c", "1", "only"), 0);
+		assert_int_equal(hc_redis_cmd(r, record_at, &one, "ZCARD it:z:c"), 0);
+		assert_true(run_until(base, ordered_done, &one, EVENTUALLY_MS));
+		assert_int_equal(one.g.integer, 1);
+	}
 	/* alone, with nothing after it: the timer writes it */
 	assert_int_equal(hc_redis_zadd_later(r, "it:z:a", "1", "last"), 0);
 	for (int i = 0; i < 200 && sync_int(c, "ZCARD %s", "it:z:a") != 151; i++)
