@@ -312,18 +312,23 @@ static size_t resp_size(int argc, const char **argv, const size_t *argvlen)
 	return total;
 }
 
+/* "$<n>\r\n<s>\r\n" at p (room for n + 32 bytes); returns the end. */
+static char *resp_bulk(char *p, const char *s, size_t n)
+{
+	p = resp_len(p, '$', n);
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
 /* The RESP form of argv at p (room for resp_size() bytes); returns the end. */
 static char *resp_argv(char *p, int argc, const char **argv, const size_t *argvlen)
 {
 	p = resp_len(p, '*', (size_t)argc);
-	for (int i = 0; i < argc; i++) {
-		size_t n = arg_len(argv, argvlen, i);
-		p = resp_len(p, '$', n);
-		memcpy(p, argv[i], n);
-		p += n;
-		*p++ = '\r';
-		*p++ = '\n';
-	}
+	for (int i = 0; i < argc; i++)
+		p = resp_bulk(p, argv[i], arg_len(argv, argvlen, i));
 	return p;
 }
 
@@ -416,12 +421,8 @@ static void zb_close(struct hc_redis *r)
 		return;
 	if ((p = wb_room(r, r->zb.len + r->zkeylen + 64))) {
 		p = resp_len(p, '*', 2 + 2 * (size_t)r->zn);
-		memcpy(p, "$4\r\nZADD\r\n", 10);
-		p = resp_len(p + 10, '$', r->zkeylen);
-		memcpy(p, r->zkey, r->zkeylen);
-		p += r->zkeylen;
-		*p++ = '\r';
-		*p++ = '\n';
+		p = resp_bulk(p, "ZADD", 4);
+		p = resp_bulk(p, r->zkey, r->zkeylen);
 		memcpy(p, r->zb.data, r->zb.len);
 		wb_added(r, p + r->zb.len);
 	}
@@ -443,12 +444,14 @@ static void wb_hook(void *arg)
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen)
 {
-	size_t need = argc > 0 ? resp_size(argc, argv, argvlen) : 0;
-	size_t frame = sizeof wb_off + sizeof wb_on;
+	char *p = NULL;
 
-	if (cb || !r->wb_ok || r->state != RS_READY || !r->ac || argc <= 0 ||
-	    need + frame > WB_MAX_BYTES) {
-		/* with a reply to deliver: queued now, written behind by redisev */
+	if (argc > 0 && !multi_reply_command(argv[0], arg_len(argv, argvlen, 0)) && !cb &&
+	    r->wb_ok && r->state == RS_READY && r->ac)
+		p = wb_room(r, resp_size(argc, argv, argvlen));
+	if (!p) {
+		/* with a reply to deliver, or too big for a block: queued now,
+		 * written behind by redisev (refused there if malformed) */
 		if (r->ac)
 			hc_redisev_later(r->ac, 1);
 		int rc = hc_redis_cmdargv(r, cb, arg, argc, argv, argvlen);
@@ -456,11 +459,6 @@ int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int ar
 			hc_redisev_later(r->ac, 0);
 		return rc;
 	}
-	if (multi_reply_command(argv[0], arg_len(argv, argvlen, 0)))
-		return -1;
-	char *p = wb_room(r, need);
-	if (!p)
-		return -1;
 	wb_added(r, resp_argv(p, argc, argv, argvlen));
 	if (r->wb_n + r->zn >= WB_MAX_CMDS)
 		wb_emit(r); /* not a later command: redisev writes it in this pass */
@@ -485,16 +483,8 @@ int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score, 
 		memcpy(r->zkey, key, kl);
 		r->zkeylen = kl;
 	}
-	char *p = resp_len(r->zb.data + r->zb.len, '$', sl);
-	memcpy(p, score, sl);
-	p += sl;
-	*p++ = '\r';
-	*p++ = '\n';
-	p = resp_len(p, '$', ml);
-	memcpy(p, member, ml);
-	p += ml;
-	*p++ = '\r';
-	*p++ = '\n';
+	char *p = resp_bulk(r->zb.data + r->zb.len, score, sl);
+	p = resp_bulk(p, member, ml);
 	r->zb.len = (size_t)(p - r->zb.data);
 	r->zb.data[r->zb.len] = '\0';
 	r->zn++;
