@@ -31,11 +31,14 @@ int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, co
 	char *s = cJSON_PrintUnformatted(stored);
 	if (!s)
 		return -1;
-	char key[128], zkey[300];
-	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, id);
+	char key[40], zkey[300];
+	struct hc_buf kb = HC_BUF_FIXED(key);
+	pr_activation_key(&kb, id);
 	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, ns);
 	long long ttl = (long long)c->cfg.activation_ttl_ms;
-	hc_redis_cmd(L->redis, NULL, NULL, "SET %s %s PX %lld", key, s, ttl);
+	hc_redis_cmd(L->redis, NULL, NULL, "HSET %s %s %s", key, id, s);
+	hc_redis_cmd(L->redis, NULL, NULL, "PEXPIREAT %s %llu", key,
+		     (unsigned long long)pr_activation_expiry(id, (uint64_t)ttl, hc_now_ms()));
 	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)start_ms,
 		     id);
 	uint64_t now = hc_now_ms();
@@ -48,6 +51,11 @@ int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, co
 	free(s);
 	return 0;
 }
+
+const char *const ctl_records_lua =
+    "local r = {}\n"
+    "for i = 1, #KEYS do r[i] = redis.call('HGET', KEYS[i], ARGV[i]) end\n"
+    "return r\n";
 
 struct rec_op {
 	struct hc_req *req;
@@ -157,9 +165,10 @@ static void get_one(struct hc_req *req, const char *own, int what)
 	op->what = what;
 	hc_strlcpy(op->ns, ns, sizeof(op->ns));
 	hc_strlcpy(op->id, id, sizeof(op->id));
-	char key[128];
-	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, op->id);
-	hc_redis_cmd(op->L->redis, on_record, op, "GET %s", key);
+	char key[40];
+	struct hc_buf kb = HC_BUF_FIXED(key);
+	pr_activation_key(&kb, op->id);
+	hc_redis_cmd(op->L->redis, on_record, op, "HGET %s %s", key, op->id);
 }
 
 void ctl_activation_get(struct hc_req *req, const char *own)
@@ -231,24 +240,30 @@ static void on_list_ids(redisReply *r, void *arg)
 		return;
 	}
 	size_t n = r->elements;
-	const char **argv = calloc(n + 1, sizeof(*argv));
-	size_t *lens = calloc(n + 1, sizeof(*lens));
-	char *keys = calloc(n, 64);
+	const char **argv = calloc(2 * n, sizeof(*argv));
+	size_t *lens = calloc(2 * n, sizeof(*lens));
+	char(*keys)[40] = calloc(n, sizeof(*keys));
 	if (!argv || !lens || !keys) {
 		hc_reply_error(op->req, 500, "out of memory");
 		rec_free(op);
 		goto out;
 	}
-	argv[0] = "MGET";
-	lens[0] = 4;
 	for (size_t i = 0; i < n; i++) {
-		char *k = keys + i * 64;
-		snprintf(k, 64, PR_KEY_ACTIVATION,
-			 r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "-");
-		argv[i + 1] = k;
-		lens[i + 1] = strlen(k);
+		const redisReply *e = r->element[i];
+		const char *id = e->type == REDIS_REPLY_STRING && hc_id_valid(e->str) ? e->str
+										       : "-";
+		struct hc_buf kb = HC_BUF_FIXED(keys[i]);
+		pr_activation_key(&kb, id);
+		argv[i] = keys[i];
+		lens[i] = kb.len;
+		argv[n + i] = id;
+		lens[n + i] = strlen(id);
 	}
-	hc_redis_cmdargv(op->L->redis, on_list_records, op, (int)n + 1, argv, lens);
+	if (hc_redis_eval(op->L->redis, &op->L->records_script, on_list_records, op, (int)n,
+			  (int)(2 * n), argv, lens) < 0) {
+		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+		rec_free(op);
+	}
 out:
 	free(argv);
 	free(lens);

@@ -13,4 +13,8 @@
 int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
 		     uint64_t start_ms);
 
+/* KEYS: the records' buckets; ARGV: their ids, in the same order. Returns
+ * the records (nil for one that expired). */
+extern const char *const ctl_records_lua;
+
 #endif

@@ -668,10 +668,11 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	v->params = cJSON_PrintUnformatted(params);
 	v->t0_us = hc_mono_us();
 	pr_activation_init(&v->rec);
+	v->rec.start_ms = hc_now_ms();
 	if (id)
 		hc_strlcpy(v->rec.id, id, sizeof(v->rec.id));
 	else
-		hc_id_new(v->rec.id);
+		pr_activation_id_new(v->rec.id, v->rec.start_ms);
 	const struct pr_action_info *ai = &v->a->info;
 	hc_strlcpy(v->rec.ns, ai->ns, sizeof(v->rec.ns));
 	hc_strlcpy(v->rec.name, ai->name, sizeof(v->rec.name));
@@ -679,7 +680,6 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	hc_strlcpy(v->rec.subject, subject, sizeof(v->rec.subject));
 	hc_strlcpy(v->rec.kind, ai->kind, sizeof(v->rec.kind));
 	v->rec.limits = ai->limits;
-	v->rec.start_ms = hc_now_ms();
 	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ai->version);
 	if (!v->params) {
 		ctl_inv_free(v);

@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "common/redis.h"
 #include "common/str.h"
+#include "controller/activations.h"
 #include "controller/api.h"
 #include "controller/pool.h"
 #include "proto/agent.h"
@@ -245,6 +246,7 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 	loop->data = L;
 	L->put_script.src = ctl_put_lua;
 	L->del_script.src = ctl_del_lua;
+	L->records_script.src = ctl_records_lua;
 	if (hc_redis_parse_url(c->cfg.redis, &ro, &err) < 0) {
 		hc_error("redis url: %s", err.msg);
 		return -1;

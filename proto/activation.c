@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "proto/keys.h"
 
 const char *pr_status_message(int code)
 {
@@ -19,6 +20,44 @@ const char *pr_status_message(int code)
 	default:
 		return "whisk internal error";
 	}
+}
+
+void pr_activation_id_new(char *out, uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	hc_id_new(out);
+	for (int i = 11; i >= 0; i--, now_ms >>= 4)
+		out[i] = hex[now_ms & 0xf];
+}
+
+uint64_t pr_activation_id_ms(const char *id)
+{
+	uint64_t ms = 0;
+	for (int i = 0; i < 12; i++) {
+		char c = id[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (d < 0)
+			return 0;
+		ms = ms << 4 | (uint64_t)d;
+	}
+	return ms;
+}
+
+int pr_activation_key(struct hc_buf *b, const char *id)
+{
+	return hc_buf_adds(b, PR_KEY_ACTIVATION_PREFIX) |
+	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
+}
+
+uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms)
+{
+	uint64_t ms = pr_activation_id_ms(id);
+	if (ms + ttl_ms < now_ms || ms > now_ms + PR_ACT_BUCKET_MS)
+		return now_ms + ttl_ms;
+	return (ms / PR_ACT_BUCKET_MS + 1) * PR_ACT_BUCKET_MS + ttl_ms;
 }
 
 void pr_activation_init(struct pr_activation *a)

@@ -44,6 +44,23 @@ struct pr_activation {
 	int publish;
 };
 
+/* A new activation id for an activation created at now_ms: 12 hex digits
+ * of now_ms, then 20 random ones (80 bits). Ids sort by creation time, and
+ * the time names the record's bucket (PR_KEY_ACTIVATION). out holds
+ * HC_ID_LEN + 1 bytes. */
+void pr_activation_id_new(char *out, uint64_t now_ms);
+/* The creation time an id carries (its first 12 hex digits); 0 when they
+ * are not hex. */
+uint64_t pr_activation_id_ms(const char *id);
+/* The key of the hash holding id's record into b (fixed-size is fine: the
+ * key is under 40 bytes). 0, or -1 when b is full. */
+int pr_activation_key(struct hc_buf *b, const char *id);
+/* When (unix ms, for PEXPIREAT) the bucket holding id's record may go:
+ * ttl_ms after the bucket's last creation time, so each record lives at
+ * least ttl_ms from its creation; now_ms + ttl_ms for an id whose time is
+ * not plausible (before now - ttl or after now + one bucket). */
+uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms);
+
 /* Zero a record and set wait/init to "omit". */
 void pr_activation_init(struct pr_activation *a);
 /* Free result and logs. */

@@ -332,10 +332,11 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	a.result = cJSON_Parse("{\"r\":1}");
 	cJSON *j = pr_activation_to_json(&a);
 	char *s = cJSON_PrintUnformatted(j);
-	char key[128], zkey[128];
-	snprintf(key, sizeof(key), PR_KEY_ACTIVATION, id);
+	char key[40], zkey[128];
+	struct hc_buf kb = HC_BUF_FIXED(key);
+	pr_activation_key(&kb, id);
 	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, "guest");
-	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "SET %s %s", key, s));
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
 	freeReplyObject(
 	    hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)start, id));
 	free(s);

@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/redis.h"
+#include "proto/activation.h"
 #include "proto/auth.h"
 #include "tests/lib/harness.h"
 
@@ -395,6 +396,26 @@ static void test_blocking_result_and_codes(void **state)
 	assert_int_equal(api(0, "GET", path, NULL, &j), 200);
 	assert_string_equal(get(j, "name")->valuestring, "echo");
 	cJSON_Delete(j);
+	/* stored in its creation time's bucket (the id's first 12 hex digits),
+	 * which lives the activation TTL (24 h by default) past its end */
+	uint64_t now = (uint64_t)time(NULL) * 1000;
+	assert_true(pr_activation_id_ms(id) + 60000 > now && pr_activation_id_ms(id) < now + 60000);
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
+	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	assert_non_null(rc);
+	char key[40];
+	struct hc_buf kb = HC_BUF_FIXED(key);
+	pr_activation_key(&kb, id);
+	redisReply *rr = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", key, id);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1);
+	freeReplyObject(rr);
+	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", key);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
+	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 100);
+	freeReplyObject(rr);
+	redisFree(rc);
 
 	/* non-blocking: 202 with the id at once, the record appears later */
 	assert_int_equal(api(0, "POST", "/actions/echo", "{\"x\":9}", &j), 202);

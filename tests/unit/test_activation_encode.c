@@ -134,6 +134,36 @@ static void test_given_result_text_and_full_buffer(void **state)
 	pr_activation_clear(&a);
 }
 
+/* Activation ids carry their creation time, which names their bucket. */
+static void test_id_time_and_bucket(void **state)
+{
+	char a[HC_ID_LEN + 1], b[HC_ID_LEN + 1], key[40];
+	const uint64_t t = 1795457919014ULL; /* 2026-11-23 */
+	pr_activation_id_new(a, t);
+	pr_activation_id_new(b, t);
+	assert_true(hc_id_valid(a));
+	assert_memory_equal(a, "01a209a1a826", 12);
+	assert_int_equal(pr_activation_id_ms(a), t);
+	assert_string_not_equal(a + 12, b + 12); /* 80 random bits each */
+	pr_activation_id_new(b, t + 1);
+	assert_true(memcmp(a, b, 12) < 0); /* ids sort by creation time */
+	assert_int_equal(pr_activation_id_ms("ABCDEF012345ffffffffffffffffffff"), 0xABCDEF012345ULL);
+	assert_int_equal(pr_activation_id_ms("nothex0000000000000000000000000a"), 0);
+
+	struct hc_buf kb = HC_BUF_FIXED(key);
+	assert_int_equal(pr_activation_key(&kb, a), 0);
+	assert_string_equal(key, "hearth:actb:17954579190");
+	kb = HC_BUF_FIXED(key);
+	pr_activation_key(&kb, "01a209a1a8a9ffffffffffffffffffff"); /* t + 131: next bucket */
+	assert_string_equal(key, "hearth:actb:17954579191");
+
+	/* the bucket lives ttl past its end; implausible times get now + ttl */
+	assert_int_equal(pr_activation_expiry(a, 1000, t + 50), 17954579191ULL * 100 + 1000);
+	assert_int_equal(pr_activation_expiry(a, 1000, t + 5000), t + 5000 + 1000);
+	assert_int_equal(pr_activation_expiry(a, 1000, t - 500), t - 500 + 1000);
+	assert_int_equal(pr_activation_expiry("nothex0000000000000000000000000a", 9, t), t + 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +171,7 @@ int main(void)
 	    cmocka_unit_test(test_all_optional_parts),
 	    cmocka_unit_test(test_open_and_odd_names),
 	    cmocka_unit_test(test_given_result_text_and_full_buffer),
+	    cmocka_unit_test(test_id_time_and_bucket),
 	};
 	return cmocka_run_group_tests_name("activation_encode", tests, NULL, NULL);
 }
