@@ -11,7 +11,11 @@
  * The hot path costs no epoll_ctl: reading stays enabled for the life of a
  * connection, and a reply is written to the socket at once from the
  * handler (conn_flush); only what the kernel does not take waits for
- * EV_WRITE. See http.h for the contract. */
+ * EV_WRITE. Reading is not the bufferevent's: libevent's evbuffer_read
+ * asks the kernel how much is waiting (ioctl FIONREAD) before every read,
+ * a second system call per request; conn_readable reads into the input
+ * buffer with one readv, from a persistent read event whose timeout is
+ * the idle clock. See http.h for the contract. */
 #include "common/http.h"
 
 #include <errno.h>
@@ -33,6 +37,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,8 +97,10 @@ TAILQ_HEAD(req_list, hc_req);
 struct conn {
 	TAILQ_ENTRY(conn) link;
 	struct lp *lp;
-	struct bufferevent *bev;
-	struct event *deadline; /* whole-request timer */
+	struct bufferevent *bev; /* the input and output buffers; writes */
+	struct event *rev;	 /* reading (conn_readable), persistent */
+	struct event *deadline;	 /* whole-request timer */
+	int reading;		 /* rev is added */
 	struct hc_req *req;     /* the request being read or handled */
 	int closing;            /* close once the output has drained */
 	int eof;                /* the client shut its side while a handler ran */
@@ -202,7 +209,6 @@ static const char *date_header(struct lp *lp)
 
 /* ---------------- connections ---------------- */
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 
@@ -246,10 +252,36 @@ static void conn_free(struct conn *c)
 	TAILQ_REMOVE(&lp->conns, c, link);
 	if (c->deadline)
 		event_free(c->deadline);
+	if (c->rev)
+		event_free(c->rev);
 	bufferevent_free(c->bev);
 	atomic_fetch_sub(&lp->srv->nconns, 1);
 	hc_gauge_add(lp->srv->m_conns, -1);
 	free(c);
+}
+
+/* Read (again), restarting the idle clock: no epoll_ctl when rev is in. */
+static void read_on(struct conn *c)
+{
+	long ms = c->lp->srv->o.idle_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	if (event_add(c->rev, &tv) == 0)
+		c->reading = 1;
+}
+
+static void read_off(struct conn *c)
+{
+	if (c->reading) {
+		event_del(c->rev);
+		c->reading = 0;
+	}
+}
+
+/* Pipelined input waits in the input buffer while a handler runs: bound
+ * it, above one head. */
+static size_t input_max(const struct conn *c)
+{
+	return c->lp->srv->o.max_head + 64 * 1024;
 }
 
 /* Send what the output buffer holds now, straight from the caller: the
@@ -276,7 +308,7 @@ static void conn_flush(struct conn *c)
 static void conn_close_after_write(struct conn *c)
 {
 	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	read_off(c);
 	conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_free(c);
@@ -627,9 +659,15 @@ static void conn_process(struct conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
 	while (!c->closing) {
-		if (c->req && c->req->state == RQ_HANDLER)
-			return; /* one request at a time; the rest waits in `in` */
 		size_t len = evbuffer_get_length(in);
+		if (c->req && c->req->state == RQ_HANDLER) {
+			/* one request at a time; the rest waits in `in` */
+			if (len >= input_max(c))
+				read_off(c);
+			return;
+		}
+		if (!c->reading && !c->eof)
+			read_on(c); /* more is needed: read (again) */
 		if (!c->req) {
 			if (len == 0)
 				return;
@@ -667,14 +705,11 @@ static void conn_process(struct conn *c)
 	}
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* The end of reading, a timeout or an error (BEV_EVENT_* flags), from
+ * conn_readable or from the bufferevent's writing. */
+static void conn_event(struct conn *c, short what)
 {
-	conn_process(arg);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
+	struct bufferevent *bev = c->bev;
 	int handling = c->req && c->req->state == RQ_HANDLER;
 	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && c->req && c->req->state == RQ_BODY) {
 		conn_fail(c, 408, "request not received in time");
@@ -683,8 +718,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_READING) && (what & BEV_EVENT_TIMEOUT) && !c->closing &&
 	    (handling || evbuffer_get_length(bufferevent_get_input(bev)) > 0)) {
 		/* idle while a handler runs, or with pipelined requests still to
-		 * answer, is no fault: read on */
-		bufferevent_enable(bev, EV_READ);
+		 * answer, is no fault: read on (rev is persistent: still in) */
 		if (!handling)
 			conn_process(c);
 		return;
@@ -693,7 +727,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (handling) {
 			/* half-closed after the request: answer it, then close */
 			c->eof = 1;
-			bufferevent_disable(bev, EV_READ);
+			read_off(c);
 			return;
 		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
@@ -703,6 +737,57 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	/* error, idle timeout, or EOF with nothing owed: the connection is done */
 	conn_free(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	conn_event(arg, what);
+}
+
+#define READ_CHUNK 16384 /* as libevent's bufferevents read at most */
+
+static void conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & EV_TIMEOUT) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
+		return;
+	}
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	int nv = evbuffer_reserve_space(in, READ_CHUNK, v, 2);
+	if (nv <= 0) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
+		return;
+	}
+	for (int i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	ssize_t n = readv(fd, iov, nv);
+	if (n == 0) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_EOF);
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
+			return;
+		}
+		n = 0; /* nothing new (a trigger from conn_next): process what is in */
+	}
+	size_t left = (size_t)n;
+	for (int i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	if (n > 0 && evbuffer_commit_space(in, v, nv) < 0) {
+		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
+		return;
+	}
+	conn_process(c);
 }
 
 /* After a reply on a keep-alive connection, go on with pipelined input. */
@@ -715,9 +800,10 @@ static void conn_next(struct conn *c)
 	}
 	conn_flush(c);
 	/* restart the idle clock (no epoll_ctl: the event is in already) */
-	bufferevent_enable(c->bev, EV_READ);
+	read_on(c);
+	/* pipelined input: parse it from the loop, not from inside the handler */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		event_active(c->rev, EV_READ, 0);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -760,13 +846,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->bev = bufferevent_socket_new(lp->pub.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(lp->pub.base, deadline_cb, c);
-	if (!c->bev || !c->deadline) {
+	c->rev = event_new(lp->pub.base, fd, EV_READ | EV_PERSIST, conn_readable, c);
+	if (!c->bev || !c->deadline || !c->rev) {
+		if (c->deadline)
+			event_free(c->deadline);
+		if (c->rev)
+			event_free(c->rev);
 		if (c->bev)
 			bufferevent_free(c->bev);
 		else
 			evutil_closesocket(fd);
-		if (c->deadline)
-			event_free(c->deadline);
 		free(c);
 		atomic_fetch_sub(&s->nconns, 1);
 		return;
@@ -775,12 +864,13 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	hc_gauge_add(s->m_conns, 1);
 	long ms = s->o.idle_timeout_ms;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
-	/* pipelined input waits while a handler runs: bound it, above one head */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, s->o.max_head + 64 * 1024);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_disable(c->bev, EV_WRITE); /* enabled by conn_flush when needed */
-	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, &tv); /* reading: rev's timeout */
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* writing: conn_flush */
+	/* a socket bufferevent freezes its input's end (only it adds to it);
+	 * conn_readable is the one adding here */
+	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
+	read_on(c);
 }
 
 /* ---------------- replies ---------------- */
