@@ -19,10 +19,11 @@
 # connection in all three setups.
 # The controller runs with --pause-grace 10m so the container is never
 # frozen under the direct and nginx runs. Everything started is stopped by
-# PID at the end. Prints a markdown table, then the overheads and ratios,
-# then the CPU each kind of process spent per request (from /proc, over all
-# rounds): steadier than req/s on a shared machine, and it says where the
-# difference goes.
+# PID at the end. Prints a markdown table, then the CPU each kind of
+# process spent per request (from /proc, over all rounds): steadier than
+# req/s on a shared machine, and it says where the difference goes; then
+# the overheads and ratios, and the controller / nginx ratio taken within
+# each round (median and range over the rounds).
 set -u
 B=${1:-build}
 SECS=${2:-2}
@@ -183,6 +184,7 @@ median() { # numbers on stdin -> the median
 echo "| action | conns | setup | req/s | p50 us | p99 us | non-2xx |"
 echo "|---|---|---|---|---|---|---|"
 : >"$D/summary"
+: >"$D/ratios"
 for spec in "noop1 1" "noop32 8" "noop32 32"; do
 	set -- $spec
 	act=$1; c=$2
@@ -208,6 +210,12 @@ for spec in "noop1 1" "noop32 8" "noop32 32"; do
 		bad=$(awk -v s=$setup '$1 == s {n += $5} END {print n + 0}' "$D/rounds")
 		echo "| $act | $c | $setup | $rps | $p50 | $p99 | $bad |"
 		echo "$c $setup $rps $p50 $p99" >>"$D/summary"
+		# controller / nginx within each round (they ran back to back, so
+		# a slow spell of the shared machine hits both): median, min, max
+		[ "$setup" = controller ] && awk '$1 == "nginx" {n = $2} $1 == "controller" && n > 0 {print $2 / n}' \
+			"$D/rounds" | sort -n | awk -v c=$c '{v[NR] = $1}
+			    END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+				 printf "%d %.2f %.2f %.2f\n", c, m, v[1], v[NR]}' >>"$D/ratios"
 		# CPU per request over all rounds (1 tick = 10 ms)
 		awk -v s=$setup -v c=$c '$1 == s {n += $6; for (i = 0; i < 5; i++) t[i] += $(7 + i)}
 		     END {if (n) printf "%d %s %.1f %.1f %.1f %.1f %.1f\n", c, s, t[0] * 1e4 / n,
@@ -235,4 +243,6 @@ awk '{rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5}
 		printf "c=%d throughput: controller %.2fx an nginx hop (target 0.8x), %.2fx direct\n", c,
 		       rps[c, "controller"] / rps[c, "nginx"], rps[c, "controller"] / rps[c, "direct"]
      }' "$D/summary"
+awk '$1 > 1 {printf "c=%d per-round ratio to the nginx hop: median %.2fx, range %.2f-%.2fx\n", $1, $2, $3, $4}' \
+	"$D/ratios"
 echo "medians of $ROUNDS interleaved rounds of ${SECS}s; controller RSS after the runs: ${RSS:-?} KiB; backend: $BACKEND; $(nproc) cores shared by wrk, nginx, the controller, the runtime and Redis"
