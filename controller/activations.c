@@ -250,8 +250,8 @@ static void on_list_ids(redisReply *r, void *arg)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const redisReply *e = r->element[i];
-		const char *id = e->type == REDIS_REPLY_STRING && hc_id_valid(e->str) ? e->str
-										       : "-";
+		const char *id =
+		    e->type == REDIS_REPLY_STRING && hc_id_valid(e->str) ? e->str : "-";
 		struct hc_buf kb = HC_BUF_FIXED(keys[i]);
 		pr_activation_key(&kb, id);
 		argv[i] = keys[i];

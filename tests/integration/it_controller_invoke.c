@@ -674,8 +674,13 @@ static void test_refused_container_is_replaced(void **state)
 	assert_true(port > 0);
 	pid_t rt = runtime_on_port(port);
 	assert_true(rt > 0);
+	long before = allocations(sched_url[0]);
+	long refused = ctl_metric(0, "hearth_controller_resent_total");
 	/* warm it again (it may have been suspended meanwhile): for the next
-	 * pause grace (100 ms) the controller holds it ready */
+	 * pause grace (100 ms) the controller holds it ready, so nothing slow
+	 * may come between this and the next invoke (a loaded machine used to
+	 * spend the grace reading metrics here: the container was suspended and
+	 * the activation never went the refused way) */
 	assert_int_equal(api(0, "POST", "/actions/refused?blocking=true&result=true", NULL, &j),
 			 200);
 	assert_int_equal(get(j, "pid")->valueint, me);
@@ -684,8 +689,6 @@ static void test_refused_container_is_replaced(void **state)
 	assert_int_equal(kill(agent_pid, SIGSTOP), 0);
 	assert_int_equal(kill(rt, SIGKILL), 0);
 	sleep_ms(5); /* its socket closes with it */
-	long before = allocations(sched_url[0]);
-	long refused = ctl_metric(0, "hearth_controller_resent_total");
 	struct bg_invoke b = {.path = "/actions/refused?blocking=true&result=true"};
 	assert_int_equal(pthread_create(&b.t, NULL, bg_invoke_main, &b), 0);
 	sleep_ms(300); /* the controller finds the port closed and asks for another */

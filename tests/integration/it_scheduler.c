@@ -7,7 +7,10 @@
  *     not allocate, and the agent refuses its old epoch (409);
  *   - allocations made during a failover succeed once the new leader is up
  *     (the client follows the 503 leader hint), and the new leader knows the
- *     containers the old one placed. */
+ *     containers the old one placed;
+ *   - a host that is down, or registered but silent, while a new leader
+ *     rebuilds gets its free warm container back, with its owner, once it
+ *     answers again. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +18,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +30,9 @@
 
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/redis.h"
 #include "proto/agent.h"
+#include "proto/keys.h"
 #include "proto/scheduler.h"
 #include "tests/lib/harness.h"
 
@@ -523,6 +530,74 @@ static int metric(const struct sched *s, const char *line)
 	return found;
 }
 
+/* Keeps an agent's registration alive while the agent itself is stopped:
+ * a host that is registered but does not answer. */
+struct keep_reg {
+	char key[128];
+	atomic_int stop;
+};
+
+static void *keep_reg_thread(void *arg)
+{
+	struct keep_reg *k = arg;
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	redisContext *rc;
+
+	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
+	    !(rc = hc_redis_sync_connect(&ro, &err)))
+		return NULL;
+	while (!atomic_load(&k->stop)) {
+		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "PEXPIRE %s 1000", k->key));
+		sleep_ms(100);
+	}
+	redisFree(rc);
+	return NULL;
+}
+
+/* A host still registered but not answering while a new leader rebuilds
+ * (its agent stopped, its registration kept alive) is left out of the
+ * pool, not opened empty; once it answers, a refresh restores its free
+ * warm container with the owner read at the rebuild. */
+static void test_host_silent_during_rebuild(void **state)
+{
+	struct sched s[2];
+	struct pr_alloc_reply rep, first;
+	struct keep_reg k;
+	pthread_t t;
+	pid_t agent;
+	int aport, l, n;
+
+	memset(s, 0, sizeof(s));
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(start_agent(&agent, &aport, "agent-silent"), 0);
+	assert_int_equal(start_sched(&s[0], "h0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "h1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	n = 1 - l;
+	free_warm(s, l, aport, "silent", &first);
+
+	snprintf(k.key, sizeof(k.key), PR_KEY_AGENT, "agent-silent");
+	assert_int_equal(pthread_create(&t, NULL, keep_reg_thread, &k), 0);
+	assert_int_equal(kill(agent, SIGSTOP), 0);
+	th_stop(s[l].pid, SIGKILL, 1000);
+	s[l].pid = 0;
+	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == n);
+	/* the rebuild's GET /containers times out (agent-timeout, 2 s): the
+	 * host is left out (parked while each refresh tries to list it) */
+	sleep_ms(3000);
+	assert_int_equal(kill(agent, SIGCONT), 0);
+	atomic_store(&k.stop, 1);
+	pthread_join(t, NULL);
+	/* it answers again: listed at a refresh, its container still c1's */
+	assert_int_equal(allocate_retrying(s, 2, "silent", "c1", 8000, &rep), 200);
+	assert_string_equal(rep.container.id, first.container.id);
+	assert_int_equal(rep.init, 0);
+	stop_all_sched(s, 2);
+	th_stop(agent, SIGTERM, 3000);
+}
+
 /* A container whose process dies is destroyed; a host whose agent stops
  * heartbeating is dropped with its containers. */
 static void test_dead_container_and_lost_host(void **state)
@@ -601,6 +676,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sigstop_leader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alloc_during_failover, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_down_during_rebuild, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_silent_during_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};

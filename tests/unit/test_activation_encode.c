@@ -147,7 +147,8 @@ static void test_id_time_and_bucket(void **state)
 	assert_string_not_equal(a + 12, b + 12); /* 80 random bits each */
 	pr_activation_id_new(b, t + 1);
 	assert_true(memcmp(a, b, 12) < 0); /* ids sort by creation time */
-	assert_int_equal(pr_activation_id_ms("ABCDEF012345ffffffffffffffffffff"), 0xABCDEF012345ULL);
+	assert_int_equal(pr_activation_id_ms("ABCDEF012345ffffffffffffffffffff"),
+			 0xABCDEF012345ULL);
 	assert_int_equal(pr_activation_id_ms("nothex0000000000000000000000000a"), 0);
 
 	struct hc_buf kb = HC_BUF_FIXED(key);
