@@ -24,7 +24,7 @@ printf '  %s: %s results\n' "$OUT/results.json" "$(jq length "$OUT/results.json"
 # The headline rows, as a Markdown table for the README's results section.
 {
 	printf '| metric | hearth | baseline | ratio |\n|---|---|---|---|\n'
-	jq -r '.[] | select(.name | test("overhead p(50|99)$|^tput c(1|16|64) req/s vs nginx|prewarm hit p50|create\\+init vs runc|^agent resume p99 vs|^invoke after suspend p50|RSS .* 8 thr|per s$|^idle CPU|cold-start fraction|^mixed latency p99|containers per GB|^http 1 thr c32 req/s$"))
+	jq -r '.[] | select(.name | test("overhead p(50|99)$|^tput c(1|16|64) (req/s vs nginx|per-round ratio)|prewarm hit p50|create\\+init vs runc|^agent resume p99 vs|^invoke after suspend p50|RSS .* 8 thr|per s$|^idle CPU|cold-start fraction|^mixed latency p99|containers per GB|^http 1 thr c32 req/s$"))
 		| "| \(.name) (\(.unit)) | \(.hearth // "-") | \(.baseline // "-") \(.baseline_name // "") | \(.ratio // "-") |"' "$OUT/results.json"
 } >"$OUT/summary.md"
 printf '  %s: the headline rows (Markdown)\n' "$OUT/summary.md"
