@@ -8,7 +8,9 @@
 #include "common/metrics.h"
 #include "common/redis.h"
 #include "controller/ctl.h"
+#include "controller/pool.h"
 #include "proto/auth.h"
+#include "proto/keys.h"
 
 /* --guest uuid:key: install OpenWhisk's guest credential at start (a
  * blocking call, before any loop runs). */
@@ -30,6 +32,31 @@ static int install_guest(struct ctl *c)
 fail:
 	hc_error("guest key: %s", err.msg);
 	return -1;
+}
+
+/* After a clean stop: drop this controller's registrations, so that the
+ * scheduler gives its containers to others at its next refresh instead of
+ * after the registration's TTL. */
+static void unregister(struct ctl *c)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err = {{0}};
+	if (hc_redis_parse_url(c->cfg.redis, &ro, &err) < 0)
+		return;
+	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	if (!rc) {
+		hc_warn("could not unregister (%s): the scheduler notices when the "
+			"registration expires",
+			err.msg);
+		return;
+	}
+	for (int i = 0; i < hc_server_nloops(c->server); i++) {
+		char owner[80], key[128];
+		ctl_owner_id(c, i, owner, sizeof(owner));
+		snprintf(key, sizeof(key), PR_KEY_CONTROLLER, owner);
+		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "DEL %s", key));
+	}
+	redisFree(rc);
 }
 
 int main(int argc, char **argv)
@@ -63,6 +90,7 @@ int main(int argc, char **argv)
 	hc_info("controller id=%s listening on %s (%d loops)", c.cfg.id, c.url,
 		hc_server_nloops(c.server));
 	rc = hc_server_run(c.server) < 0 ? 1 : 0;
+	unregister(&c);
 out:
 	ctl_fini(&c);
 	hc_config_free(&ctl_config_spec, &c.cfg);

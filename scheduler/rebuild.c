@@ -88,6 +88,8 @@ static int warm_key(const char *action, char *key, size_t len)
 	return 0;
 }
 
+static struct sch_ctl_info *watch_controller(struct sch *s, const char *id);
+
 void sch_persist_owner(void *arg, const struct sch_container *c)
 {
 	struct sch *s = arg;
@@ -100,6 +102,9 @@ void sch_persist_owner(void *arg, const struct sch_container *c)
 		struct pr_assignment as;
 		char *json;
 
+		/* an owner that dies must be noticed, whether or not another
+		 * controller ever asks for its URL */
+		(void)watch_controller(s, c->desc.owner);
 		memset(&as, 0, sizeof(as));
 		hc_strlcpy(as.action, c->desc.action, sizeof(as.action));
 		hc_strlcpy(as.version, c->desc.version, sizeof(as.version));
@@ -171,11 +176,24 @@ static void on_ctl_url(redisReply *r, void *arg)
 	if (ci && r && r->type == REDIS_REPLY_STRING && r->len < sizeof(ci->url)) {
 		hc_strlcpy(ci->url, r->str, sizeof(ci->url));
 		ci->state = 1;
+		ci->seen = 1;
 	} else if (ci && r && r->type == REDIS_REPLY_NIL && ci->state != -1) {
+		uint64_t t = hc_now_ms();
+		if (!ci->seen && !ci->missing_since_ms)
+			ci->missing_since_ms = t;
+		if (!ci->seen && t - ci->missing_since_ms < SCH_CTL_UNSEEN_GRACE_MS) {
+			free(x); /* perhaps starting: asked again at the next refresh */
+			return;
+		}
 		ci->state = -1;
 		if (!stale(x) && sch_leading(s) && s->pool) {
-			hc_info("controller=%s gone: its free containers are anyone's", x->id);
+			hc_info("controller=%s gone: its free containers are anyone's, its busy "
+				"ones are destroyed",
+				x->id);
 			sch_pool_owner_gone(s->pool, x->id);
+			/* it owns nothing now: stop asking about it (met again,
+			 * it is looked up again) */
+			free(sch_map_del(s->controllers, x->id));
 		}
 	}
 	free(x);
@@ -192,20 +210,31 @@ static void lookup_controller(struct sch *s, const char *id)
 	hc_redis_cmd(s->redis, on_ctl_url, x, "HGET %s %s", key, PR_CONTROLLER_F_URL);
 }
 
+/* Known controllers are looked up at every refresh (sch_refresh): one
+ * whose registration expired gives up its containers. NULL: newly met,
+ * being looked up. */
+static struct sch_ctl_info *watch_controller(struct sch *s, const char *id)
+{
+	struct sch_ctl_info *ci = sch_map_get(s->controllers, id);
+
+	if (ci)
+		return ci;
+	ci = calloc(1, sizeof(*ci));
+	if (!ci || sch_map_put(s->controllers, id, ci) < 0) {
+		free(ci);
+		return NULL;
+	}
+	lookup_controller(s, id);
+	return NULL;
+}
+
 int sch_controller_url(void *arg, const char *controller, char *url, size_t len)
 {
 	struct sch *s = arg;
-	struct sch_ctl_info *ci = sch_map_get(s->controllers, controller);
+	struct sch_ctl_info *ci = watch_controller(s, controller);
 
-	if (!ci) {
-		ci = calloc(1, sizeof(*ci));
-		if (!ci || sch_map_put(s->controllers, controller, ci) < 0) {
-			free(ci);
-			return 0;
-		}
-		lookup_controller(s, controller);
+	if (!ci)
 		return 0;
-	}
 	if (ci->state == 1)
 		snprintf(url, len, "%s", ci->url);
 	return ci->state;

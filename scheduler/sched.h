@@ -118,8 +118,15 @@ struct sch {
 /* A controller as the scheduler knows it (for forwarding hints). */
 struct sch_ctl_info {
 	char url[PR_URL_MAX];
-	int state; /* 1 known, 0 being looked up, -1 gone */
+	int state;		   /* 1 known, 0 being looked up, -1 gone */
+	int seen;		   /* its registration was read at least once */
+	uint64_t missing_since_ms; /* never seen: first lookup that found none */
 };
+
+/* A controller never seen registered is taken for gone only after this
+ * long: its first allocation may overtake its first heartbeat. One that was
+ * seen is gone as soon as its registration (3 heartbeats) has expired. */
+#define SCH_CTL_UNSEEN_GRACE_MS 10000
 
 /* ---- sched.c / main ---- */
 int sch_init(struct sch *s, struct hc_err *err);

@@ -54,6 +54,9 @@ run_sched() { # $1 = extra args
 	"$B/hearth-scheduler" --id bench --port "$SPORT" --redis "redis://127.0.0.1:$RPORT" \
 		--token bench --log-level warn $1 2>>"$WORK/sched.log" &
 	SPID=$!
+	# the controller the load claims to be, registered (an owner never seen
+	# registered loses its containers after a grace)
+	redis-cli -p "$RPORT" HSET hearth:controller:bench url http://127.0.0.1:1 >/dev/null
 	sleep 1
 }
 stop_sched() {

@@ -10,7 +10,9 @@
  *     containers the old one placed;
  *   - a host that is down, or registered but silent, while a new leader
  *     rebuilds gets its free warm container back, with its owner, once it
- *     answers again. */
+ *     answers again;
+ *   - a controller whose registration expires while it holds a busy
+ *     container loses it: destroyed, its memory serves the next one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,6 +176,17 @@ static long allocate(const struct sched *s, const char *name, const char *ctl, c
 	return th_http("POST", url, auth_hdr, data, strlen(data), body);
 }
 
+/* A 200's body as an allocation reply (body freed): 200, or -1 when it does
+ * not read as one. */
+static long take_reply(char *body, struct pr_alloc_reply *out)
+{
+	cJSON *j = hc_json_parse(body, strlen(body), 16, NULL);
+	int ok = j && pr_alloc_reply_from_json(j, out, NULL) == 0;
+	cJSON_Delete(j);
+	free(body);
+	return ok ? 200 : -1;
+}
+
 /* A controller's retry loop: follow the 503 leader hint (or try the others),
  * until 200 or the deadline. */
 static long allocate_retrying(struct sched *s, int n, const char *name, const char *ctl,
@@ -197,11 +210,7 @@ static long allocate_retrying(struct sched *s, int n, const char *name, const ch
 		}
 		st = allocate(&s[target], name, ctl, &body);
 		if (st == 200) {
-			cJSON *j = hc_json_parse(body, strlen(body), 16, NULL);
-			int ok = j && pr_alloc_reply_from_json(j, out, NULL) == 0;
-			cJSON_Delete(j);
-			free(body);
-			return ok ? 200 : -1;
+			return take_reply(body, out);
 		}
 		hint[0] = '\0';
 		if (st == 503 && body) {
@@ -217,6 +226,40 @@ static long allocate_retrying(struct sched *s, int n, const char *name, const ch
 			sleep_ms(20);
 		}
 	}
+	return st;
+}
+
+/* An allocation of the agent's whole memory (--memory 1024), waiting up to
+ * 300 ms in the scheduler's queue. */
+static long allocate_big_once(const struct sched *s, const char *name, const char *ctl, char **body)
+{
+	char url[96], data[512];
+
+	snprintf(url, sizeof(url), "%s/allocate", s->url);
+	snprintf(data, sizeof(data),
+		 "{\"namespace\":\"guest\",\"name\":\"%s\",\"version\":\"0.0.1\","
+		 "\"kind\":\"nodejs:20\",\"memory\":1024,\"digest\":\"\",\"controller\":"
+		 "\"%s\",\"wait_ms\":300}",
+		 name, ctl);
+	return th_http("POST", url, auth_hdr, data, strlen(data), body);
+}
+
+/* The same, retried for up to 8 s until it is granted. */
+static long allocate_big(const struct sched *s, const char *name, const char *ctl,
+			 struct pr_alloc_reply *out)
+{
+	uint64_t end = hc_mono_us() + 8000000;
+	long st;
+
+	do {
+		char *body = NULL;
+		st = allocate_big_once(s, name, ctl, &body);
+		if (st == 200) {
+			return take_reply(body, out);
+		}
+		free(body);
+		sleep_ms(50);
+	} while (hc_mono_us() < end);
 	return st;
 }
 
@@ -238,6 +281,34 @@ static int agent_count(int port)
 	return n;
 }
 
+/* Registers controller id with Redis as a controller's heartbeat does, for
+ * ttl_ms (-1: for good). */
+static int set_controller(const char *id, long ttl_ms)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	redisContext *rc;
+	char key[128];
+	int rc2 = -1;
+
+	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
+	    !(rc = hc_redis_sync_connect(&ro, &err)))
+		return -1;
+	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, id);
+	redisReply *r =
+	    hc_redis_sync_cmd(rc, NULL, "HSET %s %s http://127.0.0.1:1", key, PR_CONTROLLER_F_URL);
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		rc2 = 0;
+	freeReplyObject(r);
+	if (rc2 == 0 && ttl_ms > 0) {
+		r = hc_redis_sync_cmd(rc, NULL, "PEXPIRE %s %ld", key, ttl_ms);
+		rc2 = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : -1;
+		freeReplyObject(r);
+	}
+	redisFree(rc);
+	return rc2;
+}
+
 /* Each test gets its own redis-server: a fresh lease and epoch, and a test
  * that fails half way leaves nothing behind for the next. */
 static int setup(void **state)
@@ -247,7 +318,8 @@ static int setup(void **state)
 		return -1;
 	if (th_redis_start(&redis) < 0)
 		return -1;
-	return 0;
+	/* "c1", the controller the tests speak for, is registered for good */
+	return set_controller("c1", -1);
 }
 
 static int teardown(void **state)
@@ -638,6 +710,36 @@ static void test_dead_container_and_lost_host(void **state)
 	stop_all_sched(s, 1);
 }
 
+/* A controller that dies (its registration expires) while it holds a busy
+ * container gives it up: the scheduler destroys it at a refresh and its
+ * memory serves the next allocation. The agent has room for exactly one
+ * container of this size, so without that the allocation would get 429. */
+static void test_owner_gone_frees_busy(void **state)
+{
+	struct sched s[1];
+	struct pr_alloc_reply a, b;
+	pid_t agent;
+	int aport;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-owner"), 0);
+	assert_int_equal(start_sched(&s[0], "o0", ""), 0);
+	assert_true(wait_leader(s, 1, 5000) == 0);
+	/* "short" lives for 1.5 s and is never heard of again */
+	assert_int_equal(set_controller("short", 1500), 0);
+	assert_int_equal(allocate_big(&s[0], "held", "short", &a), 200);
+	char *body = NULL;
+	assert_int_equal(allocate_big_once(&s[0], "other", "c1", &body), 429);
+	free(body);
+	/* gone after 1.5 s, noticed at the next refresh (200 ms) */
+	assert_int_equal(allocate_big(&s[0], "other", "c1", &b), 200);
+	assert_string_not_equal(b.container.id, a.container.id);
+	assert_int_equal(post_ref(&s[0], "/busy", a.container.id), 404);
+	assert_int_equal(agent_count(aport), 1);
+	stop_all_sched(s, 1);
+	th_stop(agent, SIGTERM, 3000);
+}
+
 /* A leader stopped with SIGTERM hands its lease back: the standby takes
  * over at its next attempt, well before the lease would have lapsed. */
 static void test_graceful_handover(void **state)
@@ -678,6 +780,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_host_down_during_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_silent_during_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_gone_frees_busy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("it_scheduler", tests, NULL, NULL);
