@@ -670,6 +670,16 @@ static void test_host_silent_during_rebuild(void **state)
 	th_stop(agent, SIGTERM, 3000);
 }
 
+/* One agent (agent_id) and one scheduler (sched_id, s[0]) that leads. */
+static void one_host_one_leader(struct sched *s, pid_t *agent, int *aport, const char *agent_id,
+				const char *sched_id)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(start_agent(agent, aport, agent_id), 0);
+	assert_int_equal(start_sched(&s[0], sched_id, ""), 0);
+	assert_true(wait_leader(s, 1, 5000) == 0);
+}
+
 /* A container whose process dies is destroyed; a host whose agent stops
  * heartbeating is dropped with its containers. */
 static void test_dead_container_and_lost_host(void **state)
@@ -680,10 +690,7 @@ static void test_dead_container_and_lost_host(void **state)
 	int aport;
 	uint64_t end;
 
-	memset(s, 0, sizeof(s));
-	assert_int_equal(start_agent(&agent, &aport, "agent-lost"), 0);
-	assert_int_equal(start_sched(&s[0], "d0", ""), 0);
-	assert_true(wait_leader(s, 1, 5000) == 0);
+	one_host_one_leader(s, &agent, &aport, "agent-lost", "d0");
 	assert_int_equal(allocate_retrying(s, 1, "dies", "c1", 5000, &a), 200);
 	assert_int_equal(allocate_retrying(s, 1, "stays", "c1", 5000, &b), 200);
 	assert_true(a.container.pid > 0 && b.container.pid > 0);
@@ -721,10 +728,7 @@ static void test_owner_gone_frees_busy(void **state)
 	pid_t agent;
 	int aport;
 
-	memset(s, 0, sizeof(s));
-	assert_int_equal(start_agent(&agent, &aport, "agent-owner"), 0);
-	assert_int_equal(start_sched(&s[0], "o0", ""), 0);
-	assert_true(wait_leader(s, 1, 5000) == 0);
+	one_host_one_leader(s, &agent, &aport, "agent-owner", "o0");
 	/* "short" lives for 1.5 s and is never heard of again */
 	assert_int_equal(set_controller("short", 1500), 0);
 	assert_int_equal(allocate_big(&s[0], "held", "short", &a), 200);
