@@ -18,8 +18,10 @@
  * (LATE_KEEP_MS), so its warm containers come back with their owners
  * instead of being reclaimed; after that they are forgotten (HDEL). A host
  * whose list failed is left out of the pool until a list succeeds.
- * Controllers that own containers are looked up (PR_KEY_CONTROLLER) for the
- * forwarding url; one that is gone loses its free containers to anyone.
+ * Every controller that owns a container (given out, or restored with its
+ * owner) is looked up (PR_KEY_CONTROLLER) at each refresh, which also gives
+ * the forwarding url; one that is gone loses its free containers to anyone
+ * and its busy ones are destroyed.
  *
  * Ownership is written behind (PR_KEY_OWNERS, PR_KEY_WARM) from the pool's
  * ops, never waited for on an allocation's reply path. */
@@ -291,7 +293,11 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 				hc_strlcpy(list[i].version, a.version, sizeof(list[i].version));
 				hc_strlcpy(list[i].digest, a.digest, sizeof(list[i].digest));
 			}
-			sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
+			enum sch_cstate st =
+			    sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
+			/* restored with its owner: watched like one given out */
+			if ((st == SCH_C_BUSY || st == SCH_C_FREE) && owner && owner[0])
+				(void)watch_controller(s, owner);
 			free(owner);
 			free(as);
 		}

@@ -12,7 +12,8 @@
  *     rebuilds gets its free warm container back, with its owner, once it
  *     answers again;
  *   - a controller whose registration expires while it holds a busy
- *     container loses it: destroyed, its memory serves the next one. */
+ *     container loses it: destroyed, its memory serves the next one; also
+ *     when a new leader restored that container after a failover. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -244,11 +245,11 @@ static long allocate_big_once(const struct sched *s, const char *name, const cha
 	return th_http("POST", url, auth_hdr, data, strlen(data), body);
 }
 
-/* The same, retried for up to 8 s until it is granted. */
-static long allocate_big(const struct sched *s, const char *name, const char *ctl,
+/* The same, retried for up to within_ms until it is granted. */
+static long allocate_big(const struct sched *s, const char *name, const char *ctl, long within_ms,
 			 struct pr_alloc_reply *out)
 {
-	uint64_t end = hc_mono_us() + 8000000;
+	uint64_t end = hc_mono_us() + (uint64_t)within_ms * 1000;
 	long st;
 
 	do {
@@ -731,16 +732,46 @@ static void test_owner_gone_frees_busy(void **state)
 	one_host_one_leader(s, &agent, &aport, "agent-owner", "o0");
 	/* "short" lives for 1.5 s and is never heard of again */
 	assert_int_equal(set_controller("short", 1500), 0);
-	assert_int_equal(allocate_big(&s[0], "held", "short", &a), 200);
+	assert_int_equal(allocate_big(&s[0], "held", "short", 8000, &a), 200);
 	char *body = NULL;
 	assert_int_equal(allocate_big_once(&s[0], "other", "c1", &body), 429);
 	free(body);
 	/* gone after 1.5 s, noticed at the next refresh (200 ms) */
-	assert_int_equal(allocate_big(&s[0], "other", "c1", &b), 200);
+	assert_int_equal(allocate_big(&s[0], "other", "c1", 8000, &b), 200);
 	assert_string_not_equal(b.container.id, a.container.id);
 	assert_int_equal(post_ref(&s[0], "/busy", a.container.id), 404);
 	assert_int_equal(agent_count(aport), 1);
 	stop_all_sched(s, 1);
+	th_stop(agent, SIGTERM, 3000);
+}
+
+/* The same across a failover: the new leader restores the busy container
+ * with its owner from Redis and watches that owner too. "short" outlives
+ * the rebuild (seen registered, then gone), or if the machine is slow
+ * expires before it (never seen: gone after SCH_CTL_UNSEEN_GRACE_MS). */
+static void test_owner_gone_after_failover(void **state)
+{
+	struct sched s[2];
+	struct pr_alloc_reply a, b;
+	pid_t agent;
+	int aport, l, n;
+
+	memset(s, 0, sizeof(s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-owner-fo"), 0);
+	assert_int_equal(start_sched(&s[0], "w0", ""), 0);
+	assert_int_equal(start_sched(&s[1], "w1", ""), 0);
+	l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	n = 1 - l;
+	assert_int_equal(set_controller("short", 3000), 0);
+	assert_int_equal(allocate_big(&s[l], "held", "short", 8000, &a), 200);
+	th_stop(s[l].pid, SIGKILL, 1000);
+	s[l].pid = 0;
+	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == n);
+	assert_int_equal(allocate_big(&s[n], "other", "c1", 16000, &b), 200);
+	assert_string_not_equal(b.container.id, a.container.id);
+	assert_int_equal(agent_count(aport), 1);
+	stop_all_sched(s, 2);
 	th_stop(agent, SIGTERM, 3000);
 }
 
@@ -785,6 +816,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_host_silent_during_rebuild, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner_gone_frees_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_gone_after_failover, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("it_scheduler", tests, NULL, NULL);
