@@ -43,6 +43,7 @@ static void unregister(struct ctl *c)
 	struct hc_err err = {{0}};
 	if (hc_redis_parse_url(c->cfg.redis, &ro, &err) < 0)
 		return;
+	ro.connect_timeout_ms = 300; /* shutting down: do not wait on Redis */
 	redisContext *rc = hc_redis_sync_connect(&ro, &err);
 	if (!rc) {
 		hc_warn("could not unregister (%s): the scheduler notices when the "
@@ -50,12 +51,23 @@ static void unregister(struct ctl *c)
 			err.msg);
 		return;
 	}
-	for (int i = 0; i < hc_server_nloops(c->server); i++) {
-		char owner[80], key[128];
-		ctl_owner_id(c, i, owner, sizeof(owner));
-		snprintf(key, sizeof(key), PR_KEY_CONTROLLER, owner);
-		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "DEL %s", key));
+	struct timeval tv = {0, 300000};
+	redisSetTimeout(rc, tv);
+	int n = hc_server_nloops(c->server);
+	char(*keys)[128] = calloc((size_t)n, sizeof(*keys));
+	const char **argv = calloc((size_t)n + 1, sizeof(*argv));
+	if (keys && argv) {
+		argv[0] = "DEL";
+		for (int i = 0; i < n; i++) {
+			char owner[80];
+			ctl_owner_id(c, i, owner, sizeof(owner));
+			snprintf(keys[i], sizeof(keys[i]), PR_KEY_CONTROLLER, owner);
+			argv[i + 1] = keys[i];
+		}
+		freeReplyObject(redisCommandArgv(rc, n + 1, argv, NULL));
 	}
+	free(keys);
+	free(argv);
 	redisFree(rc);
 }
 

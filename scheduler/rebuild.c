@@ -173,14 +173,16 @@ static void on_ctl_url(redisReply *r, void *arg)
 {
 	struct rctx *x = arg;
 	struct sch *s = x->s;
-	struct sch_ctl_info *ci = sch_map_get(s->controllers, x->id);
+	/* an answer to an earlier leadership says nothing about this pool */
+	struct sch_ctl_info *ci =
+	    stale(x) || !sch_leading(s) ? NULL : sch_map_get(s->controllers, x->id);
 
 	if (ci && r && r->type == REDIS_REPLY_STRING && r->len < sizeof(ci->url)) {
 		hc_strlcpy(ci->url, r->str, sizeof(ci->url));
 		ci->state = 1;
 		ci->seen = 1;
 	} else if (ci && r && r->type == REDIS_REPLY_NIL && ci->state != -1) {
-		uint64_t t = hc_now_ms();
+		uint64_t t = hc_mono_us() / 1000;
 		if (!ci->seen && !ci->missing_since_ms)
 			ci->missing_since_ms = t;
 		if (!ci->seen && t - ci->missing_since_ms < SCH_CTL_UNSEEN_GRACE_MS) {
@@ -188,17 +190,26 @@ static void on_ctl_url(redisReply *r, void *arg)
 			return;
 		}
 		ci->state = -1;
-		if (!stale(x) && sch_leading(s) && s->pool) {
-			hc_info("controller=%s gone: its free containers are anyone's, its busy "
-				"ones are destroyed",
-				x->id);
-			sch_pool_owner_gone(s->pool, x->id);
-			/* it owns nothing now: stop asking about it (met again,
-			 * it is looked up again) */
-			free(sch_map_del(s->controllers, x->id));
-		}
+		hc_info("controller=%s gone: its free containers are anyone's, its busy "
+			"ones are destroyed",
+			x->id);
+		sch_pool_owner_gone(s->pool, x->id);
+		/* it owns nothing now: stop asking about it (met again, it is
+		 * looked up again) */
+		free(sch_map_del(s->controllers, x->id));
 	}
 	free(x);
+}
+
+/* A new leadership looks every known controller up afresh (what it
+ * learnt while leading before may be stale); having been seen registered
+ * stays true. */
+static void reset_ctl(const char *key, void *val, void *arg)
+{
+	struct sch_ctl_info *ci = val;
+
+	ci->state = 0;
+	ci->missing_since_ms = 0;
 }
 
 static void lookup_controller(struct sch *s, const char *id)
@@ -483,6 +494,7 @@ void sch_rebuild_start(struct sch *s)
 	struct rctx *a, *b, *c;
 
 	sch_rebuild_reset(s);
+	sch_map_each(s->controllers, reset_ctl, NULL);
 	memset(&pc, 0, sizeof(pc));
 	pc.prewarm = s->prewarm;
 	pc.nprewarm = s->nprewarm;

@@ -310,6 +310,30 @@ static int set_controller(const char *id, long ttl_ms)
 	return rc2;
 }
 
+/* Waits up to 3 s until Redis records owner for container id (ownership is
+ * written behind the allocation's reply). 0 when it does. */
+static int wait_owner_written(const char *id, const char *owner)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	redisContext *rc;
+	uint64_t end = hc_mono_us() + 3000000;
+	int found = 0;
+
+	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
+	    !(rc = hc_redis_sync_connect(&ro, &err)))
+		return -1;
+	while (!found && hc_mono_us() < end) {
+		redisReply *r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, id);
+		found = r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, owner);
+		freeReplyObject(r);
+		if (!found)
+			sleep_ms(20);
+	}
+	redisFree(rc);
+	return found ? 0 : -1;
+}
+
 /* Each test gets its own redis-server: a fresh lease and epoch, and a test
  * that fails half way leaves nothing behind for the next. */
 static int setup(void **state)
@@ -730,13 +754,13 @@ static void test_owner_gone_frees_busy(void **state)
 	int aport;
 
 	one_host_one_leader(s, &agent, &aport, "agent-owner", "o0");
-	/* "short" lives for 1.5 s and is never heard of again */
-	assert_int_equal(set_controller("short", 1500), 0);
+	/* "short" lives for 3 s and is never heard of again */
+	assert_int_equal(set_controller("short", 3000), 0);
 	assert_int_equal(allocate_big(&s[0], "held", "short", 8000, &a), 200);
 	char *body = NULL;
 	assert_int_equal(allocate_big_once(&s[0], "other", "c1", &body), 429);
 	free(body);
-	/* gone after 1.5 s, noticed at the next refresh (200 ms) */
+	/* gone after 3 s, noticed at the next refresh (200 ms) */
 	assert_int_equal(allocate_big(&s[0], "other", "c1", 8000, &b), 200);
 	assert_string_not_equal(b.container.id, a.container.id);
 	assert_int_equal(post_ref(&s[0], "/busy", a.container.id), 404);
@@ -765,6 +789,8 @@ static void test_owner_gone_after_failover(void **state)
 	n = 1 - l;
 	assert_int_equal(set_controller("short", 3000), 0);
 	assert_int_equal(allocate_big(&s[l], "held", "short", 8000, &a), 200);
+	/* the new leader must restore it busy with its owner, not reclaim it */
+	assert_int_equal(wait_owner_written(a.container.id, "short"), 0);
 	th_stop(s[l].pid, SIGKILL, 1000);
 	s[l].pid = 0;
 	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == n);
