@@ -55,6 +55,7 @@
 
 /* ---- controllers ---- */
 #define PR_KEY_CONTROLLER   "hearth:controller:%s"     /* controller id -> hash {url}, TTL */
+#define PR_KEY_CONTROLLER_STOPPED "hearth:controller-stopped:%s" /* controller id: stopped just now, short TTL */
 
 /* ---- pub/sub channels ---- */
 #define PR_CH_LEADER        "hearth:ch:leader"         /* "{id, url, epoch}" on every win */

@@ -14,8 +14,9 @@
  * when the runtime says the action printed nothing), a sequence of three
  * actions, concurrency > 1 on nodejs sharing one container, two controllers
  * sharing one warm container through forwarding (also across the receiving
- * controller's loops), and the scheduler leader killed while invokes keep
- * succeeding. */
+ * controller's loops), the scheduler leader killed while invokes keep
+ * succeeding, and a controller killed and restarted under the same id
+ * whose old busy container is taken back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -799,6 +800,56 @@ static int run_on_1_then_idle(const char *name)
 	return pid;
 }
 
+/* A controller run with a fixed id, its port and URL. */
+static pid_t start_fixed(const char *id, char *url)
+{
+	char port[16];
+	int p = th_free_port();
+	snprintf(port, sizeof(port), "%d", p);
+	char *argv[] = {
+	    "hearth-controller", "--id", (char *)id,	  "--port", port, "--redis", R.url,
+	    "--token",		 TOKEN,	 "--pause-grace", "10m",    NULL};
+	return start(argv, p, url);
+}
+
+/* A controller with a fixed id killed while its container is busy (inside
+ * its pause grace) and restarted at once under the same id: the new run
+ * finds the old run's registration, drops it and waits until the
+ * scheduler has taken back what the old run held, so the old container is
+ * destroyed instead of staying busy for an owner that no longer knows it.
+ * Then the same after SIGTERM (the old run leaves a mark of its stop). */
+static void test_restart_same_id(void **state)
+{
+	char url[64], u[192], st[8][16], *out = NULL;
+	put_action("sameid", "nodejs:20", "function main(){return {v:1}}", NULL);
+	pid_t pid = start_fixed("fixed-ctl", url);
+	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/sameid?blocking=true&result=true",
+		 url);
+	assert_int_equal(th_http("POST", u, hdrs, "{}", 2, &out), 200);
+	free(out);
+	assert_int_equal(container_states("sameid", st, 8), 1);
+	th_stop(pid, SIGKILL, 2000);
+	pid = start_fixed("fixed-ctl", url);
+	int n = 1;
+	for (int i = 0; i < 80 && (n = container_states("sameid", st, 8)) > 0; i++)
+		sleep_ms(100);
+	assert_int_equal(n, 0);
+	/* and the new run serves it (a new container) */
+	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/sameid?blocking=true&result=true",
+		 url);
+	out = NULL;
+	assert_int_equal(th_http("POST", u, hdrs, "{}", 2, &out), 200);
+	free(out);
+	assert_int_equal(container_states("sameid", st, 8), 1);
+	/* the same after a clean stop and an immediate restart */
+	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
+	pid = start_fixed("fixed-ctl", url);
+	for (int i = 0; i < 80 && (n = container_states("sameid", st, 8)) > 0; i++)
+		sleep_ms(100);
+	assert_int_equal(n, 0);
+	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
+}
+
 static void test_forwarding(void **state)
 {
 	cJSON *j;
@@ -891,6 +942,7 @@ int main(void)
 	    cmocka_unit_test(test_refused_container_is_replaced),
 	    cmocka_unit_test(test_sequence),
 	    cmocka_unit_test(test_concurrency),
+	    cmocka_unit_test(test_restart_same_id),
 	    cmocka_unit_test(test_forwarding),
 	    cmocka_unit_test(test_scheduler_failover),
 	};
