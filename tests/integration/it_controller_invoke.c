@@ -245,6 +245,17 @@ static int container_states(const char *name, char states[][16], int max)
 	return n;
 }
 
+/* Polls the agent every 50 ms until /guest/<name> has no container left,
+ * for up to within_ms; how many are left then. */
+static int wait_containers_gone(const char *name, long within_ms)
+{
+	char st[8][16];
+	int n = 1;
+	for (long i = 0; i < within_ms / 50 && (n = container_states(name, st, 8)) > 0; i++)
+		sleep_ms(50);
+	return n;
+}
+
 /* GET /log requests the agent has served (every outcome), from its metrics. */
 static long agent_log_requests(void)
 {
@@ -507,11 +518,7 @@ static void test_timeouts(void **state)
 	cJSON_Delete(j);
 	assert_int_equal(allocations(sched_url[0]), before + 2);
 	/* the container was discarded: eventually none is left for it */
-	char st[8][16];
-	int n = 1;
-	for (int i = 0; i < 100 && (n = container_states("hang", st, 8)) > 0; i++)
-		sleep_ms(50);
-	assert_int_equal(n, 0);
+	assert_int_equal(wait_containers_gone("hang", 5000), 0);
 }
 
 static void test_cold_then_warm_and_pause(void **state)
@@ -830,10 +837,7 @@ static void test_restart_same_id(void **state)
 	assert_int_equal(container_states("sameid", st, 8), 1);
 	th_stop(pid, SIGKILL, 2000);
 	pid = start_fixed("fixed-ctl", url);
-	int n = 1;
-	for (int i = 0; i < 80 && (n = container_states("sameid", st, 8)) > 0; i++)
-		sleep_ms(100);
-	assert_int_equal(n, 0);
+	assert_int_equal(wait_containers_gone("sameid", 8000), 0);
 	/* and the new run serves it (a new container) */
 	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/sameid?blocking=true&result=true",
 		 url);
@@ -844,9 +848,7 @@ static void test_restart_same_id(void **state)
 	/* the same after a clean stop and an immediate restart */
 	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
 	pid = start_fixed("fixed-ctl", url);
-	for (int i = 0; i < 80 && (n = container_states("sameid", st, 8)) > 0; i++)
-		sleep_ms(100);
-	assert_int_equal(n, 0);
+	assert_int_equal(wait_containers_gone("sameid", 8000), 0);
 	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
 }
 

@@ -166,15 +166,23 @@ static int wait_leader(struct sched *s, int n, long timeout_ms)
 
 static const char alloc_body[] =
     "{\"namespace\":\"guest\",\"name\":\"%s\",\"version\":\"0.0.1\",\"kind\":\"nodejs:20\","
-    "\"memory\":128,\"digest\":\"\",\"controller\":\"%s\",\"wait_ms\":5000}";
+    "\"memory\":%d,\"digest\":\"\",\"controller\":\"%s\",\"wait_ms\":%ld}";
 
-static long allocate(const struct sched *s, const char *name, const char *ctl, char **body)
+/* POST /allocate of memory_mb, waiting up to wait_ms in the scheduler's
+ * queue. */
+static long allocate_sized(const struct sched *s, const char *name, const char *ctl, int memory_mb,
+			   long wait_ms, char **body)
 {
 	char url[96], data[512];
 
 	snprintf(url, sizeof(url), "%s/allocate", s->url);
-	snprintf(data, sizeof(data), alloc_body, name, ctl);
+	snprintf(data, sizeof(data), alloc_body, name, memory_mb, ctl, wait_ms);
 	return th_http("POST", url, auth_hdr, data, strlen(data), body);
+}
+
+static long allocate(const struct sched *s, const char *name, const char *ctl, char **body)
+{
+	return allocate_sized(s, name, ctl, 128, 5000, body);
 }
 
 /* A 200's body as an allocation reply (body freed): 200, or -1 when it does
@@ -234,15 +242,7 @@ static long allocate_retrying(struct sched *s, int n, const char *name, const ch
  * 300 ms in the scheduler's queue. */
 static long allocate_big_once(const struct sched *s, const char *name, const char *ctl, char **body)
 {
-	char url[96], data[512];
-
-	snprintf(url, sizeof(url), "%s/allocate", s->url);
-	snprintf(data, sizeof(data),
-		 "{\"namespace\":\"guest\",\"name\":\"%s\",\"version\":\"0.0.1\","
-		 "\"kind\":\"nodejs:20\",\"memory\":1024,\"digest\":\"\",\"controller\":"
-		 "\"%s\",\"wait_ms\":300}",
-		 name, ctl);
-	return th_http("POST", url, auth_hdr, data, strlen(data), body);
+	return allocate_sized(s, name, ctl, 1024, 300, body);
 }
 
 /* The same, retried for up to within_ms until it is granted. */
@@ -282,18 +282,26 @@ static int agent_count(int port)
 	return n;
 }
 
+/* A blocking connection to the test's Redis, or NULL. */
+static redisContext *redis_connect(void)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err;
+
+	if (hc_redis_parse_url(redis.url, &ro, &err) < 0)
+		return NULL;
+	return hc_redis_sync_connect(&ro, &err);
+}
+
 /* Registers controller id with Redis as a controller's heartbeat does, for
  * ttl_ms (-1: for good). */
 static int set_controller(const char *id, long ttl_ms)
 {
-	struct hc_redis_opts ro;
-	struct hc_err err;
-	redisContext *rc;
+	redisContext *rc = redis_connect();
 	char key[128];
 	int rc2 = -1;
 
-	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
-	    !(rc = hc_redis_sync_connect(&ro, &err)))
+	if (!rc)
 		return -1;
 	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, id);
 	redisReply *r =
@@ -314,14 +322,11 @@ static int set_controller(const char *id, long ttl_ms)
  * written behind the allocation's reply). 0 when it does. */
 static int wait_owner_written(const char *id, const char *owner)
 {
-	struct hc_redis_opts ro;
-	struct hc_err err;
-	redisContext *rc;
+	redisContext *rc = redis_connect();
 	uint64_t end = hc_mono_us() + 3000000;
 	int found = 0;
 
-	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
-	    !(rc = hc_redis_sync_connect(&ro, &err)))
+	if (!rc)
 		return -1;
 	while (!found && hc_mono_us() < end) {
 		redisReply *r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, id);
@@ -332,6 +337,18 @@ static int wait_owner_written(const char *id, const char *owner)
 	}
 	redisFree(rc);
 	return found ? 0 : -1;
+}
+
+/* Two schedulers (s[0], s[1]; ids id0, id1) started on a clean s; the index
+ * of the one that leads. */
+static int two_scheds(struct sched *s, const char *id0, const char *id1, const char *prewarm)
+{
+	memset(s, 0, 2 * sizeof(*s));
+	assert_int_equal(start_sched(&s[0], id0, prewarm), 0);
+	assert_int_equal(start_sched(&s[1], id1, prewarm), 0);
+	int l = wait_leader(s, 2, 5000);
+	assert_true(l >= 0);
+	return l;
 }
 
 /* Each test gets its own redis-server: a fresh lease and epoch, and a test
@@ -416,11 +433,7 @@ static void test_standby_redirect_and_auth(void **state)
 	long st;
 	int l;
 
-	memset(s, 0, sizeof(s));
-	assert_int_equal(start_sched(&s[0], "r0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "r1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "r0", "r1", "");
 	int sb = 1 - l;
 	/* The standby learns the leader within a retry interval or two. */
 	struct pr_sched_redirect r;
@@ -473,12 +486,8 @@ static void test_sigstop_leader(void **state)
 	int aport, l, l2;
 	char *body = NULL;
 
-	memset(s, 0, sizeof(s));
 	assert_int_equal(start_agent(&agent, &aport, "agent-stop"), 0);
-	assert_int_equal(start_sched(&s[0], "p0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "p1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "p0", "p1", "");
 	assert_int_equal(health(&s[l], &h), 0);
 	int64_t old_epoch = h.epoch;
 	/* The leader places one container (the agent sees its epoch). */
@@ -545,12 +554,8 @@ static void test_alloc_during_failover(void **state)
 	pid_t agent;
 	int aport, l;
 
-	memset(s, 0, sizeof(s));
 	assert_int_equal(start_agent(&agent, &aport, "agent-fo"), 0);
-	assert_int_equal(start_sched(&s[0], "f0", "nodejs:20:128:1"), 0);
-	assert_int_equal(start_sched(&s[1], "f1", "nodejs:20:128:1"), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "f0", "f1", "nodejs:20:128:1");
 	/* a free warm container the next leader must find */
 	free_warm(s, l, aport, "fo", &first);
 
@@ -581,12 +586,8 @@ static void test_host_down_during_rebuild(void **state)
 	pid_t agent;
 	int aport, l;
 
-	memset(s, 0, sizeof(s));
 	assert_int_equal(start_agent(&agent, &aport, "agent-late"), 0);
-	assert_int_equal(start_sched(&s[0], "g0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "g1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "g0", "g1", "");
 	free_warm(s, l, aport, "late", &first);
 
 	/* the host goes quiet, and the leader dies before it notices */
@@ -637,12 +638,9 @@ struct keep_reg {
 static void *keep_reg_thread(void *arg)
 {
 	struct keep_reg *k = arg;
-	struct hc_redis_opts ro;
-	struct hc_err err;
-	redisContext *rc;
+	redisContext *rc = redis_connect();
 
-	if (hc_redis_parse_url(redis.url, &ro, &err) < 0 ||
-	    !(rc = hc_redis_sync_connect(&ro, &err)))
+	if (!rc)
 		return NULL;
 	while (!atomic_load(&k->stop)) {
 		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "PEXPIRE %s 1000", k->key));
@@ -665,13 +663,9 @@ static void test_host_silent_during_rebuild(void **state)
 	pid_t agent;
 	int aport, l, n;
 
-	memset(s, 0, sizeof(s));
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(start_agent(&agent, &aport, "agent-silent"), 0);
-	assert_int_equal(start_sched(&s[0], "h0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "h1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "h0", "h1", "");
 	n = 1 - l;
 	free_warm(s, l, aport, "silent", &first);
 
@@ -780,12 +774,8 @@ static void test_owner_gone_after_failover(void **state)
 	pid_t agent;
 	int aport, l, n;
 
-	memset(s, 0, sizeof(s));
 	assert_int_equal(start_agent(&agent, &aport, "agent-owner-fo"), 0);
-	assert_int_equal(start_sched(&s[0], "w0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "w1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "w0", "w1", "");
 	n = 1 - l;
 	assert_int_equal(set_controller("short", 3000), 0);
 	assert_int_equal(allocate_big(&s[l], "held", "short", 8000, &a), 200);
@@ -809,11 +799,7 @@ static void test_graceful_handover(void **state)
 	struct pr_sched_health h;
 	int l, l2;
 
-	memset(s, 0, sizeof(s));
-	assert_int_equal(start_sched(&s[0], "g0", ""), 0);
-	assert_int_equal(start_sched(&s[1], "g1", ""), 0);
-	l = wait_leader(s, 2, 5000);
-	assert_true(l >= 0);
+	l = two_scheds(s, "g0", "g1", "");
 	assert_int_equal(health(&s[l], &h), 0);
 	int64_t e1 = h.epoch;
 	sleep_ms(300); /* a renew has happened: the lease is fresh */
