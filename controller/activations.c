@@ -15,6 +15,7 @@
 #include "common/str.h"
 #include "controller/activations.h"
 #include "controller/api.h"
+#include "controller/inv.h"
 #include "proto/activation.h"
 #include "proto/keys.h"
 
@@ -24,38 +25,48 @@
 int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
 		     uint64_t start_ms)
 {
-	/* one trim of the index per loop per second is plenty (records expire
-	 * on their own; the index only has to stop growing) */
-	static __thread uint64_t last_trim;
-	struct ctl *c = L->ctl;
 	char *s = cJSON_PrintUnformatted(stored);
 	if (!s)
 		return -1;
-	char key[40], zkey[300];
-	struct hc_buf kb = HC_BUF_FIXED(key);
-	pr_activation_key(&kb, id);
-	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, ns);
-	long long ttl = (long long)c->cfg.activation_ttl_ms;
-	hc_redis_cmd(L->redis, NULL, NULL, "HSET %s %s %s", key, id, s);
-	hc_redis_cmd(L->redis, NULL, NULL, "PEXPIREAT %s %llu", key,
-		     (unsigned long long)pr_activation_expiry(id, (uint64_t)ttl, hc_now_ms()));
-	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)start_ms,
-		     id);
-	uint64_t now = hc_now_ms();
-	if (now - last_trim >= 1000) {
-		last_trim = now;
-		hc_redis_cmd(L->redis, NULL, NULL, "ZREMRANGEBYSCORE %s -inf (%lld", zkey,
-			     (long long)now - ttl);
-		hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", zkey, ttl);
-	}
+	int rc = ctl_record_write_text(L, s, strlen(s), id, ns, start_ms);
 	free(s);
-	return 0;
+	return rc;
 }
 
 const char *const ctl_records_lua =
     "local r = {}\n"
     "for i = 1, #KEYS do r[i] = redis.call('HGET', KEYS[i], ARGV[i]) end\n"
     "return r\n";
+
+/* The slices of the range, newest first, a page of the directory at a
+ * time; whole slices are skipped by their count. The slices are read by a
+ * name built here, which a standalone Redis allows (not a cluster). */
+const char *const ctl_index_lua =
+    "local pre, since, upto = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local skip, limit, count = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'\n"
+    "local ms = tonumber(ARGV[7])\n"
+    "local s0 = math.floor(tonumber(since) / ms)\n"
+    "local s1 = math.floor(tonumber(upto) / ms)\n"
+    "local n, out, off = 0, {}, 0\n"
+    "while true do\n"
+    "  local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], s1, s0, 'LIMIT', off, 64)\n"
+    "  for _, s in ipairs(sl) do\n"
+    "    local k = pre .. s\n"
+    "    local c = redis.call('ZCOUNT', k, since, upto)\n"
+    "    if count then n = n + c\n"
+    "    elseif skip >= c then skip = skip - c\n"
+    "    elseif c > 0 then\n"
+    "      local ids = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'LIMIT', skip, limit - #out)\n"
+    "      skip = 0\n"
+    "      for _, id in ipairs(ids) do out[#out + 1] = id end\n"
+    "      if #out >= limit then return out end\n"
+    "    end\n"
+    "  end\n"
+    "  if #sl < 64 then break end\n"
+    "  off = off + 64\n"
+    "end\n"
+    "if count then return n end\n"
+    "return out\n";
 
 struct rec_op {
 	struct hc_req *req;
@@ -336,17 +347,22 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
 	}
 	op->docs = docs;
-	char zkey[300];
-	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, op->ns);
-	if (count) {
-		hc_redis_cmd(op->L->redis, on_count, op, "ZCOUNT %s %lld %lld", zkey,
-			     (long long)since, (long long)upto);
-		return;
+	char dkey[300], pre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24], a_ms[24];
+	snprintf(dkey, sizeof(dkey), PR_KEY_ACT_DIR, op->ns);
+	snprintf(pre, sizeof(pre), PR_KEY_ACT_SLICE_PREFIX "%s:", op->ns);
+	snprintf(a_since, sizeof(a_since), "%lld", (long long)since);
+	snprintf(a_upto, sizeof(a_upto), "%lld", (long long)upto);
+	/* with a name filter, the newest NAME_SCAN_MAX are filtered here */
+	snprintf(a_skip, sizeof(a_skip), "%lld", op->name[0] ? 0LL : (long long)op->skip);
+	snprintf(a_lim, sizeof(a_lim), "%lld",
+		 op->name[0] ? (long long)NAME_SCAN_MAX : (long long)op->limit);
+	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
+	const char *argv[] = {dkey, pre, a_since, a_upto, a_skip, a_lim, count ? "1" : "0", a_ms};
+	if (hc_redis_eval(op->L->redis, &op->L->index_script, count ? on_count : on_list_ids, op,
+			  1, 8, argv, NULL) < 0) {
+		hc_reply_error(req, 503, "the activation store is unreachable; retry shortly");
+		goto bad;
 	}
-	long long off = op->name[0] ? 0 : op->skip;
-	long long n = op->name[0] ? NAME_SCAN_MAX : op->limit;
-	hc_redis_cmd(op->L->redis, on_list_ids, op, "ZREVRANGEBYSCORE %s %lld %lld LIMIT %lld %lld",
-		     zkey, (long long)upto, (long long)since, off, n);
 	return;
 bad:
 	free(op);

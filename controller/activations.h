@@ -17,4 +17,11 @@ int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, co
  * the records (nil for one that expired). */
 extern const char *const ctl_records_lua;
 
+/* KEYS[1]: a namespace's slice directory (PR_KEY_ACT_DIR). ARGV: its slice
+ * key prefix (PR_KEY_ACT_SLICE up to the slice number), since, upto (start
+ * ms, inclusive), skip, limit, "1" to count instead of listing, and
+ * PR_ACT_SLICE_MS. Returns the ids started in [since, upto], newest first,
+ * after skip, at most limit; or with "1" how many there are. */
+extern const char *const ctl_index_lua;
+
 #endif

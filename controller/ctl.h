@@ -81,7 +81,7 @@ struct ctl_loop {
 	struct ctl_alloc *allocs; /* scheduler allocations in flight (alloc.c) */
 	int stopping;
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
-	struct hc_redis_script put_script, del_script, records_script;
+	struct hc_redis_script put_script, del_script, records_script, index_script;
 };
 
 /* The loop state of the thread handling req. */

@@ -1,12 +1,16 @@
 /* controller/rectext.c — write an activation record already encoded as
- * text (pr_activation_encode), the warm invoke's path: the same Redis
- * commands as ctl_record_write (activations.c) without a cJSON tree to
- * print. Fire and forget, write-behind on the loop's Redis connection: a
- * busy loop sends the records of up to 1 ms in one write, as one block the
- * server does not answer command by command, with one ZADD per namespace
- * (the record write was a third of the controller's CPU per warm invoke).
- * Each record is a field of its creation time's bucket (proto/keys.h),
- * which gets its TTL once per loop and bucket. */
+ * text (pr_activation_encode), the warm invoke's path; ctl_record_write
+ * (activations.c) prints its cJSON tree and comes here too. Fire and
+ * forget, write-behind on the loop's Redis connection: a busy loop sends
+ * the records of up to 1 ms in one write, as one block the server does not
+ * answer command by command, with one ZADD per index slice (the record
+ * write was a third of the controller's CPU per warm invoke).
+ *
+ * Each record is a field of its creation time's bucket (proto/keys.h), and
+ * its id a member of its namespace's index slice for its start second.
+ * The bucket gets its TTL once per loop and bucket; a slice gets its TTL,
+ * its place in the namespace's directory and a trim of that directory
+ * once per loop, slice and second (announce_slice). */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,26 +20,82 @@
 #include "controller/inv.h"
 #include "proto/keys.h"
 
+/* The slices this loop has announced lately, by a hash of their key (a
+ * collision only costs the few commands again). */
+#define SEEN_SLOTS 16
+
+static uint64_t key_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* First record of (ns, slice) on this loop for a second: the slice's TTL
+ * (its end + ttl; a slice that expired meanwhile and gets a late record
+ * must have it again), the slice in the directory, the directory's expired
+ * slices dropped and its own TTL pushed past its newest slice's. Sent
+ * after the write-behind block that holds the slice's ZADD, which these
+ * commands' replies make Redis flush first (order is kept), so the TTL
+ * never lands on a key that does not exist yet. */
+static void announce_slice(struct ctl_loop *L, const char *ns, const char *skey, size_t sklen,
+			   uint64_t slice, uint64_t ttl, uint64_t now)
+{
+	static __thread struct {
+		uint64_t h, at;
+	} seen[SEEN_SLOTS];
+	uint64_t h = key_hash(skey, sklen);
+	unsigned i = (unsigned)(h % SEEN_SLOTS);
+	if (seen[i].h == h && now - seen[i].at < 1000)
+		return;
+	char dkey[300], at[24], sl[24], cut[24], dttl[24];
+	struct hc_buf db = HC_BUF_FIXED(dkey), ab = HC_BUF_FIXED(at), lb = HC_BUF_FIXED(sl);
+	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl);
+	/* expired: slice + 1 <= (now - ttl) / SLICE, i.e. slice < that */
+	uint64_t old = now > ttl ? (now - ttl) / PR_ACT_SLICE_MS : 0;
+	if (pr_activation_dir_key(&db, ns) |
+	    hc_buf_add_int(&ab, (int64_t)((slice + 1) * PR_ACT_SLICE_MS + ttl)) |
+	    hc_buf_add_int(&lb, (int64_t)slice) | hc_buf_addc(&cb, '(') |
+	    hc_buf_add_int(&cb, (int64_t)old) |
+	    hc_buf_add_int(&tb, (int64_t)(ttl + 2 * PR_ACT_SLICE_MS)))
+		return;
+	const char *exp[] = {"PEXPIREAT", skey, at};
+	const size_t expl[] = {9, sklen, ab.len};
+	const char *add[] = {"ZADD", dkey, sl, sl};
+	const size_t addl[] = {4, db.len, lb.len, lb.len};
+	const char *trim[] = {"ZREMRANGEBYSCORE", dkey, "-inf", cut};
+	const size_t triml[] = {16, db.len, 4, cb.len};
+	/* the directory outlives every slice in it: the newest ends by about
+	 * now + one slice and lives ttl more */
+	const char *dexp[] = {"PEXPIRE", dkey, dttl};
+	const size_t dexpl[] = {7, db.len, tb.len};
+	if (hc_redis_cmdargv(L->redis, NULL, NULL, 3, exp, expl) < 0 ||
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl) < 0 ||
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) < 0 ||
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, dexp, dexpl) < 0)
+		return;
+	seen[i].h = h;
+	seen[i].at = now;
+}
+
 int ctl_record_write_text(struct ctl_loop *L, const char *json, size_t len, const char *id,
 			  const char *ns, uint64_t start_ms)
 {
-	/* one trim of the index per loop per second is plenty (records expire
-	 * on their own; the index only has to stop growing) */
-	static __thread uint64_t last_trim;
 	/* the bucket this loop last gave its TTL, and when: once per bucket
 	 * and second is enough (a bucket that expired meanwhile and gets a
 	 * late record must have its TTL again) */
 	static __thread char last_key[40];
 	static __thread uint64_t last_exp;
 	struct ctl *c = L->ctl;
-	char key[40], zkey[300];
+	char key[40], skey[300];
 	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms;
 	char score[24];
 	/* no printf here: it cost more than the rest of the write */
-	struct hc_buf kb = HC_BUF_FIXED(key), zb = HC_BUF_FIXED(zkey);
+	struct hc_buf kb = HC_BUF_FIXED(key), sk = HC_BUF_FIXED(skey);
 	struct hc_buf sb = HC_BUF_FIXED(score);
-	if (pr_activation_key(&kb, id) | hc_buf_adds(&zb, PR_KEY_ACTIVATIONS_PREFIX) |
-	    hc_buf_adds(&zb, ns) | hc_buf_add_int(&sb, (int64_t)start_ms))
+	if (pr_activation_key(&kb, id) | pr_activation_slice_key(&sk, ns, start_ms) |
+	    hc_buf_add_int(&sb, (int64_t)start_ms))
 		return -1; /* cannot happen with valid ids and names */
 	/* argv form: hiredis formats a printf-style command byte by byte, which
 	 * cost more than the rest of the record write */
@@ -55,13 +115,9 @@ int ctl_record_write_text(struct ctl_loop *L, const char *json, size_t len, cons
 			last_exp = now;
 		}
 	}
-	/* the records of one namespace written together share one ZADD */
-	hc_redis_zadd_later(L->redis, zkey, score, id);
-	if (now - last_trim >= 1000) {
-		last_trim = now;
-		hc_redis_cmd(L->redis, NULL, NULL, "ZREMRANGEBYSCORE %s -inf (%lld", zkey,
-			     (long long)(now - ttl));
-		hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", zkey, (long long)ttl);
-	}
+	/* the records of one slice written together share one ZADD */
+	if (hc_redis_zadd_later(L->redis, skey, score, id) < 0)
+		return -1;
+	announce_slice(L, ns, skey, sk.len, start_ms / PR_ACT_SLICE_MS, ttl, now);
 	return 0;
 }

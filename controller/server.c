@@ -247,6 +247,7 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 	L->put_script.src = ctl_put_lua;
 	L->del_script.src = ctl_del_lua;
 	L->records_script.src = ctl_records_lua;
+	L->index_script.src = ctl_index_lua;
 	if (hc_redis_parse_url(c->cfg.redis, &ro, &err) < 0) {
 		hc_error("redis url: %s", err.msg);
 		return -1;

@@ -52,6 +52,18 @@ int pr_activation_key(struct hc_buf *b, const char *id)
 	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
 }
 
+/* no printf: the slice key is built on the warm invoke's path */
+int pr_activation_slice_key(struct hc_buf *b, const char *ns, uint64_t start_ms)
+{
+	return hc_buf_adds(b, PR_KEY_ACT_SLICE_PREFIX) | hc_buf_adds(b, ns) | hc_buf_addc(b, ':') |
+	       hc_buf_add_int(b, (int64_t)(start_ms / PR_ACT_SLICE_MS));
+}
+
+int pr_activation_dir_key(struct hc_buf *b, const char *ns)
+{
+	return hc_buf_adds(b, PR_KEY_ACT_DIR_PREFIX) | hc_buf_adds(b, ns);
+}
+
 uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms)
 {
 	uint64_t ms = pr_activation_id_ms(id);

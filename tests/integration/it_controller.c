@@ -332,13 +332,16 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	a.result = cJSON_Parse("{\"r\":1}");
 	cJSON *j = pr_activation_to_json(&a);
 	char *s = cJSON_PrintUnformatted(j);
-	char key[40], zkey[128];
-	struct hc_buf kb = HC_BUF_FIXED(key);
+	char key[40], skey[128], dkey[128];
+	struct hc_buf kb = HC_BUF_FIXED(key), sb = HC_BUF_FIXED(skey), db = HC_BUF_FIXED(dkey);
 	pr_activation_key(&kb, id);
-	snprintf(zkey, sizeof(zkey), PR_KEY_ACTIVATIONS, "guest");
+	pr_activation_slice_key(&sb, "guest", start);
+	pr_activation_dir_key(&db, "guest");
+	unsigned long long slice = start / PR_ACT_SLICE_MS;
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
 	freeReplyObject(
-	    hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %s", zkey, (unsigned long long)start, id));
+	    hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %s", skey, (unsigned long long)start, id));
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %llu", dkey, slice, slice));
 	free(s);
 	cJSON_Delete(j);
 	pr_activation_clear(&a);
@@ -349,8 +352,10 @@ static void test_activations(void **state)
 	cJSON *j;
 	const char *id1 = "00000000000000000000000000000a01";
 	const char *id2 = "00000000000000000000000000000a02";
+	const char *id3 = "00000000000000000000000000000a03";
 	put_record(id1, "act1", 1000, 0);
 	put_record(id2, "act2", 2000, 1);
+	put_record(id3, "act1", 2500, 0); /* the index slice of id2 */
 	char key[128];
 	snprintf(key, sizeof(key), PR_KEY_LOGS, id1);
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "RPUSH %s %s", key,
@@ -385,27 +390,59 @@ static void test_activations(void **state)
 	cJSON_Delete(j);
 
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations", NULL, &j), 200);
-	assert_int_equal(cJSON_GetArraySize(j), 2);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id2); /* newest */
+	assert_int_equal(cJSON_GetArraySize(j), 3);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id3); /* newest */
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 1), "activationId"), id2);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 2), "activationId"), id1);
 	assert_int_equal(
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 0), "statusCode")->valueint, 1);
-	assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 0), "response"));
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 1), "statusCode")->valueint, 1);
+	assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 1), "response"));
 	cJSON_Delete(j);
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?docs=true&name=act1", NULL, &j), 200);
-	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 0), "response"));
 	cJSON_Delete(j);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?since=1500", NULL, &j), 200);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
+	cJSON_Delete(j);
+	/* since and upto cut inside a slice */
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?since=2001&upto=2999", NULL,
+			     &j),
+			 200);
 	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id3);
 	cJSON_Delete(j);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?upto=1500&skip=0", NULL, &j),
 			 200);
 	assert_int_equal(cJSON_GetArraySize(j), 1);
 	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id1);
 	cJSON_Delete(j);
+	/* skip and limit inside a slice, then across slices */
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=1&limit=1", NULL, &j),
+			 200);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id2);
+	cJSON_Delete(j);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=1&limit=2", NULL, &j),
+			 200);
+	assert_int_equal(cJSON_GetArraySize(j), 2);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 1), "activationId"), id1);
+	cJSON_Delete(j);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=2", NULL, &j), 200);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id1);
+	cJSON_Delete(j);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=3", NULL, &j), 200);
+	assert_int_equal(cJSON_GetArraySize(j), 0);
+	cJSON_Delete(j);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?count=true", NULL, &j), 200);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 3);
+	cJSON_Delete(j);
+	assert_int_equal(
+	    req("GET", "/api/v1/namespaces/_/activations?count=true&since=1001&upto=2499", NULL, &j),
+	    200);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 1);
 	cJSON_Delete(j);
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?count=true&docs=true", NULL, NULL), 400);

@@ -37,6 +37,7 @@
 #include "common/redis.h"
 #include "proto/activation.h"
 #include "proto/auth.h"
+#include "proto/keys.h"
 #include "tests/lib/harness.h"
 
 #define TOKEN "it-token"
@@ -407,6 +408,7 @@ static void test_blocking_result_and_codes(void **state)
 	snprintf(path, sizeof(path), "/activations/%s", id);
 	assert_int_equal(api(0, "GET", path, NULL, &j), 200);
 	assert_string_equal(get(j, "name")->valuestring, "echo");
+	uint64_t start = (uint64_t)get(j, "start")->valuedouble;
 	cJSON_Delete(j);
 	/* stored in its creation time's bucket (the id's first 12 hex digits),
 	 * which lives the activation TTL (24 h by default) past its end */
@@ -426,6 +428,27 @@ static void test_blocking_result_and_codes(void **state)
 	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", key);
 	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
 	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 100);
+	freeReplyObject(rr);
+	/* indexed in its namespace's slice for its start second, which lives
+	 * as long; the slice is in the namespace's directory, which outlives it */
+	char skey[128], dkey[128];
+	struct hc_buf sb = HC_BUF_FIXED(skey), db = HC_BUF_FIXED(dkey);
+	pr_activation_slice_key(&sb, "guest", start);
+	pr_activation_dir_key(&db, "guest");
+	rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %s", skey, id);
+	assert_true(rr && rr->type == REDIS_REPLY_STRING && (uint64_t)atoll(rr->str) == start);
+	freeReplyObject(rr);
+	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", skey);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
+	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 1000);
+	freeReplyObject(rr);
+	rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %llu", dkey,
+			       (unsigned long long)(start / PR_ACT_SLICE_MS));
+	assert_true(rr && rr->type == REDIS_REPLY_STRING);
+	freeReplyObject(rr);
+	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", dkey);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
+	assert_true(rr->integer > 86400000 && rr->integer <= 86400000 + 2000);
 	freeReplyObject(rr);
 	redisFree(rc);
 
