@@ -2,11 +2,12 @@
  * is proto/scheduler.h): /allocate, /release, /busy, /discard, /healthz,
  * /metrics.
  *
- * The allocation path does no Redis round trip: the pool answers from
- * memory (or later, when a container is created) and ownership is written
- * behind. While a new leader rebuilds its pools, allocations wait in a
- * bounded queue within their wait_ms; a standby answers 503 naming the
- * leader. */
+ * The pool answers an allocation from memory (or later, when a container
+ * is created) and writes the ownership behind; the answer that hands a
+ * container over goes out once Redis has that write (one round trip
+ * behind it on the same connection, see hold_for_owner). While a new
+ * leader rebuilds its pools, allocations wait in a bounded queue within
+ * their wait_ms; a standby answers 503 naming the leader. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,55 @@ static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *w
 	cJSON_Delete(j);
 }
 
+/* An allocation answer waiting for Redis to have the container's owner. */
+struct held {
+	struct sch *s;
+	struct hc_req *req;
+	cJSON *j;
+};
+
+static void send_alloc(struct sch *s, struct hc_req *req, cJSON *j)
+{
+	if (s->m_alloc_latency)
+		hc_hist_observe(s->m_alloc_latency,
+				(double)(hc_mono_us() - hc_req_start_us(req)) / 1e6);
+	if (j)
+		hc_reply_json(req, 200, j);
+	else
+		hc_reply_error(req, 500, "out of memory");
+	cJSON_Delete(j);
+}
+
+static void on_owner_stored(redisReply *r, void *arg)
+{
+	struct held *h = arg;
+
+	/* without Redis (r NULL or an error) the answer goes out as it
+	 * would have: the container is the caller's either way */
+	send_alloc(h->s, h->req, h->j);
+	free(h);
+}
+
+/* The owner of a container handed over was written behind (sch_persist) on
+ * this connection; a PING behind it comes back once Redis has it. Without
+ * this wait, a leader stopped between its answer and that write left a busy
+ * container without an owner in Redis, and the next leader reclaimed it
+ * under a running activation (it_scheduler test_sigstop_leader saw it).
+ * 0, or -1 when the PING could not be queued (answer at once). */
+static int hold_for_owner(struct sch *s, struct hc_req *req, cJSON *j)
+{
+	struct held *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -1;
+	h->s = s, h->req = req, h->j = j;
+	if (hc_redis_cmd(s->redis, on_owner_stored, h, "PING") < 0) {
+		free(h);
+		return -1;
+	}
+	return 0;
+}
+
 void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
 {
 	struct sch *s = arg;
@@ -80,9 +130,6 @@ void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
 
 	if (s->m_outcome[res->outcome])
 		hc_counter_inc(s->m_outcome[res->outcome]);
-	if (s->m_alloc_latency)
-		hc_hist_observe(s->m_alloc_latency,
-				(double)(hc_mono_us() - hc_req_start_us(req)) / 1e6);
 	switch (res->outcome) {
 	case SCH_OUT_REJECTED:
 		reply_busy(req, res->retry_after_ms, res->error);
@@ -94,8 +141,9 @@ void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
 		break;
 	}
 	j = pr_alloc_reply_to_json(&res->reply);
-	hc_reply_json(req, 200, j);
-	cJSON_Delete(j);
+	/* a forward hands nothing over: nothing to wait for */
+	if (res->outcome == SCH_OUT_FORWARD || !j || hold_for_owner(s, req, j) < 0)
+		send_alloc(s, req, j);
 }
 
 static void handle_allocate(struct hc_req *req, void *arg)

@@ -24,7 +24,8 @@
  * and its busy ones are destroyed.
  *
  * Ownership is written behind (PR_KEY_OWNERS, PR_KEY_WARM) from the pool's
- * ops, never waited for on an allocation's reply path. */
+ * ops; an allocation's answer waits only for a PING behind those writes
+ * (api.c), so a container handed over always has its owner in Redis. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

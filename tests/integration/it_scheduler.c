@@ -318,8 +318,10 @@ static int set_controller(const char *id, long ttl_ms)
 	return rc2;
 }
 
-/* Waits up to 3 s until Redis records owner for container id (ownership is
- * written behind the allocation's reply). 0 when it does. */
+/* Waits up to 3 s until Redis records owner for container id. 0 when it
+ * does. (An allocation's answer waits for that write since
+ * test_owner_stored_before_answer, so this only guards against a regression
+ * hiding in the tests that use it.) */
 static int wait_owner_written(const char *id, const char *owner)
 {
 	redisContext *rc = redis_connect();
@@ -763,6 +765,48 @@ static void test_owner_gone_frees_busy(void **state)
 	th_stop(agent, SIGTERM, 3000);
 }
 
+/* The answer that hands a container over goes out only once Redis has
+ * its owner: a leader stopped right after answering must not leave a busy
+ * container that the next leader finds without an owner and reclaims under
+ * a running activation. Redis holds every write back for 400 ms (CLIENT
+ * PAUSE WRITE; reads go on), and a stem cell is handed over meanwhile: the
+ * owner must be readable as soon as the answer is. */
+static void test_owner_stored_before_answer(void **state)
+{
+	struct sched s[1];
+	struct pr_alloc_reply a;
+	pid_t agent;
+	int aport;
+	uint64_t end;
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(start_agent(&agent, &aport, "agent-pause"), 0);
+	assert_int_equal(start_sched(&s[0], "w0", "nodejs:20:128:1"), 0);
+	assert_true(wait_leader(s, 1, 5000) == 0);
+	end = hc_mono_us() + 5000000;
+	while (!metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1") &&
+	       hc_mono_us() < end)
+		sleep_ms(20);
+	assert_true(metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1"));
+	/* within the lease: renewals wait 400 ms, the lease is 1 s */
+	redisContext *rc = redis_connect();
+	assert_non_null(rc);
+	redisReply *r = hc_redis_sync_cmd(rc, NULL, "CLIENT PAUSE 400 WRITE");
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	char *body = NULL;
+	assert_int_equal(allocate(&s[0], "paused", "c1", &body), 200);
+	assert_int_equal(take_reply(body, &a), 200);
+	assert_int_equal(a.init, 1); /* the stem cell */
+	r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, a.container.id);
+	assert_true(r && r->type == REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "c1");
+	freeReplyObject(r);
+	redisFree(rc);
+	stop_all_sched(s, 1);
+	th_stop(agent, SIGTERM, 3000);
+}
+
 /* The same across a failover: the new leader restores the busy container
  * with its owner from Redis and watches that owner too. "short" outlives
  * the rebuild (seen registered, then gone), or if the machine is slow
@@ -829,6 +873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dead_container_and_lost_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner_gone_frees_busy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner_gone_after_failover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_stored_before_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graceful_handover, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("it_scheduler", tests, NULL, NULL);
