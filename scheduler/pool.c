@@ -1238,6 +1238,8 @@ void sch_pool_tick(struct sch_pool *p)
 void sch_pool_owner_gone(struct sch_pool *p, const char *controller)
 {
 	struct sch_container *c, *next;
+	struct sch_action *a, *an;
+	struct sch_waiter *w, *wn;
 
 	for (c = TAILQ_FIRST(&p->all); c; c = next) {
 		next = TAILQ_NEXT(c, all_link);
@@ -1247,6 +1249,19 @@ void sch_pool_owner_gone(struct sch_pool *p, const char *controller)
 			set_owner(p, c, "");
 		else if (c->state == SCH_C_BUSY)
 			destroy(p, c, "owner gone");
+	}
+	/* its waiting allocations would only hand containers to nobody */
+	for (a = TAILQ_FIRST(&p->waiting); a; a = an) {
+		an = TAILQ_NEXT(a, wait_link);
+		for (w = TAILQ_FIRST(&a->waiters); w; w = wn) {
+			void *cookie = w->cookie;
+
+			wn = TAILQ_NEXT(w, link);
+			if (strcmp(w->controller, controller) != 0)
+				continue;
+			waiter_remove(p, a, w);
+			answer_reject(p, cookie, "the controller that asked is gone");
+		}
 	}
 }
 

@@ -217,7 +217,7 @@ void sch_pool_destroyed(struct sch_pool *p, uint64_t seq);
 void sch_pool_tick(struct sch_pool *p);
 
 /* A controller is gone: its free containers become nobody's (reusable by
- * anyone), its busy ones are destroyed. */
+ * anyone), its busy ones are destroyed, its waiting allocations rejected. */
 void sch_pool_owner_gone(struct sch_pool *p, const char *controller);
 
 /* Lookups (tests, the API). */

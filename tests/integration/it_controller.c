@@ -347,6 +347,21 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	pr_activation_clear(&a);
 }
 
+/* GET the activation list with query: n records, and id at index at (no
+ * check with id NULL). */
+static void expect_list(const char *query, int n, int at, const char *id)
+{
+	char path[160];
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/_/activations?%s", query);
+	assert_int_equal(req("GET", path, NULL, &j), 200);
+	assert_int_equal(cJSON_GetArraySize(j), n);
+	if (id)
+		assert_string_equal(sget(cJSON_GetArrayItem(j, at), "activationId"), id);
+	cJSON_Delete(j);
+}
+
 static void test_activations(void **state)
 {
 	cJSON *j;
@@ -403,39 +418,14 @@ static void test_activations(void **state)
 	assert_int_equal(cJSON_GetArraySize(j), 2);
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 0), "response"));
 	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?since=1500", NULL, &j), 200);
-	assert_int_equal(cJSON_GetArraySize(j), 2);
-	cJSON_Delete(j);
-	/* since and upto cut inside a slice */
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?since=2001&upto=2999", NULL,
-			     &j),
-			 200);
-	assert_int_equal(cJSON_GetArraySize(j), 1);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id3);
-	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?upto=1500&skip=0", NULL, &j),
-			 200);
-	assert_int_equal(cJSON_GetArraySize(j), 1);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id1);
-	cJSON_Delete(j);
+	expect_list("since=1500", 2, 0, id3);
+	expect_list("since=2001&upto=2999", 1, 0, id3); /* cut inside a slice */
+	expect_list("upto=1500&skip=0", 1, 0, id1);
 	/* skip and limit inside a slice, then across slices */
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=1&limit=1", NULL, &j),
-			 200);
-	assert_int_equal(cJSON_GetArraySize(j), 1);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id2);
-	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=1&limit=2", NULL, &j),
-			 200);
-	assert_int_equal(cJSON_GetArraySize(j), 2);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 1), "activationId"), id1);
-	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=2", NULL, &j), 200);
-	assert_int_equal(cJSON_GetArraySize(j), 1);
-	assert_string_equal(sget(cJSON_GetArrayItem(j, 0), "activationId"), id1);
-	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?skip=3", NULL, &j), 200);
-	assert_int_equal(cJSON_GetArraySize(j), 0);
-	cJSON_Delete(j);
+	expect_list("skip=1&limit=1", 1, 0, id2);
+	expect_list("skip=1&limit=2", 2, 1, id1);
+	expect_list("skip=2", 1, 0, id1);
+	expect_list("skip=3", 0, 0, NULL);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?count=true", NULL, &j), 200);
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 3);
 	cJSON_Delete(j);

@@ -643,6 +643,29 @@ static void test_owner_gone(void **state)
 	assert_int_equal(last_reply(e)->outcome, SCH_OUT_WARM);
 	assert_string_equal(last_reply(e)->reply.container.id, a);
 	env_free(e);
+
+	/* Its waiting allocations are rejected; another's keeps waiting and
+	 * gets the container being made. */
+	e = env_new("", 1);
+	sch_pool_host_set(e->p, "h1", "http://h1:3235", 2048, 0);
+	assert_int_equal(alloc(e, "w", "ctl-z", 256, 4), 1);
+	assert_int_equal(alloc(e, "w", "ctl-a", 256, 5), 1);
+	assert_int_equal(alloc(e, "w", "ctl-z", 256, 6), 1);
+	assert_int_equal(e->f.ncreates, 1);
+	sch_pool_owner_gone(e->p, "ctl-z");
+	assert_int_equal(e->f.nreplies, 2);
+	assert_int_equal(e->f.replies[0].cookie, 4);
+	assert_int_equal(e->f.replies[0].res.outcome, SCH_OUT_REJECTED);
+	assert_int_equal(e->f.replies[1].cookie, 6);
+	assert_int_equal(e->f.replies[1].res.outcome, SCH_OUT_REJECTED);
+	agent_created(e, 0);
+	assert_int_equal(e->f.nreplies, 3);
+	assert_int_equal(last_reply(e)->outcome, SCH_OUT_CREATED);
+	assert_string_equal(last_reply(e)->reply.owner, "ctl-a");
+	struct sch_pool_stats st;
+	sch_pool_stats(e->p, &st);
+	assert_int_equal(st.waiters, 0);
+	env_free(e);
 }
 
 static void mkdesc(struct pr_container *d, int n, const char *action, enum pr_cstate st,
