@@ -73,11 +73,13 @@ static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *w
 	cJSON_Delete(j);
 }
 
-/* An allocation answer waiting for Redis to have the container's owner. */
+/* An allocation answer waiting for Redis to hold the ownership writes sent
+ * before it (up to owner_sent = upto). */
 struct held {
 	struct sch *s;
 	struct hc_req *req;
 	cJSON *j;
+	uint64_t upto;
 };
 
 static void send_alloc(struct sch *s, struct hc_req *req, cJSON *j)
@@ -96,25 +98,29 @@ static void on_owner_stored(redisReply *r, void *arg)
 {
 	struct held *h = arg;
 
-	/* without Redis (r NULL or an error) the answer goes out as it
-	 * would have: the container is the caller's either way */
+	if (r && r->type != REDIS_REPLY_ERROR && h->upto > h->s->owner_stored)
+		h->s->owner_stored = h->upto;
+	/* without Redis the answer goes out as it would have: the container
+	 * is the caller's either way */
 	send_alloc(h->s, h->req, h->j);
 	free(h);
 }
 
-/* The owner of a container handed over was written behind (sch_persist) on
- * this connection; a PING behind it comes back once Redis has it. Without
- * this wait, a leader stopped between its answer and that write left a busy
+/* Ownership is written behind (sch_persist_owner) on this connection; a
+ * PING behind those writes comes back once Redis holds them. Without this
+ * wait, a leader stopped between its answer and the write left a busy
  * container without an owner in Redis, and the next leader reclaimed it
  * under a running activation (it_scheduler test_sigstop_leader saw it).
- * 0, or -1 when the PING could not be queued (answer at once). */
+ * Nothing to wait for when every write sent is known stored (a controller
+ * taking back its own free container changes no owner). 0: held; -1:
+ * answer at once. */
 static int hold_for_owner(struct sch *s, struct hc_req *req, cJSON *j)
 {
-	struct held *h = calloc(1, sizeof(*h));
+	struct held *h;
 
-	if (!h)
+	if (s->owner_stored == s->owner_sent || !(h = calloc(1, sizeof(*h))))
 		return -1;
-	h->s = s, h->req = req, h->j = j;
+	h->s = s, h->req = req, h->j = j, h->upto = s->owner_sent;
 	if (hc_redis_cmd(s->redis, on_owner_stored, h, "PING") < 0) {
 		free(h);
 		return -1;

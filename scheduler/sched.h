@@ -110,6 +110,9 @@ struct sch {
 	struct hc_counter *m_outcome[SCH_OUT__N];
 	struct hc_counter *m_elections, *m_stepdowns, *m_hosts_lost;
 	struct hc_hist *m_alloc_latency;
+	/* ownership writes sent to Redis (sch_persist_owner), and how many of
+	 * them Redis is known to hold (api.c waits for them before answering) */
+	uint64_t owner_sent, owner_stored;
 	uint64_t elected_at_us;
 	int stopping;	   /* shutting down: callbacks only clean up */
 	int release_lease; /* we led until shutdown: hand the lease back in sch_fini */
