@@ -38,35 +38,42 @@ const char *const ctl_records_lua =
     "for i = 1, #KEYS do r[i] = redis.call('HGET', KEYS[i], ARGV[i]) end\n"
     "return r\n";
 
-/* The slices of the range, newest first, a page of the directory at a
- * time; whole slices are skipped by their count. The slices are read by a
- * name built here, which a standalone Redis allows (not a cluster). */
+/* One call reads at most ARGV[9] slices of the range, newest first, from
+ * the cursor ARGV[8] ("" = upto's slice) down to since's, and returns
+ * {ids, count, skip left, next cursor ("" = done)}. Slices wholly inside
+ * the range are counted with ZCARD, the two at its ends with ZCOUNT; whole
+ * slices are skipped by their count. The caller calls again from the
+ * cursor, so a count over a day of busy seconds never holds Redis for
+ * more than a few milliseconds at a time. The slices are read by a name
+ * built here, which a standalone Redis allows (not a cluster). */
 const char *const ctl_index_lua =
     "local pre, since, upto = ARGV[1], ARGV[2], ARGV[3]\n"
     "local skip, limit, count = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'\n"
-    "local ms = tonumber(ARGV[7])\n"
+    "local ms, max = tonumber(ARGV[7]), tonumber(ARGV[9])\n"
     "local s0 = math.floor(tonumber(since) / ms)\n"
     "local s1 = math.floor(tonumber(upto) / ms)\n"
-    "local n, out, off = 0, {}, 0\n"
-    "while true do\n"
-    "  local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], s1, s0, 'LIMIT', off, 64)\n"
-    "  for _, s in ipairs(sl) do\n"
-    "    local k = pre .. s\n"
-    "    local c = redis.call('ZCOUNT', k, since, upto)\n"
-    "    if count then n = n + c\n"
-    "    elseif skip >= c then skip = skip - c\n"
-    "    elseif c > 0 then\n"
-    "      local ids = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'LIMIT', skip, limit - #out)\n"
-    "      skip = 0\n"
-    "      for _, id in ipairs(ids) do out[#out + 1] = id end\n"
-    "      if #out >= limit then return out end\n"
-    "    end\n"
+    "local hi = ARGV[8] ~= '' and ARGV[8] or s1\n"
+    "local n, out = 0, {}\n"
+    "local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], hi, s0, 'LIMIT', 0, max)\n"
+    "for _, s in ipairs(sl) do\n"
+    "  local k, sn, c = pre .. s, tonumber(s), 0\n"
+    "  if sn > s0 and sn < s1 then c = redis.call('ZCARD', k)\n"
+    "  else c = redis.call('ZCOUNT', k, since, upto) end\n"
+    "  if count then n = n + c\n"
+    "  elseif skip >= c then skip = skip - c\n"
+    "  else\n"
+    "    local ids = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'LIMIT', skip, limit - #out)\n"
+    "    skip = 0\n"
+    "    for _, id in ipairs(ids) do out[#out + 1] = id end\n"
+    "    if #out >= limit then return {out, n, skip, ''} end\n"
     "  end\n"
-    "  if #sl < 64 then break end\n"
-    "  off = off + 64\n"
     "end\n"
-    "if count then return n end\n"
-    "return out\n";
+    "local nxt = ''\n"
+    "if #sl == max then nxt = '(' .. sl[#sl] end\n"
+    "return {out, n, skip, nxt}\n";
+
+/* Slices read per call of ctl_index_lua (about a millisecond of Redis). */
+#define INDEX_SLICES_PER_CALL 256
 
 struct rec_op {
 	struct hc_req *req;
@@ -78,6 +85,14 @@ struct rec_op {
 	int docs;
 	int64_t limit, skip;
 	cJSON *rec;
+	/* list and count: the walk of the index (ctl_index_lua) */
+	int count;
+	int64_t since, upto;
+	int64_t iskip;		    /* records still to skip in the index */
+	int64_t total;		    /* count=true: records counted so far */
+	char cursor[32];	    /* where the next call starts, "" = upto */
+	char (*ids)[HC_ID_LEN + 1]; /* the ids gathered, newest first */
+	size_t nids, cap;
 };
 
 static void reply_take(struct hc_req *req, int status, cJSON *j)
@@ -93,6 +108,7 @@ static void reply_take(struct hc_req *req, int status, cJSON *j)
 static void rec_free(struct rec_op *op)
 {
 	cJSON_Delete(op->rec);
+	free(op->ids);
 	free(op);
 }
 
@@ -237,20 +253,15 @@ done:
 	rec_free(op);
 }
 
-static void on_list_ids(redisReply *r, void *arg)
+/* The records of the gathered ids, through ctl_records_lua. */
+static void fetch_records(struct rec_op *op)
 {
-	struct rec_op *op = arg;
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-		rec_free(op);
-		return;
-	}
-	if (r->elements == 0) {
+	size_t n = op->nids;
+	if (n == 0) {
 		reply_take(op->req, 200, cJSON_CreateArray());
 		rec_free(op);
 		return;
 	}
-	size_t n = r->elements;
 	const char **argv = calloc(2 * n, sizeof(*argv));
 	size_t *lens = calloc(2 * n, sizeof(*lens));
 	char(*keys)[40] = calloc(n, sizeof(*keys));
@@ -260,15 +271,12 @@ static void on_list_ids(redisReply *r, void *arg)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const redisReply *e = r->element[i];
-		const char *id =
-		    e->type == REDIS_REPLY_STRING && hc_id_valid(e->str) ? e->str : "-";
 		struct hc_buf kb = HC_BUF_FIXED(keys[i]);
-		pr_activation_key(&kb, id);
+		pr_activation_key(&kb, op->ids[i]);
 		argv[i] = keys[i];
 		lens[i] = kb.len;
-		argv[n + i] = id;
-		lens[n + i] = strlen(id);
+		argv[n + i] = op->ids[i];
+		lens[n + i] = strlen(op->ids[i]);
 	}
 	if (hc_redis_eval(op->L->redis, &op->L->records_script, on_list_records, op, (int)n,
 			  (int)(2 * n), argv, lens) < 0) {
@@ -281,18 +289,66 @@ out:
 	free(keys);
 }
 
-static void on_count(redisReply *r, void *arg)
+static int index_call(struct rec_op *op);
+
+/* One call's {ids, count, skip left, next cursor}: gather, go on from the
+ * cursor while there is more to read, then answer. */
+static void on_index(redisReply *r, void *arg)
 {
 	struct rec_op *op = arg;
-	if (!r || r->type != REDIS_REPLY_INTEGER) {
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    r->element[3]->type != REDIS_REPLY_STRING || r->element[3]->len >= sizeof(op->cursor)) {
 		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-	} else {
-		cJSON *j = cJSON_CreateObject();
-		if (j)
-			cJSON_AddNumberToObject(j, "activations", (double)r->integer);
-		reply_take(op->req, 200, j);
+		rec_free(op);
+		return;
 	}
+	const redisReply *ids = r->element[0];
+	for (size_t i = 0; i < ids->elements && op->nids < op->cap; i++) {
+		const redisReply *e = ids->element[i];
+		if (e->type == REDIS_REPLY_STRING && hc_id_valid(e->str))
+			hc_strlcpy(op->ids[op->nids++], e->str, HC_ID_LEN + 1);
+	}
+	op->total += r->element[1]->integer;
+	op->iskip = r->element[2]->integer;
+	memcpy(op->cursor, r->element[3]->str, r->element[3]->len + 1);
+	if (op->cursor[0] && (op->count || op->nids < op->cap)) {
+		if (index_call(op) < 0) {
+			hc_reply_error(op->req, 503,
+				       "the activation store is unreachable; retry shortly");
+			rec_free(op);
+		}
+		return;
+	}
+	if (!op->count) {
+		fetch_records(op);
+		return;
+	}
+	cJSON *j = cJSON_CreateObject();
+	if (j)
+		cJSON_AddNumberToObject(j, "activations", (double)op->total);
+	reply_take(op->req, 200, j);
 	rec_free(op);
+}
+
+static int index_call(struct rec_op *op)
+{
+	char dkey[300], pre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24], a_ms[24];
+	char a_max[24];
+	snprintf(dkey, sizeof(dkey), PR_KEY_ACT_DIR, op->ns);
+	snprintf(pre, sizeof(pre), PR_KEY_ACT_SLICE_PREFIX "%s:", op->ns);
+	snprintf(a_since, sizeof(a_since), "%lld", (long long)op->since);
+	snprintf(a_upto, sizeof(a_upto), "%lld", (long long)op->upto);
+	snprintf(a_skip, sizeof(a_skip), "%lld", (long long)op->iskip);
+	snprintf(a_lim, sizeof(a_lim), "%lld", (long long)(op->cap - op->nids));
+	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
+	snprintf(a_max, sizeof(a_max), "%d", INDEX_SLICES_PER_CALL);
+	const char *argv[] = {
+	    dkey, pre,	      a_since, a_upto, a_skip, a_lim, op->count ? "1" : "0",
+	    a_ms, op->cursor, a_max};
+	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 10, argv, NULL);
 }
 
 void ctl_activations_list(struct hc_req *req, const char *own)
@@ -347,23 +403,22 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
 	}
 	op->docs = docs;
-	char dkey[300], pre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24], a_ms[24];
-	snprintf(dkey, sizeof(dkey), PR_KEY_ACT_DIR, op->ns);
-	snprintf(pre, sizeof(pre), PR_KEY_ACT_SLICE_PREFIX "%s:", op->ns);
-	snprintf(a_since, sizeof(a_since), "%lld", (long long)since);
-	snprintf(a_upto, sizeof(a_upto), "%lld", (long long)upto);
+	op->count = count;
+	op->since = since;
+	op->upto = upto;
 	/* with a name filter, the newest NAME_SCAN_MAX are filtered here */
-	snprintf(a_skip, sizeof(a_skip), "%lld", op->name[0] ? 0LL : (long long)op->skip);
-	snprintf(a_lim, sizeof(a_lim), "%lld",
-		 op->name[0] ? (long long)NAME_SCAN_MAX : (long long)op->limit);
-	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
-	const char *argv[] = {dkey, pre, a_since, a_upto, a_skip, a_lim, count ? "1" : "0", a_ms};
-	if (hc_redis_eval(op->L->redis, &op->L->index_script, count ? on_count : on_list_ids, op,
-			  1, 8, argv, NULL) < 0) {
+	op->iskip = op->name[0] ? 0 : op->skip;
+	op->cap = count ? 1 : (size_t)(op->name[0] ? NAME_SCAN_MAX : op->limit);
+	op->ids = calloc(op->cap, sizeof(*op->ids));
+	if (!op->ids) {
+		hc_reply_error(req, 500, "out of memory");
+		goto bad;
+	}
+	if (index_call(op) < 0) {
 		hc_reply_error(req, 503, "the activation store is unreachable; retry shortly");
 		goto bad;
 	}
 	return;
 bad:
-	free(op);
+	rec_free(op);
 }

@@ -19,9 +19,11 @@ extern const char *const ctl_records_lua;
 
 /* KEYS[1]: a namespace's slice directory (PR_KEY_ACT_DIR). ARGV: its slice
  * key prefix (PR_KEY_ACT_SLICE up to the slice number), since, upto (start
- * ms, inclusive), skip, limit, "1" to count instead of listing, and
- * PR_ACT_SLICE_MS. Returns the ids started in [since, upto], newest first,
- * after skip, at most limit; or with "1" how many there are. */
+ * ms, inclusive), skip, limit, "1" to count instead of listing,
+ * PR_ACT_SLICE_MS, the cursor ("" to begin) and the most slices to read.
+ * Returns {ids started in [since, upto] newest first after skip (at most
+ * limit), how many there are in the slices read, skip left, the cursor to
+ * go on from ("" when done)}. */
 extern const char *const ctl_index_lua;
 
 #endif

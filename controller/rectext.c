@@ -11,6 +11,7 @@
  * The bucket gets its TTL once per loop and bucket; a slice gets its TTL,
  * its place in the namespace's directory and a trim of that directory
  * once per loop, slice and second (announce_slice). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,8 +22,12 @@
 #include "proto/keys.h"
 
 /* The slices this loop has announced lately, by a hash of their key (a
- * collision only costs the few commands again). */
-#define SEEN_SLOTS 16
+ * collision only costs the few commands again; 256 slots keep that rare
+ * with many namespaces busy at once). */
+#define SEEN_SLOTS 256
+static __thread struct {
+	uint64_t h, at;
+} seen[SEEN_SLOTS];
 
 static uint64_t key_hash(const char *s, size_t n)
 {
@@ -39,12 +44,17 @@ static uint64_t key_hash(const char *s, size_t n)
  * after the write-behind block that holds the slice's ZADD, which these
  * commands' replies make Redis flush first (order is kept), so the TTL
  * never lands on a key that does not exist yet. */
+/* The slice's TTL did not take (Redis gone, or the key missing): announce
+ * it again with its next record. */
+static void on_slice_ttl(redisReply *r, void *arg)
+{
+	if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+		seen[(uintptr_t)arg].at = 0;
+}
+
 static void announce_slice(struct ctl_loop *L, const char *ns, const char *skey, size_t sklen,
 			   uint64_t slice, uint64_t ttl, uint64_t now)
 {
-	static __thread struct {
-		uint64_t h, at;
-	} seen[SEEN_SLOTS];
 	uint64_t h = key_hash(skey, sklen);
 	unsigned i = (unsigned)(h % SEEN_SLOTS);
 	if (seen[i].h == h && now - seen[i].at < 1000)
@@ -70,7 +80,7 @@ static void announce_slice(struct ctl_loop *L, const char *ns, const char *skey,
 	 * now + one slice and lives ttl more */
 	const char *dexp[] = {"PEXPIRE", dkey, dttl};
 	const size_t dexpl[] = {7, db.len, tb.len};
-	if (hc_redis_cmdargv(L->redis, NULL, NULL, 3, exp, expl) < 0 ||
+	if (hc_redis_cmdargv(L->redis, on_slice_ttl, (void *)(uintptr_t)i, 3, exp, expl) < 0 ||
 	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl) < 0 ||
 	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) < 0 ||
 	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, dexp, dexpl) < 0)

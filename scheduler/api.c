@@ -5,7 +5,7 @@
  * The pool answers an allocation from memory (or later, when a container
  * is created) and writes the ownership behind; the answer that hands a
  * container over goes out once Redis has that write (one round trip
- * behind it on the same connection, see hold_for_owner). While a new
+ * behind it on the same connection, see answer_when_stored). While a new
  * leader rebuilds its pools, allocations wait in a bounded queue within
  * their wait_ms; a standby answers 503 naming the leader. */
 #include <stdio.h>
@@ -73,20 +73,30 @@ static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *w
 	cJSON_Delete(j);
 }
 
-/* An allocation answer waiting for Redis to hold the ownership writes sent
- * before it (up to owner_sent = upto). */
+/* An answer waiting for Redis to hold the ownership writes sent before it
+ * (up to owner_sent = upto): an allocation's 200 (j), or /busy's 204. */
 struct held {
 	struct sch *s;
 	struct hc_req *req;
 	cJSON *j;
+	int alloc;
 	uint64_t upto;
 };
 
-static void send_alloc(struct sch *s, struct hc_req *req, cJSON *j)
+static void observe_alloc(struct sch *s, struct hc_req *req)
 {
 	if (s->m_alloc_latency)
 		hc_hist_observe(s->m_alloc_latency,
 				(double)(hc_mono_us() - hc_req_start_us(req)) / 1e6);
+}
+
+static void send_held(struct sch *s, struct hc_req *req, cJSON *j, int alloc)
+{
+	if (!alloc) {
+		hc_reply(req, 204, NULL, NULL, 0);
+		return;
+	}
+	observe_alloc(s, req);
 	if (j)
 		hc_reply_json(req, 200, j);
 	else
@@ -102,54 +112,57 @@ static void on_owner_stored(redisReply *r, void *arg)
 		h->s->owner_stored = h->upto;
 	/* without Redis the answer goes out as it would have: the container
 	 * is the caller's either way */
-	send_alloc(h->s, h->req, h->j);
+	send_held(h->s, h->req, h->j, h->alloc);
 	free(h);
 }
 
 /* Ownership is written behind (sch_persist_owner) on this connection; a
- * PING behind those writes comes back once Redis holds them. Without this
- * wait, a leader stopped between its answer and the write left a busy
- * container without an owner in Redis, and the next leader reclaimed it
- * under a running activation (it_scheduler test_sigstop_leader saw it).
- * Nothing to wait for when every write sent is known stored (a controller
- * taking back its own free container changes no owner). 0: held; -1:
- * answer at once. */
-static int hold_for_owner(struct sch *s, struct hc_req *req, cJSON *j)
+ * PING behind those writes comes back once Redis has processed them.
+ * Without this wait, a leader stopped between its answer and the write
+ * left a busy container without an owner in Redis, and the next leader
+ * reclaimed it under a running activation (it_scheduler
+ * test_sigstop_leader saw it). Nothing to wait for when every write sent
+ * is known processed (a controller taking back its own free container
+ * changes no owner). What a PING cannot tell: a write Redis refused
+ * (out of memory, read-only), or one lost with the connection before the
+ * PING that follows it; both leave the owner to the next rebuild's
+ * reading of the agents. Answers (held or at once) with j (alloc) or 204. */
+static void answer_when_stored(struct sch *s, struct hc_req *req, cJSON *j, int alloc)
 {
 	struct held *h;
 
-	if (s->owner_stored == s->owner_sent || !(h = calloc(1, sizeof(*h))))
-		return -1;
-	h->s = s, h->req = req, h->j = j, h->upto = s->owner_sent;
-	if (hc_redis_cmd(s->redis, on_owner_stored, h, "PING") < 0) {
+	if (s->owner_stored != s->owner_sent && (h = calloc(1, sizeof(*h)))) {
+		h->s = s, h->req = req, h->j = j, h->alloc = alloc, h->upto = s->owner_sent;
+		if (hc_redis_cmd(s->redis, on_owner_stored, h, "PING") == 0)
+			return;
 		free(h);
-		return -1;
 	}
-	return 0;
+	send_held(s, req, j, alloc);
 }
 
 void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
 {
 	struct sch *s = arg;
 	struct hc_req *req = cookie;
-	cJSON *j;
 
 	if (s->m_outcome[res->outcome])
 		hc_counter_inc(s->m_outcome[res->outcome]);
 	switch (res->outcome) {
 	case SCH_OUT_REJECTED:
+		observe_alloc(s, req);
 		reply_busy(req, res->retry_after_ms, res->error);
 		return;
 	case SCH_OUT_ABORTED:
+		observe_alloc(s, req);
 		sch_redirect(s, req, res->error ? res->error : "no longer the leader");
 		return;
+	case SCH_OUT_FORWARD: /* hands nothing over: nothing to wait for */
+		send_held(s, req, pr_alloc_reply_to_json(&res->reply), 1);
+		return;
 	default:
-		break;
+		answer_when_stored(s, req, pr_alloc_reply_to_json(&res->reply), 1);
+		return;
 	}
-	j = pr_alloc_reply_to_json(&res->reply);
-	/* a forward hands nothing over: nothing to wait for */
-	if (res->outcome == SCH_OUT_FORWARD || !j || hold_for_owner(s, req, j) < 0)
-		send_alloc(s, req, j);
 }
 
 static void handle_allocate(struct hc_req *req, void *arg)
@@ -250,7 +263,11 @@ static void handle_ref(struct sch *s, struct hc_req *req, enum ref_kind kind)
 	}
 	switch (r) {
 	case SCH_REF_OK:
-		hc_reply(req, 204, NULL, NULL, 0);
+		/* /busy may have taken a free container over for its caller */
+		if (kind == REF_BUSY)
+			answer_when_stored(s, req, NULL, 0);
+		else
+			hc_reply(req, 204, NULL, NULL, 0);
 		break;
 	case SCH_REF_UNKNOWN:
 		hc_reply_error(req, 404, "unknown container %s", ref.container);

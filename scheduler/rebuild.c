@@ -99,10 +99,9 @@ void sch_persist_owner(void *arg, const struct sch_container *c)
 	char wk[PR_ACTION_MAX + 32];
 	int has_warm = warm_key(c->desc.action, wk, sizeof(wk)) == 0;
 
-	s->owner_sent++;
-
 	if (!c->desc.id[0])
 		return;
+	s->owner_sent++;
 	if (c->desc.owner[0]) {
 		struct pr_assignment as;
 		char *json;

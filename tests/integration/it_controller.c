@@ -429,14 +429,43 @@ static void test_activations(void **state)
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?count=true", NULL, &j), 200);
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 3);
 	cJSON_Delete(j);
-	assert_int_equal(
-	    req("GET", "/api/v1/namespaces/_/activations?count=true&since=1001&upto=2499", NULL, &j),
-	    200);
+	assert_int_equal(req("GET",
+			     "/api/v1/namespaces/_/activations?count=true&since=1001&upto=2499",
+			     NULL, &j),
+			 200);
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 1);
 	cJSON_Delete(j);
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?count=true&docs=true", NULL, NULL), 400);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?limit=300", NULL, NULL), 400);
+}
+
+/* 300 records, each in its own index slice: lists and counts read the
+ * index a bounded number of slices per call, so these cross calls. */
+static void test_activations_many_slices(void **state)
+{
+	char ids[300][HC_ID_LEN + 1];
+	cJSON *j;
+	for (int i = 0; i < 300; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xb00000 + i);
+		put_record(ids[i], "many", 100000 + (uint64_t)i * 1000, 0);
+	}
+	assert_int_equal(
+	    req("GET", "/api/v1/namespaces/_/activations?count=true&since=100000", NULL, &j), 200);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 300);
+	cJSON_Delete(j);
+	/* the two ends cut slices 100 and 102; slice 101 lies wholly inside */
+	assert_int_equal(req("GET",
+			     "/api/v1/namespaces/_/activations?count=true&since=100500&upto=102499",
+			     NULL, &j),
+			 200);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 2);
+	cJSON_Delete(j);
+	expect_list("since=100000&skip=290&limit=20", 10, 0, ids[9]);
+	expect_list("since=100000&skip=290&limit=20", 10, 9, ids[0]);
+	expect_list("since=100000&limit=200", 200, 0, ids[299]);
+	expect_list("since=100000&limit=200", 200, 199, ids[100]);
+	expect_list("since=100000&skip=299", 1, 0, ids[0]);
 }
 
 static void test_invoke_request_errors(void **state)
@@ -599,10 +628,15 @@ static void test_auth_memo(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_info_and_health), cmocka_unit_test(test_auth),
-	    cmocka_unit_test(test_actions_crud),    cmocka_unit_test(test_list_and_code_dedup),
-	    cmocka_unit_test(test_activations),	    cmocka_unit_test(test_invoke_request_errors),
-	    cmocka_unit_test(test_overflow_queue),  cmocka_unit_test(test_key_revocation),
+	    cmocka_unit_test(test_info_and_health),
+	    cmocka_unit_test(test_auth),
+	    cmocka_unit_test(test_actions_crud),
+	    cmocka_unit_test(test_list_and_code_dedup),
+	    cmocka_unit_test(test_activations),
+	    cmocka_unit_test(test_activations_many_slices),
+	    cmocka_unit_test(test_invoke_request_errors),
+	    cmocka_unit_test(test_overflow_queue),
+	    cmocka_unit_test(test_key_revocation),
 	    cmocka_unit_test(test_auth_memo),
 	};
 	return cmocka_run_group_tests_name("it_controller", tests, setup, teardown);

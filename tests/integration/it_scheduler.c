@@ -802,6 +802,35 @@ static void test_owner_stored_before_answer(void **state)
 	assert_true(r && r->type == REDIS_REPLY_STRING);
 	assert_string_equal(r->str, "c1");
 	freeReplyObject(r);
+
+	/* The same for /busy taking over a free container nobody owns: its
+	 * owner "short" lives 1 s, then the container is nobody's. */
+	assert_int_equal(set_controller("short", 1000), 0);
+	struct pr_alloc_reply b;
+	assert_int_equal(allocate_retrying(s, 1, "busy", "short", 5000, &b), 200);
+	char url[96], data[160];
+	snprintf(url, sizeof(url), "%s/release", s[0].url);
+	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"short\"}",
+		 b.container.id);
+	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
+	int nobodys = 0;
+	end = hc_mono_us() + 5000000;
+	while (!nobodys && hc_mono_us() < end) {
+		r = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", PR_KEY_OWNERS, b.container.id);
+		nobodys = r && r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+		freeReplyObject(r);
+		if (!nobodys)
+			sleep_ms(50);
+	}
+	assert_true(nobodys);
+	r = hc_redis_sync_cmd(rc, NULL, "CLIENT PAUSE 400 WRITE");
+	assert_true(r && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	assert_int_equal(post_ref(&s[0], "/busy", b.container.id), 204);
+	r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, b.container.id);
+	assert_true(r && r->type == REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "c1");
+	freeReplyObject(r);
 	redisFree(rc);
 	stop_all_sched(s, 1);
 	th_stop(agent, SIGTERM, 3000);
