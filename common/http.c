@@ -125,6 +125,9 @@ struct lp {
 	struct conn_list conns;
 	struct req_list pending;
 	int stopping;
+	int draining;
+	struct event *drain_ev;
+	uint64_t drain_end_us;
 	int init_ok;
 	pthread_mutex_t each_mu;
 	struct each_work *each;
@@ -592,7 +595,7 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 		conn_fail(c, 500, "out of memory");
 		return -1;
 	}
-	if (lp->stopping) {
+	if (lp->stopping || lp->draining) {
 		conn_fail(c, 503, "shutting down");
 		return -1;
 	}
@@ -1116,6 +1119,50 @@ static void loop_begin_stop(struct lp *lp)
 	event_base_loopexit(lp->pub.base, &tv);
 }
 
+#define DRAIN_POLL_MS 20
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct lp *lp = arg;
+	struct hc_server *s = lp->srv;
+	if (lp->stopping)
+		return;
+	int busy = !TAILQ_EMPTY(&lp->pending) ||
+		   (s->o.loop_busy && s->o.loop_busy(&lp->pub, s->o.loop_arg));
+	if (!busy || hc_mono_us() >= lp->drain_end_us) {
+		if (busy)
+			hc_warn("http %s: loop %d still busy after the %ld ms drain; stopping",
+				s->name, lp->pub.index, s->o.drain_ms);
+		loop_begin_stop(lp);
+		return;
+	}
+	struct timeval tv = {0, DRAIN_POLL_MS * 1000};
+	evtimer_add(lp->drain_ev, &tv);
+}
+
+/* Stop asked with a drain: see hc_server_opts. A second ask stops at once. */
+static void loop_begin_drain(struct lp *lp)
+{
+	struct hc_server *s = lp->srv;
+	if (lp->stopping)
+		return;
+	if (lp->draining || s->o.drain_ms <= 0 || !lp->init_ok) {
+		loop_begin_stop(lp);
+		return;
+	}
+	if (!lp->drain_ev && !(lp->drain_ev = evtimer_new(lp->pub.base, drain_check, lp))) {
+		loop_begin_stop(lp);
+		return;
+	}
+	lp->draining = 1;
+	lp->drain_end_us = hc_mono_us() + (uint64_t)s->o.drain_ms * 1000;
+	if (lp->listener)
+		evconnlistener_disable(lp->listener);
+	if (s->o.loop_drain)
+		s->o.loop_drain(&lp->pub, s->o.loop_arg);
+	drain_check(-1, 0, lp);
+}
+
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lp *lp = arg;
@@ -1123,7 +1170,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n = read(fd, cmds, sizeof cmds);
 	for (ssize_t i = 0; i < n; i++) {
 		if (cmds[i] == 'S') {
-			loop_begin_stop(lp);
+			loop_begin_drain(lp);
 		} else if (cmds[i] == 'E') {
 			pthread_mutex_lock(&lp->each_mu);
 			struct each_work *w = lp->each;
@@ -1420,6 +1467,8 @@ void hc_server_free(struct hc_server *s)
 			close(lp->listen_fd);
 		if (lp->wake_ev)
 			event_free(lp->wake_ev);
+		if (lp->drain_ev)
+			event_free(lp->drain_ev);
 		for (int k = 0; k < 2; k++)
 			if (lp->wake[k] >= 0)
 				close(lp->wake[k]);

@@ -61,6 +61,14 @@ struct hc_server_opts {
 	hc_loop_fn loop_init;      /* called on each loop's thread before serving; -1 aborts */
 	hc_loop_fn loop_fini;      /* called on each loop's thread after it stops */
 	void *loop_arg;
+	/* Draining (drain_ms 0 = none): asked to stop, a loop first stops
+	 * accepting, answers new requests 503, calls loop_drain once, and goes
+	 * on serving what it has until its pending requests are answered and
+	 * loop_busy (if set) returns 0, for at most drain_ms. A second stop
+	 * request stops at once. */
+	long drain_ms;
+	hc_loop_fn loop_drain;
+	int (*loop_busy)(struct hc_loop *loop, void *arg);
 };
 
 /* Create the server and bind its sockets (so the port is known at once).
@@ -75,7 +83,8 @@ int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_ha
 int hc_server_port(const struct hc_server *s);
 
 /* Run every loop; returns after hc_server_stop, once in-flight replies have
- * been flushed (pending requests get 503 "shutting down"). 0 or -1. */
+ * been flushed (pending requests get 503 "shutting down", after the drain
+ * if there is one). 0 or -1. */
 int hc_server_run(struct hc_server *s);
 
 /* Ask the server to stop. Safe from any thread and from a signal handler. */

@@ -29,6 +29,10 @@ static const struct hc_opt opts[] = {
      "scheduler URL(s), comma-separated; used until Redis names a leader"},
     {"pause-grace", HC_OPT_DURATION, "50ms", 0, "HEARTH_PAUSE_GRACE", O(pause_grace_ms), 0, 3600000,
      "idle time before a container is suspended and released"},
+    {"drain", HC_OPT_DURATION, "10s", 0, "HEARTH_CONTROLLER_DRAIN", O(drain_ms), 0, 3600000,
+     "on SIGTERM, how long activations under way may take to finish (idle containers "
+     "are suspended and released meanwhile, so they stay warm for others); 0 stops at "
+     "once; a second SIGTERM stops at once"},
     {"activation-ttl", HC_OPT_DURATION, "24h", 0, "HEARTH_ACTIVATION_TTL", O(activation_ttl_ms),
      1000, 2592000000LL, "how long activation records are kept"},
     {"blocking-wait", HC_OPT_DURATION, "60s", 0, "HEARTH_BLOCKING_WAIT", O(blocking_wait_ms), 1,

@@ -36,6 +36,7 @@ struct ctl_config {
 	char *token;
 	char *scheduler; /* comma-separated fallback scheduler URLs */
 	int64_t pause_grace_ms;
+	int64_t drain_ms;
 	int64_t activation_ttl_ms;
 	int64_t blocking_wait_ms;
 	int64_t queue_max;
@@ -80,6 +81,8 @@ struct ctl_loop {
 	struct ctl_pool *pool;	  /* this loop's containers and queues (pool.h) */
 	struct ctl_alloc *allocs; /* scheduler allocations in flight (alloc.c) */
 	int stopping;
+	int draining;	  /* stopping after a drain: idle containers go now */
+	int refs_inflight; /* /release, /busy, /discard calls not answered yet */
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 };
@@ -101,6 +104,10 @@ int ctl_init(struct ctl *c, struct hc_err *err);
 void ctl_fini(struct ctl *c);
 int ctl_loop_init(struct hc_loop *loop, void *arg);
 int ctl_loop_fini(struct hc_loop *loop, void *arg);
+/* The drain before a stop (hc_server_opts): idle containers are suspended
+ * and released now; busy while anything of this loop is still under way. */
+int ctl_loop_drain(struct hc_loop *loop, void *arg);
+int ctl_loop_busy(struct hc_loop *loop, void *arg);
 
 /* The scheduler leader's base URL into out ("" when unknown). */
 void ctl_leader_get(struct ctl *c, char *out, size_t outlen);

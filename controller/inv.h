@@ -117,6 +117,10 @@ int ctl_record_write_text(struct ctl_loop *L, const char *json, size_t len, cons
 			  const char *ns, uint64_t start_ms);
 
 /* ---- proxy.c ---- */
+/* The drain before a stop: suspend (and release) every idle container of
+ * L now; 1 while a container of L or a call about one is still under way. */
+void ctl_ctr_suspend_idle(struct ctl_loop *L);
+int ctl_pool_busy(const struct ctl_loop *L);
 void ctl_ctr_resume(struct ctl_loop *L, struct ctl_ctr *c, struct ctl_inv *v);
 void ctl_ctr_after_run(struct ctl_loop *L, struct ctl_ctr *c);
 void ctl_ctr_drain(struct ctl_loop *L, struct ctl_ctr *c);

@@ -122,6 +122,21 @@ void ctl_send_json(struct ctl_loop *L, const char *method, const char *url, cons
 	free(s);
 }
 
+/* A /release, /busy or /discard call, counted while under way (a drain
+ * waits for them). */
+struct ref_call {
+	struct ctl_loop *L;
+	const char *route;
+};
+
+static void on_ref(const struct hc_response *r, void *arg)
+{
+	struct ref_call *rc = arg;
+	rc->L->refs_inflight--;
+	ctl_ignore_reply(r, (void *)rc->route);
+	free(rc);
+}
+
 void ctl_sched_ref(struct ctl_loop *L, const char *route, const struct ctl_ctr *c,
 		   const char *reason)
 {
@@ -138,7 +153,14 @@ void ctl_sched_ref(struct ctl_loop *L, const char *route, const struct ctl_ctr *
 	cJSON *j = pr_container_ref_to_json(&ref);
 	snprintf(url, sizeof(url), "%s%s", leader, route);
 	hc_counter_inc(L->ctl->m.sched_calls);
-	ctl_send_json(L, "POST", url, j, SCHED_TIMEOUT_MS, ctl_ignore_reply, (void *)route);
+	struct ref_call *rc = malloc(sizeof(*rc));
+	if (rc) {
+		rc->L = L, rc->route = route;
+		L->refs_inflight++;
+		ctl_send_json(L, "POST", url, j, SCHED_TIMEOUT_MS, on_ref, rc);
+	} else {
+		ctl_send_json(L, "POST", url, j, SCHED_TIMEOUT_MS, ctl_ignore_reply, (void *)route);
+	}
 	cJSON_Delete(j);
 }
 

@@ -156,9 +156,37 @@ void ctl_ctr_after_run(struct ctl_loop *L, struct ctl_ctr *c)
 		struct ctl *ctl = L->ctl;
 		if (!c->grace)
 			c->grace = evtimer_new(L->loop->base, on_grace, c);
-		struct timeval tv = {ctl->cfg.pause_grace_ms / 1000,
-				     (ctl->cfg.pause_grace_ms % 1000) * 1000};
+		/* draining: no grace, it goes back to the scheduler now */
+		int64_t ms = L->draining ? 0 : ctl->cfg.pause_grace_ms;
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 		if (c->grace)
 			evtimer_add(c->grace, &tv);
 	}
+}
+
+void ctl_ctr_suspend_idle(struct ctl_loop *L)
+{
+	if (!L->pool)
+		return;
+	for (struct ctl_ctr *c = L->pool->ctrs; c; c = c->next) {
+		if (c->st != CTL_CS_READY || c->inflight > 0)
+			continue;
+		if (c->grace)
+			evtimer_del(c->grace);
+		on_grace(-1, 0, c);
+	}
+}
+
+int ctl_pool_busy(const struct ctl_loop *L)
+{
+	if (L->refs_inflight > 0 || L->allocs)
+		return 1;
+	if (!L->pool)
+		return 0;
+	if (L->pool->nqueued > 0)
+		return 1;
+	for (const struct ctl_ctr *c = L->pool->ctrs; c; c = c->next)
+		if (c->st != CTL_CS_SUSPENDED && c->st != CTL_CS_DEAD)
+			return 1;
+	return 0;
 }

@@ -16,6 +16,7 @@
 #include "common/str.h"
 #include "controller/activations.h"
 #include "controller/api.h"
+#include "controller/inv.h"
 #include "controller/pool.h"
 #include "proto/agent.h"
 #include "proto/keys.h"
@@ -279,6 +280,22 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 	return 0;
 }
 
+int ctl_loop_drain(struct hc_loop *loop, void *arg)
+{
+	struct ctl_loop *L = loop->data;
+	if (!L)
+		return 0;
+	L->draining = 1;
+	ctl_ctr_suspend_idle(L);
+	return 0;
+}
+
+int ctl_loop_busy(struct hc_loop *loop, void *arg)
+{
+	struct ctl_loop *L = loop->data;
+	return L && ctl_pool_busy(L);
+}
+
 int ctl_loop_fini(struct hc_loop *loop, void *arg)
 {
 	struct ctl_loop *L = loop->data;
@@ -383,6 +400,9 @@ int ctl_init(struct ctl *c, struct hc_err *err)
 	    .loop_init = ctl_loop_init,
 	    .loop_fini = ctl_loop_fini,
 	    .loop_arg = c,
+	    .drain_ms = (long)c->cfg.drain_ms,
+	    .loop_drain = ctl_loop_drain,
+	    .loop_busy = ctl_loop_busy,
 	};
 	snprintf(c->bearer, sizeof(c->bearer), "Authorization: Bearer %s",
 		 c->cfg.token ? c->cfg.token : "");

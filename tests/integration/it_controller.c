@@ -111,6 +111,10 @@ static int setup(void **state)
 			"1h",
 			"--queue-max",
 			"2",
+			/* no scheduler here: the activations test_overflow_queue
+			 * leaves waiting would hold a drain to its end */
+			"--drain",
+			"0",
 			NULL};
 	ctl_pid = th_spawn(argv, NULL, NULL, 0);
 	assert_true(ctl_pid > 0);

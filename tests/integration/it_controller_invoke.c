@@ -831,14 +831,27 @@ static int run_on_1_then_idle(const char *name)
 }
 
 /* A controller run with a fixed id, its port and URL. */
-static pid_t start_fixed(const char *id, char *url)
+/* A controller of its own with a fixed id, --pause-grace 10m and --drain
+ * drain ("0": SIGTERM stops at once). */
+static pid_t start_fixed(const char *id, char *url, const char *drain)
 {
 	char port[16];
 	int p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *argv[] = {
-	    "hearth-controller", "--id", (char *)id,	  "--port", port, "--redis", R.url,
-	    "--token",		 TOKEN,	 "--pause-grace", "10m",    NULL};
+	char *argv[] = {"hearth-controller",
+			"--id",
+			(char *)id,
+			"--port",
+			port,
+			"--redis",
+			R.url,
+			"--token",
+			TOKEN,
+			"--pause-grace",
+			"10m",
+			"--drain",
+			(char *)drain,
+			NULL};
 	return start(argv, p, url);
 }
 
@@ -852,14 +865,14 @@ static void test_restart_same_id(void **state)
 {
 	char url[64], u[192], st[8][16], *out = NULL;
 	put_action("sameid", "nodejs:20", "function main(){return {v:1}}", NULL);
-	pid_t pid = start_fixed("fixed-ctl", url);
+	pid_t pid = start_fixed("fixed-ctl", url, "0");
 	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/sameid?blocking=true&result=true",
 		 url);
 	assert_int_equal(th_http("POST", u, hdrs, "{}", 2, &out), 200);
 	free(out);
 	assert_int_equal(container_states("sameid", st, 8), 1);
 	th_stop(pid, SIGKILL, 2000);
-	pid = start_fixed("fixed-ctl", url);
+	pid = start_fixed("fixed-ctl", url, "0");
 	assert_int_equal(wait_containers_gone("sameid", 8000), 0);
 	/* and the new run serves it (a new container) */
 	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/sameid?blocking=true&result=true",
@@ -870,8 +883,71 @@ static void test_restart_same_id(void **state)
 	assert_int_equal(container_states("sameid", st, 8), 1);
 	/* the same after a clean stop and an immediate restart */
 	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
-	pid = start_fixed("fixed-ctl", url);
+	pid = start_fixed("fixed-ctl", url, "0");
 	assert_int_equal(wait_containers_gone("sameid", 8000), 0);
+	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
+}
+
+struct bg_post {
+	pthread_t t;
+	const char *url;
+	long status;
+	char *out;
+};
+
+static void *bg_post_main(void *arg)
+{
+	struct bg_post *b = arg;
+	b->status = th_http("POST", b->url, hdrs, "{}", 2, &b->out);
+	return NULL;
+}
+
+/* SIGTERM drains: an invoke under way finishes (200, where a stop at once
+ * answers 503), and the idle container is suspended and released, so it
+ * stays warm for others instead of going with its owner. */
+static void test_drain_on_sigterm(void **state)
+{
+	char url[64], u[192], st[8][16], *out = NULL;
+	put_action("drain", "nodejs:20",
+		   "function main(){return new Promise(r => setTimeout(() => r({v:1}), 1000))}",
+		   NULL);
+	pid_t pid = start_fixed("drain-ctl", url, "10s");
+	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/drain?blocking=true&result=true",
+		 url);
+	assert_int_equal(th_http("POST", u, hdrs, "{}", 2, &out), 200);
+	free(out);
+	struct bg_post b = {.url = u};
+	assert_int_equal(pthread_create(&b.t, NULL, bg_post_main, &b), 0);
+	sleep_ms(300);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	pthread_join(b.t, NULL);
+	assert_int_equal(b.status, 200);
+	assert_non_null(strstr(b.out, "\"v\""));
+	free(b.out);
+	assert_true(th_wait_exit(pid, 8000) >= 0);
+	/* the scheduler sees the controller gone at its next refresh (1 s): a
+	 * busy container would be destroyed then, a free one stays */
+	sleep_ms(2500);
+	assert_int_equal(container_states("drain", st, 8), 1);
+	assert_string_equal(st[0], "suspended");
+	/* and the next run (same id, drain 0) gets it warm */
+	pid = start_fixed("drain-ctl", url, "0");
+	snprintf(u, sizeof(u), "%s/api/v1/namespaces/_/actions/drain?blocking=true", url);
+	cJSON *j = NULL;
+	out = NULL;
+	assert_int_equal(th_http("POST", u, hdrs, "{}", 2, &out), 200);
+	j = cJSON_Parse(out);
+	free(out);
+	assert_int_equal(container_states("drain", st, 8), 1);
+	int init = 0;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, get(j, "annotations"))
+	{
+		if (!strcmp(get(a, "key")->valuestring, "initTime"))
+			init = 1;
+	}
+	assert_false(init); /* warm: no /init */
+	cJSON_Delete(j);
 	assert_int_equal(th_stop(pid, SIGTERM, 5000), 0);
 }
 
@@ -968,6 +1044,7 @@ int main(void)
 	    cmocka_unit_test(test_sequence),
 	    cmocka_unit_test(test_concurrency),
 	    cmocka_unit_test(test_restart_same_id),
+	    cmocka_unit_test(test_drain_on_sigterm),
 	    cmocka_unit_test(test_forwarding),
 	    cmocka_unit_test(test_scheduler_failover),
 	};
