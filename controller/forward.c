@@ -50,8 +50,9 @@ static void on_forwarded(const struct hc_response *r, void *arg)
 		ctl_inv_free(v);
 		return;
 	}
-	if (r->error && r->status == 0 && strstr(r->error, "onnect")) {
-		/* never reached the other controller: safe to run it here */
+	if ((r->error && r->status == 0 && strstr(r->error, "onnect")) || r->status == 503) {
+		/* never reached the other controller, or it ran nothing (it is
+		 * stopping, or lacks the action): safe to run it here */
 		v->no_forward = 1;
 		v->attempts++;
 		ctl_inv_dispatch(v);

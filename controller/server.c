@@ -286,6 +286,12 @@ int ctl_loop_drain(struct hc_loop *loop, void *arg)
 	if (!L)
 		return 0;
 	L->draining = 1;
+	/* the scheduler hands this owner's free containers to others from now
+	 * on (its busy ones stay its own until it has gone) */
+	char owner[80], key[128];
+	ctl_my_owner(L, owner, sizeof(owner));
+	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, owner);
+	hc_redis_cmd(L->redis, NULL, NULL, "HSET %s %s 1", key, PR_CONTROLLER_F_DRAINING);
 	ctl_ctr_suspend_idle(L);
 	return 0;
 }

@@ -53,8 +53,10 @@
 #define PR_SCHED_F_URL	 "url"
 #define PR_SCHED_F_EPOCH "epoch"
 
-/* Field of the hash PR_KEY_CONTROLLER: the controller's base URL. */
-#define PR_CONTROLLER_F_URL "url"
+/* Fields of the hash PR_KEY_CONTROLLER: the controller's base URL, and
+ * "1" while it drains before a stop (its free containers are anyone's). */
+#define PR_CONTROLLER_F_URL	 "url"
+#define PR_CONTROLLER_F_DRAINING "draining"
 
 #define PR_SCHED_NS_MAX	  128
 #define PR_SCHED_NAME_MAX 192

@@ -179,11 +179,15 @@ static void on_ctl_url(redisReply *r, void *arg)
 	struct sch_ctl_info *ci =
 	    stale(x) || !sch_leading(s) ? NULL : sch_map_get(s->controllers, x->id);
 
-	if (ci && r && r->type == REDIS_REPLY_STRING && r->len < sizeof(ci->url)) {
-		hc_strlcpy(ci->url, r->str, sizeof(ci->url));
-		ci->state = 1;
+	/* HMGET url draining */
+	const redisReply *url =
+	    r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[0] : NULL;
+
+	if (ci && url && url->type == REDIS_REPLY_STRING && url->len < sizeof(ci->url)) {
+		hc_strlcpy(ci->url, url->str, sizeof(ci->url));
+		ci->state = r->element[1]->type == REDIS_REPLY_STRING ? 2 : 1;
 		ci->seen = 1;
-	} else if (ci && r && r->type == REDIS_REPLY_NIL && ci->state != -1) {
+	} else if (ci && url && url->type == REDIS_REPLY_NIL && ci->state != -1) {
 		uint64_t t = hc_mono_us() / 1000;
 		if (!ci->seen && !ci->missing_since_ms)
 			ci->missing_since_ms = t;
@@ -222,7 +226,8 @@ static void lookup_controller(struct sch *s, const char *id)
 	if (!x)
 		return;
 	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, id);
-	hc_redis_cmd(s->redis, on_ctl_url, x, "HGET %s %s", key, PR_CONTROLLER_F_URL);
+	hc_redis_cmd(s->redis, on_ctl_url, x, "HMGET %s %s %s", key, PR_CONTROLLER_F_URL,
+		     PR_CONTROLLER_F_DRAINING);
 }
 
 /* Known controllers are looked up at every refresh (sch_refresh): one
@@ -252,7 +257,9 @@ int sch_controller_url(void *arg, const char *controller, char *url, size_t len)
 		return 0;
 	if (ci->state == 1)
 		snprintf(url, len, "%s", ci->url);
-	return ci->state;
+	/* a draining controller serves nothing new: its free containers are
+	 * anyone's (its busy ones stay its own until it has gone) */
+	return ci->state == 2 ? -1 : ci->state;
 }
 
 static void refresh_one_ctl(const char *key, void *val, void *arg)

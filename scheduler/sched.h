@@ -121,7 +121,7 @@ struct sch {
 /* A controller as the scheduler knows it (for forwarding hints). */
 struct sch_ctl_info {
 	char url[PR_URL_MAX];
-	int state;		   /* 1 known, 0 being looked up, -1 gone */
+	int state;		   /* 1 known, 0 being looked up, -1 gone, 2 draining */
 	int seen;		   /* its registration was read at least once */
 	uint64_t missing_since_ms; /* never seen: first lookup that found none */
 };
