@@ -90,7 +90,24 @@ API="http://127.0.0.1:$API_PORT"
 
 pids=""
 redis_pid=""
+ctl_pids=""
 stopping=0
+# Wait for daemon p to exit: an agent removes all its containers first,
+# which on a busy machine takes a while, and killing it early would orphan
+# them; a controller drains for up to 10 s.
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+		[ $i -eq 50 ] && say "waiting for pid $1 to finish cleaning up..."
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		say "pid $1 did not stop within 60 s; killing it (containers may be left)"
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	wait "$1" 2>/dev/null || true
+}
 stop_all() {
 	[ "$stopping" = 1 ] && return
 	stopping=1
@@ -98,24 +115,18 @@ stop_all() {
 	# (a pipe closed by the same Ctrl-C), a write would kill us midway.
 	trap '' INT TERM PIPE
 	say "stopping..."
-	# Daemons first (the agent removes its containers), in reverse start
-	# order; Redis last, so the agent can still write while cleaning up.
-	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-	# An agent removes all its containers before it exits; on a busy
-	# machine that takes a while, and killing it early would orphan them.
+	# Controllers first: they drain (what is under way finishes, idle
+	# containers are handed back) while agents and schedulers still answer.
+	for p in $ctl_pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $ctl_pids; do wait_gone "$p"; done
+	# Then the other daemons (the agent removes its containers), in reverse
+	# start order; Redis last, so the agent can still write while cleaning up.
+	rest=""
 	for p in $pids; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 600 ]; do
-			sleep 0.1
-			i=$((i + 1))
-			[ $i -eq 50 ] && say "waiting for pid $p to finish cleaning up..."
-		done
-		if kill -0 "$p" 2>/dev/null; then
-			say "pid $p did not stop within 60 s; killing it (containers may be left)"
-			kill -KILL "$p" 2>/dev/null || true
-		fi
-		wait "$p" 2>/dev/null || true
+		case " $ctl_pids " in *" $p "*) ;; *) rest="$rest $p" ;; esac
 	done
+	for p in $rest; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $rest; do wait_gone "$p"; done
 	if [ -n "$redis_pid" ]; then
 		kill -TERM "$redis_pid" 2>/dev/null || true
 		wait "$redis_pid" 2>/dev/null || true
@@ -204,6 +215,7 @@ while [ $n -le "$NCTL" ]; do
 	"$BUILD/hearth-controller" --id "$NODE_ID-controller-$n" --port "$port" --url "http://127.0.0.1:$port" \
 		--api-host "$API" >"$DATA/logs/controller-$n.log" 2>&1 &
 	pids="$! $pids"
+	ctl_pids="$! $ctl_pids"
 	wait_http "http://127.0.0.1:$port/api/v1" "controller $n" "$DATA/logs/controller-$n.log"
 	[ "$CLUSTER" = 1 ] && say "controller  http://127.0.0.1:$port"
 	CTL_URLS=$(join "$CTL_URLS" "http://127.0.0.1:$port")
