@@ -553,15 +553,20 @@ static int serve_prewarm(struct sch_pool *p, struct sch_action *a, const char *c
 			 struct sch_alloc_result *res)
 {
 	struct pset *s = pset_get(p, a->kind, a->memory_mb, 0);
-	struct sch_container *c;
+	struct sch_container *c, *it;
 	struct sch_host *h;
 
 	if (!s)
 		return 0;
-	TAILQ_FOREACH(c, &s->list, set_link)
+	/* the stem cell on the host with the most free memory (the oldest on
+	 * a tie), as a new container would be placed: taking the oldest one
+	 * whatever its host skewed the spread while refills were under way */
+	c = NULL;
+	TAILQ_FOREACH(it, &s->list, set_link)
 	{
-		if (!c->host->draining)
-			break;
+		if (!it->host->draining &&
+		    (!c || host_free_mb(it->host) > host_free_mb(c->host)))
+			c = it;
 	}
 	if (!c)
 		return 0;

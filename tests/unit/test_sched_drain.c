@@ -141,15 +141,17 @@ static void test_drain(void **state)
 	struct fake *f = fake_new();
 	char busy_id[HC_ID_LEN + 1], free_id[HC_ID_LEN + 1];
 
-	/* h1 has more room, so it is the first choice for everything. */
+	/* h1 has more room, so it is the first choice for everything; h2 has
+	 * room for three containers. */
 	assert_int_equal(sch_pool_host_set(f->p, "h1", "http://h1:3235", 2048, 0), 0);
-	assert_int_equal(sch_pool_host_set(f->p, "h2", "http://h2:3235", 1024, 0), 0);
+	assert_int_equal(sch_pool_host_set(f->p, "h2", "http://h2:3235", 768, 0), 0);
 	assert_int_equal(f->ncreates, 2); /* a stem cell each */
 	created(f, 0);
 	created(f, 1);
 
-	/* Actions take stem cells (oldest first) until two run on h1; each
-	 * taken stem cell is refilled on its host. */
+	/* Actions take the stem cell of the host with the most free memory
+	 * (h1's) until two run on h1; each taken stem cell is refilled on its
+	 * host. */
 	const char *names[] = {"a", "b", "e", "f"};
 	int on_h1 = 0;
 	for (int i = 0; i < 4 && on_h1 < 2; i++) {

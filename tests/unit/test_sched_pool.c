@@ -311,6 +311,22 @@ static void test_prewarm(void **state)
 	assert_int_equal(st.count[SCH_C_PREWARM], 2);
 	assert_int_equal(st.count[SCH_C_BUSY], 1);
 	env_free(e);
+
+	/* A prewarm hit takes the stem cell on the host with the most free
+	 * memory, not the oldest stem cell (h1's). */
+	e = env_new("nodejs:20:256:1", 0);
+	sch_pool_host_set(e->p, "h1", "http://h1:3235", 2048, 0);
+	sch_pool_host_set(e->p, "h2", "http://h2:3235", 2048, 0);
+	assert_int_equal(e->f.ncreates, 2);
+	agent_created(e, 0);
+	agent_created(e, 1);
+	assert_int_equal(alloc(e, "wide", "ctl-a", 512, 1), 1); /* no match: created */
+	assert_string_equal(e->f.create_host[2], "h1");	/* a tie: the first */
+	agent_created(e, 2);
+	assert_int_equal(alloc(e, "y", "ctl-a", 256, 2), 0);
+	assert_int_equal(last_reply(e)->outcome, SCH_OUT_PREWARM);
+	assert_string_equal(sch_pool_find(e->p, last_reply(e)->reply.container.id)->host->id, "h2");
+	env_free(e);
 }
 
 /* Step 4 picks the host with the most free memory; draining hosts get nothing. */
