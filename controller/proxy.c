@@ -71,6 +71,17 @@ void ctl_ctr_resume(struct ctl_loop *L, struct ctl_ctr *c, struct ctl_inv *v)
 	ctl_send_json(L, "GET", url, NULL, AGENT_TIMEOUT_MS, on_resumed, cc);
 }
 
+/* Drop c from this loop's list without a word to the scheduler (it has
+ * been released already). */
+static void forget(struct ctl_loop *L, struct ctl_ctr *c)
+{
+	if (c->grace) {
+		event_free(c->grace);
+		c->grace = NULL;
+	}
+	ctl_pool_remove(L->pool, c);
+}
+
 static void on_suspended(const struct hc_response *r, void *arg)
 {
 	struct ctr_call *cc = arg;
@@ -94,6 +105,11 @@ static void on_suspended(const struct hc_response *r, void *arg)
 	}
 	c->st = CTL_CS_SUSPENDED;
 	ctl_sched_ref(L, PR_SCHED_ROUTE_RELEASE, c, NULL);
+	if (L->draining) {
+		/* handed back for good: the scheduler gives it to others now */
+		forget(L, c);
+		return;
+	}
 	/* activations that arrived while it was being suspended */
 	if (ctl_queue_len(L->pool, c->akey) > 0) {
 		struct ctl_inv *v = (struct ctl_inv *)ctl_queue_pop(L->pool, c->akey);
@@ -168,7 +184,14 @@ void ctl_ctr_suspend_idle(struct ctl_loop *L)
 {
 	if (!L->pool)
 		return;
-	for (struct ctl_ctr *c = L->pool->ctrs; c; c = c->next) {
+	for (struct ctl_ctr *c = L->pool->ctrs, *next; c; c = next) {
+		next = c->next;
+		if (c->st == CTL_CS_SUSPENDED) {
+			/* released before: the scheduler gives it to others now,
+			 * so this loop must not take it back */
+			forget(L, c);
+			continue;
+		}
 		if (c->st != CTL_CS_READY || c->inflight > 0)
 			continue;
 		if (c->grace)
