@@ -112,6 +112,13 @@ static void rec_free(struct rec_op *op)
 	free(op);
 }
 
+/* Redis did not answer, or not as it should: 503 and op is done. */
+static void store_down(struct rec_op *op)
+{
+	hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
+	rec_free(op);
+}
+
 static void on_logs(redisReply *r, void *arg)
 {
 	struct rec_op *op = arg;
@@ -141,8 +148,8 @@ static void on_record(redisReply *r, void *arg)
 {
 	struct rec_op *op = arg;
 	if (!r || r->type == REDIS_REPLY_ERROR) {
-		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-		goto done;
+		store_down(op);
+		return;
 	}
 	if (r->type != REDIS_REPLY_STRING ||
 	    !(op->rec = hc_json_parse(r->str, r->len, HC_JSON_MAX_DEPTH, NULL))) {
@@ -219,8 +226,8 @@ static void on_list_records(redisReply *r, void *arg)
 {
 	struct rec_op *op = arg;
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-		goto done;
+		store_down(op);
+		return;
 	}
 	cJSON *arr = cJSON_CreateArray();
 	int64_t skipped = 0, n = 0;
@@ -249,7 +256,6 @@ static void on_list_records(redisReply *r, void *arg)
 		}
 	}
 	reply_take(op->req, 200, arr);
-done:
 	rec_free(op);
 }
 
@@ -279,10 +285,8 @@ static void fetch_records(struct rec_op *op)
 		lens[n + i] = strlen(op->ids[i]);
 	}
 	if (hc_redis_eval(op->L->redis, &op->L->records_script, on_list_records, op, (int)n,
-			  (int)(2 * n), argv, lens) < 0) {
-		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-		rec_free(op);
-	}
+			  (int)(2 * n), argv, lens) < 0)
+		store_down(op);
 out:
 	free(argv);
 	free(lens);
@@ -301,8 +305,7 @@ static void on_index(redisReply *r, void *arg)
 	    r->element[1]->type != REDIS_REPLY_INTEGER ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER ||
 	    r->element[3]->type != REDIS_REPLY_STRING || r->element[3]->len >= sizeof(op->cursor)) {
-		hc_reply_error(op->req, 503, "the activation store is unreachable; retry shortly");
-		rec_free(op);
+		store_down(op);
 		return;
 	}
 	const redisReply *ids = r->element[0];
@@ -315,11 +318,8 @@ static void on_index(redisReply *r, void *arg)
 	op->iskip = r->element[2]->integer;
 	memcpy(op->cursor, r->element[3]->str, r->element[3]->len + 1);
 	if (op->cursor[0] && (op->count || op->nids < op->cap)) {
-		if (index_call(op) < 0) {
-			hc_reply_error(op->req, 503,
-				       "the activation store is unreachable; retry shortly");
-			rec_free(op);
-		}
+		if (index_call(op) < 0)
+			store_down(op);
 		return;
 	}
 	if (!op->count) {
@@ -414,10 +414,8 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 		hc_reply_error(req, 500, "out of memory");
 		goto bad;
 	}
-	if (index_call(op) < 0) {
-		hc_reply_error(req, 503, "the activation store is unreachable; retry shortly");
-		goto bad;
-	}
+	if (index_call(op) < 0)
+		store_down(op);
 	return;
 bad:
 	rec_free(op);
