@@ -545,18 +545,26 @@ static void test_timeouts(void **state)
 	assert_int_equal(wait_containers_gone("hang", 5000), 0);
 }
 
+/* Whether activation record rec carries the initTime annotation (a run
+ * that needed /init). */
+static int has_init_time(const cJSON *rec)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, get(rec, "annotations"))
+	{
+		if (!strcmp(get(e, "key")->valuestring, "initTime"))
+			return 1;
+	}
+	return 0;
+}
+
 static void test_cold_then_warm_and_pause(void **state)
 {
 	cJSON *j;
 	char st[8][16];
 	put_action("warm", "python:3", "def main(a):\n  return {'ok': True}\n", NULL);
 	assert_int_equal(api(0, "POST", "/actions/warm?blocking=true", NULL, &j), 200);
-	/* a cold start carries initTime */
-	int has_init = 0;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, get(j, "annotations")) has_init |=
-	    !strcmp(get(e, "key")->valuestring, "initTime");
-	assert_true(has_init);
+	assert_true(has_init_time(j)); /* a cold start carries initTime */
 	cJSON_Delete(j);
 	long before = allocations(sched_url[0]);
 	assert_true(before > 0);
@@ -929,14 +937,7 @@ static void test_drain_on_sigterm(void **state)
 	sleep_ms(1500); /* suspended, released, and seen draining at a refresh */
 	assert_int_equal(api(0, "POST", "/actions/drain?blocking=true", "{\"ms\":0}", &j), 200);
 	assert_false(atomic_load(&b.done));
-	int init = 0;
-	const cJSON *a;
-	cJSON_ArrayForEach(a, get(j, "annotations"))
-	{
-		if (!strcmp(get(a, "key")->valuestring, "initTime"))
-			init = 1;
-	}
-	assert_false(init); /* warm: the other controller's container, no /init */
+	assert_false(has_init_time(j)); /* warm: the other controller's container, no /init */
 	cJSON_Delete(j);
 	assert_int_equal(container_states("drain", st, 8), 2);
 	pthread_join(b.t, NULL);

@@ -318,21 +318,22 @@ static int set_controller(const char *id, long ttl_ms)
 	return rc2;
 }
 
-/* Waits up to 3 s until Redis records owner for container id. 0 when it
- * does. (An allocation's answer waits for that write since
- * test_owner_stored_before_answer, so this only guards against a regression
- * hiding in the tests that use it.) */
-static int wait_owner_written(const char *id, const char *owner)
+/* Waits up to within_ms until Redis records owner for container id (NULL:
+ * no owner). 0 when it does. (An allocation's answer waits for the owner
+ * write since test_owner_stored_before_answer, so a wait for an owner only
+ * guards against a regression hiding in the tests that use it.) */
+static int wait_owner(const char *id, const char *owner, long within_ms)
 {
 	redisContext *rc = redis_connect();
-	uint64_t end = hc_mono_us() + 3000000;
+	uint64_t end = hc_mono_us() + (uint64_t)within_ms * 1000;
 	int found = 0;
 
 	if (!rc)
 		return -1;
 	while (!found && hc_mono_us() < end) {
 		redisReply *r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, id);
-		found = r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, owner);
+		found = owner ? r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, owner)
+			      : r && r->type == REDIS_REPLY_NIL;
 		freeReplyObject(r);
 		if (!found)
 			sleep_ms(20);
@@ -532,20 +533,33 @@ static void test_sigstop_leader(void **state)
 	th_stop(agent, SIGTERM, 3000);
 }
 
+/* POST route (/release, /busy, /discard) for container id as controller
+ * ctl (post_ref: as "c1"); the HTTP status. */
+static long post_ref_as(const struct sched *s, const char *route, const char *id, const char *ctl)
+{
+	char url[96], data[192];
+
+	snprintf(url, sizeof(url), "%s%s", s->url, route);
+	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"%s\"}", id, ctl);
+	return th_http("POST", url, auth_hdr, data, strlen(data), NULL);
+}
+
+static long post_ref(const struct sched *s, const char *route, const char *id)
+{
+	return post_ref_as(s, route, id, "c1");
+}
+
 /* Allocate a container of action for controller c1 on the leader s[l],
  * then suspend and release it, as a controller does: a free warm one. */
 static void free_warm(struct sched *s, int l, int aport, const char *action,
 		      struct pr_alloc_reply *out)
 {
-	char url[96], data[160];
+	char url[96];
 
 	assert_int_equal(allocate_retrying(s, 2, action, "c1", 5000, out), 200);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/suspend/%s", aport, out->container.id);
 	assert_int_equal(th_http("GET", url, auth_hdr, NULL, 0, NULL), 204);
-	snprintf(url, sizeof(url), "%s/release", s[l].url);
-	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}",
-		 out->container.id);
-	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
+	assert_int_equal(post_ref(&s[l], "/release", out->container.id), 204);
 }
 
 /* Allocations issued right after the leader dies succeed via the new one. */
@@ -607,15 +621,6 @@ static void test_host_down_during_rebuild(void **state)
 	assert_int_equal(rep.init, 0);
 	stop_all_sched(s, 2);
 	th_stop(agent, SIGTERM, 3000);
-}
-
-static long post_ref(const struct sched *s, const char *route, const char *id)
-{
-	char url[96], data[160];
-
-	snprintf(url, sizeof(url), "%s%s", s->url, route);
-	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"c1\"}", id);
-	return th_http("POST", url, auth_hdr, data, strlen(data), NULL);
 }
 
 static int metric(const struct sched *s, const char *line)
@@ -693,11 +698,11 @@ static void test_host_silent_during_rebuild(void **state)
 
 /* One agent (agent_id) and one scheduler (sched_id, s[0]) that leads. */
 static void one_host_one_leader(struct sched *s, pid_t *agent, int *aport, const char *agent_id,
-				const char *sched_id)
+				const char *sched_id, const char *prewarm)
 {
 	memset(s, 0, sizeof(*s));
 	assert_int_equal(start_agent(agent, aport, agent_id), 0);
-	assert_int_equal(start_sched(&s[0], sched_id, ""), 0);
+	assert_int_equal(start_sched(&s[0], sched_id, prewarm), 0);
 	assert_true(wait_leader(s, 1, 5000) == 0);
 }
 
@@ -711,7 +716,7 @@ static void test_dead_container_and_lost_host(void **state)
 	int aport;
 	uint64_t end;
 
-	one_host_one_leader(s, &agent, &aport, "agent-lost", "d0");
+	one_host_one_leader(s, &agent, &aport, "agent-lost", "d0", "");
 	assert_int_equal(allocate_retrying(s, 1, "dies", "c1", 5000, &a), 200);
 	assert_int_equal(allocate_retrying(s, 1, "stays", "c1", 5000, &b), 200);
 	assert_true(a.container.pid > 0 && b.container.pid > 0);
@@ -749,7 +754,7 @@ static void test_owner_gone_frees_busy(void **state)
 	pid_t agent;
 	int aport;
 
-	one_host_one_leader(s, &agent, &aport, "agent-owner", "o0");
+	one_host_one_leader(s, &agent, &aport, "agent-owner", "o0", "");
 	/* "short" lives for 3 s and is never heard of again */
 	assert_int_equal(set_controller("short", 3000), 0);
 	assert_int_equal(allocate_big(&s[0], "held", "short", 8000, &a), 200);
@@ -779,10 +784,7 @@ static void test_owner_stored_before_answer(void **state)
 	int aport;
 	uint64_t end;
 
-	memset(s, 0, sizeof(*s));
-	assert_int_equal(start_agent(&agent, &aport, "agent-pause"), 0);
-	assert_int_equal(start_sched(&s[0], "w0", "nodejs:20:128:1"), 0);
-	assert_true(wait_leader(s, 1, 5000) == 0);
+	one_host_one_leader(s, &agent, &aport, "agent-pause", "w0", "nodejs:20:128:1");
 	end = hc_mono_us() + 5000000;
 	while (!metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1") &&
 	       hc_mono_us() < end)
@@ -808,21 +810,8 @@ static void test_owner_stored_before_answer(void **state)
 	assert_int_equal(set_controller("short", 1000), 0);
 	struct pr_alloc_reply b;
 	assert_int_equal(allocate_retrying(s, 1, "busy", "short", 5000, &b), 200);
-	char url[96], data[160];
-	snprintf(url, sizeof(url), "%s/release", s[0].url);
-	snprintf(data, sizeof(data), "{\"container\":\"%s\",\"controller\":\"short\"}",
-		 b.container.id);
-	assert_int_equal(th_http("POST", url, auth_hdr, data, strlen(data), NULL), 204);
-	int nobodys = 0;
-	end = hc_mono_us() + 5000000;
-	while (!nobodys && hc_mono_us() < end) {
-		r = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", PR_KEY_OWNERS, b.container.id);
-		nobodys = r && r->type == REDIS_REPLY_INTEGER && r->integer == 0;
-		freeReplyObject(r);
-		if (!nobodys)
-			sleep_ms(50);
-	}
-	assert_true(nobodys);
+	assert_int_equal(post_ref_as(&s[0], "/release", b.container.id, "short"), 204);
+	assert_int_equal(wait_owner(b.container.id, NULL, 5000), 0);
 	r = hc_redis_sync_cmd(rc, NULL, "CLIENT PAUSE 400 WRITE");
 	assert_true(r && r->type == REDIS_REPLY_STATUS);
 	freeReplyObject(r);
@@ -853,7 +842,7 @@ static void test_owner_gone_after_failover(void **state)
 	assert_int_equal(set_controller("short", 3000), 0);
 	assert_int_equal(allocate_big(&s[l], "held", "short", 8000, &a), 200);
 	/* the new leader must restore it busy with its owner, not reclaim it */
-	assert_int_equal(wait_owner_written(a.container.id, "short"), 0);
+	assert_int_equal(wait_owner(a.container.id, "short", 3000), 0);
 	th_stop(s[l].pid, SIGKILL, 1000);
 	s[l].pid = 0;
 	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == n);
