@@ -76,6 +76,23 @@ invoke_ok() { # name
 }
 
 # ---- 1. invokes spread across hosts by memory ----
+# The leader reads hosts that registered after it at its refresh (1 s): wait
+# until it knows all three and their stem cells, or the first invokes can
+# only land on the hosts it knew (an ASan run saw "3 2 1").
+leader_has() { # metric line
+	for u in $(echo "$HEARTH_SCHEDULER_URLS" | tr ',' ' '); do
+		m=$(curl -fsS -m 2 "$u/metrics" 2>/dev/null) || continue
+		echo "$m" | grep -qx 'hearth_scheduler_leader 1' && echo "$m" | grep -qxF "$1" && return 0
+	done
+	return 1
+}
+i=0
+until leader_has 'hearth_scheduler_hosts 3' &&
+	leader_has 'hearth_scheduler_containers{state="prewarm"} 3'; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "the leader does not know 3 hosts with a stem cell each after 10 s"
+	sleep 0.1
+done
 for i in 1 2 3 4 5 6; do put_rec "rec$i" 256; done
 for i in 1 2 3 4 5 6; do invoke_ok "rec$i"; done
 counts=""
