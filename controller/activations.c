@@ -1,5 +1,5 @@
-/* controller/activations.c — activation records: writing them (with a TTL
- * and the per-namespace index) and the read API (list, get, logs, result).
+/* controller/activations.c — the activation read API (list, get, logs,
+ * result); records are written by rectext.c.
  *
  * Logs are written by the agent to PR_KEY_LOGS after the activation; a GET
  * merges them into the record when the record itself has none. */
@@ -21,17 +21,6 @@
 
 /* With a name filter, at most this many recent records are scanned. */
 #define NAME_SCAN_MAX 2000
-
-int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
-		     uint64_t start_ms)
-{
-	char *s = cJSON_PrintUnformatted(stored);
-	if (!s)
-		return -1;
-	int rc = ctl_record_write_text(L, s, strlen(s), id, ns, start_ms);
-	free(s);
-	return rc;
-}
 
 const char *const ctl_records_lua =
     "local r = {}\n"
@@ -151,8 +140,7 @@ static void on_record(redisReply *r, void *arg)
 		store_down(op);
 		return;
 	}
-	if (r->type != REDIS_REPLY_STRING ||
-	    !(op->rec = hc_json_parse(r->str, r->len, HC_JSON_MAX_DEPTH, NULL))) {
+	if (r->type != REDIS_REPLY_STRING || !(op->rec = pr_activation_unpack(r->str, r->len, op->id))) {
 		hc_reply_error(op->req, 404, "The requested resource does not exist.");
 		goto done;
 	}
@@ -235,7 +223,7 @@ static void on_list_records(redisReply *r, void *arg)
 		const redisReply *e = r->element[i];
 		if (e->type != REDIS_REPLY_STRING)
 			continue; /* expired */
-		cJSON *rec = hc_json_parse(e->str, e->len, HC_JSON_MAX_DEPTH, NULL);
+		cJSON *rec = pr_activation_unpack(e->str, e->len, op->ids[i]);
 		if (!rec)
 			continue;
 		if (op->name[0] && strcmp(pr_activation_name(rec), op->name) != 0) {

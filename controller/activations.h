@@ -1,4 +1,4 @@
-/* controller/activations.h — writing activation records. */
+/* controller/activations.h — the activation read API's Redis scripts. */
 #ifndef CTL_ACTIVATIONS_H
 #define CTL_ACTIVATIONS_H
 
@@ -6,12 +6,6 @@
 
 #include "controller/ctl.h"
 #include "proto/activation.h"
-
-/* Store a record (pr_activation_to_json) with the activation TTL and index
- * it by start time under the invoking namespace ns (fire and forget on L's
- * Redis connection). Returns 0, or -1 when it could not be printed. */
-int ctl_record_write(struct ctl_loop *L, const cJSON *stored, const char *id, const char *ns,
-		     uint64_t start_ms);
 
 /* KEYS: the records' buckets; ARGV: their ids, in the same order. Returns
  * the records (nil for one that expired). */

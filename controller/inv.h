@@ -110,10 +110,14 @@ void ctl_sched_ref(struct ctl_loop *L, const char *route, const struct ctl_ctr *
 void ctl_discard(struct ctl_loop *L, struct ctl_ctr *c, const char *reason);
 
 /* ---- rectext.c ---- */
-/* Store a record already encoded as text (pr_activation_encode, stored
- * form) like ctl_record_write does (TTL, namespace index); fire and forget.
- * 0, or -1 when the command could not be queued. */
-int ctl_record_write_text(struct ctl_loop *L, const char *json, size_t len, const char *id,
+/* Store a record (pr_activation_pack, with result_json as there) with the
+ * activation TTL and index it by start time under its invoking namespace;
+ * fire and forget on L's Redis connection. 0, or -1 when it could not be
+ * packed or queued. */
+int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const char *result_json,
+		     size_t result_len);
+/* The same for a record already packed. */
+int ctl_record_write_text(struct ctl_loop *L, const char *packed, size_t len, const char *id,
 			  const char *ns, uint64_t start_ms);
 
 /* ---- proxy.c ---- */

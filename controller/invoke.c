@@ -299,34 +299,30 @@ static int print_into(struct hc_buf *b, const cJSON *j)
 }
 
 /* The common end (not a sequence step, not a relayed record): the record is
- * encoded as text straight from v->rec, with no cJSON tree in between
- * (printing trees was most of the controller's CPU per warm invoke), once:
- * the reply's API form is the stored form without response.statusCode, and
- * the result is the container's own bytes when it sent them. -1 when it
- * could not be encoded: the caller takes the tree path. */
+ * stored packed and the reply encoded as text straight from v->rec, with no
+ * cJSON tree in between (printing trees was most of the controller's CPU
+ * per warm invoke); the result is the container's own bytes when it sent
+ * them. -1 when the reply could not be encoded: the caller takes the tree
+ * path. */
 static int finish_text(struct ctl_inv *v)
 {
 	struct ctl *c = v->L->ctl;
-	struct hc_buf st, rp;
+	struct hc_buf rp;
 	const char *rj = v->result_text;
-	size_t rl = rj ? v->result_text_len : 0, sc_off, sc_len;
+	size_t rl = rj ? v->result_text_len : 0;
 	int rc = -1;
-	hc_buf_init(&st, RECORD_TEXT_MAX);
 	hc_buf_init(&rp, RECORD_TEXT_MAX);
-	/* a noop's record is ~500 bytes: allocate once, not by doubling */
-	hc_buf_reserve(&st, 1024 + rl);
-	if (pr_activation_encode_stored(&st, &v->rec, rj, rl, &sc_off, &sc_len) < 0)
-		goto out;
 	int code = v->rec.status;
 	struct hc_req *req = v->req;
-	if (req && !v->forwarded) {
+	if (req) {
 		const cJSON *res = v->rec.result;
-		int whole = !v->result_only && !cJSON_IsArray(res);
+		/* OpenWhisk returns an array result as is even without
+		 * result=true; another controller gets the stored form */
+		int whole = v->forwarded || (!v->result_only && !cJSON_IsArray(res));
 		int enc;
-		/* OpenWhisk returns an array result as is even without result=true */
-		if (whole)
-			enc = hc_buf_reserve(&rp, st.len) | hc_buf_add(&rp, st.data, sc_off) |
-			      hc_buf_add(&rp, st.data + sc_off + sc_len, st.len - sc_off - sc_len);
+		if (whole) /* a noop's record is ~500 bytes: allocate once */
+			enc = hc_buf_reserve(&rp, 1024 + rl) |
+			      pr_activation_encode(&rp, &v->rec, rj, rl, v->forwarded);
 		else if (rj)
 			enc = hc_buf_add(&rp, rj, rl);
 		else
@@ -334,22 +330,19 @@ static int finish_text(struct ctl_inv *v)
 		if (enc < 0)
 			goto out;
 	}
-	ctl_record_write_text(v->L, hc_buf_str(&st), st.len, v->rec.id, v->rec.subject,
-			      v->rec.start_ms);
+	ctl_record_store(v->L, &v->rec, rj, rl);
 	if (code >= 0 && code < 4)
 		hc_counter_inc(c->m.invokes[code]);
 	if (req) {
 		v->req = NULL;
 		hc_req_add_header(req, "x-openwhisk-activation-id", v->rec.id);
-		if (v->forwarded) /* to another controller: the stored record, always 200 */
-			hc_reply_buf(req, 200, "application/json", &st);
-		else
-			hc_reply_buf(req, http_status_for(code), "application/json", &rp);
+		/* to another controller: always 200 */
+		hc_reply_buf(req, v->forwarded ? 200 : http_status_for(code), "application/json",
+			     &rp);
 		hc_hist_observe(c->m.latency, (double)(hc_mono_us() - v->t0_us) / 1e6);
 	}
 	rc = 0;
 out:
-	hc_buf_free(&st);
 	hc_buf_free(&rp);
 	return rc;
 }
@@ -368,7 +361,7 @@ void ctl_inv_finish(struct ctl_inv *v)
 	/* encoded once: stored, replied, handed to a sequence */
 	cJSON *stored = record_json(v);
 	if (stored && !v->fwd_record)
-		ctl_record_write(v->L, stored, v->rec.id, v->rec.subject, v->rec.start_ms);
+		ctl_record_store(v->L, &v->rec, NULL, 0);
 	int code = stored ? pr_activation_status(stored) : PR_ST_INTERNAL_ERROR;
 	if (code >= 0 && code < 4)
 		hc_counter_inc(c->m.invokes[code]);

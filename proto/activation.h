@@ -1,8 +1,8 @@
 /* proto/activation.h — activation records, summaries and result objects.
  *
- * The stored record (PR_KEY_ACTIVATION) is OpenWhisk's activation with
- * response {status, statusCode, success, result}; API replies drop
- * statusCode (OpenWhisk's toExtendedJson). This is the one place the
+ * The record is OpenWhisk's activation with response {status, statusCode,
+ * success, result} (the "stored form"); API replies drop statusCode
+ * (OpenWhisk's toExtendedJson). Redis holds it packed (pr_activation_pack). This is the one place the
  * record's JSON field names are spelled. */
 #ifndef PR_ACTIVATION_H
 #define PR_ACTIVATION_H
@@ -82,11 +82,17 @@ cJSON *pr_activation_to_json(const struct pr_activation *a);
  * else NULL to print a->result. 0, or -1 when b is full or out of memory. */
 int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
 			 size_t result_len, int with_status_code);
-/* The stored form, and where in b its ",\"statusCode\":N" is: the API form
- * is the same bytes without the sc_len bytes at sc_off (one encode for both). */
-int pr_activation_encode_stored(struct hc_buf *b, const struct pr_activation *a,
-				const char *result_json, size_t result_len, size_t *sc_off,
-				size_t *sc_len);
+/* The record as Redis stores it (PR_KEY_ACTIVATION): a compact JSON array
+ * of its fields, without what the object repeats (field names, the id, the
+ * path); result_json as for pr_activation_encode. 0, or -1 when b is full
+ * or out of memory. */
+int pr_activation_pack(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+		       size_t result_len);
+/* A stored record back as OpenWhisk's object (pr_activation_to_json; the
+ * stored form, with statusCode), given the id it is stored under. Records
+ * stored as the object itself (before the packed form) come back as they
+ * are. NULL when text is neither, or out of memory. */
+cJSON *pr_activation_unpack(const char *text, size_t len, const char *id);
 /* The API form of a stored record: a copy without response.statusCode. */
 cJSON *pr_activation_extended(const cJSON *stored);
 

@@ -27,7 +27,7 @@
  * record write (no printf). */
 #define PR_ACT_BUCKET_MS    100
 #define PR_KEY_ACTIVATION_PREFIX  "hearth:actb:"
-#define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> hash id -> record JSON */
+#define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> hash id -> record (pr_activation_pack) */
 /* The per-namespace index, by start time: one zset per PR_ACT_SLICE_MS
  * (member id, score start ms) and a directory of a namespace's slices.
  * One zset for the whole TTL grew to millions of members, and a third of

@@ -320,7 +320,9 @@ static void test_list_and_code_dedup(void **state)
 	assert_int_equal(key_exists("hearth:coderefs:", digest), 0);
 }
 
-static void put_record(const char *id, const char *name, uint64_t start, int status)
+/* A record as the controller stores it (packed), or as OpenWhisk's object,
+ * as records stored before the packed form were: the API reads both. */
+static void put_record(const char *id, const char *name, uint64_t start, int status, int packed)
 {
 	struct pr_activation a;
 	pr_activation_init(&a);
@@ -334,8 +336,12 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	a.status = status;
 	a.limits = (struct pr_limits){60000, 256, 10, 1};
 	a.result = cJSON_Parse("{\"r\":1}");
+	struct hc_buf pb;
+	hc_buf_init(&pb, 1 << 16);
+	assert_int_equal(pr_activation_pack(&pb, &a, NULL, 0), 0);
 	cJSON *j = pr_activation_to_json(&a);
-	char *s = cJSON_PrintUnformatted(j);
+	char *s = packed ? strdup(hc_buf_str(&pb)) : cJSON_PrintUnformatted(j);
+	hc_buf_free(&pb);
 	char key[40], skey[128], dkey[128];
 	struct hc_buf kb = HC_BUF_FIXED(key), sb = HC_BUF_FIXED(skey), db = HC_BUF_FIXED(dkey);
 	pr_activation_key(&kb, id);
@@ -372,9 +378,9 @@ static void test_activations(void **state)
 	const char *id1 = "00000000000000000000000000000a01";
 	const char *id2 = "00000000000000000000000000000a02";
 	const char *id3 = "00000000000000000000000000000a03";
-	put_record(id1, "act1", 1000, 0);
-	put_record(id2, "act2", 2000, 1);
-	put_record(id3, "act1", 2500, 0); /* the index slice of id2 */
+	put_record(id1, "act1", 1000, 0, 1);
+	put_record(id2, "act2", 2000, 1, 0);
+	put_record(id3, "act1", 2500, 0, 1); /* the index slice of id2 */
 	char key[128];
 	snprintf(key, sizeof(key), PR_KEY_LOGS, id1);
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "RPUSH %s %s", key,
@@ -452,7 +458,7 @@ static void test_activations_many_slices(void **state)
 	cJSON *j;
 	for (int i = 0; i < 300; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xb00000 + i);
-		put_record(ids[i], "many", 100000 + (uint64_t)i * 1000, 0);
+		put_record(ids[i], "many", 100000 + (uint64_t)i * 1000, 0, 1);
 	}
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?count=true&since=100000", NULL, &j), 200);

@@ -1,6 +1,8 @@
 /* test_activation_encode.c — pr_activation_encode (the record as text, the
  * warm invoke's path) must say exactly what pr_activation_to_json says, in
- * both the stored and the API form, for every optional part of a record. */
+ * both the stored and the API form, for every optional part of a record;
+ * pr_activation_pack / pr_activation_unpack (Redis's form) must give it
+ * back unchanged. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,20 +36,21 @@ static void check_same(const struct pr_activation *a)
 		cJSON_Delete(tree);
 		hc_buf_free(&b);
 	}
-	/* one encode for both forms: the API form is the stored one without
-	 * the statusCode span */
-	struct hc_buf st, api;
-	size_t off, n;
+	/* packed for Redis, unpacked it is the stored form again, and smaller */
+	struct hc_buf pk, st;
+	hc_buf_init(&pk, 1 << 20);
 	hc_buf_init(&st, 1 << 20);
-	hc_buf_init(&api, 1 << 20);
-	assert_int_equal(pr_activation_encode_stored(&st, a, NULL, 0, &off, &n), 0);
-	assert_int_equal(pr_activation_encode(&api, a, NULL, 0, 0), 0);
-	assert_true(n > 0 && off + n <= st.len);
-	assert_int_equal(st.len - n, api.len);
-	assert_memory_equal(st.data, api.data, off);
-	assert_memory_equal(st.data + off + n, api.data + off, st.len - off - n);
+	assert_int_equal(pr_activation_pack(&pk, a, NULL, 0), 0);
+	assert_int_equal(pr_activation_encode(&st, a, NULL, 0, 1), 0);
+	assert_true(pk.len < st.len);
+	cJSON *back = pr_activation_unpack(pk.data, pk.len, a->id);
+	assert_non_null(back);
+	char *got = cJSON_PrintUnformatted(back);
+	assert_string_equal(got, hc_buf_str(&st));
+	free(got);
+	cJSON_Delete(back);
+	hc_buf_free(&pk);
 	hc_buf_free(&st);
-	hc_buf_free(&api);
 }
 
 static void fill(struct pr_activation *a)
@@ -134,6 +137,61 @@ static void test_given_result_text_and_full_buffer(void **state)
 	pr_activation_clear(&a);
 }
 
+/* Redis's form read back: the packed array with the result as given, the
+ * object of records stored before it as it is, and anything else refused
+ * (NULL: the API answers 404) rather than half-read. */
+static void test_unpack(void **state)
+{
+	(void)state;
+	struct pr_activation a;
+	struct hc_buf b;
+	const char *id = "0123456789abcdef0123456789abcdef";
+	fill(&a);
+	a.end_ms = a.start_ms + 2;
+	hc_buf_init(&b, 1 << 16);
+	assert_int_equal(pr_activation_pack(&b, &a, "[1,2]", 5), 0);
+	cJSON *j = pr_activation_unpack(b.data, b.len, id);
+	assert_non_null(j);
+	assert_true(cJSON_IsArray(pr_activation_response_result(j)));
+	assert_string_equal(cJSON_GetObjectItem(j, "activationId")->valuestring, id);
+	assert_string_equal(cJSON_GetObjectItem(j, "subject")->valuestring, "guest");
+	assert_int_equal(pr_activation_status(j), 0);
+	cJSON_Delete(j);
+	hc_buf_free(&b);
+	pr_activation_clear(&a);
+
+	const char *old = "{\"name\":\"x\",\"response\":{\"statusCode\":1}}";
+	j = pr_activation_unpack(old, strlen(old), id);
+	assert_non_null(j);
+	assert_string_equal(pr_activation_name(j), "x");
+	cJSON_Delete(j);
+
+	static const char *const bad[] = {
+	    "not json",
+	    "\"a string\"",
+	    "[1,\"guest\",\"n\"]",
+	    /* a format this build does not know */
+	    "[2,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],\"nodejs:20\",1,2,3,4,0,0,-1]",
+	    /* logs not an array */
+	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},{},\"nodejs:20\",1,2,3,4,0,0,-1]",
+	    /* a number where a name goes */
+	    "[1,7,\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],\"nodejs:20\",1,2,3,4,0,0,-1]",
+	    /* a kind longer than a record holds */
+	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],"
+	    "\"0123456789012345678901234567890123456789\",1,2,3,4,0,0,-1]",
+	    /* one field too many */
+	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],\"nodejs:20\",1,2,3,4,0,0,-1,9]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(pr_activation_unpack(bad[i], strlen(bad[i]), id));
+	/* the same field list with format 1 is read */
+	const char *good =
+	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],\"nodejs:20\",1,2,3,4,0,0,-1]";
+	j = pr_activation_unpack(good, strlen(good), id);
+	assert_non_null(j);
+	cJSON_Delete(j);
+}
+
 /* Activation ids carry their creation time, which names their bucket. */
 static void test_id_time_and_bucket(void **state)
 {
@@ -184,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_all_optional_parts),
 	    cmocka_unit_test(test_open_and_odd_names),
 	    cmocka_unit_test(test_given_result_text_and_full_buffer),
+	    cmocka_unit_test(test_unpack),
 	    cmocka_unit_test(test_id_time_and_bucket),
 	};
 	return cmocka_run_group_tests_name("activation_encode", tests, NULL, NULL);
