@@ -330,7 +330,6 @@ static int finish_text(struct ctl_inv *v)
 		if (enc < 0)
 			goto out;
 	}
-	ctl_record_store(v->L, &v->rec, rj, rl);
 	if (code >= 0 && code < 4)
 		hc_counter_inc(c->m.invokes[code]);
 	if (req) {
@@ -341,6 +340,9 @@ static int finish_text(struct ctl_inv *v)
 			     &rp);
 		hc_hist_observe(c->m.latency, (double)(hc_mono_us() - v->t0_us) / 1e6);
 	}
+	/* after the reply, which is written at once: the record is written
+	 * behind anyway, and packing it need not delay the caller */
+	ctl_record_store(v->L, &v->rec, rj, rl);
 	rc = 0;
 out:
 	hc_buf_free(&rp);
