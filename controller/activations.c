@@ -19,50 +19,73 @@
 #include "proto/activation.h"
 #include "proto/keys.h"
 
-/* With a name filter, at most this many recent records are scanned. */
-#define NAME_SCAN_MAX 2000
-
 const char *const ctl_records_lua =
     "local r = {}\n"
     "for i = 1, #KEYS do r[i] = redis.call('HGET', KEYS[i], ARGV[i]) end\n"
     "return r\n";
 
-/* One call reads at most ARGV[9] slices of the range, newest first, from
- * the cursor ARGV[8] ("" = upto's slice) down to since's, and returns
- * {ids, count, skip left, next cursor ("" = done)}. Slices wholly inside
- * the range are counted with ZCARD, the two at its ends with ZCOUNT; whole
- * slices are skipped by their count. The caller calls again from the
- * cursor, so a count over a day of busy seconds never holds Redis for
- * more than a few milliseconds at a time. The slices are read by a name
- * built here, which a standalone Redis allows (not a cluster). */
+/* One call reads at most ARGV[11] slices of the range, newest first, from
+ * the cursor ARGV[10] ("" = upto's slice) down to since's, and returns
+ * {ids, count, skip left, next cursor ("" = done)}. A slice holds one zset
+ * per action name: with ARGV[3] = "" every name in the slice's set of
+ * names, merged by start time (then id, as one zset orders them), else
+ * just that name's. Zsets wholly inside the range are counted with ZCARD,
+ * those of the two slices at its ends with ZCOUNT; whole slices are
+ * skipped by their count. A call also stops after the slice where it has
+ * read ARGV[12] zsets, and the caller calls again from the cursor, so a
+ * count over a day of busy seconds never holds Redis for more than a few
+ * milliseconds at a time. The slices are read by names built here, which a
+ * standalone Redis allows (not a cluster). */
 const char *const ctl_index_lua =
-    "local pre, since, upto = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local skip, limit, count = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'\n"
-    "local ms, max = tonumber(ARGV[7]), tonumber(ARGV[9])\n"
+    "local spre, npre, name = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local since, upto = ARGV[4], ARGV[5]\n"
+    "local skip, limit, count = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'\n"
+    "local ms, max, budget = tonumber(ARGV[9]), tonumber(ARGV[11]), tonumber(ARGV[12])\n"
     "local s0 = math.floor(tonumber(since) / ms)\n"
     "local s1 = math.floor(tonumber(upto) / ms)\n"
-    "local hi = ARGV[8] ~= '' and ARGV[8] or s1\n"
-    "local n, out = 0, {}\n"
+    "local hi = ARGV[10] ~= '' and ARGV[10] or s1\n"
+    "local n, out, reads = 0, {}, 0\n"
     "local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], hi, s0, 'LIMIT', 0, max)\n"
-    "for _, s in ipairs(sl) do\n"
-    "  local k, sn, c = pre .. s, tonumber(s), 0\n"
-    "  if sn > s0 and sn < s1 then c = redis.call('ZCARD', k)\n"
-    "  else c = redis.call('ZCOUNT', k, since, upto) end\n"
+    "for j, s in ipairs(sl) do\n"
+    "  local sn = tonumber(s)\n"
+    "  local whole = sn > s0 and sn < s1\n"
+    "  local names = {name}\n"
+    "  if name == '' then names = redis.call('SMEMBERS', npre .. s) end\n"
+    "  local keys, c = {}, 0\n"
+    "  for i, nm in ipairs(names) do\n"
+    "    keys[i] = spre .. nm .. ':' .. s\n"
+    "    if whole then c = c + redis.call('ZCARD', keys[i])\n"
+    "    else c = c + redis.call('ZCOUNT', keys[i], since, upto) end\n"
+    "  end\n"
+    "  reads = reads + #names\n"
     "  if count then n = n + c\n"
     "  elseif skip >= c then skip = skip - c\n"
     "  else\n"
-    "    local ids = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'LIMIT', skip, limit - #out)\n"
+    "    local want, got = skip + limit - #out, {}\n"
+    "    for _, k in ipairs(keys) do\n"
+    "      local r = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'WITHSCORES', 'LIMIT', 0, want)\n"
+    "      for i = 1, #r, 2 do got[#got + 1] = {tonumber(r[i + 1]), r[i]} end\n"
+    "    end\n"
+    "    if #keys > 1 then\n"
+    "      table.sort(got, function(a, b)\n"
+    "        if a[1] ~= b[1] then return a[1] > b[1] end\n"
+    "        return a[2] > b[2]\n"
+    "      end)\n"
+    "    end\n"
+    "    for i = skip + 1, math.min(#got, want) do out[#out + 1] = got[i][2] end\n"
     "    skip = 0\n"
-    "    for _, id in ipairs(ids) do out[#out + 1] = id end\n"
-    "    if #out >= limit then return {out, n, skip, ''} end\n"
+    "    if #out >= limit then return {out, n, 0, ''} end\n"
     "  end\n"
+    "  if reads >= budget and j < #sl then return {out, n, skip, '(' .. s} end\n"
     "end\n"
     "local nxt = ''\n"
     "if #sl == max then nxt = '(' .. sl[#sl] end\n"
     "return {out, n, skip, nxt}\n";
 
-/* Slices read per call of ctl_index_lua (about a millisecond of Redis). */
+/* Slices, and zsets, read at most per call of ctl_index_lua (about a
+ * millisecond of Redis). */
 #define INDEX_SLICES_PER_CALL 256
+#define INDEX_READS_PER_CALL  1024
 
 struct rec_op {
 	struct hc_req *req;
@@ -218,7 +241,7 @@ static void on_list_records(redisReply *r, void *arg)
 		return;
 	}
 	cJSON *arr = cJSON_CreateArray();
-	int64_t skipped = 0, n = 0;
+	int64_t n = 0;
 	for (size_t i = 0; arr && i < r->elements && n < op->limit; i++) {
 		const redisReply *e = r->element[i];
 		if (e->type != REDIS_REPLY_STRING)
@@ -226,16 +249,6 @@ static void on_list_records(redisReply *r, void *arg)
 		cJSON *rec = pr_activation_unpack(e->str, e->len, op->ids[i]);
 		if (!rec)
 			continue;
-		if (op->name[0] && strcmp(pr_activation_name(rec), op->name) != 0) {
-			cJSON_Delete(rec);
-			continue;
-		}
-		/* with a name filter, skip applies after filtering */
-		if (op->name[0] && skipped < op->skip) {
-			skipped++;
-			cJSON_Delete(rec);
-			continue;
-		}
 		cJSON *item = op->docs ? pr_activation_extended(rec) : pr_activation_summary(rec);
 		cJSON_Delete(rec);
 		if (item) {
@@ -323,20 +336,24 @@ static void on_index(redisReply *r, void *arg)
 
 static int index_call(struct rec_op *op)
 {
-	char dkey[300], pre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24], a_ms[24];
-	char a_max[24];
-	snprintf(dkey, sizeof(dkey), PR_KEY_ACT_DIR, op->ns);
-	snprintf(pre, sizeof(pre), PR_KEY_ACT_SLICE_PREFIX "%s:", op->ns);
+	char dkey[600], spre[300], npre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24];
+	char a_ms[24], a_max[24], a_reads[24];
+	struct hc_buf db = HC_BUF_FIXED(dkey);
+	if (pr_activation_dir_key(&db, op->ns, op->name[0] ? op->name : NULL) < 0)
+		return -1;
+	snprintf(spre, sizeof(spre), PR_KEY_ACT_SLICE_PREFIX "%s/", op->ns);
+	snprintf(npre, sizeof(npre), PR_KEY_ACT_NAMES_PREFIX "%s:", op->ns);
 	snprintf(a_since, sizeof(a_since), "%lld", (long long)op->since);
 	snprintf(a_upto, sizeof(a_upto), "%lld", (long long)op->upto);
 	snprintf(a_skip, sizeof(a_skip), "%lld", (long long)op->iskip);
 	snprintf(a_lim, sizeof(a_lim), "%lld", (long long)(op->cap - op->nids));
 	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
 	snprintf(a_max, sizeof(a_max), "%d", INDEX_SLICES_PER_CALL);
-	const char *argv[] = {
-	    dkey, pre,	      a_since, a_upto, a_skip, a_lim, op->count ? "1" : "0",
-	    a_ms, op->cursor, a_max};
-	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 10, argv, NULL);
+	snprintf(a_reads, sizeof(a_reads), "%d", INDEX_READS_PER_CALL);
+	const char *argv[] = {dkey,    spre,  npre,	    op->name, a_since, a_upto,
+			      a_skip,  a_lim, op->count ? "1" : "0", a_ms, op->cursor,
+			      a_max,   a_reads};
+	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 13, argv, NULL);
 }
 
 void ctl_activations_list(struct hc_req *req, const char *own)
@@ -388,15 +405,21 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 				       "have at most two segments");
 			goto bad;
 		}
+		/* it names index keys: an entity name, or nothing matches */
+		if (!pr_name_valid(slash ? slash + 1 : name)) {
+			hc_reply_error(req, 400,
+				       "The request content was malformed:\nname is not a "
+				       "valid action name");
+			goto bad;
+		}
 		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
 	}
 	op->docs = docs;
 	op->count = count;
 	op->since = since;
 	op->upto = upto;
-	/* with a name filter, the newest NAME_SCAN_MAX are filtered here */
-	op->iskip = op->name[0] ? 0 : op->skip;
-	op->cap = count ? 1 : (size_t)(op->name[0] ? NAME_SCAN_MAX : op->limit);
+	op->iskip = op->skip;
+	op->cap = count ? 1 : (size_t)op->limit;
 	op->ids = calloc(op->cap, sizeof(*op->ids));
 	if (!op->ids) {
 		hc_reply_error(req, 500, "out of memory");

@@ -11,13 +11,15 @@
  * the records (nil for one that expired). */
 extern const char *const ctl_records_lua;
 
-/* KEYS[1]: a namespace's slice directory (PR_KEY_ACT_DIR). ARGV: its slice
- * key prefix (PR_KEY_ACT_SLICE up to the slice number), since, upto (start
- * ms, inclusive), skip, limit, "1" to count instead of listing,
- * PR_ACT_SLICE_MS, the cursor ("" to begin) and the most slices to read.
- * Returns {ids started in [since, upto] newest first after skip (at most
- * limit), how many there are in the slices read, skip left, the cursor to
- * go on from ("" when done)}. */
+/* KEYS[1]: a namespace's slice directory, or one action's
+ * (PR_KEY_ACT_DIR). ARGV: the namespace's slice key prefix
+ * (PR_KEY_ACT_SLICE up to the name), its names key prefix
+ * (PR_KEY_ACT_NAMES up to the slice number), the action name ("" = every
+ * name), since, upto (start ms, inclusive), skip, limit, "1" to count
+ * instead of listing, PR_ACT_SLICE_MS, the cursor ("" to begin), the most
+ * slices and the most zsets to read. Returns {ids started in [since, upto]
+ * newest first after skip (at most limit), how many there are in the
+ * slices read, skip left, the cursor to go on from ("" when done)}. */
 extern const char *const ctl_index_lua;
 
 #endif

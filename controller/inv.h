@@ -116,9 +116,6 @@ void ctl_discard(struct ctl_loop *L, struct ctl_ctr *c, const char *reason);
  * packed or queued. */
 int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const char *result_json,
 		     size_t result_len);
-/* The same for a record already packed. */
-int ctl_record_write_text(struct ctl_loop *L, const char *packed, size_t len, const char *id,
-			  const char *ns, uint64_t start_ms);
 
 /* ---- proxy.c ---- */
 /* The drain before a stop: suspend (and release) every idle container of

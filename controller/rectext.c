@@ -1,16 +1,16 @@
 /* controller/rectext.c — write an activation record, packed
  * (pr_activation_pack: a warm noop's record is ~110 bytes where OpenWhisk's
  * object is ~500). Fire and forget, write-behind on the loop's Redis
- * connection: a busy loop sends
- * the records of up to 1 ms in one write, as one block the server does not
- * answer command by command, with one ZADD per index slice (the record
- * write was a third of the controller's CPU per warm invoke).
+ * connection: a busy loop sends the records of up to 1 ms in one write, as
+ * one block the server does not answer command by command, with one ZADD
+ * per index slice (the record write was a third of the controller's CPU
+ * per warm invoke).
  *
  * Each record is a field of its creation time's bucket (proto/keys.h), and
- * its id a member of its namespace's index slice for its start second.
- * The bucket gets its TTL once per loop and bucket; a slice gets its TTL,
- * its place in the namespace's directory and a trim of that directory
- * once per loop, slice and second (announce_slice). */
+ * its id a member of its action's index slice for its start second in the
+ * invoking namespace. The bucket gets its TTL once per loop and bucket; a
+ * slice gets its TTL, its name in the second's names and its place in the
+ * directories once per loop, slice and second (announce_slice). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,13 +39,6 @@ static uint64_t key_hash(const char *s, size_t n)
 	return h;
 }
 
-/* First record of (ns, slice) on this loop for a second: the slice's TTL
- * (its end + ttl; a slice that expired meanwhile and gets a late record
- * must have it again), the slice in the directory, the directory's expired
- * slices dropped and its own TTL pushed past its newest slice's. Sent
- * after the write-behind block that holds the slice's ZADD, which these
- * commands' replies make Redis flush first (order is kept), so the TTL
- * never lands on a key that does not exist yet. */
 /* The slice's TTL did not take (Redis gone, or the key missing): announce
  * it again with its next record. */
 static void on_slice_ttl(redisReply *r, void *arg)
@@ -54,19 +47,45 @@ static void on_slice_ttl(redisReply *r, void *arg)
 		seen[(uintptr_t)arg].at = 0;
 }
 
-static void announce_slice(struct ctl_loop *L, const char *ns, const char *skey, size_t sklen,
-			   uint64_t slice, uint64_t ttl, uint64_t now)
+/* A directory (PR_KEY_ACT_DIR) gets slice sl, drops its slices expired
+ * before cut, and lives dttl past its newest. */
+static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_buf *sl,
+		   const struct hc_buf *cut, const struct hc_buf *dttl)
 {
-	uint64_t h = key_hash(skey, sklen);
+	const char *add[] = {"ZADD", dk->data, sl->data, sl->data};
+	const size_t addl[] = {4, dk->len, sl->len, sl->len};
+	const char *trim[] = {"ZREMRANGEBYSCORE", dk->data, "-inf", cut->data};
+	const size_t triml[] = {16, dk->len, 4, cut->len};
+	const char *exp[] = {"PEXPIRE", dk->data, dttl->data};
+	const size_t expl[] = {7, dk->len, dttl->len};
+	return hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl) |
+	       hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) |
+	       hc_redis_cmdargv(L->redis, NULL, NULL, 3, exp, expl);
+}
+
+/* First record of (ns, name, slice) on this loop for a second: the slice's
+ * TTL (its end + ttl; a slice that expired meanwhile and gets a late
+ * record must have it again), the name in the slice's set of names (same
+ * TTL), and the slice in both directories, the namespace's and the
+ * action's. Sent after the write-behind block that holds the slice's ZADD,
+ * which these commands' replies make Redis flush first (order is kept), so
+ * the TTL never lands on a key that does not exist yet. */
+static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, const char *skey,
+			   size_t sklen, uint64_t ttl, uint64_t now)
+{
+	uint64_t h = key_hash(skey, sklen), slice = a->start_ms / PR_ACT_SLICE_MS;
 	unsigned i = (unsigned)(h % SEEN_SLOTS);
 	if (seen[i].h == h && now - seen[i].at < 1000)
 		return;
-	char dkey[300], at[24], sl[24], cut[24], dttl[24];
-	struct hc_buf db = HC_BUF_FIXED(dkey), ab = HC_BUF_FIXED(at), lb = HC_BUF_FIXED(sl);
+	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24];
+	struct hc_buf nb = HC_BUF_FIXED(nkey), db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(akey);
+	struct hc_buf ab = HC_BUF_FIXED(at), lb = HC_BUF_FIXED(sl);
 	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl);
 	/* expired: slice + 1 <= (now - ttl) / SLICE, i.e. slice < that */
 	uint64_t old = now > ttl ? (now - ttl) / PR_ACT_SLICE_MS : 0;
-	if (pr_activation_dir_key(&db, ns) |
+	if (pr_activation_names_key(&nb, a->subject, a->start_ms) |
+	    pr_activation_dir_key(&db, a->subject, NULL) |
+	    pr_activation_dir_key(&adb, a->subject, a->name) |
 	    hc_buf_add_int(&ab, (int64_t)((slice + 1) * PR_ACT_SLICE_MS + ttl)) |
 	    hc_buf_add_int(&lb, (int64_t)slice) | hc_buf_addc(&cb, '(') |
 	    hc_buf_add_int(&cb, (int64_t)old) |
@@ -74,25 +93,25 @@ static void announce_slice(struct ctl_loop *L, const char *ns, const char *skey,
 		return;
 	const char *exp[] = {"PEXPIREAT", skey, at};
 	const size_t expl[] = {9, sklen, ab.len};
-	const char *add[] = {"ZADD", dkey, sl, sl};
-	const size_t addl[] = {4, db.len, lb.len, lb.len};
-	const char *trim[] = {"ZREMRANGEBYSCORE", dkey, "-inf", cut};
-	const size_t triml[] = {16, db.len, 4, cb.len};
-	/* the directory outlives every slice in it: the newest ends by about
+	const char *name[] = {"SADD", nkey, a->name};
+	const size_t namel[] = {4, nb.len, strlen(a->name)};
+	const char *nexp[] = {"PEXPIREAT", nkey, at};
+	const size_t nexpl[] = {9, nb.len, ab.len};
+	/* a directory outlives every slice in it: the newest ends by about
 	 * now + one slice and lives ttl more */
-	const char *dexp[] = {"PEXPIRE", dkey, dttl};
-	const size_t dexpl[] = {7, db.len, tb.len};
 	if (hc_redis_cmdargv(L->redis, on_slice_ttl, (void *)(uintptr_t)i, 3, exp, expl) < 0 ||
-	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl) < 0 ||
-	    hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) < 0 ||
-	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, dexp, dexpl) < 0)
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, name, namel) < 0 ||
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, nexp, nexpl) < 0 ||
+	    dir_add(L, &db, &lb, &cb, &tb) < 0 || dir_add(L, &adb, &lb, &cb, &tb) < 0)
 		return;
 	seen[i].h = h;
 	seen[i].at = now;
 }
 
-int ctl_record_write_text(struct ctl_loop *L, const char *packed, size_t len, const char *id,
-			  const char *ns, uint64_t start_ms)
+/* Store packed (the record's text) under a's id: the bucket's field, the
+ * slice's member, the slice announced. */
+static int write_packed(struct ctl_loop *L, const char *packed, size_t len,
+			const struct pr_activation *a)
 {
 	/* the bucket this loop last gave its TTL, and when: once per bucket
 	 * and second is enough (a bucket that expired meanwhile and gets a
@@ -100,26 +119,27 @@ int ctl_record_write_text(struct ctl_loop *L, const char *packed, size_t len, co
 	static __thread char last_key[40];
 	static __thread uint64_t last_exp;
 	struct ctl *c = L->ctl;
-	char key[40], skey[300];
+	char key[40], skey[600];
 	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms;
 	char score[24];
 	/* no printf here: it cost more than the rest of the write */
 	struct hc_buf kb = HC_BUF_FIXED(key), sk = HC_BUF_FIXED(skey);
 	struct hc_buf sb = HC_BUF_FIXED(score);
-	if (pr_activation_key(&kb, id) | pr_activation_slice_key(&sk, ns, start_ms) |
-	    hc_buf_add_int(&sb, (int64_t)start_ms))
+	if (pr_activation_key(&kb, a->id) |
+	    pr_activation_slice_key(&sk, a->subject, a->name, a->start_ms) |
+	    hc_buf_add_int(&sb, (int64_t)a->start_ms))
 		return -1; /* cannot happen with valid ids and names */
 	/* argv form: hiredis formats a printf-style command byte by byte, which
 	 * cost more than the rest of the record write */
-	const char *hset[] = {"HSET", key, id, packed};
-	const size_t hsetl[] = {4, kb.len, strlen(id), len};
+	const char *hset[] = {"HSET", key, a->id, packed};
+	const size_t hsetl[] = {4, kb.len, strlen(a->id), len};
 	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 4, hset, hsetl) < 0)
 		return -1;
 	uint64_t now = hc_now_ms();
 	if (strcmp(key, last_key) != 0 || now - last_exp >= 1000) {
 		char at[24];
 		struct hc_buf ab = HC_BUF_FIXED(at);
-		hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(id, ttl, now));
+		hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(a->id, ttl, now));
 		const char *exp[] = {"PEXPIREAT", key, at};
 		const size_t expl[] = {9, kb.len, ab.len};
 		if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0) {
@@ -128,9 +148,9 @@ int ctl_record_write_text(struct ctl_loop *L, const char *packed, size_t len, co
 		}
 	}
 	/* the records of one slice written together share one ZADD */
-	if (hc_redis_zadd_later(L->redis, skey, score, id) < 0)
+	if (hc_redis_zadd_later(L->redis, skey, score, a->id) < 0)
 		return -1;
-	announce_slice(L, ns, skey, sk.len, start_ms / PR_ACT_SLICE_MS, ttl, now);
+	announce_slice(L, a, skey, sk.len, ttl, now);
 	return 0;
 }
 
@@ -146,7 +166,7 @@ int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const ch
 		if (pr_activation_pack(&b, a, result_json, result_len) < 0)
 			goto out;
 	}
-	rc = ctl_record_write_text(L, b.data, b.len, a->id, a->subject, a->start_ms);
+	rc = write_packed(L, b.data, b.len, a);
 out:
 	if (b.data != stack)
 		hc_buf_free(&b);

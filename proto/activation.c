@@ -52,16 +52,27 @@ int pr_activation_key(struct hc_buf *b, const char *id)
 	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
 }
 
-/* no printf: the slice key is built on the warm invoke's path */
-int pr_activation_slice_key(struct hc_buf *b, const char *ns, uint64_t start_ms)
+/* no printf: the index keys are built on the warm invoke's path */
+int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name,
+			    uint64_t start_ms)
 {
-	return hc_buf_adds(b, PR_KEY_ACT_SLICE_PREFIX) | hc_buf_adds(b, ns) | hc_buf_addc(b, ':') |
+	return hc_buf_adds(b, PR_KEY_ACT_SLICE_PREFIX) | hc_buf_adds(b, ns) | hc_buf_addc(b, '/') |
+	       hc_buf_adds(b, name) | hc_buf_addc(b, ':') |
 	       hc_buf_add_int(b, (int64_t)(start_ms / PR_ACT_SLICE_MS));
 }
 
-int pr_activation_dir_key(struct hc_buf *b, const char *ns)
+int pr_activation_names_key(struct hc_buf *b, const char *ns, uint64_t start_ms)
 {
-	return hc_buf_adds(b, PR_KEY_ACT_DIR_PREFIX) | hc_buf_adds(b, ns);
+	return hc_buf_adds(b, PR_KEY_ACT_NAMES_PREFIX) | hc_buf_adds(b, ns) | hc_buf_addc(b, ':') |
+	       hc_buf_add_int(b, (int64_t)(start_ms / PR_ACT_SLICE_MS));
+}
+
+int pr_activation_dir_key(struct hc_buf *b, const char *ns, const char *name)
+{
+	int rc = hc_buf_adds(b, PR_KEY_ACT_DIR_PREFIX) | hc_buf_adds(b, ns);
+	if (name)
+		rc |= hc_buf_addc(b, '/') | hc_buf_adds(b, name);
+	return rc;
 }
 
 uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms)

@@ -55,11 +55,15 @@ uint64_t pr_activation_id_ms(const char *id);
 /* The key of the hash holding id's record into b (fixed-size is fine: the
  * key is under 40 bytes). 0, or -1 when b is full. */
 int pr_activation_key(struct hc_buf *b, const char *id);
-/* The index slice of namespace ns for records started in start_ms
- * (PR_KEY_ACT_SLICE) into b; the directory of ns's slices
- * (PR_KEY_ACT_DIR). 0, or -1 when b is full. */
-int pr_activation_slice_key(struct hc_buf *b, const char *ns, uint64_t start_ms);
-int pr_activation_dir_key(struct hc_buf *b, const char *ns);
+/* The index slice of action name in namespace ns for records started in
+ * start_ms (PR_KEY_ACT_SLICE); the set of names with records in ns's slice
+ * of start_ms (PR_KEY_ACT_NAMES); the directory of slices of ns, or of its
+ * action name when name is not NULL (PR_KEY_ACT_DIR). Into b: 0, or -1
+ * when b is full. */
+int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name,
+			    uint64_t start_ms);
+int pr_activation_names_key(struct hc_buf *b, const char *ns, uint64_t start_ms);
+int pr_activation_dir_key(struct hc_buf *b, const char *ns, const char *name);
 /* When (unix ms, for PEXPIREAT) the bucket holding id's record may go:
  * ttl_ms after the bucket's last creation time, so each record lives at
  * least ttl_ms from its creation; now_ms + ttl_ms for an id whose time is

@@ -28,17 +28,23 @@
 #define PR_ACT_BUCKET_MS    100
 #define PR_KEY_ACTIVATION_PREFIX  "hearth:actb:"
 #define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> hash id -> record (pr_activation_pack) */
-/* The per-namespace index, by start time: one zset per PR_ACT_SLICE_MS
- * (member id, score start ms) and a directory of a namespace's slices.
- * One zset for the whole TTL grew to millions of members, and a third of
- * Redis's CPU went to cache misses in its dictionary; slices keep each
- * ZADD in a small one (3-8 % more throughput against a 1.8M-member index).
- * Build the keys with pr_activation_slice_key and pr_activation_dir_key. */
+/* The index, by start time, per namespace and action name: one zset per
+ * action and PR_ACT_SLICE_MS (member id, score start ms), the names with
+ * records in each slice, and two directories of slice numbers: the
+ * namespace's (every name) and each action's, so a list by name walks only
+ * that action's seconds and a list of the namespace merges its names'
+ * slices second by second. One zset for the whole TTL grew to millions of
+ * members, and a third of Redis's CPU went to cache misses in its
+ * dictionary; slices keep each ZADD in a small one. Names hold no '/' or
+ * ':' (proto/action.c), so "<ns>/<name>" never meets "<ns>". Build the
+ * keys with pr_activation_slice_key, _names_key and _dir_key. */
 #define PR_ACT_SLICE_MS     1000
 #define PR_KEY_ACT_SLICE_PREFIX "hearth:acts:"
+#define PR_KEY_ACT_NAMES_PREFIX "hearth:actnames:"
 #define PR_KEY_ACT_DIR_PREFIX   "hearth:actdir:"
-#define PR_KEY_ACT_SLICE    PR_KEY_ACT_SLICE_PREFIX "%s:%llu" /* ns, start ms / PR_ACT_SLICE_MS -> zset id -> start ms */
-#define PR_KEY_ACT_DIR      PR_KEY_ACT_DIR_PREFIX "%s" /* ns -> zset of its slice numbers (score = member) */
+#define PR_KEY_ACT_SLICE    PR_KEY_ACT_SLICE_PREFIX "%s/%s:%llu" /* ns, name, start ms / PR_ACT_SLICE_MS -> zset id -> start ms */
+#define PR_KEY_ACT_NAMES    PR_KEY_ACT_NAMES_PREFIX "%s:%llu" /* ns, slice number -> set of names */
+#define PR_KEY_ACT_DIR      PR_KEY_ACT_DIR_PREFIX "%s" /* ns, or ns/name -> zset of slice numbers (score = member) */
 #define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */
 
 /* ---- scheduler ---- */

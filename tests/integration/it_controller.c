@@ -342,16 +342,21 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	cJSON *j = pr_activation_to_json(&a);
 	char *s = packed ? strdup(hc_buf_str(&pb)) : cJSON_PrintUnformatted(j);
 	hc_buf_free(&pb);
-	char key[40], skey[128], dkey[128];
-	struct hc_buf kb = HC_BUF_FIXED(key), sb = HC_BUF_FIXED(skey), db = HC_BUF_FIXED(dkey);
+	char key[40], skey[128], nkey[128], dkey[128], adkey[128];
+	struct hc_buf kb = HC_BUF_FIXED(key), sb = HC_BUF_FIXED(skey), nb = HC_BUF_FIXED(nkey);
+	struct hc_buf db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(adkey);
 	pr_activation_key(&kb, id);
-	pr_activation_slice_key(&sb, "guest", start);
-	pr_activation_dir_key(&db, "guest");
+	pr_activation_slice_key(&sb, "guest", name, start);
+	pr_activation_names_key(&nb, "guest", start);
+	pr_activation_dir_key(&db, "guest", NULL);
+	pr_activation_dir_key(&adb, "guest", name);
 	unsigned long long slice = start / PR_ACT_SLICE_MS;
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
 	freeReplyObject(
 	    hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %s", skey, (unsigned long long)start, id));
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "SADD %s %s", nkey, name));
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %llu", dkey, slice, slice));
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %llu", adkey, slice, slice));
 	free(s);
 	cJSON_Delete(j);
 	pr_activation_clear(&a);
@@ -369,6 +374,17 @@ static void expect_list(const char *query, int n, int at, const char *id)
 	assert_int_equal(cJSON_GetArraySize(j), n);
 	if (id)
 		assert_string_equal(sget(cJSON_GetArrayItem(j, at), "activationId"), id);
+	cJSON_Delete(j);
+}
+
+/* GET the activation count with query: n. */
+static void expect_count(const char *query, int n)
+{
+	char path[160];
+	cJSON *j;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/_/activations?count=true&%s", query);
+	assert_int_equal(req("GET", path, NULL, &j), 200);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, n);
 	cJSON_Delete(j);
 }
 
@@ -428,6 +444,18 @@ static void test_activations(void **state)
 	assert_int_equal(cJSON_GetArraySize(j), 2);
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(j, 0), "response"));
 	cJSON_Delete(j);
+	/* by name: exact, from the action's own index (skip, count too) */
+	expect_list("name=act1&skip=1", 1, 0, id1);
+	expect_list("name=pkg/act1", 2, 0, id3);
+	expect_list("name=act2", 1, 0, id2);
+	expect_list("name=nosuch", 0, 0, NULL);
+	expect_count("name=act1", 2);
+	expect_count("name=act2&since=2001", 0);
+	expect_count("name=nosuch", 0);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?name=a:b", NULL, &j), 400);
+	assert_non_null(strstr(sget(j, "error"), "not a valid action name"));
+	cJSON_Delete(j);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?name=p/a/b", NULL, NULL), 400);
 	expect_list("since=1500", 2, 0, id3);
 	expect_list("since=2001&upto=2999", 1, 0, id3); /* cut inside a slice */
 	expect_list("upto=1500&skip=0", 1, 0, id1);
@@ -436,15 +464,8 @@ static void test_activations(void **state)
 	expect_list("skip=1&limit=2", 2, 1, id1);
 	expect_list("skip=2", 1, 0, id1);
 	expect_list("skip=3", 0, 0, NULL);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?count=true", NULL, &j), 200);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 3);
-	cJSON_Delete(j);
-	assert_int_equal(req("GET",
-			     "/api/v1/namespaces/_/activations?count=true&since=1001&upto=2499",
-			     NULL, &j),
-			 200);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 1);
-	cJSON_Delete(j);
+	expect_count("since=0", 3);
+	expect_count("since=1001&upto=2499", 1);
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?count=true&docs=true", NULL, NULL), 400);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?limit=300", NULL, NULL), 400);
@@ -455,27 +476,45 @@ static void test_activations(void **state)
 static void test_activations_many_slices(void **state)
 {
 	char ids[300][HC_ID_LEN + 1];
-	cJSON *j;
 	for (int i = 0; i < 300; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xb00000 + i);
 		put_record(ids[i], "many", 100000 + (uint64_t)i * 1000, 0, 1);
 	}
-	assert_int_equal(
-	    req("GET", "/api/v1/namespaces/_/activations?count=true&since=100000", NULL, &j), 200);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 300);
-	cJSON_Delete(j);
+	expect_count("since=100000", 300);
+	expect_count("since=100000&name=many", 300);
 	/* the two ends cut slices 100 and 102; slice 101 lies wholly inside */
-	assert_int_equal(req("GET",
-			     "/api/v1/namespaces/_/activations?count=true&since=100500&upto=102499",
-			     NULL, &j),
-			 200);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "activations")->valueint, 2);
-	cJSON_Delete(j);
+	expect_count("since=100500&upto=102499", 2);
 	expect_list("since=100000&skip=290&limit=20", 10, 0, ids[9]);
 	expect_list("since=100000&skip=290&limit=20", 10, 9, ids[0]);
 	expect_list("since=100000&limit=200", 200, 0, ids[299]);
 	expect_list("since=100000&limit=200", 200, 199, ids[100]);
 	expect_list("since=100000&skip=299", 1, 0, ids[0]);
+	expect_list("since=100000&name=many&skip=290&limit=20", 10, 9, ids[0]);
+}
+
+/* 5 seconds of 300 actions each, one record per action and second: a
+ * list of the namespace merges a second's 300 slices by start time, and a
+ * call stops after the second where it has read 1024 of them, so these
+ * cross calls within the first 256 seconds. */
+static void test_activations_many_names(void **state)
+{
+	char ids[1500][HC_ID_LEN + 1], name[16];
+	for (int i = 0; i < 1500; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xc00000 + i);
+		snprintf(name, sizeof(name), "n%d", i % 300);
+		/* second 900 + i / 300, start ms rising with i */
+		put_record(ids[i], name, 900000 + (uint64_t)(i / 300) * 1000 + (uint64_t)(i % 300), 0,
+			   1);
+	}
+	expect_count("since=900000&upto=904999", 1500);
+	expect_count("since=900000&upto=904999&name=n7", 5);
+	expect_count("since=900150&upto=904149", 1200); /* cut inside the end seconds */
+	expect_list("since=900000&upto=904999&limit=3", 3, 0, ids[1499]);
+	expect_list("since=900000&upto=904999&limit=3", 3, 2, ids[1497]);
+	expect_list("since=900000&upto=904999&skip=1450&limit=100", 50, 49, ids[0]);
+	expect_list("since=900000&upto=904999&skip=1450&limit=100", 50, 0, ids[49]);
+	expect_list("since=900000&upto=904999&skip=299&limit=2", 2, 1, ids[1199]);
+	expect_list("since=900000&upto=904999&name=n7", 5, 4, ids[7]);
 }
 
 static void test_invoke_request_errors(void **state)
@@ -644,6 +683,7 @@ int main(void)
 	    cmocka_unit_test(test_list_and_code_dedup),
 	    cmocka_unit_test(test_activations),
 	    cmocka_unit_test(test_activations_many_slices),
+	    cmocka_unit_test(test_activations_many_names),
 	    cmocka_unit_test(test_invoke_request_errors),
 	    cmocka_unit_test(test_overflow_queue),
 	    cmocka_unit_test(test_key_revocation),

@@ -430,27 +430,39 @@ static void test_blocking_result_and_codes(void **state)
 	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
 	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 100);
 	freeReplyObject(rr);
-	/* indexed in its namespace's slice for its start second, which lives
-	 * as long; the slice is in the namespace's directory, which outlives it */
-	char skey[128], dkey[128];
-	struct hc_buf sb = HC_BUF_FIXED(skey), db = HC_BUF_FIXED(dkey);
-	pr_activation_slice_key(&sb, "guest", start);
-	pr_activation_dir_key(&db, "guest");
+	/* indexed in its action's slice for its start second, which lives as
+	 * long, as does the second's set of names; the slice is in the
+	 * namespace's and the action's directories, which outlive it */
+	char skey[128], nkey[128], dkey[2][128];
+	struct hc_buf sb = HC_BUF_FIXED(skey), nb = HC_BUF_FIXED(nkey);
+	struct hc_buf db0 = HC_BUF_FIXED(dkey[0]), db1 = HC_BUF_FIXED(dkey[1]);
+	pr_activation_slice_key(&sb, "guest", "echo", start);
+	pr_activation_names_key(&nb, "guest", start);
+	pr_activation_dir_key(&db0, "guest", NULL);
+	pr_activation_dir_key(&db1, "guest", "echo");
 	rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %s", skey, id);
 	assert_true(rr && rr->type == REDIS_REPLY_STRING && (uint64_t)atoll(rr->str) == start);
 	freeReplyObject(rr);
-	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", skey);
-	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
-	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 1000);
+	rr = hc_redis_sync_cmd(rc, NULL, "SISMEMBER %s echo", nkey);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1);
 	freeReplyObject(rr);
-	rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %llu", dkey,
-			       (unsigned long long)(start / PR_ACT_SLICE_MS));
-	assert_true(rr && rr->type == REDIS_REPLY_STRING);
-	freeReplyObject(rr);
-	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", dkey);
-	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
-	assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 2000);
-	freeReplyObject(rr);
+	const char *ttl_keys[] = {skey, nkey};
+	for (int i = 0; i < 2; i++) {
+		rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", ttl_keys[i]);
+		assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
+		assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 1000);
+		freeReplyObject(rr);
+	}
+	for (int i = 0; i < 2; i++) {
+		rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %llu", dkey[i],
+				       (unsigned long long)(start / PR_ACT_SLICE_MS));
+		assert_true(rr && rr->type == REDIS_REPLY_STRING);
+		freeReplyObject(rr);
+		rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", dkey[i]);
+		assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
+		assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + 2000);
+		freeReplyObject(rr);
+	}
 	redisFree(rc);
 
 	/* non-blocking: 202 with the id at once, the record appears later */

@@ -222,17 +222,24 @@ static void test_id_time_and_bucket(void **state)
 	assert_int_equal(pr_activation_expiry(a, 1000, t - 500), t - 500 + 1000);
 	assert_int_equal(pr_activation_expiry("nothex0000000000000000000000000a", 9, t), t + 9);
 
-	/* the index: a slice per start second, and the namespace's directory */
+	/* the index: a slice per action and start second, the names in a
+	 * namespace's second, the namespace's and the action's directories */
 	char sk[64];
 	struct hc_buf sb = HC_BUF_FIXED(sk);
-	assert_int_equal(pr_activation_slice_key(&sb, "guest", 1795457919099ULL), 0);
-	assert_string_equal(sk, "hearth:acts:guest:1795457919");
+	assert_int_equal(pr_activation_slice_key(&sb, "guest", "echo", 1795457919099ULL), 0);
+	assert_string_equal(sk, "hearth:acts:guest/echo:1795457919");
 	sb = HC_BUF_FIXED(sk);
-	assert_int_equal(pr_activation_dir_key(&sb, "guest"), 0);
+	assert_int_equal(pr_activation_names_key(&sb, "guest", 1795457919099ULL), 0);
+	assert_string_equal(sk, "hearth:actnames:guest:1795457919");
+	sb = HC_BUF_FIXED(sk);
+	assert_int_equal(pr_activation_dir_key(&sb, "guest", NULL), 0);
 	assert_string_equal(sk, "hearth:actdir:guest");
+	sb = HC_BUF_FIXED(sk);
+	assert_int_equal(pr_activation_dir_key(&sb, "guest", "echo"), 0);
+	assert_string_equal(sk, "hearth:actdir:guest/echo");
 	char tiny[16];
 	sb = HC_BUF_FIXED(tiny);
-	assert_int_equal(pr_activation_slice_key(&sb, "guest", 1795457919099ULL), -1);
+	assert_int_equal(pr_activation_slice_key(&sb, "guest", "echo", 1795457919099ULL), -1);
 }
 
 int main(void)
