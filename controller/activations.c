@@ -63,7 +63,8 @@ const char *const ctl_index_lua =
     "  else\n"
     "    local want, got = skip + limit - #out, {}\n"
     "    for _, k in ipairs(keys) do\n"
-    "      local r = redis.call('ZREVRANGEBYSCORE', k, upto, since, 'WITHSCORES', 'LIMIT', 0, want)\n"
+    "      local r = redis.call('ZREVRANGEBYSCORE', k, upto, since,\n"
+    "                           'WITHSCORES', 'LIMIT', 0, want)\n"
     "      for i = 1, #r, 2 do got[#got + 1] = {tonumber(r[i + 1]), r[i]} end\n"
     "    end\n"
     "    if #keys > 1 then\n"
@@ -163,7 +164,8 @@ static void on_record(redisReply *r, void *arg)
 		store_down(op);
 		return;
 	}
-	if (r->type != REDIS_REPLY_STRING || !(op->rec = pr_activation_unpack(r->str, r->len, op->id))) {
+	if (r->type != REDIS_REPLY_STRING ||
+	    !(op->rec = pr_activation_unpack(r->str, r->len, op->id))) {
 		hc_reply_error(op->req, 404, "The requested resource does not exist.");
 		goto done;
 	}
@@ -350,9 +352,11 @@ static int index_call(struct rec_op *op)
 	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
 	snprintf(a_max, sizeof(a_max), "%d", INDEX_SLICES_PER_CALL);
 	snprintf(a_reads, sizeof(a_reads), "%d", INDEX_READS_PER_CALL);
-	const char *argv[] = {dkey,    spre,  npre,	    op->name, a_since, a_upto,
-			      a_skip,  a_lim, op->count ? "1" : "0", a_ms, op->cursor,
-			      a_max,   a_reads};
+	const char *argv[] = {dkey,	spre,	    npre,
+			      op->name, a_since,    a_upto,
+			      a_skip,	a_lim,	    op->count ? "1" : "0",
+			      a_ms,	op->cursor, a_max,
+			      a_reads};
 	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 13, argv, NULL);
 }
 

@@ -23,13 +23,25 @@
 #include "proto/keys.h"
 #include "proto/runtime.h"
 
-/* The slices this loop has announced lately, by a hash of their key (a
- * collision only costs the few commands again; 256 slots keep that rare
- * with many namespaces busy at once). */
-#define SEEN_SLOTS 256
+/* The slices this loop has announced lately, by a hash of their key, two
+ * per set: a slice pushed out only costs its ten commands again, and 4096
+ * sets keep that rare with a thousand actions busy at once (a slice is per
+ * action and second). 128 KiB per loop. */
+#define SEEN_SETS 4096
 static __thread struct {
 	uint64_t h, at;
-} seen[SEEN_SLOTS];
+} seen[2 * SEEN_SETS];
+
+/* The slot for hash h announced at now: -1 when it was announced within
+ * the last second, else its own slot or, in its set, the older one. */
+static int seen_slot(uint64_t h, uint64_t now)
+{
+	unsigned i = (unsigned)(h % SEEN_SETS) * 2;
+	for (unsigned w = i; w < i + 2; w++)
+		if (seen[w].h == h)
+			return now - seen[w].at < 1000 ? -1 : (int)w;
+	return (int)(seen[i].at <= seen[i + 1].at ? i : i + 1);
+}
 
 static uint64_t key_hash(const char *s, size_t n)
 {
@@ -74,8 +86,8 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, co
 			   size_t sklen, uint64_t ttl, uint64_t now)
 {
 	uint64_t h = key_hash(skey, sklen), slice = a->start_ms / PR_ACT_SLICE_MS;
-	unsigned i = (unsigned)(h % SEEN_SLOTS);
-	if (seen[i].h == h && now - seen[i].at < 1000)
+	int i = seen_slot(h, now);
+	if (i < 0)
 		return;
 	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24];
 	struct hc_buf nb = HC_BUF_FIXED(nkey), db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(akey);

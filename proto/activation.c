@@ -53,8 +53,7 @@ int pr_activation_key(struct hc_buf *b, const char *id)
 }
 
 /* no printf: the index keys are built on the warm invoke's path */
-int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name,
-			    uint64_t start_ms)
+int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name, uint64_t start_ms)
 {
 	return hc_buf_adds(b, PR_KEY_ACT_SLICE_PREFIX) | hc_buf_adds(b, ns) | hc_buf_addc(b, '/') |
 	       hc_buf_adds(b, name) | hc_buf_addc(b, ':') |
@@ -370,18 +369,18 @@ static int pk_int(int64_t *dst, const cJSON *v)
 static int unpack_fields(struct pr_activation *a, cJSON *arr, cJSON **f)
 {
 	int64_t start = 0, end = 0, status = 0, flags = 0;
-	if (pk_str(a->ns, sizeof a->ns, f[PK_NS]) | pk_str(a->name, sizeof a->name, f[PK_NAME]) |
+	int bad =
+	    pk_str(a->ns, sizeof a->ns, f[PK_NS]) | pk_str(a->name, sizeof a->name, f[PK_NAME]) |
 	    pk_str(a->subject, sizeof a->subject, f[PK_SUBJECT]) |
 	    pk_str(a->version, sizeof a->version, f[PK_VERSION]) |
 	    pk_str(a->cause, sizeof a->cause, f[PK_CAUSE]) |
 	    pk_str(a->kind, sizeof a->kind, f[PK_KIND]) | pk_int(&start, f[PK_START]) |
 	    pk_int(&end, f[PK_END]) | pk_int(&status, f[PK_STATUS]) |
 	    pk_int(&a->limits.timeout_ms, f[PK_TIMEOUT]) |
-	    pk_int(&a->limits.memory_mb, f[PK_MEMORY]) |
-	    pk_int(&a->limits.logs_mb, f[PK_LOGS_MB]) |
+	    pk_int(&a->limits.memory_mb, f[PK_MEMORY]) | pk_int(&a->limits.logs_mb, f[PK_LOGS_MB]) |
 	    pk_int(&a->limits.concurrency, f[PK_CONCURRENCY]) | pk_int(&flags, f[PK_FLAGS]) |
-	    pk_int(&a->wait_ms, f[PK_WAIT]) | pk_int(&a->init_ms, f[PK_INIT]) ||
-	    start < 0 || end < 0 || !cJSON_IsArray(f[PK_LOGS]))
+	    pk_int(&a->wait_ms, f[PK_WAIT]) | pk_int(&a->init_ms, f[PK_INIT]);
+	if (bad || start < 0 || end < 0 || !cJSON_IsArray(f[PK_LOGS]))
 		return -1;
 	a->start_ms = (uint64_t)start;
 	a->end_ms = (uint64_t)end;

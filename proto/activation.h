@@ -2,8 +2,8 @@
  *
  * The record is OpenWhisk's activation with response {status, statusCode,
  * success, result} (the "stored form"); API replies drop statusCode
- * (OpenWhisk's toExtendedJson). Redis holds it packed (pr_activation_pack). This is the one place the
- * record's JSON field names are spelled. */
+ * (OpenWhisk's toExtendedJson). Redis holds it packed (pr_activation_pack).
+ * This is the one place the record's JSON field names are spelled. */
 #ifndef PR_ACTIVATION_H
 #define PR_ACTIVATION_H
 
@@ -60,8 +60,7 @@ int pr_activation_key(struct hc_buf *b, const char *id);
  * of start_ms (PR_KEY_ACT_NAMES); the directory of slices of ns, or of its
  * action name when name is not NULL (PR_KEY_ACT_DIR). Into b: 0, or -1
  * when b is full. */
-int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name,
-			    uint64_t start_ms);
+int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name, uint64_t start_ms);
 int pr_activation_names_key(struct hc_buf *b, const char *ns, uint64_t start_ms);
 int pr_activation_dir_key(struct hc_buf *b, const char *ns, const char *name);
 /* When (unix ms, for PEXPIREAT) the bucket holding id's record may go:

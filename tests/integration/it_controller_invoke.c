@@ -494,6 +494,55 @@ static void test_blocking_result_and_codes(void **state)
 	cJSON_Delete(j);
 }
 
+/* A slice's index keys (its TTL, the second's names, the directories) go
+ * out once per loop, slice and second, not with every record: 30 warm
+ * invokes over 2.4 s make a few SADDs of the action's name (each new
+ * second, on each loop that served one), where every record writes its
+ * own HSET. */
+static void test_index_announced_once(void **state)
+{
+	struct hc_redis_opts ro;
+	struct hc_err err;
+	cJSON *j;
+	put_action("once", "nodejs:20", "function main(a){return a}", NULL);
+	assert_int_equal(api(0, "POST", "/actions/once?blocking=true&result=true", "{}", &j), 200);
+	cJSON_Delete(j);
+	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
+	redisContext *mc = hc_redis_sync_connect(&ro, &err);
+	assert_non_null(mc);
+	redisReply *rr = redisCommand(mc, "MONITOR");
+	assert_true(rr && rr->type == REDIS_REPLY_STATUS);
+	freeReplyObject(rr);
+	for (int i = 0; i < 30; i++) { /* over 2.4 s: two or three new seconds */
+		assert_int_equal(
+		    api(0, "POST", "/actions/once?blocking=true&result=true", "{}", &j), 200);
+		cJSON_Delete(j);
+		sleep_ms(80);
+	}
+	sleep_ms(300); /* the last write-behind block is out */
+	/* the monitor never goes quiet (heartbeats): read up to a marker */
+	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	assert_non_null(rc);
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ECHO once-end"));
+	redisFree(rc);
+	struct timeval tv = {5, 0};
+	redisSetTimeout(mc, tv);
+	int sadd = 0, hset = 0, end = 0;
+	while (!end && redisGetReply(mc, (void **)&rr) == REDIS_OK && rr) {
+		if (rr->type == REDIS_REPLY_STATUS) {
+			sadd += strstr(rr->str, "\"SADD\" \"" PR_KEY_ACT_NAMES_PREFIX) &&
+				strstr(rr->str, "\"once\"");
+			hset += strstr(rr->str, "\"HSET\" \"" PR_KEY_ACTIVATION_PREFIX) != NULL;
+			end = strstr(rr->str, "\"once-end\"") != NULL;
+		}
+		freeReplyObject(rr);
+	}
+	redisFree(mc);
+	assert_true(end);
+	assert_true(hset >= 30);
+	assert_true(sadd >= 2 && sadd <= 8); /* once per loop and second */
+}
+
 static void test_api_key_and_init_env(void **state)
 {
 	cJSON *j;
@@ -1048,6 +1097,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_silent_actions_skip_logs),
 	    cmocka_unit_test(test_blocking_result_and_codes),
+	    cmocka_unit_test(test_index_announced_once),
 	    cmocka_unit_test(test_api_key_and_init_env),
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_cold_then_warm_and_pause),
