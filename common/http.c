@@ -1202,7 +1202,26 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-static int listen_socket(struct hc_server *s, struct hc_err *err)
+/* Whether someone else listens on sa already. The listeners take
+ * SO_REUSEPORT (one per loop), which lets any process of the same user
+ * bind the port too, and the kernel then splits the connections between
+ * them: a node's agent once got the port its controller was about to
+ * take, and some API calls reached the agent (404). A plain bind fails
+ * where anyone listens. */
+static int port_taken(const struct sockaddr *sa, socklen_t sl)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	int taken = bind(fd, sa, sl) < 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
+/* A listening socket for one loop; the first (first != 0) checks that the
+ * port is not someone else's. */
+static int listen_socket(struct hc_server *s, int first, struct hc_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -1221,6 +1240,11 @@ static int listen_socket(struct hc_server *s, struct hc_err *err)
 		if (inet_pton(AF_INET, s->addr, &a->sin_addr) != 1)
 			return hc_err_set(err, "bad listen address %s (use a numeric IP)", s->addr);
 		sl = sizeof *a;
+	}
+	if (first && s->port != 0 && port_taken((struct sockaddr *)&ss, sl)) {
+		hc_err_set(err, "bind %s:%d: %s (another process listens there)", s->addr, s->port,
+			   strerror(EADDRINUSE));
+		return -1;
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -1307,7 +1331,7 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 			hc_err_set(err, "event_base_new failed");
 			goto fail;
 		}
-		lp->listen_fd = listen_socket(s, err);
+		lp->listen_fd = listen_socket(s, i == 0, err);
 		if (lp->listen_fd < 0)
 			goto fail;
 		if (pipe2(lp->wake, O_NONBLOCK | O_CLOEXEC) < 0) {

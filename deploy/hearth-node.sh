@@ -64,8 +64,15 @@ for b in hearth-controller hearth-scheduler hearth-agent hearth-runtime hearth; 
 done
 command -v redis-server >/dev/null || die "redis-server is not installed; run \`make deps\`"
 
+# A free port that is neither the API's nor one handed out already: a port
+# stays free until its daemon binds it, and the daemons start one by one
+# (the controller, on the API port, last). Callers add theirs to TAKEN.
+TAKEN=" $API_PORT "
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	while :; do
+		p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+		case "$TAKEN" in *" $p "*) ;; *) echo "$p"; return ;; esac
+	done
 }
 port_in_use() {
 	python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1",int(sys.argv[1])))==0 else 1)' "$1"
@@ -85,6 +92,7 @@ REDIS_PASS=$(cat "$DATA/redis.pass")
 TOKEN=$(cat "$DATA/cluster.token")
 
 REDIS_PORT=$(free_port)
+TAKEN="$TAKEN$REDIS_PORT "
 REDIS_URL="redis://:$REDIS_PASS@127.0.0.1:$REDIS_PORT/0"
 API="http://127.0.0.1:$API_PORT"
 
@@ -182,6 +190,7 @@ join() { if [ -n "$1" ]; then printf '%s,%s' "$1" "$2"; else printf '%s' "$2"; f
 n=1
 while [ $n -le "$NSCHED" ]; do
 	port=$(free_port)
+	TAKEN="$TAKEN$port "
 	"$BUILD/hearth-scheduler" --id "$NODE_ID-scheduler-$n" --port "$port" --url "http://127.0.0.1:$port" \
 		--prewarm "$PREWARM" >"$DATA/logs/scheduler-$n.log" 2>&1 &
 	pids="$! $pids"
@@ -197,6 +206,7 @@ while [ $n -le "$NAGENTS" ]; do
 	# one loopback address per agent stands in for one host
 	if [ "$CLUSTER" = 1 ]; then addr=127.0.0.$((n + 1)); else addr=127.0.0.1; fi
 	port=$(free_port)
+	TAKEN="$TAKEN$port "
 	"$BUILD/hearth-agent" --id "$NODE_ID-agent-$n" --addr "$addr" --port "$port" --backend "$BACKEND" \
 		--memory "$MEMORY" --api-host "$API" --state-dir "$DATA/agent-$n" \
 		>"$DATA/logs/agent-$n.log" 2>&1 &
@@ -212,6 +222,7 @@ done
 n=1
 while [ $n -le "$NCTL" ]; do
 	if [ "$CLUSTER" = 1 ]; then port=$(free_port); else port=$API_PORT; fi
+	TAKEN="$TAKEN$port "
 	"$BUILD/hearth-controller" --id "$NODE_ID-controller-$n" --port "$port" --url "http://127.0.0.1:$port" \
 		--api-host "$API" >"$DATA/logs/controller-$n.log" 2>&1 &
 	pids="$! $pids"

@@ -556,6 +556,26 @@ static void test_threads(void **state)
 	stop(f);
 }
 
+/* The listeners share their port between loops (SO_REUSEPORT), which
+ * would let a second server of the same user bind it too and take some of
+ * its connections: it must refuse instead. Its own loops still share. */
+static void test_port_not_shared(void **state)
+{
+	struct fixture *f = start(2, 0, 0, 0);
+	struct hc_err err = {{0}};
+	struct hc_server_opts o = {.name = "second", .threads = 1, .port = f->port};
+	struct hc_server *s2 = hc_server_new(&o, &err);
+	assert_null(s2);
+	assert_non_null(strstr(err.msg, "another process listens there"));
+	int fd = dial(f->port);
+	char buf[4096];
+	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 24);
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, "200 OK"));
+	close(fd);
+	stop(f);
+}
+
 static void test_shutdown_answers_pending(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
@@ -895,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_connection_cap),
 		cmocka_unit_test(test_client_gone_before_deferred_reply),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_port_not_shared),
 		cmocka_unit_test(test_shutdown_answers_pending),
 		cmocka_unit_test(test_reply_larger_than_socket_buffer),
 		cmocka_unit_test(test_half_close_gets_deferred_reply),
