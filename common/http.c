@@ -1203,11 +1203,12 @@ static void *loop_main(void *arg)
 }
 
 /* Whether someone else listens on sa already. The listeners take
- * SO_REUSEPORT (one per loop), which lets any process of the same user
+ * SO_REUSEPORT (one per loop), which lets any socket of the same user
  * bind the port too, and the kernel then splits the connections between
- * them: a node's agent once got the port its controller was about to
- * take, and some API calls reached the agent (404). A plain bind fails
- * where anyone listens. */
+ * them: a node's agent likely got the port its controller was about to
+ * take, and some API calls reached the agent (404). A bind without
+ * SO_REUSEPORT fails where anyone listens; with SO_REUSEADDR it still
+ * passes the connections a previous instance left in TIME_WAIT. */
 static int port_taken(const struct sockaddr *sa, socklen_t sl)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -1242,7 +1243,7 @@ static int listen_socket(struct hc_server *s, int first, struct hc_err *err)
 		sl = sizeof *a;
 	}
 	if (first && s->port != 0 && port_taken((struct sockaddr *)&ss, sl)) {
-		hc_err_set(err, "bind %s:%d: %s (another process listens there)", s->addr, s->port,
+		hc_err_set(err, "bind %s:%d: %s (something else listens there)", s->addr, s->port,
 			   strerror(EADDRINUSE));
 		return -1;
 	}

@@ -94,6 +94,7 @@ struct rec_op {
 	char ns[PR_NAME_MAX + 1];
 	char id[HC_ID_LEN + 1];
 	char name[PR_NAME_MAX + 1]; /* list filter, "" = none */
+	int none;		    /* the filter names nothing that can exist */
 	int what;		    /* 0 record, 1 logs, 2 result */
 	int docs;
 	int64_t limit, skip;
@@ -417,6 +418,10 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 			goto bad;
 		}
 		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
+		/* "pkg/action" names a package's action, which OpenWhisk lists
+		 * apart from the namespace's own "action"; hearth has no
+		 * packages yet, so nothing ran under that name */
+		op->none = slash != NULL;
 	}
 	op->docs = docs;
 	op->count = count;
@@ -428,6 +433,14 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 	if (!op->ids) {
 		hc_reply_error(req, 500, "out of memory");
 		goto bad;
+	}
+	if (op->none) {
+		cJSON *j = count ? cJSON_CreateObject() : cJSON_CreateArray();
+		if (j && count)
+			cJSON_AddNumberToObject(j, "activations", 0);
+		reply_take(req, 200, j);
+		rec_free(op);
+		return;
 	}
 	if (index_call(op) < 0)
 		store_down(op);

@@ -23,24 +23,30 @@
 #include "proto/keys.h"
 #include "proto/runtime.h"
 
-/* The slices this loop has announced lately, by a hash of their key, two
- * per set: a slice pushed out only costs its ten commands again, and 4096
- * sets keep that rare with a thousand actions busy at once (a slice is per
- * action and second). 128 KiB per loop. */
+/* What this loop has announced lately (slices, namespace seconds, action
+ * directories), by a hash of their key, two per set: an entry pushed out
+ * only costs its few commands again, and 4096 sets keep that rare with a
+ * thousand actions busy at once. 128 KiB per loop. */
 #define SEEN_SETS 4096
 static __thread struct {
 	uint64_t h, at;
 } seen[2 * SEEN_SETS];
 
-/* The slot for hash h announced at now: -1 when it was announced within
- * the last second, else its own slot or, in its set, the older one. */
-static int seen_slot(uint64_t h, uint64_t now)
+/* The slot for hash h at now: -1 when h was announced less than window ms
+ * ago, else its own slot or, in its set, the older one. */
+static int seen_slot(uint64_t h, uint64_t now, uint64_t window)
 {
 	unsigned i = (unsigned)(h % SEEN_SETS) * 2;
 	for (unsigned w = i; w < i + 2; w++)
 		if (seen[w].h == h)
-			return now - seen[w].at < 1000 ? -1 : (int)w;
+			return now - seen[w].at < window ? -1 : (int)w;
 	return (int)(seen[i].at <= seen[i + 1].at ? i : i + 1);
+}
+
+static void seen_mark(int i, uint64_t h, uint64_t now)
+{
+	seen[i].h = h;
+	seen[i].at = now;
 }
 
 static uint64_t key_hash(const char *s, size_t n)
@@ -59,40 +65,50 @@ static void on_slice_ttl(redisReply *r, void *arg)
 		seen[(uintptr_t)arg].at = 0;
 }
 
-/* A directory (PR_KEY_ACT_DIR) gets slice sl, drops its slices expired
- * before cut, and lives dttl past its newest. */
-static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_buf *sl,
-		   const struct hc_buf *cut, const struct hc_buf *dttl)
+/* A directory (PR_KEY_ACT_DIR) drops its slices expired before cut and
+ * lives dttl past now. */
+static int dir_trim(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_buf *cut,
+		    const struct hc_buf *dttl)
 {
-	const char *add[] = {"ZADD", dk->data, sl->data, sl->data};
-	const size_t addl[] = {4, dk->len, sl->len, sl->len};
 	const char *trim[] = {"ZREMRANGEBYSCORE", dk->data, "-inf", cut->data};
 	const size_t triml[] = {16, dk->len, 4, cut->len};
 	const char *exp[] = {"PEXPIRE", dk->data, dttl->data};
 	const size_t expl[] = {7, dk->len, dttl->len};
-	return hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl) |
-	       hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) |
+	return hc_redis_cmdargv(L->redis, NULL, NULL, 4, trim, triml) |
 	       hc_redis_cmdargv(L->redis, NULL, NULL, 3, exp, expl);
 }
 
-/* First record of (ns, name, slice) on this loop for a second: the slice's
- * TTL (its end + ttl; a slice that expired meanwhile and gets a late
- * record must have it again), the name in the slice's set of names (same
- * TTL), and the slice in both directories, the namespace's and the
- * action's. Sent after the write-behind block that holds the slice's ZADD,
- * which these commands' replies make Redis flush first (order is kept), so
- * the TTL never lands on a key that does not exist yet. */
+/* Slice number sl (its own score) into the directory dk. */
+static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_buf *sl)
+{
+	const char *add[] = {"ZADD", dk->data, sl->data, sl->data};
+	const size_t addl[] = {4, dk->len, sl->len, sl->len};
+	return hc_redis_cmdargv(L->redis, NULL, NULL, 4, add, addl);
+}
+
+/* The index keys around a record's slice, each sent once per loop and
+ * window (the seen table), after the write-behind block that holds the
+ * slice's ZADD, which these commands' replies make Redis flush first
+ * (order is kept), so no TTL lands on a key that does not exist yet:
+ *  - per action and second: the slice's TTL (its end + ttl; a slice that
+ *    expired meanwhile and gets a late record must have it again), the
+ *    name in the second's names, the second in the action's directory;
+ *  - per namespace and second: the names' TTL (the slices'), the second in
+ *    the namespace's directory, which drops its expired seconds and lives
+ *    past its newest (that ends by about now + one slice and lives ttl);
+ *  - per action and minute: the action's directory trimmed, and its TTL
+ *    pushed past its newest slice's, with a minute to spare. */
 static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, const char *skey,
 			   size_t sklen, uint64_t ttl, uint64_t now)
 {
 	uint64_t h = key_hash(skey, sklen), slice = a->start_ms / PR_ACT_SLICE_MS;
-	int i = seen_slot(h, now);
+	int i = seen_slot(h, now, 1000);
 	if (i < 0)
 		return;
-	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24];
+	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24], attl[24];
 	struct hc_buf nb = HC_BUF_FIXED(nkey), db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(akey);
 	struct hc_buf ab = HC_BUF_FIXED(at), lb = HC_BUF_FIXED(sl);
-	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl);
+	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl), atb = HC_BUF_FIXED(attl);
 	/* expired: slice + 1 <= (now - ttl) / SLICE, i.e. slice < that */
 	uint64_t old = now > ttl ? (now - ttl) / PR_ACT_SLICE_MS : 0;
 	if (pr_activation_names_key(&nb, a->subject, a->start_ms) |
@@ -101,7 +117,8 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, co
 	    hc_buf_add_int(&ab, (int64_t)((slice + 1) * PR_ACT_SLICE_MS + ttl)) |
 	    hc_buf_add_int(&lb, (int64_t)slice) | hc_buf_addc(&cb, '(') |
 	    hc_buf_add_int(&cb, (int64_t)old) |
-	    hc_buf_add_int(&tb, (int64_t)(ttl + 2 * PR_ACT_SLICE_MS)))
+	    hc_buf_add_int(&tb, (int64_t)(ttl + 2 * PR_ACT_SLICE_MS)) |
+	    hc_buf_add_int(&atb, (int64_t)(ttl + 2 * PR_ACT_SLICE_MS + 60000)))
 		return;
 	const char *exp[] = {"PEXPIREAT", skey, at};
 	const size_t expl[] = {9, sklen, ab.len};
@@ -109,15 +126,19 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, co
 	const size_t namel[] = {4, nb.len, strlen(a->name)};
 	const char *nexp[] = {"PEXPIREAT", nkey, at};
 	const size_t nexpl[] = {9, nb.len, ab.len};
-	/* a directory outlives every slice in it: the newest ends by about
-	 * now + one slice and lives ttl more */
 	if (hc_redis_cmdargv(L->redis, on_slice_ttl, (void *)(uintptr_t)i, 3, exp, expl) < 0 ||
-	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, name, namel) < 0 ||
-	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, nexp, nexpl) < 0 ||
-	    dir_add(L, &db, &lb, &cb, &tb) < 0 || dir_add(L, &adb, &lb, &cb, &tb) < 0)
+	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, name, namel) < 0 || dir_add(L, &adb, &lb) < 0)
 		return;
-	seen[i].h = h;
-	seen[i].at = now;
+	seen_mark(i, h, now);
+	uint64_t hn = key_hash(nkey, nb.len);
+	int j = seen_slot(hn, now, 1000);
+	if (j >= 0 && hc_redis_cmdargv(L->redis, NULL, NULL, 3, nexp, nexpl) == 0 &&
+	    dir_add(L, &db, &lb) == 0 && dir_trim(L, &db, &cb, &tb) == 0)
+		seen_mark(j, hn, now);
+	uint64_t ha = key_hash(akey, adb.len);
+	int k = seen_slot(ha, now, 60000);
+	if (k >= 0 && dir_trim(L, &adb, &cb, &atb) == 0)
+		seen_mark(k, ha, now);
 }
 
 /* Store packed (the record's text) under a's id: the bucket's field, the
@@ -175,7 +196,8 @@ int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const ch
 	int rc = -1;
 	if (pr_activation_pack(&b, a, result_json, result_len) < 0) {
 		hc_buf_init(&b, PR_RT_RESULT_MAX + (1u << 20)); /* the result and the rest */
-		if (pr_activation_pack(&b, a, result_json, result_len) < 0)
+		if (hc_buf_reserve(&b, 1024 + result_len) < 0 ||
+		    pr_activation_pack(&b, a, result_json, result_len) < 0)
 			goto out;
 	}
 	rc = write_packed(L, b.data, b.len, a);

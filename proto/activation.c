@@ -359,7 +359,8 @@ static int pk_str(char *dst, size_t cap, const cJSON *v)
 
 static int pk_int(int64_t *dst, const cJSON *v)
 {
-	if (!cJSON_IsNumber(v))
+	/* a stored number is an integer well inside int64 (2^62) */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > -4.6e18 && v->valuedouble < 4.6e18))
 		return -1;
 	*dst = (int64_t)v->valuedouble;
 	return 0;

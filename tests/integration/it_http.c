@@ -566,7 +566,7 @@ static void test_port_not_shared(void **state)
 	struct hc_server_opts o = {.name = "second", .threads = 1, .port = f->port};
 	struct hc_server *s2 = hc_server_new(&o, &err);
 	assert_null(s2);
-	assert_non_null(strstr(err.msg, "another process listens there"));
+	assert_non_null(strstr(err.msg, "something else listens there"));
 	int fd = dial(f->port);
 	char buf[4096];
 	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 24);
