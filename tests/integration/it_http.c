@@ -243,6 +243,17 @@ static int closed_by_peer(int fd, int timeout_ms)
 	return 0;
 }
 
+/* Send request on a new connection: the reply holds want. */
+static void expect_reply(int port, const char *request, const char *want)
+{
+	int fd = dial(port);
+	char buf[4096];
+	send_all(fd, request, strlen(request));
+	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
+	assert_non_null(strstr(buf, want));
+	close(fd);
+}
+
 static void test_basic_and_keepalive(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
@@ -502,12 +513,7 @@ static void test_client_gone_before_deferred_reply(void **state)
 		close(fd);
 	}
 	usleep(300 * 1000);
-	int fd = dial(f->port);
-	char buf[4096];
-	send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
-	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
-	assert_non_null(strstr(buf, "later"));
-	close(fd);
+	expect_reply(f->port, "GET /defer HTTP/1.1\r\n\r\n", "later");
 	stop(f);
 }
 
@@ -567,12 +573,7 @@ static void test_port_not_shared(void **state)
 	struct hc_server *s2 = hc_server_new(&o, &err);
 	assert_null(s2);
 	assert_non_null(strstr(err.msg, "something else listens there"));
-	int fd = dial(f->port);
-	char buf[4096];
-	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 24);
-	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
-	assert_non_null(strstr(buf, "200 OK"));
-	close(fd);
+	expect_reply(f->port, "GET /hello HTTP/1.1\r\n\r\n", "200 OK");
 	stop(f);
 }
 
