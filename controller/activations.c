@@ -402,7 +402,7 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 		goto bad;
 	}
 	if (name) {
-		/* "pkg/action" at most two segments; only the last names the record */
+		/* "action" or "pkg/action", no more segments */
 		const char *slash = strchr(name, '/');
 		if (slash && strchr(slash + 1, '/')) {
 			hc_reply_error(req, 400,
