@@ -94,15 +94,13 @@ struct rec_op {
 	char ns[PR_NAME_MAX + 1];
 	char id[HC_ID_LEN + 1];
 	char name[PR_NAME_MAX + 1]; /* list filter, "" = none */
-	int none;		    /* the filter names nothing that can exist */
 	int what;		    /* 0 record, 1 logs, 2 result */
 	int docs;
-	int64_t limit, skip;
+	int64_t limit, skip; /* list: skip is what is still to skip in the index */
 	cJSON *rec;
 	/* list and count: the walk of the index (ctl_index_lua) */
 	int count;
 	int64_t since, upto;
-	int64_t iskip;		    /* records still to skip in the index */
 	int64_t total;		    /* count=true: records counted so far */
 	char cursor[32];	    /* where the next call starts, "" = upto */
 	char (*ids)[HC_ID_LEN + 1]; /* the ids gathered, newest first */
@@ -319,7 +317,7 @@ static void on_index(redisReply *r, void *arg)
 			hc_strlcpy(op->ids[op->nids++], e->str, HC_ID_LEN + 1);
 	}
 	op->total += r->element[1]->integer;
-	op->iskip = r->element[2]->integer;
+	op->skip = r->element[2]->integer;
 	memcpy(op->cursor, r->element[3]->str, r->element[3]->len + 1);
 	if (op->cursor[0] && (op->count || op->nids < op->cap)) {
 		if (index_call(op) < 0)
@@ -348,7 +346,7 @@ static int index_call(struct rec_op *op)
 	snprintf(npre, sizeof(npre), PR_KEY_ACT_NAMES_PREFIX "%s:", op->ns);
 	snprintf(a_since, sizeof(a_since), "%lld", (long long)op->since);
 	snprintf(a_upto, sizeof(a_upto), "%lld", (long long)op->upto);
-	snprintf(a_skip, sizeof(a_skip), "%lld", (long long)op->iskip);
+	snprintf(a_skip, sizeof(a_skip), "%lld", (long long)op->skip);
 	snprintf(a_lim, sizeof(a_lim), "%lld", (long long)(op->cap - op->nids));
 	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
 	snprintf(a_max, sizeof(a_max), "%d", INDEX_SLICES_PER_CALL);
@@ -417,34 +415,31 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 				       "valid action name");
 			goto bad;
 		}
-		hc_strlcpy(op->name, slash ? slash + 1 : name, sizeof(op->name));
 		/* "pkg/action" names a package's action, which OpenWhisk lists
 		 * apart from the namespace's own "action"; hearth has no
 		 * packages yet, so nothing ran under that name */
-		op->none = slash != NULL;
+		if (slash) {
+			cJSON *j = count ? cJSON_CreateObject() : cJSON_CreateArray();
+			if (j && count)
+				cJSON_AddNumberToObject(j, "activations", 0);
+			reply_take(req, 200, j);
+			goto bad;
+		}
+		hc_strlcpy(op->name, name, sizeof(op->name));
 	}
 	op->docs = docs;
 	op->count = count;
 	op->since = since;
 	op->upto = upto;
-	op->iskip = op->skip;
 	op->cap = count ? 1 : (size_t)op->limit;
 	op->ids = calloc(op->cap, sizeof(*op->ids));
 	if (!op->ids) {
 		hc_reply_error(req, 500, "out of memory");
 		goto bad;
 	}
-	if (op->none) {
-		cJSON *j = count ? cJSON_CreateObject() : cJSON_CreateArray();
-		if (j && count)
-			cJSON_AddNumberToObject(j, "activations", 0);
-		reply_take(req, 200, j);
-		rec_free(op);
-		return;
-	}
 	if (index_call(op) < 0)
 		store_down(op);
 	return;
-bad:
+bad: /* answered */
 	rec_free(op);
 }
