@@ -462,18 +462,6 @@ cJSON *pr_activation_result(const cJSON *stored)
 	return r;
 }
 
-const char *pr_activation_name(const cJSON *stored)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, "name");
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-uint64_t pr_activation_start(const cJSON *stored)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, "start");
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-}
-
 int pr_activation_status(const cJSON *stored)
 {
 	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(stored, "response");

@@ -108,8 +108,6 @@ cJSON *pr_activation_summary(const cJSON *stored);
 cJSON *pr_activation_result(const cJSON *stored);
 
 /* The fields of a stored record the API needs (pointers into stored). */
-const char *pr_activation_name(const cJSON *stored);
-uint64_t pr_activation_start(const cJSON *stored);
 int pr_activation_status(const cJSON *stored); /* statusCode; -1 when missing */
 const cJSON *pr_activation_response_result(const cJSON *stored);
 

@@ -64,8 +64,8 @@ static void test_record_shape(void **state)
 	cJSON *res = pr_activation_result(j);
 	assert_string_equal(get(get(res, "result"), "payload")->valuestring, "hi");
 	assert_string_equal(get(res, "status")->valuestring, "success");
-	assert_int_equal(pr_activation_start(j), 1000);
-	assert_string_equal(pr_activation_name(j), "hello");
+	assert_int_equal(get(j, "start")->valueint, 1000);
+	assert_string_equal(get(j, "name")->valuestring, "hello");
 	cJSON_Delete(ext);
 	cJSON_Delete(sum);
 	cJSON_Delete(res);
