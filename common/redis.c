@@ -65,6 +65,19 @@ struct sub {
 	struct sub *next;
 };
 
+/* A command gathered value by value for the write-behind block
+ * (hc_redis_fold_later). */
+#define FOLDS 2
+struct fold {
+	unsigned n;	    /* values, 0 = closed */
+	int concat;	    /* HC_FOLD_CONCAT */
+	unsigned long used; /* when a value was last added, to close the older */
+	size_t cmdlen, keylen;
+	char cmd[16];
+	char key[512];
+	struct hc_buf b; /* the values: RESP bulks, or their bytes (concat) */
+};
+
 struct hc_redis {
 	struct event_base *base;
 	struct hc_redis_opts opts;
@@ -79,14 +92,13 @@ struct hc_redis {
 	hc_redis_hook hook;
 	void *hook_arg;
 	struct sub *subs;
-	int down_logged;  /* log a failing server once, not per retry */
-	int wb_ok;	  /* the server knows CLIENT REPLY (probed at connect) */
-	int wb_n;	  /* commands in wb */
-	struct hc_buf wb; /* the reply-less write-behind block (see below) */
-	int zn;		  /* members of the ZADD being gathered for wb */
-	size_t zkeylen;
-	char zkey[256];
-	struct hc_buf zb; /* its score/member pairs, in RESP */
+	int down_logged;	 /* log a failing server once, not per retry */
+	int wb_ok;		 /* the server knows CLIENT REPLY (probed at connect) */
+	int wb_n;		 /* commands in wb */
+	struct hc_buf wb;	 /* the reply-less write-behind block (see below) */
+	struct fold fold[FOLDS]; /* commands being gathered for wb */
+	unsigned fold_n;	 /* values in them */
+	unsigned long fold_seq;
 };
 
 static void start_connect(struct hc_redis *r);
@@ -248,7 +260,7 @@ static void wb_emit(struct hc_redis *r);
  * What the write-behind block holds goes first: commands keep their order. */
 static void send_formatted(struct hc_redis *r, struct rcmd *c, char *cmd, int len)
 {
-	if (r->wb_n || r->zn)
+	if (r->wb_n || r->fold_n)
 		wb_emit(r);
 	if (r->state == RS_READY && r->ac &&
 	    redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, (size_t)len) == REDIS_OK)
@@ -367,8 +379,9 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
  * (order is kept), when redisev writes (its write-behind timer, armed by
  * the first command of a block), or when it is full. A server without
  * CLIENT REPLY (probed at connect) gets the commands one by one. */
-#define WB_MAX_CMDS  128
-#define WB_MAX_BYTES (512 << 10)
+#define WB_MAX_CMDS    128
+#define WB_MAX_BYTES   (512 << 10)
+#define FOLD_MAX_BYTES (WB_MAX_BYTES / 4)
 static const char wb_off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
 static const char wb_on[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
 
@@ -412,27 +425,39 @@ static void wb_added(struct hc_redis *r, char *end)
 	r->wb_n++;
 }
 
-/* The ZADD gathered so far becomes one command in wb. */
-static void zb_close(struct hc_redis *r)
+/* A fold becomes one command in wb. */
+static void fold_close(struct hc_redis *r, struct fold *f)
 {
 	char *p;
 
-	if (!r->zn)
+	if (!f->n)
 		return;
-	if ((p = wb_room(r, r->zb.len + r->zkeylen + 64))) {
-		p = resp_len(p, '*', 2 + 2 * (size_t)r->zn);
-		p = resp_bulk(p, "ZADD", 4);
-		p = resp_bulk(p, r->zkey, r->zkeylen);
-		memcpy(p, r->zb.data, r->zb.len);
-		wb_added(r, p + r->zb.len);
+	if ((p = wb_room(r, f->b.len + f->cmdlen + f->keylen + 64))) {
+		p = resp_len(p, '*', f->concat ? 3 : 2 + (size_t)f->n);
+		p = resp_bulk(p, f->cmd, f->cmdlen);
+		p = resp_bulk(p, f->key, f->keylen);
+		if (f->concat)
+			p = resp_bulk(p, f->b.data, f->b.len);
+		else {
+			memcpy(p, f->b.data, f->b.len);
+			p += f->b.len;
+		}
+		wb_added(r, p);
 	}
-	hc_buf_reset(&r->zb);
-	r->zn = 0;
+	r->fold_n -= f->n;
+	f->n = 0;
+	hc_buf_reset(&f->b);
+}
+
+static void folds_close(struct hc_redis *r)
+{
+	for (int i = 0; i < FOLDS; i++)
+		fold_close(r, &r->fold[i]);
 }
 
 static void wb_emit(struct hc_redis *r)
 {
-	zb_close(r);
+	folds_close(r);
 	wb_send(r);
 }
 
@@ -441,14 +466,27 @@ static void wb_hook(void *arg)
 	wb_emit(arg);
 }
 
+/* After a command or value was added: a full block goes now (redisev
+ * writes it in this pass), else the write-behind timer is armed (unless it
+ * is already). */
+static void wb_later(struct hc_redis *r)
+{
+	if (r->wb_n + r->fold_n >= WB_MAX_CMDS)
+		wb_emit(r);
+	else
+		hc_redisev_arm(r->ac);
+}
+
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen)
 {
 	char *p = NULL;
 
 	if (argc > 0 && !multi_reply_command(argv[0], arg_len(argv, argvlen, 0)) && !cb &&
-	    r->wb_ok && r->state == RS_READY && r->ac)
+	    r->wb_ok && r->state == RS_READY && r->ac) {
+		folds_close(r); /* what was called before goes before */
 		p = wb_room(r, resp_size(argc, argv, argvlen));
+	}
 	if (!p) {
 		/* with a reply to deliver, or too big for a block: queued now,
 		 * written behind by redisev (refused there if malformed) */
@@ -460,38 +498,60 @@ int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int ar
 		return rc;
 	}
 	wb_added(r, resp_argv(p, argc, argv, argvlen));
-	if (r->wb_n + r->zn >= WB_MAX_CMDS)
-		wb_emit(r); /* not a later command: redisev writes it in this pass */
-	else
-		hc_redisev_arm(r->ac); /* unless armed already */
+	wb_later(r);
 	return 0;
 }
 
-int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score, const char *member)
+/* The open fold for cmd and key, or a new one in place of the older. */
+static struct fold *fold_for(struct hc_redis *r, int concat, const char *cmd, size_t cmdlen,
+			     const char *key, size_t keylen)
 {
-	size_t kl = strlen(key), sl = strlen(score), ml = strlen(member);
+	struct fold *old = &r->fold[0];
+	for (int i = 0; i < FOLDS; i++) {
+		struct fold *f = &r->fold[i];
+		if (f->n && f->concat == concat && f->cmdlen == cmdlen && f->keylen == keylen &&
+		    memcmp(f->cmd, cmd, cmdlen) == 0 && memcmp(f->key, key, keylen) == 0)
+			return f;
+		if (!f->n || (old->n && f->used < old->used))
+			old = f;
+	}
+	fold_close(r, old);
+	old->concat = concat;
+	memcpy(old->cmd, cmd, cmdlen);
+	old->cmdlen = cmdlen;
+	memcpy(old->key, key, keylen);
+	old->keylen = keylen;
+	return old;
+}
 
-	if (!r->wb_ok || r->state != RS_READY || !r->ac || kl >= sizeof r->zkey || sl + ml > 1024) {
-		const char *argv[] = {"ZADD", key, score, member};
-		return hc_redis_cmdargv_later(r, NULL, NULL, 4, argv, NULL);
+int hc_redis_fold_later(struct hc_redis *r, enum hc_fold_kind kind, const char *cmd,
+			const char *key, size_t keylen, const char *val, size_t vallen)
+{
+	size_t cmdlen = strlen(cmd);
+	int concat = kind == HC_FOLD_CONCAT;
+
+	if (!r->wb_ok || r->state != RS_READY || !r->ac || cmdlen >= sizeof r->fold[0].cmd ||
+	    keylen >= sizeof r->fold[0].key || vallen + 64 > FOLD_MAX_BYTES) {
+		const char *argv[] = {cmd, key, val};
+		const size_t argvlen[] = {cmdlen, keylen, vallen};
+		return hc_redis_cmdargv_later(r, NULL, NULL, 3, argv, argvlen);
 	}
-	if (r->zn && (kl != r->zkeylen || memcmp(key, r->zkey, kl)))
-		zb_close(r);
-	if (hc_buf_reserve(&r->zb, sl + ml + 64) < 0)
+	struct fold *f = fold_for(r, concat, cmd, cmdlen, key, keylen);
+	if (f->n && f->b.len + vallen + 64 > FOLD_MAX_BYTES)
+		fold_close(r, f); /* full: this value starts it again */
+	if (hc_buf_reserve(&f->b, vallen + 64) < 0)
 		return -1;
-	if (!r->zn) {
-		memcpy(r->zkey, key, kl);
-		r->zkeylen = kl;
+	if (concat) {
+		memcpy(f->b.data + f->b.len, val, vallen);
+		f->b.len += vallen;
+	} else {
+		f->b.len = (size_t)(resp_bulk(f->b.data + f->b.len, val, vallen) - f->b.data);
 	}
-	char *p = resp_bulk(r->zb.data + r->zb.len, score, sl);
-	p = resp_bulk(p, member, ml);
-	r->zb.len = (size_t)(p - r->zb.data);
-	r->zb.data[r->zb.len] = '\0';
-	r->zn++;
-	if (r->wb_n + r->zn >= WB_MAX_CMDS)
-		wb_emit(r);
-	else
-		hc_redisev_arm(r->ac);
+	f->b.data[f->b.len] = '\0';
+	f->n++;
+	f->used = ++r->fold_seq;
+	r->fold_n++;
+	wb_later(r);
 	return 0;
 }
 
@@ -817,7 +877,8 @@ struct hc_redis *hc_redis_new(struct event_base *base, const struct hc_redis_opt
 	r->base = base;
 	r->opts = *opts;
 	hc_buf_init(&r->wb, WB_MAX_BYTES);
-	hc_buf_init(&r->zb, WB_MAX_BYTES / 2); /* WB_MAX_CMDS members of <= 1 KB */
+	for (int i = 0; i < FOLDS; i++)
+		hc_buf_init(&r->fold[i].b, FOLD_MAX_BYTES);
 	if (r->opts.connect_timeout_ms <= 0)
 		r->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (r->opts.backoff_min_ms <= 0)
@@ -872,7 +933,8 @@ static void real_free(struct hc_redis *r)
 		free(s);
 	}
 	hc_buf_free(&r->wb);
-	hc_buf_free(&r->zb);
+	for (int i = 0; i < FOLDS; i++)
+		hc_buf_free(&r->fold[i].b);
 	free(r);
 }
 

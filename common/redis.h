@@ -68,10 +68,15 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen);
 
-/* ZADD key score member, fire and forget, written behind as above;
- * consecutive calls for one key are sent as one ZADD with many members. */
-int hc_redis_zadd_later(struct hc_redis *r, const char *key, const char *score,
-			const char *member);
+/* cmd key val, fire and forget, written behind as above, for what a hot
+ * path sends many of: the values of calls for one cmd and key are sent as
+ * one command, cmd key v1 v2 ... (HC_FOLD_ARGS: RPUSH, SADD) or cmd key
+ * v1v2... (HC_FOLD_CONCAT: APPEND). Two such commands gather at once (a
+ * third closes the older); any other command closes both first, so
+ * commands keep their order, but for folded values among themselves. */
+enum hc_fold_kind { HC_FOLD_ARGS, HC_FOLD_CONCAT };
+int hc_redis_fold_later(struct hc_redis *r, enum hc_fold_kind kind, const char *cmd,
+			const char *key, size_t keylen, const char *val, size_t vallen);
 
 /* A Lua script run by SHA; the SHA is computed on first use. */
 struct hc_redis_script {

@@ -19,61 +19,100 @@
 #include "proto/activation.h"
 #include "proto/keys.h"
 
-const char *const ctl_records_lua =
-    "local r = {}\n"
-    "for i = 1, #KEYS do r[i] = redis.call('HGET', KEYS[i], ARGV[i]) end\n"
-    "return r\n";
+/* The records of ARGV's ids, each from its log KEYS[2i - 1] (the line
+ * "\n<id> <packed>"), else its hash KEYS[2i] (big records, and those
+ * written before the logs), or false. Ids of one bucket come together (a
+ * list is newest first), so one log is held at a time. */
+const char *const ctl_records_lua = "local r, lk, s = {}, nil, false\n"
+				    "for i, id in ipairs(ARGV) do\n"
+				    "  if KEYS[2 * i - 1] ~= lk then\n"
+				    "    lk = KEYS[2 * i - 1]\n"
+				    "    s = redis.call('GET', lk)\n"
+				    "  end\n"
+				    "  local v = false\n"
+				    "  if s then\n"
+				    "    local at = string.find(s, '\\n' .. id .. ' ', 1, true)\n"
+				    "    if at then\n"
+				    "      local e = string.find(s, '\\n', at + 1, true)\n"
+				    "      v = string.sub(s, at + #id + 2, e and e - 1 or #s)\n"
+				    "    end\n"
+				    "  end\n"
+				    "  r[i] = v or redis.call('HGET', KEYS[2 * i], id)\n"
+				    "end\n"
+				    "return r\n";
 
 /* One call reads at most ARGV[11] slices of the range, newest first, from
  * the cursor ARGV[10] ("" = upto's slice) down to since's, and returns
- * {ids, count, skip left, next cursor ("" = done)}. A slice holds one zset
- * per action name: with ARGV[3] = "" every name in the slice's set of
- * names, merged by start time (then id, as one zset orders them), else
- * just that name's. Zsets wholly inside the range are counted with ZCARD,
- * those of the two slices at its ends with ZCOUNT; whole slices are
- * skipped by their count. A call also stops after the slice where it has
- * read ARGV[12] zsets, and the caller calls again from the cursor, so a
- * count over a day of busy seconds never holds Redis for more than a few
- * milliseconds at a time. The slices are read by names built here, which a
- * standalone Redis allows (not a cluster). */
+ * {ids, count, skip left, next cursor ("" = done)}. A slice holds one list
+ * of ids per action name: with ARGV[3] = "" every name in the slice's set
+ * of names, else just that name's. Ids begin with their record's start ms
+ * in 12 hex digits, so ordering ids orders records by start, then id.
+ * Lists wholly inside the range are counted with LLEN and read with
+ * SORT_RO (in C, only the ids wanted); those of the two slices at its ends
+ * are sorted whole and cut from the id ARGV[13] to the id ARGV[14] (since
+ * and upto as ids) by binary search; the names' ids are merged by sorting
+ * them. Whole slices are skipped by their
+ * count. A call also stops after the slice where it has read ARGV[12] lists, and the caller calls
+ * again from the cursor, so a count over a day of busy seconds never holds Redis for more than a
+ * few milliseconds at a time. The slices are read by names built here, which a standalone Redis
+ * allows (not a cluster). */
 const char *const ctl_index_lua =
     "local spre, npre, name = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local since, upto = ARGV[4], ARGV[5]\n"
+    "local since, upto = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
     "local skip, limit, count = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'\n"
     "local ms, max, budget = tonumber(ARGV[9]), tonumber(ARGV[11]), tonumber(ARGV[12])\n"
-    "local s0 = math.floor(tonumber(since) / ms)\n"
-    "local s1 = math.floor(tonumber(upto) / ms)\n"
-    "local hi = ARGV[10] ~= '' and ARGV[10] or s1\n"
+    "local s0 = math.floor(since / ms)\n"
+    "local s1 = math.floor(upto / ms)\n"
+    "local top = ARGV[10] ~= '' and ARGV[10] or s1\n"
     "local n, out, reads = 0, {}, 0\n"
-    "local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], hi, s0, 'LIMIT', 0, max)\n"
+    "local lo, hi = ARGV[13], ARGV[14]\n"
+    "local function first(a, f)\n"
+    "  local l, h = 1, #a + 1\n"
+    "  while l < h do\n"
+    "    local m = math.floor((l + h) / 2)\n"
+    "    if f(a[m]) then h = m else l = m + 1 end\n"
+    "  end\n"
+    "  return l\n"
+    "end\n"
+    "local function below_hi(id) return id <= hi end\n"
+    "local function below_lo(id) return id < lo end\n"
+    "local function ranged(k)\n"
+    "  local a = redis.call('SORT_RO', k, 'ALPHA', 'DESC')\n"
+    "  return {a, first(a, below_hi), first(a, below_lo) - 1}\n"
+    "end\n"
+    "local sl = redis.call('ZREVRANGEBYSCORE', KEYS[1], top, s0, 'LIMIT', 0, max)\n"
     "for j, s in ipairs(sl) do\n"
     "  local sn = tonumber(s)\n"
     "  local whole = sn > s0 and sn < s1\n"
     "  local names = {name}\n"
     "  if name == '' then names = redis.call('SMEMBERS', npre .. s) end\n"
-    "  local keys, c = {}, 0\n"
+    "  local keys, part, c = {}, {}, 0\n"
     "  for i, nm in ipairs(names) do\n"
     "    keys[i] = spre .. nm .. ':' .. s\n"
-    "    if whole then c = c + redis.call('ZCARD', keys[i])\n"
-    "    else c = c + redis.call('ZCOUNT', keys[i], since, upto) end\n"
+    "    if whole then c = c + redis.call('LLEN', keys[i])\n"
+    "    else\n"
+    "      part[i] = ranged(keys[i])\n"
+    "      c = c + part[i][3] - part[i][2] + 1\n"
+    "    end\n"
     "  end\n"
     "  reads = reads + #names\n"
     "  if count then n = n + c\n"
     "  elseif skip >= c then skip = skip - c\n"
     "  else\n"
     "    local want, got = skip + limit - #out, {}\n"
-    "    for _, k in ipairs(keys) do\n"
-    "      local r = redis.call('ZREVRANGEBYSCORE', k, upto, since,\n"
-    "                           'WITHSCORES', 'LIMIT', 0, want)\n"
-    "      for i = 1, #r, 2 do got[#got + 1] = {tonumber(r[i + 1]), r[i]} end\n"
+    "    for i, k in ipairs(keys) do\n"
+    "      if whole then\n"
+    "        local r = redis.call('SORT_RO', k, 'ALPHA', 'DESC', 'LIMIT', 0, want)\n"
+    "        for _, id in ipairs(r) do got[#got + 1] = id end\n"
+    "      else\n"
+    "        local a, from, to = part[i][1], part[i][2], part[i][3]\n"
+    "        for x = from, math.min(to, from + want - 1) do got[#got + 1] = a[x] end\n"
+    "      end\n"
     "    end\n"
     "    if #keys > 1 then\n"
-    "      table.sort(got, function(a, b)\n"
-    "        if a[1] ~= b[1] then return a[1] > b[1] end\n"
-    "        return a[2] > b[2]\n"
-    "      end)\n"
+    "      table.sort(got, function(a, b) return a > b end)\n"
     "    end\n"
-    "    for i = skip + 1, math.min(#got, want) do out[#out + 1] = got[i][2] end\n"
+    "    for i = skip + 1, math.min(#got, want) do out[#out + 1] = got[i] end\n"
     "    skip = 0\n"
     "    if #out >= limit then return {out, n, 0, ''} end\n"
     "  end\n"
@@ -83,7 +122,7 @@ const char *const ctl_index_lua =
     "if #sl == max then nxt = '(' .. sl[#sl] end\n"
     "return {out, n, skip, nxt}\n";
 
-/* Slices, and zsets, read at most per call of ctl_index_lua (about a
+/* Slices, and lists, read at most per call of ctl_index_lua (about a
  * millisecond of Redis). */
 #define INDEX_SLICES_PER_CALL 256
 #define INDEX_READS_PER_CALL  1024
@@ -156,13 +195,14 @@ static void on_logs(redisReply *r, void *arg)
 	rec_free(op);
 }
 
-static void on_record(redisReply *r, void *arg)
+static void on_record(redisReply *rr, void *arg)
 {
 	struct rec_op *op = arg;
-	if (!r || r->type == REDIS_REPLY_ERROR) {
+	if (!rr || rr->type != REDIS_REPLY_ARRAY || rr->elements != 1) {
 		store_down(op);
 		return;
 	}
+	const redisReply *r = rr->element[0];
 	if (r->type != REDIS_REPLY_STRING ||
 	    !(op->rec = pr_activation_unpack(r->str, r->len, op->id))) {
 		hc_reply_error(op->req, 404, "The requested resource does not exist.");
@@ -191,6 +231,37 @@ done:
 	rec_free(op);
 }
 
+/* The records of the n ids at ids (HC_ID_LEN + 1 bytes apart) to cb,
+ * through ctl_records_lua. 0, or -1 when it could not be asked. */
+static int fetch(struct rec_op *op, const char *ids, size_t n, hc_redis_cb cb)
+{
+	const char **argv = calloc(3 * n, sizeof(*argv));
+	size_t *lens = calloc(3 * n, sizeof(*lens));
+	char(*keys)[40] = calloc(2 * n, sizeof(*keys));
+	int rc = -1;
+	if (!argv || !lens || !keys)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const char *id = ids + i * (HC_ID_LEN + 1);
+		struct hc_buf lb = HC_BUF_FIXED(keys[2 * i]), hb = HC_BUF_FIXED(keys[2 * i + 1]);
+		pr_activation_log_key(&lb, id);
+		pr_activation_key(&hb, id);
+		argv[2 * i] = lb.data;
+		lens[2 * i] = lb.len;
+		argv[2 * i + 1] = hb.data;
+		lens[2 * i + 1] = hb.len;
+		argv[2 * n + i] = id;
+		lens[2 * n + i] = strlen(id);
+	}
+	rc = hc_redis_eval(op->L->redis, &op->L->records_script, cb, op, (int)(2 * n), (int)(3 * n),
+			   argv, lens);
+out:
+	free(argv);
+	free(lens);
+	free(keys);
+	return rc;
+}
+
 static void get_one(struct hc_req *req, const char *own, int what)
 {
 	const char *ns = ctl_req_ns(req, own);
@@ -211,10 +282,8 @@ static void get_one(struct hc_req *req, const char *own, int what)
 	op->what = what;
 	hc_strlcpy(op->ns, ns, sizeof(op->ns));
 	hc_strlcpy(op->id, id, sizeof(op->id));
-	char key[40];
-	struct hc_buf kb = HC_BUF_FIXED(key);
-	pr_activation_key(&kb, op->id);
-	hc_redis_cmd(op->L->redis, on_record, op, "HGET %s %s", key, op->id);
+	if (fetch(op, op->id, 1, on_record) < 0)
+		store_down(op);
 }
 
 void ctl_activation_get(struct hc_req *req, const char *own)
@@ -264,35 +333,13 @@ static void on_list_records(redisReply *r, void *arg)
 /* The records of the gathered ids, through ctl_records_lua. */
 static void fetch_records(struct rec_op *op)
 {
-	size_t n = op->nids;
-	if (n == 0) {
+	if (op->nids == 0) {
 		reply_take(op->req, 200, cJSON_CreateArray());
 		rec_free(op);
 		return;
 	}
-	const char **argv = calloc(2 * n, sizeof(*argv));
-	size_t *lens = calloc(2 * n, sizeof(*lens));
-	char(*keys)[40] = calloc(n, sizeof(*keys));
-	if (!argv || !lens || !keys) {
-		hc_reply_error(op->req, 500, "out of memory");
-		rec_free(op);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct hc_buf kb = HC_BUF_FIXED(keys[i]);
-		pr_activation_key(&kb, op->ids[i]);
-		argv[i] = keys[i];
-		lens[i] = kb.len;
-		argv[n + i] = op->ids[i];
-		lens[n + i] = strlen(op->ids[i]);
-	}
-	if (hc_redis_eval(op->L->redis, &op->L->records_script, on_list_records, op, (int)n,
-			  (int)(2 * n), argv, lens) < 0)
+	if (fetch(op, op->ids[0], op->nids, on_list_records) < 0)
 		store_down(op);
-out:
-	free(argv);
-	free(lens);
-	free(keys);
 }
 
 static int index_call(struct rec_op *op);
@@ -338,7 +385,7 @@ static void on_index(redisReply *r, void *arg)
 static int index_call(struct rec_op *op)
 {
 	char dkey[600], spre[300], npre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24];
-	char a_ms[24], a_max[24], a_reads[24];
+	char a_ms[24], a_max[24], a_reads[24], a_lo[40], a_hi[40];
 	struct hc_buf db = HC_BUF_FIXED(dkey);
 	if (pr_activation_dir_key(&db, op->ns, op->name[0] ? op->name : NULL) < 0)
 		return -1;
@@ -351,12 +398,19 @@ static int index_call(struct rec_op *op)
 	snprintf(a_ms, sizeof(a_ms), "%d", PR_ACT_SLICE_MS);
 	snprintf(a_max, sizeof(a_max), "%d", INDEX_SLICES_PER_CALL);
 	snprintf(a_reads, sizeof(a_reads), "%d", INDEX_READS_PER_CALL);
+	/* ids are the start ms in 12 hex digits, then 20 more: the range's
+	 * first and last possible ids */
+	const int64_t id_max = 0xffffffffffffLL;
+	snprintf(a_lo, sizeof(a_lo), "%012" PRIx64 "00000000000000000000",
+		 (uint64_t)(op->since < id_max ? op->since : id_max));
+	snprintf(a_hi, sizeof(a_hi), "%012" PRIx64 "ffffffffffffffffffff",
+		 (uint64_t)(op->upto < id_max ? op->upto : id_max));
 	const char *argv[] = {dkey,	spre,	    npre,
 			      op->name, a_since,    a_upto,
 			      a_skip,	a_lim,	    op->count ? "1" : "0",
 			      a_ms,	op->cursor, a_max,
-			      a_reads};
-	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 13, argv, NULL);
+			      a_reads,	a_lo,	    a_hi};
+	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 15, argv, NULL);
 }
 
 void ctl_activations_list(struct hc_req *req, const char *own)

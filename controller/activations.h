@@ -7,8 +7,9 @@
 #include "controller/ctl.h"
 #include "proto/activation.h"
 
-/* KEYS: the records' buckets; ARGV: their ids, in the same order. Returns
- * the records (nil for one that expired). */
+/* KEYS: each record's log and hash (PR_KEY_ACT_LOG, PR_KEY_ACTIVATION),
+ * pair by pair; ARGV: their ids, in the same order. Returns the records
+ * (nil for one that expired). */
 extern const char *const ctl_records_lua;
 
 /* KEYS[1]: a namespace's slice directory, or one action's
@@ -17,7 +18,8 @@ extern const char *const ctl_records_lua;
  * (PR_KEY_ACT_NAMES up to the slice number), the action name ("" = every
  * name), since, upto (start ms, inclusive), skip, limit, "1" to count
  * instead of listing, PR_ACT_SLICE_MS, the cursor ("" to begin), the most
- * slices and the most zsets to read. Returns {ids started in [since, upto]
+ * slices and the most lists to read, and since and upto as the first and
+ * last ids that start then (ids sort by start). Returns {ids started in [since, upto]
  * newest first after skip (at most limit), how many there are in the
  * slices read, skip left, the cursor to go on from ("" when done)}. */
 extern const char *const ctl_index_lua;

@@ -686,10 +686,16 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	v->t0_us = hc_mono_us();
 	pr_activation_init(&v->rec);
 	v->rec.start_ms = hc_now_ms();
-	if (id)
+	if (id) {
+		/* forwarded: it started when the first controller took it, the
+		 * time its id carries, which orders the index (proto/keys.h) */
+		uint64_t t = pr_activation_id_ms(id);
+		if (t && t <= v->rec.start_ms && v->rec.start_ms - t < 3600000)
+			v->rec.start_ms = t;
 		hc_strlcpy(v->rec.id, id, sizeof(v->rec.id));
-	else
+	} else {
 		pr_activation_id_new(v->rec.id, v->rec.start_ms);
+	}
 	const struct pr_action_info *ai = &v->a->info;
 	hc_strlcpy(v->rec.ns, ai->ns, sizeof(v->rec.ns));
 	hc_strlcpy(v->rec.name, ai->name, sizeof(v->rec.name));

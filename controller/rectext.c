@@ -2,15 +2,16 @@
  * (pr_activation_pack: a warm noop's record is ~110 bytes where OpenWhisk's
  * object is ~500). Fire and forget, write-behind on the loop's Redis
  * connection: a busy loop sends the records of up to 1 ms in one write, as
- * one block the server does not answer command by command, with one ZADD
- * per index slice (the record write was a third of the controller's CPU
- * per warm invoke).
+ * one block the server does not answer command by command, with one APPEND
+ * per bucket and one RPUSH per index slice (the record write was a third
+ * of the controller's CPU per warm invoke, and Redis's was as much again).
  *
- * Each record is a field of its creation time's bucket (proto/keys.h), and
- * its id a member of its action's index slice for its start second in the
- * invoking namespace. The bucket gets its TTL once per loop and bucket; a
- * slice gets its TTL, its name in the second's names and its place in the
- * directories once per loop, slice and second (announce_slice). */
+ * Each record is a line of its creation time's log (proto/keys.h), and its
+ * id pushed on its action's index slice for its start second in the
+ * invoking namespace. The log gets its TTL once per loop, bucket and
+ * second; a slice gets its TTL, its name in the second's names and its
+ * place in the directories once per loop, slice and second
+ * (announce_slice). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_
 
 /* The index keys around a record's slice, each sent once per loop and
  * window (the seen table), after the write-behind block that holds the
- * slice's ZADD, which these commands' replies make Redis flush first
+ * slice's RPUSH, which these commands' replies make Redis flush first
  * (order is kept), so no TTL lands on a key that does not exist yet:
  *  - per action and second: the slice's TTL (its end + ttl; a slice that
  *    expired meanwhile and gets a late record must have it again), the
@@ -141,47 +142,59 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, co
 		seen_mark(k, ha, now);
 }
 
-/* Store packed (the record's text) under a's id: the bucket's field, the
- * slice's member, the slice announced. */
-static int write_packed(struct ctl_loop *L, const char *packed, size_t len,
-			const struct pr_activation *a)
+/* The bucket's TTL, when this loop has not given it one in the last second
+ * for this bucket: once per bucket and second is enough (a bucket that
+ * expired meanwhile and gets a late record must have its TTL again). The
+ * record's write is before it in the stream (hc_redis_cmdargv_later closes
+ * the folds first), so the key exists. */
+static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *id, uint64_t ttl,
+		       uint64_t now, int always)
 {
-	/* the bucket this loop last gave its TTL, and when: once per bucket
-	 * and second is enough (a bucket that expired meanwhile and gets a
-	 * late record must have its TTL again) */
 	static __thread char last_key[40];
 	static __thread uint64_t last_exp;
+	if (!always && strcmp(kb->data, last_key) == 0 && now - last_exp < 1000)
+		return;
+	char at[24];
+	struct hc_buf ab = HC_BUF_FIXED(at);
+	hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(id, ttl, now));
+	const char *exp[] = {"PEXPIREAT", kb->data, at};
+	const size_t expl[] = {9, kb->len, ab.len};
+	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0 && !always) {
+		memcpy(last_key, kb->data, kb->len + 1);
+		last_exp = now;
+	}
+}
+
+/* Store a's record: line is "\n<id> <packed>", the packed text from
+ * line + head. Appended to the bucket's log (a big record: a field of the
+ * bucket's hash), its id pushed on its index slice, the slice announced. */
+static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head,
+		      const struct pr_activation *a)
+{
 	struct ctl *c = L->ctl;
 	char key[40], skey[600];
-	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms;
-	char score[24];
+	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms, now = hc_now_ms();
+	size_t idlen = strlen(a->id);
 	/* no printf here: it cost more than the rest of the write */
 	struct hc_buf kb = HC_BUF_FIXED(key), sk = HC_BUF_FIXED(skey);
-	struct hc_buf sb = HC_BUF_FIXED(score);
-	if (pr_activation_key(&kb, a->id) |
-	    pr_activation_slice_key(&sk, a->subject, a->name, a->start_ms) |
-	    hc_buf_add_int(&sb, (int64_t)a->start_ms))
+	int big = line->len - head > PR_ACT_LOG_MAX;
+	if ((big ? pr_activation_key(&kb, a->id) : pr_activation_log_key(&kb, a->id)) |
+	    pr_activation_slice_key(&sk, a->subject, a->name, a->start_ms))
 		return -1; /* cannot happen with valid ids and names */
-	/* argv form: hiredis formats a printf-style command byte by byte, which
-	 * cost more than the rest of the record write */
-	const char *hset[] = {"HSET", key, a->id, packed};
-	const size_t hsetl[] = {4, kb.len, strlen(a->id), len};
-	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 4, hset, hsetl) < 0)
+	if (big) {
+		/* argv form: hiredis formats a printf-style command byte by
+		 * byte */
+		const char *hset[] = {"HSET", key, a->id, line->data + head};
+		const size_t hsetl[] = {4, kb.len, idlen, line->len - head};
+		if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 4, hset, hsetl) < 0)
+			return -1;
+	} else if (hc_redis_fold_later(L->redis, HC_FOLD_CONCAT, "APPEND", key, kb.len, line->data,
+				       line->len) < 0) {
 		return -1;
-	uint64_t now = hc_now_ms();
-	if (strcmp(key, last_key) != 0 || now - last_exp >= 1000) {
-		char at[24];
-		struct hc_buf ab = HC_BUF_FIXED(at);
-		hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(a->id, ttl, now));
-		const char *exp[] = {"PEXPIREAT", key, at};
-		const size_t expl[] = {9, kb.len, ab.len};
-		if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0) {
-			memcpy(last_key, key, kb.len + 1);
-			last_exp = now;
-		}
 	}
-	/* the records of one slice written together share one ZADD */
-	if (hc_redis_zadd_later(L->redis, skey, score, a->id) < 0)
+	bucket_ttl(L, &kb, a->id, ttl, now, big);
+	/* the ids of one slice written together share one RPUSH */
+	if (hc_redis_fold_later(L->redis, HC_FOLD_ARGS, "RPUSH", skey, sk.len, a->id, idlen) < 0)
 		return -1;
 	announce_slice(L, a, skey, sk.len, ttl, now);
 	return 0;
@@ -194,13 +207,17 @@ int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const ch
 	char stack[2048];
 	struct hc_buf b = HC_BUF_FIXED(stack);
 	int rc = -1;
+	if (hc_buf_addc(&b, '\n') | hc_buf_adds(&b, a->id) | hc_buf_addc(&b, ' '))
+		return -1;
+	size_t head = b.len;
 	if (pr_activation_pack(&b, a, result_json, result_len) < 0) {
 		hc_buf_init(&b, PR_RT_RESULT_MAX + (1u << 20)); /* the result and the rest */
-		if (hc_buf_reserve(&b, 1024 + result_len) < 0 ||
+		if (hc_buf_reserve(&b, 1024 + result_len) < 0 || hc_buf_addc(&b, '\n') < 0 ||
+		    hc_buf_adds(&b, a->id) < 0 || hc_buf_addc(&b, ' ') < 0 ||
 		    pr_activation_pack(&b, a, result_json, result_len) < 0)
 			goto out;
 	}
-	rc = write_packed(L, b.data, b.len, a);
+	rc = write_line(L, &b, head, a);
 out:
 	if (b.data != stack)
 		hc_buf_free(&b);

@@ -52,6 +52,12 @@ int pr_activation_key(struct hc_buf *b, const char *id)
 	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
 }
 
+int pr_activation_log_key(struct hc_buf *b, const char *id)
+{
+	return hc_buf_adds(b, PR_KEY_ACT_LOG_PREFIX) |
+	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
+}
+
 /* no printf: the index keys are built on the warm invoke's path */
 int pr_activation_slice_key(struct hc_buf *b, const char *ns, const char *name, uint64_t start_ms)
 {

@@ -52,8 +52,10 @@ void pr_activation_id_new(char *out, uint64_t now_ms);
 /* The creation time an id carries (its first 12 hex digits); 0 when they
  * are not hex. */
 uint64_t pr_activation_id_ms(const char *id);
-/* The key of the hash holding id's record into b (fixed-size is fine: the
- * key is under 40 bytes). 0, or -1 when b is full. */
+/* The key of the log (PR_KEY_ACT_LOG), and of the hash (PR_KEY_ACTIVATION),
+ * that may hold id's record, into b (fixed-size is fine: the keys are under
+ * 40 bytes). 0, or -1 when b is full. */
+int pr_activation_log_key(struct hc_buf *b, const char *id);
 int pr_activation_key(struct hc_buf *b, const char *id);
 /* The index slice of action name in namespace ns for records started in
  * start_ms (PR_KEY_ACT_SLICE); the set of names with records in ns's slice

@@ -18,31 +18,43 @@
 #define PR_KEY_CODE_REFS    "hearth:coderefs:%s"       /* digest -> set of "ns/name" using it */
 
 /* ---- activations (expire after the activation TTL) ---- */
-/* Records live in one hash per PR_ACT_BUCKET_MS of creation time, which an
- * activation id carries in its first 12 hex digits (pr_activation_id_new):
- * a key per record cost Redis a third more CPU per warm invoke (the main
- * and the expiry dictionaries both grew and rehashed) and more memory. The
- * bucket's TTL covers its last record (pr_activation_expiry). Build the key
- * with pr_activation_key. The prefixes alone serve the warm invoke's
- * record write (no printf). */
+/* Records live in one string per PR_ACT_BUCKET_MS of creation time, which
+ * an activation id carries in its first 12 hex digits
+ * (pr_activation_id_new): each record is appended as "\n<id> <packed>"
+ * (pr_activation_pack; packed JSON holds no raw newline), and a reader
+ * finds "\n<id> ". APPEND is the cheapest write Redis has: a field per
+ * record in a hash cost it twice the CPU per warm invoke (its dictionary
+ * grew and rehashed), and a key per record more again, and more memory. A
+ * record bigger than PR_ACT_LOG_MAX is a field of the bucket's hash
+ * instead (PR_KEY_ACTIVATION), so a log stays small enough to search; a
+ * reader tries the log first, then the hash, which also holds the records
+ * written before the logs. A bucket's TTL covers its last record
+ * (pr_activation_expiry). Build the keys with pr_activation_log_key and
+ * pr_activation_key. The prefixes alone serve the warm invoke's record
+ * write (no printf). */
 #define PR_ACT_BUCKET_MS    100
+#define PR_ACT_LOG_MAX      8192
+#define PR_KEY_ACT_LOG_PREFIX     "hearth:actl:"
+#define PR_KEY_ACT_LOG      PR_KEY_ACT_LOG_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> string of "\n<id> <packed>" */
 #define PR_KEY_ACTIVATION_PREFIX  "hearth:actb:"
-#define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> hash id -> record (pr_activation_pack) */
-/* The index, by start time, per namespace and action name: one zset per
- * action and PR_ACT_SLICE_MS (member id, score start ms), the names with
- * records in each slice, and two directories of slice numbers: the
- * namespace's (every name) and each action's, so a list by name walks only
- * that action's seconds and a list of the namespace merges its names'
- * slices second by second. One zset for the whole TTL grew to millions of
- * members, and a third of Redis's CPU went to cache misses in its
- * dictionary; slices keep each ZADD in a small one. Names hold no '/' or
- * ':' (proto/action.c), so "<ns>/<name>" never meets "<ns>". Build the
- * keys with pr_activation_slice_key, _names_key and _dir_key. */
+#define PR_KEY_ACTIVATION   PR_KEY_ACTIVATION_PREFIX "%llu" /* creation ms / PR_ACT_BUCKET_MS -> hash id -> packed record */
+/* The index, by start time, per namespace and action name: one list of ids
+ * per action and PR_ACT_SLICE_MS, the names with records in each slice,
+ * and two directories of slice numbers: the namespace's (every name) and
+ * each action's, so a list by name walks only that action's seconds and a
+ * list of the namespace merges its names' slices second by second. A
+ * record's start is its id's time, so ids order records by start (then
+ * id): a slice's ids are pushed as records end and sorted when read
+ * (SORT_RO ... ALPHA, in C), and a push costs Redis no dictionary. (Zsets
+ * cost twice the push; one index for the whole TTL grew to millions of
+ * members and a third of Redis's CPU went to cache misses.) Names hold no
+ * '/' or ':' (proto/action.c), so "<ns>/<name>" never meets "<ns>". Build
+ * the keys with pr_activation_slice_key, _names_key and _dir_key. */
 #define PR_ACT_SLICE_MS     1000
-#define PR_KEY_ACT_SLICE_PREFIX "hearth:acts:"
+#define PR_KEY_ACT_SLICE_PREFIX "hearth:actq:"
 #define PR_KEY_ACT_NAMES_PREFIX "hearth:actnames:"
 #define PR_KEY_ACT_DIR_PREFIX   "hearth:actdir:"
-#define PR_KEY_ACT_SLICE    PR_KEY_ACT_SLICE_PREFIX "%s/%s:%llu" /* ns, name, start ms / PR_ACT_SLICE_MS -> zset id -> start ms */
+#define PR_KEY_ACT_SLICE    PR_KEY_ACT_SLICE_PREFIX "%s/%s:%llu" /* ns, name, start ms / PR_ACT_SLICE_MS -> list of ids */
 #define PR_KEY_ACT_NAMES    PR_KEY_ACT_NAMES_PREFIX "%s:%llu" /* ns, slice number -> set of names */
 #define PR_KEY_ACT_DIR      PR_KEY_ACT_DIR_PREFIX "%s" /* ns, or ns/name -> zset of slice numbers (score = member) */
 #define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */

@@ -322,6 +322,13 @@ static void test_list_and_code_dedup(void **state)
 
 /* A record as the controller stores it (packed), or as OpenWhisk's object,
  * as records stored before the packed form were: the API reads both. */
+/* An id for a record started at start (its first 12 hex digits, which
+ * order the index), told apart by tag. */
+static void mkid(char *out, uint64_t start, unsigned tag)
+{
+	snprintf(out, HC_ID_LEN + 1, "%012llx%020x", (unsigned long long)start, tag);
+}
+
 static void put_record(const char *id, const char *name, uint64_t start, int status, int packed)
 {
 	struct pr_activation a;
@@ -345,15 +352,22 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 	char key[40], skey[128], nkey[128], dkey[128], adkey[128];
 	struct hc_buf kb = HC_BUF_FIXED(key), sb = HC_BUF_FIXED(skey), nb = HC_BUF_FIXED(nkey);
 	struct hc_buf db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(adkey);
-	pr_activation_key(&kb, id);
 	pr_activation_slice_key(&sb, "guest", name, start);
 	pr_activation_names_key(&nb, "guest", start);
 	pr_activation_dir_key(&db, "guest", NULL);
 	pr_activation_dir_key(&adb, "guest", name);
 	unsigned long long slice = start / PR_ACT_SLICE_MS;
-	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
-	freeReplyObject(
-	    hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %s", skey, (unsigned long long)start, id));
+	if (packed) { /* a line of the bucket's log */
+		pr_activation_log_key(&kb, id);
+		char *line = NULL;
+		assert_true(asprintf(&line, "\n%s %s", id, s) > 0);
+		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "APPEND %s %s", key, line));
+		free(line);
+	} else { /* as hearth wrote it before the logs */
+		pr_activation_key(&kb, id);
+		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
+	}
+	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "RPUSH %s %s", skey, id));
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "SADD %s %s", nkey, name));
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %llu", dkey, slice, slice));
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ZADD %s %llu %llu", adkey, slice, slice));
@@ -391,9 +405,10 @@ static void expect_count(const char *query, int n)
 static void test_activations(void **state)
 {
 	cJSON *j;
-	const char *id1 = "00000000000000000000000000000a01";
-	const char *id2 = "00000000000000000000000000000a02";
-	const char *id3 = "00000000000000000000000000000a03";
+	char id1[HC_ID_LEN + 1], id2[HC_ID_LEN + 1], id3[HC_ID_LEN + 1];
+	mkid(id1, 1000, 0xa01);
+	mkid(id2, 2000, 0xa02);
+	mkid(id3, 2500, 0xa03);
 	put_record(id1, "act1", 1000, 0, 1);
 	put_record(id2, "act2", 2000, 1, 0);
 	put_record(id3, "act1", 2500, 0, 1); /* the index slice of id2 */
@@ -478,7 +493,7 @@ static void test_activations_many_slices(void **state)
 {
 	char ids[300][HC_ID_LEN + 1];
 	for (int i = 0; i < 300; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xb00000 + i);
+		mkid(ids[i], 100000 + (uint64_t)i * 1000, 0xb00000 + (unsigned)i);
 		put_record(ids[i], "many", 100000 + (uint64_t)i * 1000, 0, 1);
 	}
 	expect_count("since=100000", 300);
@@ -501,11 +516,11 @@ static void test_activations_many_names(void **state)
 {
 	char ids[1500][HC_ID_LEN + 1], name[16];
 	for (int i = 0; i < 1500; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "%026d%06x", 0, 0xc00000 + i);
-		snprintf(name, sizeof(name), "n%d", i % 300);
 		/* second 900 + i / 300, start ms rising with i */
-		put_record(ids[i], name, 900000 + (uint64_t)(i / 300) * 1000 + (uint64_t)(i % 300), 0,
-			   1);
+		uint64_t start = 900000 + (uint64_t)(i / 300) * 1000 + (uint64_t)(i % 300);
+		mkid(ids[i], start, 0xc00000 + (unsigned)i);
+		snprintf(name, sizeof(name), "n%d", i % 300);
+		put_record(ids[i], name, start, 0, 1);
 	}
 	expect_count("since=900000&upto=904999", 1500);
 	expect_count("since=900000&upto=904999&name=n7", 5);

@@ -411,10 +411,12 @@ static void test_blocking_result_and_codes(void **state)
 	assert_string_equal(get(j, "name")->valuestring, "echo");
 	uint64_t start = (uint64_t)get(j, "start")->valuedouble;
 	cJSON_Delete(j);
-	/* stored in its creation time's bucket (the id's first 12 hex digits),
-	 * which lives the activation TTL (24 h by default) past its end */
+	/* stored in its creation time's bucket (the id's first 12 hex digits,
+	 * its start), a line of the bucket's log, which lives the activation
+	 * TTL (24 h by default) past its end */
 	uint64_t now = (uint64_t)time(NULL) * 1000;
 	assert_true(pr_activation_id_ms(id) + 60000 > now && pr_activation_id_ms(id) < now + 60000);
+	assert_true(pr_activation_id_ms(id) == start);
 	struct hc_redis_opts ro;
 	struct hc_err err;
 	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
@@ -422,9 +424,11 @@ static void test_blocking_result_and_codes(void **state)
 	assert_non_null(rc);
 	char key[40];
 	struct hc_buf kb = HC_BUF_FIXED(key);
-	pr_activation_key(&kb, id);
-	redisReply *rr = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", key, id);
-	assert_true(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1);
+	pr_activation_log_key(&kb, id);
+	redisReply *rr = hc_redis_sync_cmd(rc, NULL, "GET %s", key);
+	char line[64];
+	snprintf(line, sizeof line, "\n%s [", id);
+	assert_true(rr && rr->type == REDIS_REPLY_STRING && strstr(rr->str, line));
 	freeReplyObject(rr);
 	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", key);
 	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
@@ -440,8 +444,8 @@ static void test_blocking_result_and_codes(void **state)
 	pr_activation_names_key(&nb, "guest", start);
 	pr_activation_dir_key(&db0, "guest", NULL);
 	pr_activation_dir_key(&db1, "guest", "echo");
-	rr = hc_redis_sync_cmd(rc, NULL, "ZSCORE %s %s", skey, id);
-	assert_true(rr && rr->type == REDIS_REPLY_STRING && (uint64_t)atoll(rr->str) == start);
+	rr = hc_redis_sync_cmd(rc, NULL, "LPOS %s %s", skey, id);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER);
 	freeReplyObject(rr);
 	rr = hc_redis_sync_cmd(rc, NULL, "SISMEMBER %s echo", nkey);
 	assert_true(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1);
@@ -465,6 +469,37 @@ static void test_blocking_result_and_codes(void **state)
 		assert_true(rr->integer > 86400000 - 60000 && rr->integer <= 86400000 + spare);
 		freeReplyObject(rr);
 	}
+	/* a record bigger than PR_ACT_LOG_MAX is a field of the bucket's
+	 * hash instead, and reads back whole, alone and in a list */
+	put_action("bigres", "nodejs:20", "function main(){return {s: 'x'.repeat(20000)}}", NULL);
+	assert_int_equal(api(0, "POST", "/actions/bigres?blocking=true", NULL, &j), 200);
+	char bid[HC_ID_LEN + 1];
+	snprintf(bid, sizeof bid, "%s", get(j, "activationId")->valuestring);
+	cJSON_Delete(j);
+	kb = (struct hc_buf)HC_BUF_FIXED(key);
+	pr_activation_key(&kb, bid);
+	int there = 0;
+	for (int i = 0; i < 100 && !there; i++) {
+		rr = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", key, bid);
+		there = rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1;
+		freeReplyObject(rr);
+		if (!there)
+			sleep_ms(20);
+	}
+	assert_true(there);
+	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", key);
+	assert_true(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer > 86400000 - 60000);
+	freeReplyObject(rr);
+	snprintf(path, sizeof(path), "/activations/%s/result", bid);
+	assert_int_equal(api(0, "GET", path, NULL, &j), 200);
+	assert_int_equal(strlen(get(get(j, "result"), "s")->valuestring), 20000);
+	cJSON_Delete(j);
+	assert_int_equal(api(0, "GET", "/activations?docs=true&name=bigres", NULL, &j), 200);
+	assert_int_equal(cJSON_GetArraySize(j), 1);
+	assert_int_equal(
+	    strlen(get(get(get(cJSON_GetArrayItem(j, 0), "response"), "result"), "s")->valuestring),
+	    20000);
+	cJSON_Delete(j);
 	redisFree(rc);
 
 	/* non-blocking: 202 with the id at once, the record appears later */
@@ -500,7 +535,7 @@ static void test_blocking_result_and_codes(void **state)
  * out once per loop, slice and second, not with every record: 30 warm
  * invokes over 2.4 s make a few SADDs of the action's name (each new
  * second, on each loop that served one), where every record writes its
- * own HSET. */
+ * own APPEND (each in its own write-behind block, 80 ms apart). */
 static void test_index_announced_once(void **state)
 {
 	struct hc_redis_opts ro;
@@ -531,7 +566,7 @@ static void test_index_announced_once(void **state)
 	redisSetTimeout(mc, tv);
 	/* the SADDs of "once", by names key (one key per second) */
 	char keys[16][64];
-	int per_key[16] = {0}, nkeys = 0, sadd = 0, hset = 0, end = 0;
+	int per_key[16] = {0}, nkeys = 0, sadd = 0, appends = 0, end = 0;
 	while (!end && redisGetReply(mc, (void **)&rr) == REDIS_OK && rr) {
 		const char *k;
 		if (rr->type == REDIS_REPLY_STATUS &&
@@ -549,14 +584,14 @@ static void test_index_announced_once(void **state)
 			sadd++;
 		}
 		if (rr->type == REDIS_REPLY_STATUS) {
-			hset += strstr(rr->str, "\"HSET\" \"" PR_KEY_ACTIVATION_PREFIX) != NULL;
+			appends += strstr(rr->str, "\"APPEND\" \"" PR_KEY_ACT_LOG_PREFIX) != NULL;
 			end = strstr(rr->str, "\"once-end\"") != NULL;
 		}
 		freeReplyObject(rr);
 	}
 	redisFree(mc);
 	assert_true(end);
-	assert_true(hset >= 30);
+	assert_true(appends >= 30);
 	/* two seconds at least; in each, once per loop that stored a record
 	 * (two controllers of two loops at most), where every record would
 	 * have sent its own */

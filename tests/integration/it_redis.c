@@ -1122,10 +1122,17 @@ static void test_later_without_replies(void **state)
 	redisFree(c);
 }
 
-/* hc_redis_zadd_later: members for one key gathered into one ZADD, a new
- * key closing the previous one, all landing with their scores; an ordinary
- * command right after sees every member. */
-static void test_zadd_later(void **state)
+static int fold(struct hc_redis *r, enum hc_fold_kind kind, const char *cmd, const char *key,
+		const char *val)
+{
+	return hc_redis_fold_later(r, kind, cmd, key, strlen(key), val, strlen(val));
+}
+
+/* hc_redis_fold_later: values for one command and key gathered into one
+ * command, two folds open at once (an APPEND and RPUSHes that change key),
+ * every value landing in order; an ordinary command right after sees every
+ * value, and a later command comes after the folds before it. */
+static void test_fold_later(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct hc_redis_opts o = opts_for(&srv);
@@ -1133,47 +1140,59 @@ static void test_zadd_later(void **state)
 	redisContext *c = sync_for(&srv);
 	struct ordered card = {0};
 	int clock = 0;
-	char score[16], member[16];
+	char member[16], want[4096] = "";
 
-	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:z:a it:z:b it:z:c"));
-	long frames = cmd_calls(c, "client|reply"), zadds = cmd_calls(c, "zadd");
+	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:f:a it:f:b it:f:c it:f:s it:f:t"));
+	long frames = cmd_calls(c, "client|reply"), pushes = cmd_calls(c, "rpush");
+	long appends = cmd_calls(c, "append");
 	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (int i = 0; i < 300; i++) {
-		snprintf(score, sizeof score, "%d", 1000 - i);
-		snprintf(member, sizeof member, "m%d", i);
+		snprintf(member, sizeof member, "m%d,", i);
+		strcat(want, member);
+		assert_int_equal(fold(r, HC_FOLD_CONCAT, "APPEND", "it:f:s", member), 0);
 		/* runs of 10 per key: a, b, a, ... */
-		assert_int_equal(hc_redis_zadd_later(r, (i / 10) % 2 ? "it:z:b" : "it:z:a", score,
-						     member),
+		assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", (i / 10) % 2 ? "it:f:b" : "it:f:a",
+				      member),
 				 0);
 	}
 	card.clock = &clock;
-	assert_int_equal(hc_redis_cmd(r, record_at, &card, "ZCARD it:z:a"), 0);
+	assert_int_equal(hc_redis_cmd(r, record_at, &card, "LLEN it:f:a"), 0);
 	assert_true(run_until(base, ordered_done, &card, EVENTUALLY_MS));
 	assert_int_equal(card.g.integer, 150);
-	assert_int_equal(sync_int(c, "ZCARD %s", "it:z:b"), 150);
-	/* ordered by score: m299 (701) first in a's runs */
-	redisReply *rep = hc_redis_sync_cmd(c, NULL, "ZRANGE it:z:b 0 0 WITHSCORES");
+	assert_int_equal(sync_int(c, "LLEN %s", "it:f:b"), 150);
+	redisReply *rep = hc_redis_sync_cmd(c, NULL, "LRANGE it:f:b 0 1");
 	assert_non_null(rep);
 	assert_int_equal(rep->elements, 2);
-	assert_string_equal(rep->element[0]->str, "m299");
-	assert_string_equal(rep->element[1]->str, "701");
+	assert_string_equal(rep->element[0]->str, "m10,");
+	assert_string_equal(rep->element[1]->str, "m11,");
+	freeReplyObject(rep);
+	rep = hc_redis_sync_cmd(c, NULL, "GET it:f:s");
+	assert_non_null(rep);
+	assert_string_equal(rep->str, want);
 	freeReplyObject(rep);
 	assert_true(cmd_calls(c, "client|reply") > frames);
-	/* 30 runs of 10: one ZADD each (a few more where a block was cut) */
-	assert_true(cmd_calls(c, "zadd") - zadds <= 40);
-	/* a lone member, an ordinary command right after it: sent before it */
+	/* 30 runs of 10: one RPUSH each, and a few APPENDs, more only where
+	 * a block was cut */
+	assert_true(cmd_calls(c, "rpush") - pushes <= 40);
+	assert_true(cmd_calls(c, "append") - appends <= 12);
+	/* a lone value, an ordinary command right after it: sent before it */
 	{
 		struct ordered one = {.clock = &clock};
-		assert_int_equal(hc_redis_zadd_later(r, "it:z:c", "1", "only"), 0);
-		assert_int_equal(hc_redis_cmd(r, record_at, &one, "ZCARD it:z:c"), 0);
+		assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", "it:f:c", "only"), 0);
+		assert_int_equal(hc_redis_cmd(r, record_at, &one, "LLEN it:f:c"), 0);
 		assert_true(run_until(base, ordered_done, &one, EVENTUALLY_MS));
 		assert_int_equal(one.g.integer, 1);
 	}
+	/* a later command after a fold: the key exists when it runs */
+	assert_int_equal(fold(r, HC_FOLD_CONCAT, "APPEND", "it:f:t", "x"), 0);
+	const char *exp[] = {"PEXPIRE", "it:f:t", "100000"};
+	assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, exp, NULL), 0);
 	/* alone, with nothing after it: the timer writes it */
-	assert_int_equal(hc_redis_zadd_later(r, "it:z:a", "1", "last"), 0);
-	for (int i = 0; i < 200 && sync_int(c, "ZCARD %s", "it:z:a") != 151; i++)
+	assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", "it:f:a", "last"), 0);
+	for (int i = 0; i < 200 && sync_int(c, "LLEN %s", "it:f:a") != 151; i++)
 		run_until(base, never, NULL, 10);
-	assert_int_equal(sync_int(c, "ZCARD %s", "it:z:a"), 151);
+	assert_int_equal(sync_int(c, "LLEN %s", "it:f:a"), 151);
+	assert_true(sync_int(c, "PTTL %s", "it:f:t") > 0);
 	hc_redis_free(r);
 	event_base_free(base);
 	redisFree(c);
@@ -1236,7 +1255,7 @@ int main(void)
 	    cmocka_unit_test(test_later_many_in_one_pass),
 	    cmocka_unit_test(test_later_failures),
 	    cmocka_unit_test(test_later_without_replies),
-	    cmocka_unit_test(test_zadd_later),
+	    cmocka_unit_test(test_fold_later),
 	};
 
 	return cmocka_run_group_tests_name("redis", tests, setup_group, teardown_group);

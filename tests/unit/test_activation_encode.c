@@ -215,6 +215,9 @@ static void test_id_time_and_bucket(void **state)
 	kb = HC_BUF_FIXED(key);
 	pr_activation_key(&kb, "01a209a1a8a9ffffffffffffffffffff"); /* t + 131: next bucket */
 	assert_string_equal(key, "hearth:actb:17954579191");
+	kb = HC_BUF_FIXED(key);
+	assert_int_equal(pr_activation_log_key(&kb, a), 0); /* the same bucket's log */
+	assert_string_equal(key, "hearth:actl:17954579190");
 
 	/* the bucket lives ttl past its end; implausible times get now + ttl */
 	assert_int_equal(pr_activation_expiry(a, 1000, t + 50), 17954579191ULL * 100 + 1000);
@@ -227,7 +230,7 @@ static void test_id_time_and_bucket(void **state)
 	char sk[64];
 	struct hc_buf sb = HC_BUF_FIXED(sk);
 	assert_int_equal(pr_activation_slice_key(&sb, "guest", "echo", 1795457919099ULL), 0);
-	assert_string_equal(sk, "hearth:acts:guest/echo:1795457919");
+	assert_string_equal(sk, "hearth:actq:guest/echo:1795457919");
 	sb = HC_BUF_FIXED(sk);
 	assert_int_equal(pr_activation_names_key(&sb, "guest", 1795457919099ULL), 0);
 	assert_string_equal(sk, "hearth:actnames:guest:1795457919");
