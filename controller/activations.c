@@ -21,8 +21,10 @@
 
 /* The records of ARGV's ids, each from its log KEYS[2i - 1] (the line
  * "\n<id> <packed>"), else its hash KEYS[2i] (big records, and those
- * written before the logs), or false. Ids of one bucket come together (a
- * list is newest first), so one log is held at a time. */
+ * written before the logs), or false; the last line of an id written
+ * twice (a forwarded activation whose answer was lost is recorded by both
+ * controllers). Ids of one bucket come together (a list is newest first),
+ * so one log is held at a time. */
 const char *const ctl_records_lua = "local r, lk, s = {}, nil, false\n"
 				    "for i, id in ipairs(ARGV) do\n"
 				    "  if KEYS[2 * i - 1] ~= lk then\n"
@@ -31,7 +33,11 @@ const char *const ctl_records_lua = "local r, lk, s = {}, nil, false\n"
 				    "  end\n"
 				    "  local v = false\n"
 				    "  if s then\n"
-				    "    local at = string.find(s, '\\n' .. id .. ' ', 1, true)\n"
+				    "    local pat, at, x = '\\n' .. id .. ' ', nil, 0\n"
+				    "    repeat\n"
+				    "      x = string.find(s, pat, x + 1, true)\n"
+				    "      at = x or at\n"
+				    "    until not x\n"
 				    "    if at then\n"
 				    "      local e = string.find(s, '\\n', at + 1, true)\n"
 				    "      v = string.sub(s, at + #id + 2, e and e - 1 or #s)\n"
@@ -51,10 +57,11 @@ const char *const ctl_records_lua = "local r, lk, s = {}, nil, false\n"
  * SORT_RO (in C, only the ids wanted); those of the two slices at its ends
  * are sorted whole and cut from the id ARGV[13] to the id ARGV[14] (since
  * and upto as ids) by binary search; the names' ids are merged by sorting
- * them. Whole slices are skipped by their
- * count. A call also stops after the slice where it has read ARGV[12] lists, and the caller calls
- * again from the cursor, so a count over a day of busy seconds never holds Redis for more than a
- * few milliseconds at a time. The slices are read by names built here, which a standalone Redis
+ * them, an id written twice listed once. Whole slices are skipped by their
+ * count. A call also stops after the slice where it has read ARGV[12]
+ * lists, and the caller calls again from the cursor, so a count over a day
+ * of busy seconds never holds Redis for more than a few milliseconds at a
+ * time. The slices are read by names built here, which a standalone Redis
  * allows (not a cluster). */
 const char *const ctl_index_lua =
     "local spre, npre, name = ARGV[1], ARGV[2], ARGV[3]\n"
@@ -76,6 +83,9 @@ const char *const ctl_index_lua =
     "end\n"
     "local function below_hi(id) return id <= hi end\n"
     "local function below_lo(id) return id < lo end\n"
+    "local function add(id)\n"
+    "  if out[#out] ~= id then out[#out + 1] = id end\n"
+    "end\n"
     "local function ranged(k)\n"
     "  local a = redis.call('SORT_RO', k, 'ALPHA', 'DESC')\n"
     "  return {a, first(a, below_hi), first(a, below_lo) - 1}\n"
@@ -99,20 +109,24 @@ const char *const ctl_index_lua =
     "  if count then n = n + c\n"
     "  elseif skip >= c then skip = skip - c\n"
     "  else\n"
-    "    local want, got = skip + limit - #out, {}\n"
-    "    for i, k in ipairs(keys) do\n"
-    "      if whole then\n"
-    "        local r = redis.call('SORT_RO', k, 'ALPHA', 'DESC', 'LIMIT', 0, want)\n"
-    "        for _, id in ipairs(r) do got[#got + 1] = id end\n"
-    "      else\n"
-    "        local a, from, to = part[i][1], part[i][2], part[i][3]\n"
-    "        for x = from, math.min(to, from + want - 1) do got[#got + 1] = a[x] end\n"
+    "    local want = limit - #out\n"
+    "    if whole and #keys == 1 then\n"
+    "      local r = redis.call('SORT_RO', keys[1], 'ALPHA', 'DESC', 'LIMIT', skip, want)\n"
+    "      for _, id in ipairs(r) do add(id) end\n"
+    "    else\n"
+    "      local got = {}\n"
+    "      for i, k in ipairs(keys) do\n"
+    "        if whole then\n"
+    "          local r = redis.call('SORT_RO', k, 'ALPHA', 'DESC', 'LIMIT', 0, skip + want)\n"
+    "          for _, id in ipairs(r) do got[#got + 1] = id end\n"
+    "        else\n"
+    "          local a, from, to = part[i][1], part[i][2], part[i][3]\n"
+    "          for x = from, math.min(to, from + skip + want - 1) do got[#got + 1] = a[x] end\n"
+    "        end\n"
     "      end\n"
+    "      if #keys > 1 then table.sort(got, function(x, y) return x > y end) end\n"
+    "      for i = skip + 1, math.min(#got, skip + want) do add(got[i]) end\n"
     "    end\n"
-    "    if #keys > 1 then\n"
-    "      table.sort(got, function(a, b) return a > b end)\n"
-    "    end\n"
-    "    for i = skip + 1, math.min(#got, want) do out[#out + 1] = got[i] end\n"
     "    skip = 0\n"
     "    if #out >= limit then return {out, n, 0, ''} end\n"
     "  end\n"
@@ -413,6 +427,15 @@ static int index_call(struct rec_op *op)
 	return hc_redis_eval(op->L->redis, &op->L->index_script, on_index, op, 1, 15, argv, NULL);
 }
 
+/* No activations: [] or, for count=true, {"activations": 0}. */
+static void reply_none(struct hc_req *req, int count)
+{
+	cJSON *j = count ? cJSON_CreateObject() : cJSON_CreateArray();
+	if (j && count)
+		cJSON_AddNumberToObject(j, "activations", 0);
+	reply_take(req, 200, j);
+}
+
 void ctl_activations_list(struct hc_req *req, const char *own)
 {
 	const char *ns = ctl_req_ns(req, own);
@@ -473,13 +496,14 @@ void ctl_activations_list(struct hc_req *req, const char *own)
 		 * apart from the namespace's own "action"; hearth has no
 		 * packages yet, so nothing ran under that name */
 		if (slash) {
-			cJSON *j = count ? cJSON_CreateObject() : cJSON_CreateArray();
-			if (j && count)
-				cJSON_AddNumberToObject(j, "activations", 0);
-			reply_take(req, 200, j);
+			reply_none(req, count);
 			goto bad;
 		}
 		hc_strlcpy(op->name, name, sizeof(op->name));
+	}
+	if (since > upto) { /* an empty range */
+		reply_none(req, count);
+		goto bad;
 	}
 	op->docs = docs;
 	op->count = count;

@@ -689,8 +689,8 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	if (id) {
 		/* forwarded: it started when the first controller took it, the
 		 * time its id carries, which orders the index (proto/keys.h) */
-		uint64_t t = pr_activation_id_ms(id);
-		if (t && t <= v->rec.start_ms && v->rec.start_ms - t < 3600000)
+		uint64_t t = pr_activation_id_ms(id), now = v->rec.start_ms;
+		if (t && (t <= now ? now - t : t - now) < 3600000)
 			v->rec.start_ms = t;
 		hc_strlcpy(v->rec.id, id, sizeof(v->rec.id));
 	} else {

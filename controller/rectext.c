@@ -2,9 +2,10 @@
  * (pr_activation_pack: a warm noop's record is ~110 bytes where OpenWhisk's
  * object is ~500). Fire and forget, write-behind on the loop's Redis
  * connection: a busy loop sends the records of up to 1 ms in one write, as
- * one block the server does not answer command by command, with one APPEND
- * per bucket and one RPUSH per index slice (the record write was a third
- * of the controller's CPU per warm invoke, and Redis's was as much again).
+ * one block the server does not answer command by command; the records of
+ * one bucket and the ids of one index slice written in a row share one
+ * APPEND and one RPUSH (the record write was a third of the controller's
+ * CPU per warm invoke, and Redis's was as much again).
  *
  * Each record is a line of its creation time's log (proto/keys.h), and its
  * id pushed on its action's index slice for its start second in the
@@ -99,10 +100,10 @@ static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_
  *    past its newest (that ends by about now + one slice and lives ttl);
  *  - per action and minute: the action's directory trimmed, and its TTL
  *    pushed past its newest slice's, with a minute to spare. */
-static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, const char *skey,
-			   size_t sklen, uint64_t ttl, uint64_t now)
+static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, uint64_t t,
+			   const char *skey, size_t sklen, uint64_t ttl, uint64_t now)
 {
-	uint64_t h = key_hash(skey, sklen), slice = a->start_ms / PR_ACT_SLICE_MS;
+	uint64_t h = key_hash(skey, sklen), slice = t / PR_ACT_SLICE_MS;
 	int i = seen_slot(h, now, 1000);
 	if (i < 0)
 		return;
@@ -112,7 +113,7 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, co
 	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl), atb = HC_BUF_FIXED(attl);
 	/* expired: slice + 1 <= (now - ttl) / SLICE, i.e. slice < that */
 	uint64_t old = now > ttl ? (now - ttl) / PR_ACT_SLICE_MS : 0;
-	if (pr_activation_names_key(&nb, a->subject, a->start_ms) |
+	if (pr_activation_names_key(&nb, a->subject, t) |
 	    pr_activation_dir_key(&db, a->subject, NULL) |
 	    pr_activation_dir_key(&adb, a->subject, a->name) |
 	    hc_buf_add_int(&ab, (int64_t)((slice + 1) * PR_ACT_SLICE_MS + ttl)) |
@@ -159,7 +160,9 @@ static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *
 	hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(id, ttl, now));
 	const char *exp[] = {"PEXPIREAT", kb->data, at};
 	const size_t expl[] = {9, kb->len, ab.len};
-	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0 && !always) {
+	/* not when it may be lost: Redis gone, the command failing later */
+	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0 && !always &&
+	    hc_redis_connected(L->redis)) {
 		memcpy(last_key, kb->data, kb->len + 1);
 		last_exp = now;
 	}
@@ -167,19 +170,23 @@ static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *
 
 /* Store a's record: line is "\n<id> <packed>", the packed text from
  * line + head. Appended to the bucket's log (a big record: a field of the
- * bucket's hash), its id pushed on its index slice, the slice announced. */
+ * bucket's hash), its id pushed on its index slice, the slice announced.
+ * The slice is the id's second, the record's start (ctl_inv_new), as the
+ * reader takes the id's time to be: the index stays ordered even where a
+ * forwarded activation's start could not be its id's time. */
 static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head,
 		      const struct pr_activation *a)
 {
 	struct ctl *c = L->ctl;
 	char key[40], skey[600];
 	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms, now = hc_now_ms();
+	uint64_t t = pr_activation_id_ms(a->id);
 	size_t idlen = strlen(a->id);
 	/* no printf here: it cost more than the rest of the write */
 	struct hc_buf kb = HC_BUF_FIXED(key), sk = HC_BUF_FIXED(skey);
 	int big = line->len - head > PR_ACT_LOG_MAX;
 	if ((big ? pr_activation_key(&kb, a->id) : pr_activation_log_key(&kb, a->id)) |
-	    pr_activation_slice_key(&sk, a->subject, a->name, a->start_ms))
+	    pr_activation_slice_key(&sk, a->subject, a->name, t))
 		return -1; /* cannot happen with valid ids and names */
 	if (big) {
 		/* argv form: hiredis formats a printf-style command byte by
@@ -196,7 +203,7 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 	/* the ids of one slice written together share one RPUSH */
 	if (hc_redis_fold_later(L->redis, HC_FOLD_ARGS, "RPUSH", skey, sk.len, a->id, idlen) < 0)
 		return -1;
-	announce_slice(L, a, skey, sk.len, ttl, now);
+	announce_slice(L, a, t, skey, sk.len, ttl, now);
 	return 0;
 }
 
@@ -217,6 +224,10 @@ int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const ch
 		    pr_activation_pack(&b, a, result_json, result_len) < 0)
 			goto out;
 	}
+	/* a raw newline would end the line early: in the container's result
+	 * text (packing makes none) it can only be JSON whitespace */
+	for (char *p = b.data + head; (p = memchr(p, '\n', b.len - (size_t)(p - b.data)));)
+		*p = ' ';
 	rc = write_line(L, &b, head, a);
 out:
 	if (b.data != stack)

@@ -46,8 +46,8 @@ struct pr_activation {
 
 /* A new activation id for an activation created at now_ms: 12 hex digits
  * of now_ms, then 20 random ones (80 bits). Ids sort by creation time, and
- * the time names the record's bucket (PR_KEY_ACTIVATION). out holds
- * HC_ID_LEN + 1 bytes. */
+ * the time names the record's bucket (PR_KEY_ACT_LOG, PR_KEY_ACTIVATION)
+ * and its index slice. out holds HC_ID_LEN + 1 bytes. */
 void pr_activation_id_new(char *out, uint64_t now_ms);
 /* The creation time an id carries (its first 12 hex digits); 0 when they
  * are not hex. */
@@ -87,7 +87,7 @@ cJSON *pr_activation_to_json(const struct pr_activation *a);
  * else NULL to print a->result. 0, or -1 when b is full or out of memory. */
 int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
 			 size_t result_len, int with_status_code);
-/* The record as Redis stores it (PR_KEY_ACTIVATION): a compact JSON array
+/* The record as Redis stores it (PR_KEY_ACT_LOG): a compact JSON array
  * of its fields, without what the object repeats (field names, the id, the
  * path); result_json as for pr_activation_encode. 0, or -1 when b is full
  * or out of memory. */

@@ -43,13 +43,15 @@
  * and two directories of slice numbers: the namespace's (every name) and
  * each action's, so a list by name walks only that action's seconds and a
  * list of the namespace merges its names' slices second by second. A
- * record's start is its id's time, so ids order records by start (then
- * id): a slice's ids are pushed as records end and sorted when read
- * (SORT_RO ... ALPHA, in C), and a push costs Redis no dictionary. (Zsets
- * cost twice the push; one index for the whole TTL grew to millions of
- * members and a third of Redis's CPU went to cache misses.) Names hold no
- * '/' or ':' (proto/action.c), so "<ns>/<name>" never meets "<ns>". Build
- * the keys with pr_activation_slice_key, _names_key and _dir_key. */
+ * record is indexed by its id's time, which is its start (for a forwarded
+ * activation, when the first controller took it), so ids order records by
+ * start (then id): a slice's ids are pushed as records end and sorted
+ * when read (SORT_RO ... ALPHA, in C), and a push costs Redis no
+ * dictionary. (Zsets cost twice the push; one index for the whole TTL grew
+ * to millions of members and a third of Redis's CPU went to cache misses.)
+ * Names hold no '/' or ':' (proto/action.c), so "<ns>/<name>" never meets
+ * "<ns>". Build the keys with pr_activation_slice_key, _names_key and
+ * _dir_key. */
 #define PR_ACT_SLICE_MS     1000
 #define PR_KEY_ACT_SLICE_PREFIX "hearth:actq:"
 #define PR_KEY_ACT_NAMES_PREFIX "hearth:actnames:"

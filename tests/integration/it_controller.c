@@ -320,14 +320,17 @@ static void test_list_and_code_dedup(void **state)
 	assert_int_equal(key_exists("hearth:coderefs:", digest), 0);
 }
 
-/* A record as the controller stores it (packed), or as OpenWhisk's object,
- * as records stored before the packed form were: the API reads both. */
 /* An id for a record started at start (its first 12 hex digits, which
  * order the index), told apart by tag. */
 static void mkid(char *out, uint64_t start, unsigned tag)
 {
 	snprintf(out, HC_ID_LEN + 1, "%012llx%020x", (unsigned long long)start, tag);
 }
+
+/* A record as the controller stores it (packed, a line of its bucket's
+ * log), or as OpenWhisk's object in its bucket's hash, as records stored
+ * before the packed form were: the API reads both. Its index entries as
+ * the controller writes them. */
 
 static void put_record(const char *id, const char *name, uint64_t start, int status, int packed)
 {
@@ -363,7 +366,7 @@ static void put_record(const char *id, const char *name, uint64_t start, int sta
 		assert_true(asprintf(&line, "\n%s %s", id, s) > 0);
 		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "APPEND %s %s", key, line));
 		free(line);
-	} else { /* as hearth wrote it before the logs */
+	} else { /* as hearth wrote records before they were packed */
 		pr_activation_key(&kb, id);
 		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "HSET %s %s %s", key, id, s));
 	}
@@ -485,6 +488,22 @@ static void test_activations(void **state)
 	assert_int_equal(
 	    req("GET", "/api/v1/namespaces/_/activations?count=true&docs=true", NULL, NULL), 400);
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?limit=300", NULL, NULL), 400);
+	/* since after upto, both inside one second: none, not a negative count */
+	expect_count("since=2600&upto=2100", 0);
+	expect_list("since=2600&upto=2100", 0, 0, NULL);
+	/* an id recorded twice (both controllers of a forward whose answer was
+	 * lost): listed once, and read as the later record */
+	char id4[HC_ID_LEN + 1];
+	mkid(id4, 3000, 0xa04);
+	put_record(id4, "dup", 3000, 0, 1);
+	put_record(id4, "dup", 3000, 1, 1);
+	expect_list("name=dup", 1, 0, id4);
+	expect_list("since=2001", 2, 0, id4);
+	expect_list("since=2001", 2, 1, id3);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/_/activations/%s/result", id4);
+	assert_int_equal(req("GET", path, NULL, &j), 200);
+	assert_string_equal(sget(j, "status"), "application error");
+	cJSON_Delete(j);
 }
 
 /* 300 records, each in its own index slice: lists and counts read the
