@@ -10,8 +10,8 @@
  * Each record is a line of its creation time's log (proto/keys.h), and its
  * id pushed on its action's index slice for its start second in the
  * invoking namespace. The log gets its TTL once per loop, bucket and
- * second; a slice gets its TTL, its name in the second's names and its
- * place in the directories once per loop, slice and second
+ * second, before its lines; a slice gets its TTL, its name in the second's
+ * names and its place in the directories once per loop, slice and second
  * (announce_slice). */
 #include <stdint.h>
 #include <stdio.h>
@@ -143,26 +143,31 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 		seen_mark(k, ha, now);
 }
 
-/* The bucket's TTL, when this loop has not given it one in the last second
- * for this bucket: once per bucket and second is enough (a bucket that
- * expired meanwhile and gets a late record must have its TTL again). The
- * record's write is before it in the stream (hc_redis_cmdargv_later closes
- * the folds first), so the key exists. */
+/* The TTL of the bucket kb (id's): for a log, sent before its first line
+ * of the second as SET "" NX with the TTL, so the key has its TTL from the
+ * moment it exists (APPEND keeps it), even if the connection dies before
+ * the rest of the block; once per loop, bucket and second is enough (a
+ * bucket that expired meanwhile and gets a late record gets it again).
+ * For a hash (big records), PEXPIREAT after every HSET: hc_redis_cmdargv_later
+ * closes the folds first, so the key exists. */
 static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *id, uint64_t ttl,
-		       uint64_t now, int always)
+		       uint64_t now, int hash)
 {
 	static __thread char last_key[40];
 	static __thread uint64_t last_exp;
-	if (!always && strcmp(kb->data, last_key) == 0 && now - last_exp < 1000)
+	if (!hash && strcmp(kb->data, last_key) == 0 && now - last_exp < 1000)
 		return;
 	char at[24];
 	struct hc_buf ab = HC_BUF_FIXED(at);
 	hc_buf_add_int(&ab, (int64_t)pr_activation_expiry(id, ttl, now));
+	const char *set[] = {"SET", kb->data, "", "PXAT", at, "NX"};
+	const size_t setl[] = {3, kb->len, 0, 4, ab.len, 2};
 	const char *exp[] = {"PEXPIREAT", kb->data, at};
 	const size_t expl[] = {9, kb->len, ab.len};
+	int rc = hash ? hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl)
+		      : hc_redis_cmdargv_later(L->redis, NULL, NULL, 6, set, setl);
 	/* not when it may be lost: Redis gone, the command failing later */
-	if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 3, exp, expl) == 0 && !always &&
-	    hc_redis_connected(L->redis)) {
+	if (rc == 0 && !hash && hc_redis_connected(L->redis)) {
 		memcpy(last_key, kb->data, kb->len + 1);
 		last_exp = now;
 	}
@@ -195,11 +200,13 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 		const size_t hsetl[] = {4, kb.len, idlen, line->len - head};
 		if (hc_redis_cmdargv_later(L->redis, NULL, NULL, 4, hset, hsetl) < 0)
 			return -1;
-	} else if (hc_redis_fold_later(L->redis, HC_FOLD_CONCAT, "APPEND", key, kb.len, line->data,
-				       line->len) < 0) {
-		return -1;
+		bucket_ttl(L, &kb, a->id, ttl, now, 1);
+	} else {
+		bucket_ttl(L, &kb, a->id, ttl, now, 0);
+		if (hc_redis_fold_later(L->redis, HC_FOLD_CONCAT, "APPEND", key, kb.len, line->data,
+					line->len) < 0)
+			return -1;
 	}
-	bucket_ttl(L, &kb, a->id, ttl, now, big);
 	/* the ids of one slice written together share one RPUSH */
 	if (hc_redis_fold_later(L->redis, HC_FOLD_ARGS, "RPUSH", skey, sk.len, a->id, idlen) < 0)
 		return -1;

@@ -535,7 +535,8 @@ static void test_blocking_result_and_codes(void **state)
  * out once per loop, slice and second, not with every record: 30 warm
  * invokes over 2.4 s make a few SADDs of the action's name (each new
  * second, on each loop that served one), where every record writes its
- * own APPEND (each in its own write-behind block, 80 ms apart). */
+ * own APPEND (each in its own write-behind block, 80 ms apart), and each
+ * log has its TTL (SET "" NX PXAT) before its first line. */
 static void test_index_announced_once(void **state)
 {
 	struct hc_redis_opts ro;
@@ -566,7 +567,8 @@ static void test_index_announced_once(void **state)
 	redisSetTimeout(mc, tv);
 	/* the SADDs of "once", by names key (one key per second) */
 	char keys[16][64];
-	int per_key[16] = {0}, nkeys = 0, sadd = 0, appends = 0, end = 0;
+	int per_key[16] = {0}, nkeys = 0, sadd = 0, appends = 0, end = 0, nset = 0, unset = 0;
+	char set[64][64];
 	while (!end && redisGetReply(mc, (void **)&rr) == REDIS_OK && rr) {
 		const char *k;
 		if (rr->type == REDIS_REPLY_STATUS &&
@@ -583,6 +585,20 @@ static void test_index_announced_once(void **state)
 				per_key[i]++;
 			sadd++;
 		}
+		if (rr->type == REDIS_REPLY_STATUS &&
+		    (k = strstr(rr->str, "\"SET\" \"" PR_KEY_ACT_LOG_PREFIX)) && nset < 64)
+			snprintf(set[nset++], sizeof set[0], "%.*s", (int)strcspn(k + 7, "\""),
+				 k + 7);
+		if (rr->type == REDIS_REPLY_STATUS &&
+		    (k = strstr(rr->str, "\"APPEND\" \"" PR_KEY_ACT_LOG_PREFIX))) {
+			/* the log had its TTL before its first line */
+			char key[64];
+			snprintf(key, sizeof key, "%.*s", (int)strcspn(k + 10, "\""), k + 10);
+			int i = 0;
+			while (i < nset && strcmp(set[i], key) != 0)
+				i++;
+			unset += i == nset;
+		}
 		if (rr->type == REDIS_REPLY_STATUS) {
 			appends += strstr(rr->str, "\"APPEND\" \"" PR_KEY_ACT_LOG_PREFIX) != NULL;
 			end = strstr(rr->str, "\"once-end\"") != NULL;
@@ -592,6 +608,8 @@ static void test_index_announced_once(void **state)
 	redisFree(mc);
 	assert_true(end);
 	assert_true(appends >= 30);
+	assert_int_equal(unset, 0);
+	assert_true(nset >= 1);
 	/* two seconds at least; in each, once per loop that stored a record
 	 * (two controllers of two loops at most), where every record would
 	 * have sent its own */
