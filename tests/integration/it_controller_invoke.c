@@ -545,6 +545,9 @@ static void test_index_announced_once(void **state)
 	put_action("once", "nodejs:20", "function main(a){return a}", NULL);
 	assert_int_equal(api(0, "POST", "/actions/once?blocking=true&result=true", "{}", &j), 200);
 	cJSON_Delete(j);
+	/* the watched records land in buckets (100 ms) no record before them
+	 * used: a loop sends a bucket's SET once, before its first line */
+	sleep_ms(250);
 	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
 	redisContext *mc = hc_redis_sync_connect(&ro, &err);
 	assert_non_null(mc);
