@@ -148,8 +148,8 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
  * moment it exists (APPEND keeps it), even if the connection dies before
  * the rest of the block; once per loop, bucket and second is enough (a
  * bucket that expired meanwhile and gets a late record gets it again).
- * For a hash (big records), PEXPIREAT after every HSET: hc_redis_cmdargv_later
- * closes the folds first, so the key exists. */
+ * For a hash (big records), PEXPIREAT right after every HSET, in the same
+ * block. */
 static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *id, uint64_t ttl,
 		       uint64_t now, int hash)
 {
