@@ -85,6 +85,7 @@ struct ctl_loop {
 	int refs_inflight; /* /release, /busy, /discard calls not answered yet */
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
+	struct ctl_seen *seen; /* what rectext.c announced lately */
 };
 
 /* The loop state of the thread handling req. */

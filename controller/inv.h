@@ -116,6 +116,10 @@ void ctl_discard(struct ctl_loop *L, struct ctl_ctr *c, const char *reason);
  * packed or queued. */
 int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const char *result_json,
 		     size_t result_len);
+/* A loop's table of what it announced lately (struct ctl_loop's seen): on
+ * the heap, whose pages are not touched before they are used (a __thread
+ * array was zeroed, so resident, in every thread). NULL: out of memory. */
+struct ctl_seen *ctl_seen_new(void);
 
 /* ---- proxy.c ---- */
 /* The drain before a stop: suspend (and release) every idle container of

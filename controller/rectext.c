@@ -15,6 +15,7 @@
  * (announce_slice). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -25,19 +26,26 @@
 #include "proto/keys.h"
 #include "proto/runtime.h"
 
-/* What this loop has announced lately (slices, namespace seconds, action
+/* What a loop has announced lately (slices, namespace seconds, action
  * directories), by a hash of their key, two per set: an entry pushed out
  * only costs its few commands again, and 4096 sets keep that rare with a
- * thousand actions busy at once. 128 KiB per loop. */
+ * thousand actions busy at once. 128 KiB per loop, resident as it is
+ * used. */
 #define SEEN_SETS 4096
-static __thread struct {
+struct ctl_seen {
 	uint64_t h, at;
-} seen[2 * SEEN_SETS];
+};
 
-/* The slot for hash h at now: -1 when h was announced less than window ms
- * ago, else its own slot or, in its set, the older one. */
-static int seen_slot(uint64_t h, uint64_t now, uint64_t window)
+struct ctl_seen *ctl_seen_new(void)
 {
+	return calloc(2 * SEEN_SETS, sizeof(struct ctl_seen));
+}
+
+/* The slot for hash h at now in L's table: -1 when h was announced less
+ * than window ms ago, else its own slot or, in its set, the older one. */
+static int seen_slot(const struct ctl_loop *L, uint64_t h, uint64_t now, uint64_t window)
+{
+	const struct ctl_seen *seen = L->seen;
 	unsigned i = (unsigned)(h % SEEN_SETS) * 2;
 	for (unsigned w = i; w < i + 2; w++)
 		if (seen[w].h == h)
@@ -45,10 +53,10 @@ static int seen_slot(uint64_t h, uint64_t now, uint64_t window)
 	return (int)(seen[i].at <= seen[i + 1].at ? i : i + 1);
 }
 
-static void seen_mark(int i, uint64_t h, uint64_t now)
+static void seen_mark(struct ctl_loop *L, int i, uint64_t h, uint64_t now)
 {
-	seen[i].h = h;
-	seen[i].at = now;
+	L->seen[i].h = h;
+	L->seen[i].at = now;
 }
 
 static uint64_t key_hash(const char *s, size_t n)
@@ -60,11 +68,13 @@ static uint64_t key_hash(const char *s, size_t n)
 }
 
 /* The slice's TTL did not take (Redis gone, or the key missing): announce
- * it again with its next record. */
+ * it again with its next record. arg: its entry in the loop's table, which
+ * ctl_loop_fini frees after the client (whose callbacks run first). */
 static void on_slice_ttl(redisReply *r, void *arg)
 {
+	struct ctl_seen *e = arg;
 	if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1)
-		seen[(uintptr_t)arg].at = 0;
+		e->at = 0;
 }
 
 /* A directory (PR_KEY_ACT_DIR) drops its slices expired before cut and
@@ -104,7 +114,7 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 			   const char *skey, size_t sklen, uint64_t ttl, uint64_t now)
 {
 	uint64_t h = key_hash(skey, sklen), slice = t / PR_ACT_SLICE_MS;
-	int i = seen_slot(h, now, 1000);
+	int i = seen_slot(L, h, now, 1000);
 	if (i < 0)
 		return;
 	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24], attl[24];
@@ -128,19 +138,19 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 	const size_t namel[] = {4, nb.len, strlen(a->name)};
 	const char *nexp[] = {"PEXPIREAT", nkey, at};
 	const size_t nexpl[] = {9, nb.len, ab.len};
-	if (hc_redis_cmdargv(L->redis, on_slice_ttl, (void *)(uintptr_t)i, 3, exp, expl) < 0 ||
+	if (hc_redis_cmdargv(L->redis, on_slice_ttl, &L->seen[i], 3, exp, expl) < 0 ||
 	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, name, namel) < 0 || dir_add(L, &adb, &lb) < 0)
 		return;
-	seen_mark(i, h, now);
+	seen_mark(L, i, h, now);
 	uint64_t hn = key_hash(nkey, nb.len);
-	int j = seen_slot(hn, now, 1000);
+	int j = seen_slot(L, hn, now, 1000);
 	if (j >= 0 && hc_redis_cmdargv(L->redis, NULL, NULL, 3, nexp, nexpl) == 0 &&
 	    dir_add(L, &db, &lb) == 0 && dir_trim(L, &db, &cb, &tb) == 0)
-		seen_mark(j, hn, now);
+		seen_mark(L, j, hn, now);
 	uint64_t ha = key_hash(akey, adb.len);
-	int k = seen_slot(ha, now, 60000);
+	int k = seen_slot(L, ha, now, 60000);
 	if (k >= 0 && dir_trim(L, &adb, &cb, &atb) == 0)
-		seen_mark(k, ha, now);
+		seen_mark(L, k, ha, now);
 }
 
 /* The TTL of the bucket kb (id's): for a log, sent before its first line

@@ -258,7 +258,7 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 	L->redis = hc_redis_new(loop->base, &ro);
 	if (!L->client || !L->redis)
 		return -1;
-	if (ctl_pool_loop_init(L) < 0)
+	if (ctl_pool_loop_init(L) < 0 || !(L->seen = ctl_seen_new()))
 		return -1;
 	if (loop->index == 0) {
 		L->sub = hc_redis_new(loop->base, &ro);
@@ -320,7 +320,8 @@ int ctl_loop_fini(struct hc_loop *loop, void *arg)
 	if (L->sub)
 		hc_redis_free(L->sub);
 	if (L->redis)
-		hc_redis_free(L->redis);
+		hc_redis_free(L->redis); /* its callbacks may still mark seen */
+	free(L->seen);
 	free(L);
 	loop->data = NULL;
 	return 0;
