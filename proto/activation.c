@@ -46,16 +46,21 @@ uint64_t pr_activation_id_ms(const char *id)
 	return ms;
 }
 
+/* prefix, then id's bucket number */
+static int bucket_key(struct hc_buf *b, const char *prefix, const char *id)
+{
+	return hc_buf_adds(b, prefix) |
+	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
+}
+
 int pr_activation_key(struct hc_buf *b, const char *id)
 {
-	return hc_buf_adds(b, PR_KEY_ACTIVATION_PREFIX) |
-	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
+	return bucket_key(b, PR_KEY_ACTIVATION_PREFIX, id);
 }
 
 int pr_activation_log_key(struct hc_buf *b, const char *id)
 {
-	return hc_buf_adds(b, PR_KEY_ACT_LOG_PREFIX) |
-	       hc_buf_add_int(b, (int64_t)(pr_activation_id_ms(id) / PR_ACT_BUCKET_MS));
+	return bucket_key(b, PR_KEY_ACT_LOG_PREFIX, id);
 }
 
 /* no printf: the index keys are built on the warm invoke's path */
@@ -216,8 +221,8 @@ static int add_ann_head(struct hc_buf *b, int *first, const char *key)
 	return rc;
 }
 
-static int encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
-		  size_t result_len, int with_status_code, size_t *sc_off, size_t *sc_len)
+int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+			 size_t result_len, int with_status_code)
 {
 	int first = 1, rc;
 	rc = hc_buf_adds(b, "{\"namespace\":") | add_qstr(b, a->ns) | hc_buf_adds(b, ",\"name\":") |
@@ -236,14 +241,8 @@ static int encode(struct hc_buf *b, const struct pr_activation *a, const char *r
 		rc |= hc_buf_adds(b, ",\"cause\":") | add_qstr(b, a->cause);
 	rc |= hc_buf_adds(b, ",\"response\":{\"status\":") |
 	      add_qstr(b, pr_status_message(a->status));
-	if (with_status_code) {
-		size_t at = b->len;
+	if (with_status_code)
 		rc |= add_key_int(b, ",\"statusCode\":", a->status);
-		if (sc_off) {
-			*sc_off = at;
-			*sc_len = b->len - at;
-		}
-	}
 	rc |= hc_buf_adds(b, a->status == PR_ST_SUCCESS ? ",\"success\":true,\"result\":"
 							: ",\"success\":false,\"result\":");
 	if (result_json)
@@ -281,12 +280,6 @@ static int encode(struct hc_buf *b, const struct pr_activation *a, const char *r
 		      hc_buf_addc(b, '}');
 	rc |= hc_buf_adds(b, "]}");
 	return rc ? -1 : 0;
-}
-
-int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
-			 size_t result_len, int with_status_code)
-{
-	return encode(b, a, result_json, result_len, with_status_code, NULL, NULL);
 }
 
 /* ---- the stored form ----
