@@ -477,13 +477,19 @@ static void wb_later(struct hc_redis *r)
 		hc_redisev_arm(r->ac);
 }
 
+/* Whether commands may go into the write-behind block now. */
+static int wb_usable(const struct hc_redis *r)
+{
+	return r->wb_ok && r->state == RS_READY && r->ac;
+}
+
 int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
 			   const char **argv, const size_t *argvlen)
 {
 	char *p = NULL;
 
 	if (argc > 0 && !multi_reply_command(argv[0], arg_len(argv, argvlen, 0)) && !cb &&
-	    r->wb_ok && r->state == RS_READY && r->ac) {
+	    wb_usable(r)) {
 		folds_close(r); /* what was called before goes before */
 		p = wb_room(r, resp_size(argc, argv, argvlen));
 	}
@@ -530,8 +536,8 @@ int hc_redis_fold_later(struct hc_redis *r, enum hc_fold_kind kind, const char *
 	size_t cmdlen = strlen(cmd);
 	int concat = kind == HC_FOLD_CONCAT;
 
-	if (!r->wb_ok || r->state != RS_READY || !r->ac || cmdlen >= sizeof r->fold[0].cmd ||
-	    keylen >= sizeof r->fold[0].key || vallen + 64 > FOLD_MAX_BYTES) {
+	if (!wb_usable(r) || cmdlen >= sizeof r->fold[0].cmd || keylen >= sizeof r->fold[0].key ||
+	    vallen + 64 > FOLD_MAX_BYTES) {
 		const char *argv[] = {cmd, key, val};
 		const size_t argvlen[] = {cmdlen, keylen, vallen};
 		return hc_redis_cmdargv_later(r, NULL, NULL, 3, argv, argvlen);

@@ -224,6 +224,15 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 	return 0;
 }
 
+/* a's line, "\n<id> <packed>", into b: 0, or -1 when b is full. */
+static int add_line(struct hc_buf *b, const struct pr_activation *a, const char *result_json,
+		    size_t result_len)
+{
+	if (hc_buf_addc(b, '\n') | hc_buf_adds(b, a->id) | hc_buf_addc(b, ' '))
+		return -1;
+	return pr_activation_pack(b, a, result_json, result_len);
+}
+
 int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const char *result_json,
 		     size_t result_len)
 {
@@ -231,16 +240,13 @@ int ctl_record_store(struct ctl_loop *L, const struct pr_activation *a, const ch
 	char stack[2048];
 	struct hc_buf b = HC_BUF_FIXED(stack);
 	int rc = -1;
-	if (hc_buf_addc(&b, '\n') | hc_buf_adds(&b, a->id) | hc_buf_addc(&b, ' '))
-		return -1;
-	size_t head = b.len;
-	if (pr_activation_pack(&b, a, result_json, result_len) < 0) {
+	if (add_line(&b, a, result_json, result_len) < 0) {
 		hc_buf_init(&b, PR_RT_RESULT_MAX + (1u << 20)); /* the result and the rest */
-		if (hc_buf_reserve(&b, 1024 + result_len) < 0 || hc_buf_addc(&b, '\n') < 0 ||
-		    hc_buf_adds(&b, a->id) < 0 || hc_buf_addc(&b, ' ') < 0 ||
-		    pr_activation_pack(&b, a, result_json, result_len) < 0)
+		if (hc_buf_reserve(&b, 1024 + result_len) < 0 ||
+		    add_line(&b, a, result_json, result_len) < 0)
 			goto out;
 	}
+	size_t head = 1 + strlen(a->id) + 1; /* where the packed text starts */
 	/* a raw newline would end the line early: in the container's result
 	 * text (packing makes none) it can only be JSON whitespace */
 	for (char *p = b.data + head; (p = memchr(p, '\n', b.len - (size_t)(p - b.data)));)
