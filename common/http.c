@@ -10,8 +10,11 @@
  *
  * The hot path costs no epoll_ctl: reading stays enabled for the life of a
  * connection, and a reply is written to the socket at once from the
- * handler (conn_flush); only what the kernel does not take waits for
- * EV_WRITE. Reading is not the bufferevent's: libevent's evbuffer_read
+ * handler, head and body in one writev (send_reply); only what the kernel
+ * does not take is copied into the output buffer and waits for EV_WRITE.
+ * A request, its head, its path and a small body that came with the head
+ * are one allocation (start_request); the idle and request clocks are
+ * libevent common timeouts. Reading is not the bufferevent's: libevent's evbuffer_read
  * asks the kernel how much is waiting (ioctl FIONREAD) before every read,
  * a second system call per request; conn_readable reads into the input
  * buffer with one readv, from a persistent read event whose timeout is
@@ -48,6 +51,7 @@
 #include "common/metrics.h"
 
 #define FLUSH_MS 100 /* how long a stopping loop runs to flush its last replies */
+#define INLINE_BODY_MAX 16384 /* bodies up to this that come with their head: with it */
 
 struct route_ent {
 	hc_handler fn;
@@ -73,8 +77,8 @@ struct hc_req {
 	enum req_state state;
 	int method;
 	int keep_alive;
-	char *head; /* a copy of the head; parsed fields point into it, NUL-terminated */
-	char *path;
+	char *head; /* a copy of the head in mem; parsed fields point into it, NUL-terminated */
+	char *path; /* in mem, after the head */
 	const char *query;
 	size_t qlen;
 	const struct route_ent *route;
@@ -91,6 +95,7 @@ struct hc_req {
 	/* large members last: they are filled, never zeroed (see start_request) */
 	struct hc_http_head h;
 	struct hc_route_match match;
+	char mem[]; /* head, path and a body that came with its head (start_request) */
 };
 TAILQ_HEAD(req_list, hc_req);
 
@@ -133,6 +138,9 @@ struct lp {
 	struct each_work *each;
 	time_t date_sec;
 	char date[64];
+	/* the idle and request timeouts as libevent common timeouts: every
+	 * request re-arms them, and a queue costs less than the timer heap */
+	const struct timeval *idle_tv, *request_tv;
 	struct hc_http_head scratch; /* where heads are parsed before a request exists */
 };
 
@@ -225,8 +233,6 @@ static void req_free(struct hc_req *req)
 		free(q); /* the name lives in the same allocation */
 		q = n;
 	}
-	free(req->head);
-	free(req->path);
 	if (req->body_ev)
 		evbuffer_free(req->body_ev);
 	hc_buf_free(&req->body);
@@ -266,9 +272,7 @@ static void conn_free(struct conn *c)
 /* Read (again), restarting the idle clock: no epoll_ctl when rev is in. */
 static void read_on(struct conn *c)
 {
-	long ms = c->lp->srv->o.idle_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	if (event_add(c->rev, &tv) == 0)
+	if (event_add(c->rev, c->lp->idle_tv) == 0)
 		c->reading = 1;
 }
 
@@ -334,56 +338,118 @@ static void count_status(struct hc_server *s, int status)
 	hc_counter_inc(s->m_status[cls >= 1 && cls <= 5 ? cls : 0]);
 }
 
-/* Write a status line and headers; the caller adds the body (if any) of
- * body_len bytes. Returns nonzero when a body may follow. */
-static int write_head(struct conn *c, const struct hc_req *req, int status, const char *ctype,
-		      const char *extra, size_t extra_len, size_t body_len, int keep_alive)
+/* The head of a reply (status line, headers, the blank line) into b; the
+ * extra headers are lines of their own. Returns whether a body may follow,
+ * or -1 when b is full. */
+static int head_into(struct hc_buf *b, struct lp *lp, const struct hc_req *req, int status,
+		     const char *ctype, const char *extra, size_t extra_len, size_t body_len,
+		     int keep_alive)
 {
 	static const char cors[] = "Access-Control-Allow-Origin: *\r\n"
 				   "Access-Control-Allow-Methods: GET, DELETE, POST, PUT, HEAD\r\n"
 				   "Access-Control-Allow-Headers: Authorization, Origin, "
 				   "X-Requested-With, Content-Type, Accept, User-Agent\r\n";
-	struct lp *lp = c->lp;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int no_body = status == 204 || status == 304 || status < 200;
-	/* One buffer, one evbuffer_add: this runs for every response. max is
-	 * cap - 1, so hc_buf never tries to realloc the stack array. */
-	char h[1024];
-	struct hc_buf b = {.data = h, .len = 0, .cap = sizeof h, .max = sizeof h - 1};
-	char num[24];
-	hc_buf_adds(&b, "HTTP/1.1 ");
-	hc_buf_add_int(&b, status);
-	hc_buf_addc(&b, ' ');
-	hc_buf_adds(&b, hc_http_reason(status));
-	hc_buf_adds(&b, "\r\nServer: hearth\r\nDate: ");
-	hc_buf_adds(&b, date_header(lp));
-	hc_buf_adds(&b, "\r\n");
+	int rc = 0;
+	rc |= hc_buf_adds(b, "HTTP/1.1 ");
+	rc |= hc_buf_add_int(b, status);
+	rc |= hc_buf_addc(b, ' ');
+	rc |= hc_buf_adds(b, hc_http_reason(status));
+	rc |= hc_buf_adds(b, "\r\nServer: hearth\r\nDate: ");
+	rc |= hc_buf_adds(b, date_header(lp));
+	rc |= hc_buf_adds(b, "\r\n");
 	if (!no_body) {
-		char *e = num + sizeof num;
-		size_t v = body_len;
-		do {
-			*--e = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		hc_buf_adds(&b, "Content-Length: ");
-		hc_buf_add(&b, e, (size_t)(num + sizeof num - e));
-		hc_buf_adds(&b, "\r\n");
+		rc |= hc_buf_adds(b, "Content-Length: ");
+		rc |= hc_buf_add_int(b, (int64_t)body_len);
+		rc |= hc_buf_adds(b, "\r\n");
 		if (ctype) {
-			hc_buf_adds(&b, "Content-Type: ");
-			hc_buf_adds(&b, ctype);
-			hc_buf_adds(&b, "\r\n");
+			rc |= hc_buf_adds(b, "Content-Type: ");
+			rc |= hc_buf_adds(b, ctype);
+			rc |= hc_buf_adds(b, "\r\n");
 		}
 	}
 	if (!keep_alive)
-		hc_buf_adds(&b, "Connection: close\r\n");
-	evbuffer_add(out, b.data, b.len);
+		rc |= hc_buf_adds(b, "Connection: close\r\n");
 	if (lp->srv->o.cors)
-		evbuffer_add(out, cors, sizeof cors - 1);
+		rc |= hc_buf_add(b, cors, sizeof cors - 1);
 	if (extra_len)
-		evbuffer_add(out, extra, extra_len);
-	evbuffer_add(out, "\r\n", 2);
-	count_status(lp->srv, status);
+		rc |= hc_buf_add(b, extra, extra_len);
+	rc |= hc_buf_adds(b, "\r\n");
+	if (rc)
+		return -1;
 	return !no_body && !(req && req->method == HC_HEAD);
+}
+
+static void free_body_cb(const void *data, size_t len, void *extra)
+{
+	free(extra); /* the start of the body: data may be past it */
+}
+
+/* Send a reply's head and body (len bytes; take: malloc'd, freed here).
+ * When nothing is waiting before them, they go straight to the socket in
+ * one writev, with no copy into the output buffer (the usual reply); only
+ * what the kernel does not take is buffered, and EV_WRITE enabled for it
+ * (conn_write_cb disables it once drained). A write error is left to the
+ * bufferevent, which meets it on that write and reports it through
+ * conn_event_cb. */
+static void send_reply(struct conn *c, const char *head, size_t hlen, const char *body,
+		       size_t len, int take)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t sent = 0;
+	if (evbuffer_get_length(out) == 0 && !(bufferevent_get_enabled(c->bev) & EV_WRITE)) {
+		struct iovec iov[2] = {{(void *)head, hlen}, {(void *)body, len}};
+		ssize_t n = writev(bufferevent_getfd(c->bev), iov, len ? 2 : 1);
+		if (n > 0)
+			sent = (size_t)n;
+	}
+	if (sent < hlen) {
+		evbuffer_add(out, head + sent, hlen - sent);
+		sent = hlen;
+	}
+	size_t off = sent - hlen;
+	if (off < len) {
+		if (take && len - off > INLINE_BODY_MAX) { /* a large body is not copied */
+			evbuffer_add_reference(out, body + off, len - off, free_body_cb, (void *)body);
+			take = 0;
+		} else {
+			evbuffer_add(out, body + off, len - off);
+		}
+	}
+	if (take)
+		free((void *)body);
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Reply on c: head and body (see send_reply); counted by status. -1 when
+ * out of memory: nothing was sent, and the caller closes c. */
+static int reply_on(struct conn *c, const struct hc_req *req, int status, const char *ctype,
+		     const char *extra, size_t extra_len, const void *body, size_t len,
+		     int keep_alive, int take)
+{
+	struct lp *lp = c->lp;
+	/* max is cap - 1, so hc_buf never tries to realloc the stack array */
+	char h[2048];
+	struct hc_buf b = {.data = h, .len = 0, .cap = sizeof h, .max = sizeof h - 1};
+	struct hc_buf big;
+	hc_buf_init(&big, extra_len + 4096);
+	int with_body = head_into(&b, lp, req, status, ctype, extra, extra_len, len, keep_alive);
+	if (with_body < 0) { /* long extra headers */
+		with_body = head_into(&big, lp, req, status, ctype, extra, extra_len, len,
+				      keep_alive);
+		b = big;
+	}
+	count_status(lp->srv, status);
+	if (with_body < 0) {
+		hc_buf_free(&big);
+		if (take)
+			free((void *)body);
+		return -1;
+	}
+	send_reply(c, b.data, b.len, body, with_body ? len : 0, take);
+	hc_buf_free(&big);
+	return 0;
 }
 
 /* JSON error body in OpenWhisk's shape. */
@@ -410,8 +476,7 @@ static void conn_fail(struct conn *c, int status, const char *msg)
 		req_free(c->req);
 		c->req = NULL;
 	}
-	if (write_head(c, NULL, status, "application/json", NULL, 0, b.len, 0))
-		evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+	reply_on(c, NULL, status, "application/json", NULL, 0, b.data, b.len, 0, 0);
 	hc_buf_free(&b);
 	conn_close_after_write(c);
 }
@@ -426,9 +491,7 @@ static void arm_deadline(struct conn *c)
 {
 	if (event_pending(c->deadline, EV_TIMEOUT, NULL))
 		return;
-	long ms = c->lp->srv->o.request_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	event_add(c->deadline, &tv);
+	event_add(c->deadline, c->lp->request_tv);
 }
 
 /* Fill in the request's id from X-Request-ID when it is sane. */
@@ -502,6 +565,8 @@ static int finish_body(struct hc_req *req)
 		req->body_len = req->body.len;
 		return 0;
 	}
+	if (!req->body_ev)
+		return 0; /* no body, or it came with the head (start_request) */
 	size_t n = evbuffer_get_length(req->body_ev);
 	if (evbuffer_add(req->body_ev, "", 1) < 0)
 		return -1;
@@ -558,7 +623,18 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 {
 	struct lp *lp = c->lp;
 	struct hc_server *s = lp->srv;
-	struct hc_req *req = malloc(sizeof *req);
+	const char *q = memchr(parsed->target, '?', parsed->target_len);
+	size_t plen = q ? (size_t)(q - parsed->target) : parsed->target_len;
+	/* A small Content-Length body that arrived with its head (the usual
+	 * invoke) lives with the head: one allocation for the request, no
+	 * buffer of its own. A large one is checked against the route's limit
+	 * before it is collected (read_body). */
+	size_t blen = 0;
+	if (!parsed->chunked && parsed->content_length > 0 &&
+	    parsed->content_length <= INLINE_BODY_MAX &&
+	    evbuffer_get_length(in) >= (size_t)head_len + (size_t)parsed->content_length)
+		blen = (size_t)parsed->content_length;
+	struct hc_req *req = malloc(sizeof *req + (size_t)head_len + 1 + plen + 1 + blen + 1);
 	if (!req) {
 		conn_fail(c, 500, "out of memory");
 		return -1;
@@ -571,29 +647,27 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 	req->state = RQ_BODY;
 	req->start_us = hc_mono_us();
 	hc_buf_init(&req->out_headers, 64 * 1024);
-	req->head = malloc((size_t)head_len + 1);
-	if (!req->head) {
-		conn_fail(c, 500, "out of memory");
-		return -1;
-	}
+	req->head = req->mem;
 	memcpy(req->head, base, (size_t)head_len);
 	req->head[head_len] = 0;
 	rebase_head(&req->h, parsed, base, req->head);
+	req->path = req->head + head_len + 1;
+	memcpy(req->path, req->h.target, plen);
+	req->path[plen] = 0;
 	evbuffer_drain(in, (size_t)head_len);
 	terminate_head(req);
 	req->keep_alive = req->h.keep_alive;
 	set_request_id(req);
-
-	const char *q = memchr(req->h.target, '?', req->h.target_len);
-	size_t plen = q ? (size_t)(q - req->h.target) : req->h.target_len;
-	req->path = strndup(req->h.target, plen);
 	if (q) {
-		req->query = q + 1;
+		req->query = req->h.target + plen + 1;
 		req->qlen = req->h.target_len - plen - 1;
 	}
-	if (!req->path) {
-		conn_fail(c, 500, "out of memory");
-		return -1;
+	if (blen) {
+		char *body = req->path + plen + 1;
+		evbuffer_remove(in, body, blen);
+		body[blen] = 0;
+		req->body_ptr = body;
+		req->body_len = blen;
 	}
 	if (lp->stopping || lp->draining) {
 		conn_fail(c, 503, "shutting down");
@@ -641,6 +715,8 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 		return -1;
 	}
 	hc_buf_init(&req->body, max_body);
+	if (req->body_ptr || (!req->h.chunked && req->h.content_length <= 0))
+		return 0; /* the whole body is here already, or there is none */
 	req->body_left = req->h.content_length > 0 ? req->h.content_length : 0;
 	if (!req->h.chunked && !(req->body_ev = evbuffer_new())) {
 		conn_fail(c, 500, "out of memory");
@@ -869,7 +945,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	bufferevent_set_timeouts(c->bev, NULL, &tv); /* reading: rev's timeout */
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* writing: conn_flush */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* writing: send_reply */
 	/* a socket bufferevent freezes its input's end (only it adds to it);
 	 * conn_readable is the one adding here */
 	evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
@@ -877,11 +953,6 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 }
 
 /* ---------------- replies ---------------- */
-
-static void free_body_cb(const void *data, size_t len, void *extra)
-{
-	free((void *)data);
-}
 
 /* Finish a request: write its response (if anyone is listening), move the
  * connection on, free the request. take != 0 hands body (malloc'd) over. */
@@ -902,15 +973,9 @@ static void finish(struct hc_req *req, int status, const char *ctype, const void
 	if (c) {
 		int keep = req->keep_alive && !lp->stopping;
 		c->req = NULL;
-		struct evbuffer *out = bufferevent_get_output(c->bev);
-		int with_body = write_head(c, req, status, ctype, req->out_headers.data,
-					   req->out_headers.len, len, keep);
-		if (with_body && len && take)
-			evbuffer_add_reference(out, body, len, free_body_cb, NULL);
-		else if (with_body && len)
-			evbuffer_add(out, body, len);
-		else if (take)
-			free((void *)body);
+		if (reply_on(c, req, status, ctype, req->out_headers.data, req->out_headers.len,
+			     body, len, keep, take) < 0)
+			keep = 0;
 		if (keep)
 			conn_next(c);
 		else
@@ -975,6 +1040,8 @@ void hc_req_add_header(struct hc_req *req, const char *name, const char *value)
 		return;
 	struct hc_buf *b = &req->out_headers;
 	size_t old = b->len;
+	if (!b->data)
+		hc_buf_reserve(b, 128); /* one allocation for the usual one or two */
 	if (hc_buf_adds(b, name) | hc_buf_add(b, ": ", 2) | hc_buf_adds(b, value) |
 	    hc_buf_add(b, "\r\n", 2)) {
 		b->len = old; /* all or nothing */
@@ -1104,8 +1171,7 @@ static void loop_begin_stop(struct lp *lp)
 		struct hc_buf b;
 		hc_buf_init(&b, 4096);
 		error_body(&b, "shutting down", hc_req_id(r));
-		if (write_head(c, r, 503, "application/json", NULL, 0, b.len, 0))
-			evbuffer_add(bufferevent_get_output(c->bev), b.data, b.len);
+		reply_on(c, r, 503, "application/json", NULL, 0, b.data, b.len, 0, 0);
 		hc_buf_free(&b);
 		req_detach(r);
 	}
@@ -1330,6 +1396,16 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 		lp->pub.base = event_base_new();
 		if (!lp->pub.base) {
 			hc_err_set(err, "event_base_new failed");
+			goto fail;
+		}
+		struct timeval idle = {s->o.idle_timeout_ms / 1000,
+				       (s->o.idle_timeout_ms % 1000) * 1000};
+		struct timeval whole = {s->o.request_timeout_ms / 1000,
+					(s->o.request_timeout_ms % 1000) * 1000};
+		lp->idle_tv = event_base_init_common_timeout(lp->pub.base, &idle);
+		lp->request_tv = event_base_init_common_timeout(lp->pub.base, &whole);
+		if (!lp->idle_tv || !lp->request_tv) {
+			hc_err_set(err, "event_base_init_common_timeout failed");
 			goto fail;
 		}
 		lp->listen_fd = listen_socket(s, i == 0, err);

@@ -7,19 +7,38 @@
 #include "common/httpparse.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 token characters. */
+/* RFC 9110 token characters: letters, digits and !#$%&'*+-.^_`|~, as a
+ * bitmap (every request's header names go through here). */
 static int is_tchar(unsigned char c)
 {
-	if (c >= 'a' && c <= 'z')
-		return 1;
-	if (c >= 'A' && c <= 'Z')
-		return 1;
-	if (c >= '0' && c <= '9')
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	static const uint32_t tchar[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff};
+	return (tchar[c >> 5] >> (c & 31)) & 1;
+}
+
+/* A header value's bytes are fine: no control characters but tab. Eight
+ * at a time while none is below 0x20 or is 0x7f (values are long: keys,
+ * user agents), then one by one. */
+static int value_ok(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, d;
+		memcpy(&x, p + k, 8);
+		d = x ^ (ones * 0x7f); /* a zero byte where x has 0x7f */
+		if ((((x - ones * 0x20) & ~x) | ((d - ones) & ~d)) & highs)
+			break; /* maybe a byte below 0x20, or 0x7f: look closer */
+	}
+	for (; k < n; k++) {
+		unsigned char c = (unsigned char)p[k];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return 1;
 }
 
 static int is_blank(char c)
@@ -33,6 +52,9 @@ static int ieq(const char *a, size_t alen, const char *b)
 	size_t blen = strlen(b);
 	return alen == blen && strncasecmp(a, b, blen) == 0;
 }
+/* The same against a literal: the lengths are compared first, for free. */
+#define IEQ_LIT(a, alen, lit)                                                                      \
+	((alen) == sizeof(lit) - 1 && strncasecmp(a, lit, sizeof(lit) - 1) == 0)
 
 /* Does a comma-separated header value contain token tok? */
 static int has_token(const char *v, size_t len, const char *tok)
@@ -124,11 +146,8 @@ static long parse_header_line(const char *p, size_t n, struct hc_http_head *out)
 	size_t e = n;
 	while (e > i && is_blank(p[e - 1]))
 		e--;
-	for (size_t k = i; k < e; k++) {
-		unsigned char c = (unsigned char)p[k];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return -400;
-	}
+	if (!value_ok(p + i, e - i))
+		return -400;
 	h->value = p + i;
 	h->value_len = e - i;
 	return 0;
@@ -141,7 +160,7 @@ static long derive(struct hc_http_head *out)
 	int te = 0;
 	for (size_t i = 0; i < out->nheaders; i++) {
 		const struct hc_http_header *h = &out->headers[i];
-		if (ieq(h->name, h->name_len, "content-length")) {
+		if (IEQ_LIT(h->name, h->name_len, "content-length")) {
 			if (h->value_len == 0 || h->value_len > 15)
 				return -400;
 			int64_t v = 0;
@@ -153,16 +172,16 @@ static long derive(struct hc_http_head *out)
 			if (out->content_length >= 0 && out->content_length != v)
 				return -400;
 			out->content_length = v;
-		} else if (ieq(h->name, h->name_len, "transfer-encoding")) {
+		} else if (IEQ_LIT(h->name, h->name_len, "transfer-encoding")) {
 			if (te || !ieq(h->value, h->value_len, "chunked"))
 				return -501;
 			te = 1;
-		} else if (ieq(h->name, h->name_len, "connection")) {
+		} else if (IEQ_LIT(h->name, h->name_len, "connection")) {
 			if (has_token(h->value, h->value_len, "close"))
 				out->keep_alive = 0;
 			else if (has_token(h->value, h->value_len, "keep-alive"))
 				out->keep_alive = 1;
-		} else if (ieq(h->name, h->name_len, "expect")) {
+		} else if (IEQ_LIT(h->name, h->name_len, "expect")) {
 			if (ieq(h->value, h->value_len, "100-continue"))
 				out->expect_continue = 1;
 		}
@@ -378,6 +397,12 @@ ssize_t hc_url_decode(const char *in, size_t len, char *out, size_t outlen, int 
 	size_t o = 0;
 	if (outlen == 0)
 		return -1;
+	if (len < outlen && !memchr(in, '%', len) && !(plus_space && memchr(in, '+', len)) &&
+	    !memchr(in, 0, len)) {
+		memcpy(out, in, len); /* nothing to decode (most path segments) */
+		out[len] = 0;
+		return (ssize_t)len;
+	}
 	for (size_t i = 0; i < len; i++) {
 		char c = in[i];
 		if (c == '%') {
@@ -415,10 +440,16 @@ int hc_query_get(const char *query, size_t qlen, const char *key, char *out, siz
 			continue;
 		const char *eq = memchr(query + s, '=', e - s);
 		size_t nlen = eq ? (size_t)(eq - (query + s)) : e - s;
-		char name[128];
-		ssize_t dn = hc_url_decode(query + s, nlen, name, sizeof name, 1);
-		if (dn < 0 || (size_t)dn != klen || memcmp(name, key, klen) != 0)
-			continue;
+		if (!memchr(query + s, '%', nlen) && !memchr(query + s, '+', nlen)) {
+			/* nothing to decode (the usual name) */
+			if (nlen != klen || memcmp(query + s, key, klen) != 0)
+				continue;
+		} else {
+			char name[128];
+			ssize_t dn = hc_url_decode(query + s, nlen, name, sizeof name, 1);
+			if (dn < 0 || (size_t)dn != klen || memcmp(name, key, klen) != 0)
+				continue;
+		}
 		if (!out)
 			return 1; /* only asked whether it is there */
 		if (!eq) {

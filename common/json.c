@@ -99,6 +99,7 @@ cJSON *hc_json_parse(const char *data, size_t len, int max_depth, struct hc_err 
 {
 	const char *end = NULL;
 	cJSON *root = NULL;
+	char small[512]; /* most bodies and results: no allocation for the copy */
 	char *copy = NULL;
 	size_t i;
 
@@ -110,7 +111,7 @@ cJSON *hc_json_parse(const char *data, size_t len, int max_depth, struct hc_err 
 	}
 	if (json_scan(data, len, max_depth, err) < 0)
 		goto out;
-	copy = malloc(len + 1);
+	copy = len < sizeof small ? small : malloc(len + 1);
 	if (!copy) {
 		hc_err_set(err, "out of memory parsing JSON");
 		goto out;
@@ -131,7 +132,8 @@ cJSON *hc_json_parse(const char *data, size_t len, int max_depth, struct hc_err 
 		root = NULL;
 	}
 out:
-	free(copy);
+	if (copy != small)
+		free(copy);
 	return root;
 }
 

@@ -62,13 +62,41 @@ struct kconn {
 	size_t hdr_off, hdr_len; /* its value in in; hdr_off 0: absent */
 };
 
+#define COMMON_TIMEOUTS 4
+
 struct hc_kclient {
 	struct event_base *base;
 	struct kconn *conns; /* every connection, idle ones included */
 	size_t pending;
 	size_t idle;
 	int freeing;
+	/* request timeouts seen first, as libevent common timeouts (most
+	 * requests share one: an action's limit): a queue, not the heap */
+	struct {
+		long ms;
+		const struct timeval *tv;
+	} common[COMMON_TIMEOUTS];
+	int ncommon;
 };
+
+/* The timeval to arm a request's timer with for ms (tv when not common). */
+static const struct timeval *timeout_tv(struct hc_kclient *k, long ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	for (int i = 0; i < k->ncommon; i++)
+		if (k->common[i].ms == ms)
+			return k->common[i].tv;
+	if (k->ncommon < COMMON_TIMEOUTS) {
+		const struct timeval *c = event_base_init_common_timeout(k->base, tv);
+		if (c) {
+			k->common[k->ncommon].ms = ms;
+			k->common[k->ncommon++].tv = c;
+			return c;
+		}
+	}
+	return tv;
+}
 
 /* ---- connections ---- */
 
@@ -520,9 +548,9 @@ int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_cl
 	cn->start_us = hc_mono_us();
 	k->pending++;
 	long ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv;
 	cn->deadline_us = cn->start_us + (uint64_t)ms * 1000;
-	evtimer_add(cn->timer, &tv);
+	evtimer_add(cn->timer, timeout_tv(k, ms, &tv));
 	if (!fresh)
 		try_send(cn, 1); /* a failure is reported on a later loop turn */
 	return 0;

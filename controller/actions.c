@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -611,7 +612,11 @@ void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl
 	struct ctl *c = L->ctl;
 	char ckey[2 * PR_NAME_MAX + 2];
 	struct ctl_ref ref;
-	snprintf(ckey, sizeof(ckey), "%s/%s", ns, name);
+	struct hc_buf k = HC_BUF_FIXED(ckey); /* no printf: once per invoke */
+	if (hc_buf_adds(&k, ns) | hc_buf_addc(&k, '/') | hc_buf_adds(&k, name)) {
+		cb(NULL, 404, arg); /* longer than any valid name */
+		return;
+	}
 	if (ctl_cache_get(c->actions, ckey, &ref)) {
 		cb(&ref, 0, arg);
 		return;

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #include "common/config.h"
 #include "common/http.h"
@@ -86,6 +87,9 @@ struct ctl_loop {
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	struct ctl_seen *seen; /* what rectext.c announced lately */
+	/* the default blocking wait as a libevent common timeout: every
+	 * blocking invoke arms one, and a queue costs less than the heap */
+	const struct timeval *wait_tv;
 };
 
 /* The loop state of the thread handling req. */

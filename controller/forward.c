@@ -270,10 +270,7 @@ static void on_fwd_action(struct ctl_ref *ref, int status, void *arg)
 	hc_strlcpy(v->api_key, fr->f.api_key, sizeof(v->api_key));
 	v->req = fr->req;
 	v->forwarded = 1;
-	v->wait_timer = evtimer_new(fr->L->loop->base, ctl_inv_on_wait_timer, v);
-	struct timeval tv = {fr->f.wait_ms / 1000, (fr->f.wait_ms % 1000) * 1000};
-	if (v->wait_timer)
-		evtimer_add(v->wait_timer, &tv);
+	ctl_inv_wait(v, fr->f.wait_ms);
 	ctl_inv_dispatch(v);
 out:
 	cJSON_Delete(fr->f.params);

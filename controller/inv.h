@@ -13,6 +13,7 @@
 #define CTL_INV_H
 
 #include <cjson/cJSON.h>
+#include <event2/event_struct.h>
 #include <event2/util.h>
 #include <stdint.h>
 
@@ -41,10 +42,10 @@ struct ctl_inv {
 	const struct ctl_action *a;
 	struct pr_activation rec;
 	char akey[CTL_AKEY_MAX];
-	char *params;	      /* JSON text of the merged parameters */
+	char *params;	      /* JSON text of the merged parameters; NULL: none, {} */
 	char api_key[160];    /* the caller's "uuid:key" when the action asks for it */
 	char caller_key[160]; /* the caller's "uuid:key" (sequences pass it on) */
-	cJSON *params_json;
+	cJSON *params_json;   /* the same as a tree; NULL: none */
 	int result_only;
 	int nonblocking; /* answer 202 once accepted (not refused with 429) */
 	int forwarded;	 /* came from another controller: reply with the record */
@@ -53,7 +54,8 @@ struct ctl_inv {
 	int queued;
 	uint64_t t0_us; /* mono, activation start */
 	uint64_t run_start_us;
-	struct event *wait_timer;
+	struct event wait_timer; /* the blocking wait (ctl_inv_wait), when wait_armed */
+	int wait_armed;
 	struct ctl_ctr *ctr;
 	int path;	      /* 0 warm, 1 prewarm, 2 created */
 	ctl_inv_done_fn done; /* called with the record in fwd_record (taken or not) */
@@ -96,7 +98,8 @@ void ctl_inv_finish(struct ctl_inv *v);
 void ctl_inv_fail(struct ctl_inv *v, int code, const char *msg); /* never ran */
 void ctl_inv_reject(struct ctl_inv *v, const char *msg);	 /* 429, no record */
 void ctl_inv_accepted(struct ctl_inv *v);			 /* 202 {activationId} */
-void ctl_inv_on_wait_timer(evutil_socket_t fd, short what, void *arg);
+/* Answer 202 {activationId} if v has not ended within wait_ms. */
+void ctl_inv_wait(struct ctl_inv *v, int64_t wait_ms);
 /* HTTP with the cluster token and a JSON body (fire and forget when cb is
  * ctl_ignore_reply); when the loop is stopping cb fails at once. */
 void ctl_send_json(struct ctl_loop *L, const char *method, const char *url, const cJSON *body,

@@ -48,7 +48,7 @@ static void container_call(struct ctl_loop *L, const struct hc_request *rq, hc_c
 		cb(&(struct hc_response){.body = "", .error = "could not start the request"}, arg);
 }
 
-/* POST body (freed here) to the runtime's path (/init, /run) in container
+/* POST body to the runtime's path (/init, /run) in container
  * c for activation v; max_response 0 is the client's default; want_header
  * may be NULL. */
 static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const char *path,
@@ -74,8 +74,7 @@ static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const ch
 	    .max_response = max_response,
 	    .want_header = want_header,
 	};
-	container_call(v->L, &rq, cb, v);
-	hc_buf_free(body);
+	container_call(v->L, &rq, cb, v); /* the client copies the body */
 }
 
 static const char *const *auth_headers(struct ctl *c)
@@ -201,11 +200,23 @@ void ctl_inv_accepted(struct ctl_inv *v)
 	hc_reply(req, 202, "application/json", body, (size_t)n);
 }
 
-void ctl_inv_on_wait_timer(evutil_socket_t fd, short what, void *arg)
+static void on_wait_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_inv *v = arg;
+	v->wait_armed = 0;
 	if (v->req)
 		ctl_inv_accepted(v);
+}
+
+void ctl_inv_wait(struct ctl_inv *v, int64_t wait_ms)
+{
+	struct ctl_loop *L = v->L;
+	struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+	const struct timeval *t =
+	    L->wait_tv && wait_ms == L->ctl->cfg.blocking_wait_ms ? L->wait_tv : &tv;
+	if (evtimer_assign(&v->wait_timer, L->loop->base, on_wait_timer, v) == 0 &&
+	    evtimer_add(&v->wait_timer, t) == 0)
+		v->wait_armed = 1;
 }
 
 /* The record as stored (relayed one for a forwarded run). */
@@ -274,8 +285,8 @@ static void ask_logs(struct ctl_inv *v)
 
 void ctl_inv_free(struct ctl_inv *v)
 {
-	if (v->wait_timer)
-		event_free(v->wait_timer);
+	if (v->wait_armed)
+		event_del(&v->wait_timer);
 	ctl_cache_release(&v->aref);
 	pr_activation_clear(&v->rec);
 	cJSON_Delete(v->params_json);
@@ -298,6 +309,19 @@ static int print_into(struct hc_buf *b, const cJSON *j)
 	return rc;
 }
 
+/* The reply's body into b: the record, or only the result. */
+static int encode_reply(struct ctl_inv *v, struct hc_buf *b, const char *rj, size_t rl)
+{
+	const cJSON *res = v->rec.result;
+	/* OpenWhisk returns an array result as is even without result=true;
+	 * another controller gets the stored form */
+	if (v->forwarded || (!v->result_only && !cJSON_IsArray(res)))
+		return pr_activation_encode(b, &v->rec, rj, rl, v->forwarded);
+	if (rj)
+		return hc_buf_add(b, rj, rl);
+	return res ? print_into(b, res) : hc_buf_add(b, "{}", 2);
+}
+
 /* The common end (not a sequence step, not a relayed record): the record is
  * stored packed and the reply encoded as text straight from v->rec, with no
  * cJSON tree in between (printing trees was most of the controller's CPU
@@ -307,27 +331,18 @@ static int print_into(struct hc_buf *b, const cJSON *j)
 static int finish_text(struct ctl_inv *v)
 {
 	struct ctl *c = v->L->ctl;
-	struct hc_buf rp;
+	/* a noop's record is ~500 bytes: on the stack, or on the heap when
+	 * the result makes it larger */
+	char small[4096];
+	struct hc_buf rp = HC_BUF_FIXED(small);
 	const char *rj = v->result_text;
 	size_t rl = rj ? v->result_text_len : 0;
 	int rc = -1;
-	hc_buf_init(&rp, RECORD_TEXT_MAX);
 	int code = v->rec.status;
 	struct hc_req *req = v->req;
-	if (req) {
-		const cJSON *res = v->rec.result;
-		/* OpenWhisk returns an array result as is even without
-		 * result=true; another controller gets the stored form */
-		int whole = v->forwarded || (!v->result_only && !cJSON_IsArray(res));
-		int enc;
-		if (whole) /* a noop's record is ~500 bytes: allocate once */
-			enc = hc_buf_reserve(&rp, 1024 + rl) |
-			      pr_activation_encode(&rp, &v->rec, rj, rl, v->forwarded);
-		else if (rj)
-			enc = hc_buf_add(&rp, rj, rl);
-		else
-			enc = res ? print_into(&rp, res) : hc_buf_add(&rp, "{}", 2);
-		if (enc < 0)
+	if (req && (rl + 1024 > sizeof small || encode_reply(v, &rp, rj, rl) < 0)) {
+		hc_buf_init(&rp, RECORD_TEXT_MAX);
+		if (hc_buf_reserve(&rp, 1024 + rl) < 0 || encode_reply(v, &rp, rj, rl) < 0)
 			goto out;
 	}
 	if (code >= 0 && code < 4)
@@ -335,9 +350,10 @@ static int finish_text(struct ctl_inv *v)
 	if (req) {
 		v->req = NULL;
 		hc_req_add_header(req, "x-openwhisk-activation-id", v->rec.id);
-		/* to another controller: always 200 */
-		hc_reply_buf(req, v->forwarded ? 200 : http_status_for(code), "application/json",
-			     &rp);
+		/* to another controller: always 200; the body is copied only
+		 * when the kernel does not take it at once */
+		hc_reply(req, v->forwarded ? 200 : http_status_for(code), "application/json",
+			 rp.data, rp.len);
 		hc_hist_observe(c->m.latency, (double)(hc_mono_us() - v->t0_us) / 1e6);
 	}
 	/* after the reply, which is written at once: the record is written
@@ -345,7 +361,8 @@ static int finish_text(struct ctl_inv *v)
 	ctl_record_store(v->L, &v->rec, rj, rl);
 	rc = 0;
 out:
-	hc_buf_free(&rp);
+	if (rp.data != small)
+		hc_buf_free(&rp);
 	return rc;
 }
 
@@ -495,7 +512,6 @@ static void on_run(const struct hc_response *r, void *arg)
 
 void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 {
-	struct hc_buf body;
 	struct hc_err err = {{0}};
 	v->ctr = c;
 	c->last_used_us = hc_mono_us();
@@ -503,8 +519,8 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	if (v->rec.wait_ms < 0)
 		v->rec.wait_ms = (int64_t)(v->run_start_us - v->t0_us) / 1000;
 	struct pr_rt_run run = {
-	    .value_json = v->params,
-	    .value_len = strlen(v->params),
+	    .value_json = v->params ? v->params : "{}",
+	    .value_len = v->params ? strlen(v->params) : 2,
 	    .activation_id = v->rec.id,
 	    .action_name = v->a->fqn,
 	    .action_version = v->rec.version,
@@ -514,9 +530,17 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	    .timeout_ms = v->rec.limits.timeout_ms,
 	    .api_key = v->api_key[0] ? v->api_key : NULL,
 	};
-	hc_buf_init(&body, PR_RT_RUN_MAX_BODY + 4096);
-	hc_buf_reserve(&body, run.value_len + 512);
-	if (pr_rt_run_encode(&body, &run, &err) < 0) {
+	/* the usual body is ~250 bytes: on the stack, or on the heap when
+	 * the parameters make it larger */
+	char small[1024];
+	struct hc_buf body = HC_BUF_FIXED(small);
+	int enc = pr_rt_run_encode(&body, &run, &err);
+	if (enc < 0) {
+		hc_buf_init(&body, PR_RT_RUN_MAX_BODY + 4096);
+		hc_buf_reserve(&body, run.value_len + 512);
+		enc = pr_rt_run_encode(&body, &run, &err);
+	}
+	if (enc < 0) {
 		hc_buf_free(&body);
 		c->inflight--;
 		ctl_inv_fail(v, PR_ST_INTERNAL_ERROR, "could not encode the run request");
@@ -525,6 +549,8 @@ void ctl_inv_run(struct ctl_inv *v, struct ctl_ctr *c)
 	}
 	post_to_runtime(v, c, PR_RT_PATH_RUN, &body, PR_RT_RESULT_MAX + 4096, PR_RT_HDR_LOG_BYTES,
 			on_run);
+	if (body.data != small)
+		hc_buf_free(&body);
 }
 
 /* ---- /init ---- */
@@ -620,6 +646,7 @@ void ctl_inv_init(struct ctl_inv *v, struct ctl_ctr *c)
 		return;
 	}
 	post_to_runtime(v, c, PR_RT_PATH_INIT, &body, 0, NULL, on_init);
+	hc_buf_free(&body);
 }
 
 /* ---- dispatch ---- */
@@ -682,7 +709,7 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	v->aref = *ref;
 	v->a = ref->val;
 	v->params_json = params;
-	v->params = cJSON_PrintUnformatted(params);
+	v->params = params ? cJSON_PrintUnformatted(params) : NULL;
 	v->t0_us = hc_mono_us();
 	pr_activation_init(&v->rec);
 	v->rec.start_ms = hc_now_ms();
@@ -704,7 +731,7 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	hc_strlcpy(v->rec.kind, ai->kind, sizeof(v->rec.kind));
 	v->rec.limits = ai->limits;
 	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ai->version);
-	if (!v->params) {
+	if (params && !v->params) {
 		ctl_inv_free(v);
 		return NULL;
 	}
@@ -719,6 +746,34 @@ static void start(struct ctl_inv *v)
 	} else {
 		ctl_inv_dispatch(v);
 	}
+}
+
+static int is_ws(char ch)
+{
+	return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+static int is_blank(const char *b, size_t len)
+{
+	size_t i = 0;
+	while (i < len && is_ws(b[i]))
+		i++;
+	return i == len;
+}
+
+/* An invoke body that passes no parameters: empty, or {} */
+static int no_params(const char *b, size_t len)
+{
+	size_t i = 0;
+	while (i < len && is_ws(b[i]))
+		i++;
+	if (i == len)
+		return 1;
+	if (b[i++] != '{')
+		return 0;
+	while (i < len && is_ws(b[i]))
+		i++;
+	return i < len && b[i] == '}' && is_blank(b + i + 1, len - i - 1);
 }
 
 struct invoke_req {
@@ -746,10 +801,10 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	const struct ctl_action *a = ref->val;
 	size_t len;
 	const char *b = hc_req_body(req, &len);
-	size_t i = 0;
-	while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
-		i++;
-	if (i < len) {
+	if (!cJSON_GetArraySize(a->info.parameters) && no_params(b, len)) {
+		/* nothing to parse, merge or print (the usual invoke of an action
+		 * without defaults): the activation's value is {} */
+	} else if (!is_blank(b, len)) {
 		body = hc_json_parse(b, len, HC_JSON_MAX_DEPTH, &err);
 		if (!body || !cJSON_IsObject(body)) {
 			hc_reply_error(req, 400, "The request content was malformed:\n%s",
@@ -758,8 +813,10 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 			goto out;
 		}
 	}
-	params = pr_params_merge(a->info.parameters, body, a->info.annotations, &err);
-	if (!params) {
+	params = body || cJSON_GetArraySize(a->info.parameters)
+		     ? pr_params_merge(a->info.parameters, body, a->info.annotations, &err)
+		     : NULL;
+	if (!params && err.msg[0]) {
 		hc_reply_error(req, 400, "%s", err.msg);
 		ctl_cache_release(ref);
 		goto out;
@@ -779,10 +836,7 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	if (!ir->blocking) {
 		v->nonblocking = 1; /* answered by dispatch once accepted */
 	} else {
-		v->wait_timer = evtimer_new(ir->L->loop->base, ctl_inv_on_wait_timer, v);
-		struct timeval tv = {ir->wait_ms / 1000, (ir->wait_ms % 1000) * 1000};
-		if (v->wait_timer)
-			evtimer_add(v->wait_timer, &tv);
+		ctl_inv_wait(v, ir->wait_ms);
 	}
 	start(v);
 out:
@@ -839,6 +893,9 @@ void ctl_action_invoke(struct hc_req *req, const char *own)
 
 int ctl_pool_loop_init(struct ctl_loop *L)
 {
+	int64_t ms = L->ctl->cfg.blocking_wait_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	L->wait_tv = event_base_init_common_timeout(L->loop->base, &tv);
 	L->pool = calloc(1, sizeof(*L->pool));
 	loop_kclient = hc_kclient_new(L->loop->base); /* NULL: libcurl does it all */
 	return L->pool ? 0 : -1;

@@ -140,7 +140,8 @@ static void seq_next(struct ctl_inv *v)
 		const cJSON *res = pr_activation_response_result(s->last_resp);
 		params = cJSON_IsObject(res) ? cJSON_Duplicate(res, 1) : cJSON_CreateObject();
 	} else {
-		params = cJSON_Duplicate(v->params_json, 1);
+		/* NULL: invoked without parameters */
+		params = v->params_json ? cJSON_Duplicate(v->params_json, 1) : cJSON_CreateObject();
 	}
 	struct comp_lookup *cl = calloc(1, sizeof(*cl));
 	if (!cl || !params) {
