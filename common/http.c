@@ -14,11 +14,11 @@
  * does not take is copied into the output buffer and waits for EV_WRITE.
  * A request, its head, its path and a small body that came with the head
  * are one allocation (start_request); the idle and request clocks are
- * libevent common timeouts. Reading is not the bufferevent's: libevent's evbuffer_read
- * asks the kernel how much is waiting (ioctl FIONREAD) before every read,
- * a second system call per request; conn_readable reads into the input
- * buffer with one readv, from a persistent read event whose timeout is
- * the idle clock. See http.h for the contract. */
+ * libevent common timeouts. Reading is not the bufferevent's: libevent's
+ * evbuffer_read asks the kernel how much is waiting (ioctl FIONREAD) before
+ * every read, a second system call per request; conn_readable reads with
+ * one recv, from a persistent read event whose timeout is the idle clock.
+ * See http.h for the contract. */
 #include "common/http.h"
 
 #include <errno.h>
@@ -833,18 +833,12 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	int nv = evbuffer_reserve_space(in, READ_CHUNK, v, 2);
-	if (nv <= 0) {
-		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
-		return;
-	}
-	for (int i = 0; i < nv; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len;
-	}
-	ssize_t n = readv(fd, iov, nv);
+	/* Into the stack, then added to the input: a request is a few hundred
+	 * bytes, and the input's chain is sized to it (a small allocation),
+	 * where reading into the input itself would allocate a READ_CHUNK
+	 * chain for every request (the input empties after each). */
+	char buf[READ_CHUNK];
+	ssize_t n = recv(fd, buf, sizeof buf, 0);
 	if (n == 0) {
 		conn_event(c, BEV_EVENT_READING | BEV_EVENT_EOF);
 		return;
@@ -856,13 +850,7 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		n = 0; /* nothing new (a trigger from conn_next): process what is in */
 	}
-	size_t left = (size_t)n;
-	for (int i = 0; i < nv; i++) {
-		if (v[i].iov_len > left)
-			v[i].iov_len = left;
-		left -= v[i].iov_len;
-	}
-	if (n > 0 && evbuffer_commit_space(in, v, nv) < 0) {
+	if (n > 0 && evbuffer_add(in, buf, (size_t)n) < 0) {
 		conn_event(c, BEV_EVENT_READING | BEV_EVENT_ERROR);
 		return;
 	}

@@ -61,7 +61,7 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
 		     const size_t *argvlen);
 
 /* The same, write-behind: the command may wait up to HC_REDISEV_LATER_US
- * (1 ms) to be written together with others; any ordinary command queued
+ * (5 ms) to be written together with others; any ordinary command queued
  * meanwhile on this client sends it at once, in order. For fire-and-forget
  * writes on a hot path (activation records): a reader on another connection
  * may not see the write for that long. */

@@ -1,7 +1,7 @@
 /* controller/rectext.c — write an activation record, packed
  * (pr_activation_pack: a warm noop's record is ~110 bytes where OpenWhisk's
  * object is ~500). Fire and forget, write-behind on the loop's Redis
- * connection: a busy loop sends the records of up to 1 ms in one write, as
+ * connection: a loop sends the records of up to 5 ms in one write, as
  * one block the server does not answer command by command; the records of
  * one bucket and the ids of one index slice written in a row share one
  * APPEND and one RPUSH (the record write was a third of the controller's
