@@ -409,12 +409,12 @@ static void send_reply(struct conn *c, const char *head, size_t hlen, const char
 	}
 	size_t off = sent - hlen;
 	if (off < len) {
-		if (take && len - off > INLINE_BODY_MAX) { /* a large body is not copied */
-			evbuffer_add_reference(out, body + off, len - off, free_body_cb, (void *)body);
-			take = 0;
-		} else {
+		if (take && len - off > INLINE_BODY_MAX &&
+		    evbuffer_add_reference(out, body + off, len - off, free_body_cb,
+					   (void *)body) == 0)
+			take = 0; /* a large body is not copied: freed once written */
+		else
 			evbuffer_add(out, body + off, len - off);
-		}
 	}
 	if (take)
 		free((void *)body);
@@ -803,10 +803,13 @@ static void conn_event(struct conn *c, short what)
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
-		if (handling) {
-			/* half-closed after the request: answer it, then close */
+		if (handling || evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+			/* half-closed after its requests: answer them, then close
+			 * (a request left incomplete gets its 408 at the deadline) */
 			c->eof = 1;
 			read_off(c);
+			if (!handling)
+				conn_process(c);
 			return;
 		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
@@ -861,15 +864,17 @@ static void conn_readable(evutil_socket_t fd, short what, void *arg)
 static void conn_next(struct conn *c)
 {
 	c->req = NULL;
-	if (c->lp->stopping || c->eof) {
+	size_t pending = evbuffer_get_length(bufferevent_get_input(c->bev));
+	if (c->lp->stopping || (c->eof && pending == 0)) {
 		conn_close_after_write(c);
 		return;
 	}
 	conn_flush(c);
 	/* restart the idle clock (no epoll_ctl: the event is in already) */
-	read_on(c);
+	if (!c->eof)
+		read_on(c);
 	/* pipelined input: parse it from the loop, not from inside the handler */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (pending > 0)
 		event_active(c->rev, EV_READ, 0);
 }
 

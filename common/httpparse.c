@@ -441,8 +441,9 @@ int hc_query_get(const char *query, size_t qlen, const char *key, char *out, siz
 		const char *eq = memchr(query + s, '=', e - s);
 		size_t nlen = eq ? (size_t)(eq - (query + s)) : e - s;
 		if (!memchr(query + s, '%', nlen) && !memchr(query + s, '+', nlen)) {
-			/* nothing to decode (the usual name) */
-			if (nlen != klen || memcmp(query + s, key, klen) != 0)
+			/* nothing to decode (the usual name); no name of 128 bytes
+			 * or more matches, as on the decoding path */
+			if (nlen != klen || klen >= 128 || memcmp(query + s, key, klen) != 0)
 				continue;
 		} else {
 			char name[128];

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -128,6 +129,26 @@ static void h_error(struct hc_req *req, void *arg)
 	hc_reply_error(req, 409, "resource already exists");
 }
 
+/* The pattern of HUGE_LEN bytes, handed over (take): what the kernel does
+ * not take at once is queued by reference, from past the body's start. */
+static void h_take_huge(struct hc_req *req, void *arg)
+{
+	struct hc_buf b;
+	hc_buf_init(&b, HUGE_LEN);
+	assert_int_equal(hc_buf_reserve(&b, HUGE_LEN), 0);
+	for (size_t i = 0; i < HUGE_LEN; i++)
+		b.data[i] = pat(i);
+	b.len = HUGE_LEN;
+	b.data[b.len] = 0;
+	hc_reply_buf(req, 200, "application/octet-stream", &b);
+}
+
+/* 204 with a body the server must not send */
+static void h_nocontent(struct hc_req *req, void *arg)
+{
+	hc_reply(req, 204, "text/plain", "dropped", 7);
+}
+
 static void *run_thread(void *arg)
 {
 	struct fixture *f = arg;
@@ -162,6 +183,10 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/defer-large", h_defer_large, NULL, 0),
 			 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/slow", h_slow, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET | HC_HEAD, "/take-huge", h_take_huge, NULL, 0),
+			 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/nocontent", h_nocontent, NULL, 0), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_POST, "/mid", h_echo, NULL, 64 << 10), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/metrics", hc_handle_metrics, NULL, 0),
 			 0);
 	f->port = hc_server_port(f->srv);
@@ -902,6 +927,141 @@ static void test_pipelined_flood_behind_deferred(void **state)
 	stop(f);
 }
 
+/* A body handed over (take) and larger than the socket takes: the rest is
+ * queued from past its start and freed whole once written. HEAD gets the
+ * length and no body; the connection goes on. */
+static void test_taken_reply_and_head(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096], body[64];
+	r->fd = dial_small_window(f->port);
+	send_all(r->fd, "GET /take-huge HTTP/1.1\r\n\r\n", 27);
+	usleep(300 * 1000);
+	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 2), (long)HUGE_LEN);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	/* HEAD: the length, no body; the next reply follows the head at once */
+	send_all(r->fd, "HEAD /take-huge HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 51);
+	char *end;
+	while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
+		assert_int_equal(rd_more(r, 3000), 1);
+	size_t hl = (size_t)(end + 4 - r->buf);
+	memcpy(head, r->buf, hl);
+	head[hl] = 0;
+	rd_drop(r, hl);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(head, "Content-Length: 8388608\r\n"));
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	/* 204: no length, no body, and the connection goes on */
+	send_all(r->fd, "GET /nocontent HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 50);
+	while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
+		assert_int_equal(rd_more(r, 3000), 1);
+	hl = (size_t)(end + 4 - r->buf);
+	memcpy(head, r->buf, hl);
+	head[hl] = 0;
+	rd_drop(r, hl);
+	assert_non_null(strstr(head, "HTTP/1.1 204 No Content\r\n"));
+	assert_null(strstr(head, "Content-Length"));
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	assert_int_equal(r->len, 0);
+	close(r->fd);
+	free(r);
+	stop(f);
+}
+
+/* Send req on fd and read one response: its body must be want (wlen). */
+static void expect_echo(struct rd *r, const char *req, size_t rlen, const char *want, size_t wlen)
+{
+	char head[4096];
+	char *body = malloc(wlen + 1);
+	send_all(r->fd, req, rlen);
+	long n = rd_response(r, head, sizeof head, 0, body, wlen + 1, 0);
+	if (n != (long)wlen || memcmp(body, want, wlen) != 0)
+		fail_msg("echo of %zu bytes: got %ld (%s)", wlen, n, head);
+	free(body);
+}
+
+/* Bodies that come with their head, around the size kept with it, after
+ * it, empty, pipelined, with Expect: 100-continue, and over the limit. */
+/* Two pipelined requests, then the client shuts its side: both answered
+ * (the second used to be dropped with the connection at the EOF). */
+static void test_pipelined_then_half_close(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096], body[64];
+	r->fd = dial(f->port);
+	const char *two = "GET /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n";
+	send_all(r->fd, two, strlen(two));
+	assert_int_equal(shutdown(r->fd, SHUT_WR), 0);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	close(r->fd);
+	free(r);
+	stop(f);
+}
+
+static void test_bodies_with_head(void **state)
+{
+	struct fixture *f = start(1, 0, 0, 0);
+	struct rd *r = calloc(1, sizeof *r);
+	char head[4096], body[64];
+	r->fd = dial(f->port);
+	/* empty */
+	static const char empty[] = "POST /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+	static const char none[] = "POST /echo HTTP/1.1\r\n\r\n";
+	expect_echo(r, empty, sizeof empty - 1, "", 0);
+	expect_echo(r, none, sizeof none - 1, "", 0);
+	/* pipelined, each with its body */
+	const char *three = "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+			    "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nde"
+			    "GET /hello HTTP/1.1\r\n\r\n";
+	send_all(r->fd, three, strlen(three));
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 3);
+	assert_string_equal(body, "abc");
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 2);
+	assert_string_equal(body, "de");
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
+	assert_string_equal(body, "hello");
+	/* Expect: 100-continue with the body already sent: no interim reply */
+	const char *cont = "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nwxyz";
+	send_all(r->fd, cont, strlen(cont));
+	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 4);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_string_equal(body, "wxyz");
+	/* around the inline size, whole and in two parts */
+	static const size_t sizes[] = {16383, 16384, 16385, 40000};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t n = sizes[k];
+		char *req = malloc(n + 128);
+		int hn = snprintf(req, 128, "POST /mid HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", n);
+		for (size_t i = 0; i < n; i++)
+			req[(size_t)hn + i] = pat(i);
+		expect_echo(r, req, (size_t)hn + n, req + hn, n);
+		send_all(r->fd, req, (size_t)hn + 10);
+		usleep(50 * 1000);
+		expect_echo(r, req + hn + 10, n - 10, req + hn, n);
+		free(req);
+	}
+	assert_int_equal(r->len, 0);
+	close(r->fd);
+	/* over the route's limit with the body already there: 413, closed */
+	int fd = dial(f->port);
+	char big[3000];
+	int hn = snprintf(big, sizeof big, "POST /echo HTTP/1.1\r\nContent-Length: 2000\r\n\r\n");
+	memset(big + hn, 'q', 2000);
+	send_all(fd, big, (size_t)hn + 2000);
+	char buf[8192];
+	assert_true(read_response(fd, buf, sizeof buf, 3000) > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 413"));
+	assert_true(closed_by_peer(fd, 2000));
+	close(fd);
+	free(r);
+	stop(f);
+}
+
 int main(void)
 {
 	hc_log_setup("it_http", HC_LOG_WARN, 0);
@@ -924,6 +1084,9 @@ int main(void)
 		cmocka_unit_test(test_idle_clock_restarts_at_reply),
 		cmocka_unit_test(test_pipelining_deferred_first),
 		cmocka_unit_test(test_pipelined_flood_behind_deferred),
+		cmocka_unit_test(test_taken_reply_and_head),
+		cmocka_unit_test(test_bodies_with_head),
+		cmocka_unit_test(test_pipelined_then_half_close),
 	};
 	int rc = cmocka_run_group_tests_name("http_server", tests, NULL, NULL);
 	hc_metrics_free_all();

@@ -198,6 +198,90 @@ static void test_query(void **state)
 	assert_int_equal(hc_query_get(q, n, "bloc", NULL, 0), 0);
 }
 
+/* Header values: every byte at every offset of values long enough to be
+ * checked eight bytes at a time. Control characters but tab, and DEL, are
+ * refused; everything else (bytes from 0x80 on included) is taken. CR and
+ * LF end the line, so they are not tried. */
+static void test_value_bytes(void **state)
+{
+	struct hc_http_head h;
+	char req[128];
+	for (size_t vlen = 1; vlen <= 24; vlen++) {
+		for (size_t at = 0; at < vlen; at++) {
+			for (int c = 0; c < 256; c++) {
+				if (c == '\r' || c == '\n')
+					continue;
+				int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nX: ");
+				memset(req + n, 'v', vlen);
+				req[(size_t)n + at] = (char)c;
+				memcpy(req + (size_t)n + vlen, "\r\n\r\n", 4);
+				size_t len = (size_t)n + vlen + 4;
+				long r = hc_http_parse_head(req, len, 16384, &h);
+				int bad = (c < 0x20 && c != '\t') || c == 0x7f;
+				if (bad ? r != -400 : r != (long)len)
+					fail_msg("value of %zu bytes, byte 0x%02x at %zu: %ld", vlen, c,
+						 at, r);
+			}
+		}
+	}
+}
+
+/* Header names: exactly RFC 9110's token characters. */
+static void test_name_bytes(void **state)
+{
+	static const char tchars[] = "!#$%&'*+-.^_`|~0123456789"
+				     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	struct hc_http_head h;
+	char req[64];
+	for (int c = 1; c < 256; c++) {
+		if (c == ':' || c == '\r' || c == '\n')
+			continue;
+		int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nA%cb: v\r\n\r\n", c);
+		long r = hc_http_parse_head(req, (size_t)n, 16384, &h);
+		int ok = strchr(tchars, c) != NULL;
+		if (ok ? r != n : r > 0)
+			fail_msg("name byte 0x%02x: %ld", c, r);
+	}
+}
+
+/* Nothing to decode (copied as is) and something to decode give the same
+ * answers: NUL bytes refused, the output's size respected exactly. */
+static void test_url_decode_plain(void **state)
+{
+	char out[8];
+	assert_int_equal(hc_url_decode("abcdefg", 7, out, sizeof out, 1), 7);
+	assert_string_equal(out, "abcdefg");
+	assert_int_equal(hc_url_decode("abcdefgh", 8, out, sizeof out, 1), -1);
+	assert_int_equal(hc_url_decode("", 0, out, sizeof out, 1), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(hc_url_decode("", 0, out, 0, 1), -1);
+	assert_int_equal(hc_url_decode("a\0b", 3, out, sizeof out, 0), -1);
+	assert_int_equal(hc_url_decode("a+b", 3, out, sizeof out, 0), 3);
+	assert_string_equal(out, "a+b");
+	assert_int_equal(hc_url_decode("a+b", 3, out, sizeof out, 1), 3);
+	assert_string_equal(out, "a b");
+}
+
+/* Names compared as they are or decoded first match the same keys. */
+static void test_query_names(void **state)
+{
+	char out[16];
+	const char *q = "bl%6Fcking=1&a+b=2&ab=3&abc&a%00=4&a=5";
+	size_t n = strlen(q);
+	assert_int_equal(hc_query_get(q, n, "blocking", out, sizeof out), 1);
+	assert_string_equal(out, "1");
+	assert_int_equal(hc_query_get(q, n, "a b", out, sizeof out), 1);
+	assert_string_equal(out, "2");
+	assert_int_equal(hc_query_get(q, n, "ab", out, sizeof out), 1);
+	assert_string_equal(out, "3");
+	assert_int_equal(hc_query_get(q, n, "abc", NULL, 0), 1);
+	assert_int_equal(hc_query_get(q, n, "a", out, sizeof out), 1);
+	assert_string_equal(out, "5");
+	assert_int_equal(hc_query_get(q, n, "a+b", NULL, 0), 0);
+	assert_int_equal(hc_query_get(q, n, "bl", NULL, 0), 0);
+	assert_int_equal(hc_query_get("x=a%00b", 7, "x", out, sizeof out), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_chunked),        cmocka_unit_test(test_chunked_errors),
 		cmocka_unit_test(test_url_decode),     cmocka_unit_test(test_query),
+		cmocka_unit_test(test_value_bytes),    cmocka_unit_test(test_name_bytes),
+		cmocka_unit_test(test_url_decode_plain), cmocka_unit_test(test_query_names),
 	};
 	return cmocka_run_group_tests_name("httpparse", tests, NULL, NULL);
 }
