@@ -87,9 +87,10 @@ struct ctl_loop {
 	/* per loop: hc_redis_eval caches the SHA inside the script struct */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	struct ctl_seen *seen; /* what rectext.c announced lately */
-	/* the default blocking wait as a libevent common timeout: every
-	 * blocking invoke arms one, and a queue costs less than the heap */
-	const struct timeval *wait_tv;
+	/* the default blocking wait and the pause grace as libevent common
+	 * timeouts: every blocking invoke arms the one, every run that leaves
+	 * a container idle the other, and a queue costs less than the heap */
+	const struct timeval *wait_tv, *grace_tv;
 };
 
 /* The loop state of the thread handling req. */

@@ -896,6 +896,9 @@ int ctl_pool_loop_init(struct ctl_loop *L)
 	int64_t ms = L->ctl->cfg.blocking_wait_ms;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	L->wait_tv = event_base_init_common_timeout(L->loop->base, &tv);
+	ms = L->ctl->cfg.pause_grace_ms;
+	struct timeval grace = {ms / 1000, (ms % 1000) * 1000};
+	L->grace_tv = ms > 0 ? event_base_init_common_timeout(L->loop->base, &grace) : NULL;
 	L->pool = calloc(1, sizeof(*L->pool));
 	loop_kclient = hc_kclient_new(L->loop->base); /* NULL: libcurl does it all */
 	return L->pool ? 0 : -1;

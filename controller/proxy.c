@@ -175,8 +175,11 @@ void ctl_ctr_after_run(struct ctl_loop *L, struct ctl_ctr *c)
 		/* draining: no grace, it goes back to the scheduler now */
 		int64_t ms = L->draining ? 0 : ctl->cfg.pause_grace_ms;
 		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		/* a common timeout is valid only on the base it was made for */
+		int common = c->grace && !L->draining && L->grace_tv &&
+			     event_get_base(c->grace) == L->loop->base;
 		if (c->grace)
-			evtimer_add(c->grace, &tv);
+			evtimer_add(c->grace, common ? L->grace_tv : &tv);
 	}
 }
 
