@@ -20,6 +20,28 @@ static int is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The index of the first byte from i on that is not whitespace (or len). */
+static size_t skip_ws(const char *data, size_t len, size_t i)
+{
+	while (i < len && is_ws(data[i]))
+		i++;
+	return i;
+}
+
+int hc_json_blank(const char *data, size_t len)
+{
+	return skip_ws(data, len, 0) == len;
+}
+
+int hc_json_empty_object(const char *data, size_t len)
+{
+	size_t i = skip_ws(data, len, 0);
+	if (i == len || data[i] != '{')
+		return 0;
+	i = skip_ws(data, len, i + 1);
+	return i < len && data[i] == '}' && skip_ws(data, len, i + 1) == len;
+}
+
 /* Length of the UTF-8 sequence starting at p (at most n bytes), or 0 when
  * it is not valid (overlong, surrogate, beyond U+10FFFF, truncated). */
 static size_t utf8_len(const unsigned char *p, size_t n)
@@ -103,9 +125,7 @@ cJSON *hc_json_parse(const char *data, size_t len, int max_depth, struct hc_err 
 	char *copy = NULL;
 	size_t i;
 
-	for (i = 0; i < len && is_ws(data[i]); i++)
-		;
-	if (i == len) {
+	if (hc_json_blank(data, len)) {
 		hc_err_set(err, "empty JSON body");
 		goto out;
 	}

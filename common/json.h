@@ -20,6 +20,12 @@
  * frees with cJSON_Delete, or NULL with err set ("malformed JSON at byte N"). */
 cJSON *hc_json_parse(const char *data, size_t len, int max_depth, struct hc_err *err);
 
+/* Whether len bytes are only JSON whitespace (or nothing), and whether they
+ * are an empty object ({} with whitespace around or inside): what needs no
+ * parse. */
+int hc_json_blank(const char *data, size_t len);
+int hc_json_empty_object(const char *data, size_t len);
+
 /* Typed getters. With required != 0 a missing (or null) field is an error;
  * otherwise *out is left untouched when the field is absent or null, so set
  * defaults first. All return 0, or -1 with err naming the field. */

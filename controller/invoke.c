@@ -748,34 +748,6 @@ static void start(struct ctl_inv *v)
 	}
 }
 
-static int is_ws(char ch)
-{
-	return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
-}
-
-static int is_blank(const char *b, size_t len)
-{
-	size_t i = 0;
-	while (i < len && is_ws(b[i]))
-		i++;
-	return i == len;
-}
-
-/* An invoke body that passes no parameters: empty, or {} */
-static int no_params(const char *b, size_t len)
-{
-	size_t i = 0;
-	while (i < len && is_ws(b[i]))
-		i++;
-	if (i == len)
-		return 1;
-	if (b[i++] != '{')
-		return 0;
-	while (i < len && is_ws(b[i]))
-		i++;
-	return i < len && b[i] == '}' && is_blank(b + i + 1, len - i - 1);
-}
-
 struct invoke_req {
 	struct hc_req *req;
 	struct ctl_loop *L;
@@ -801,10 +773,10 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	const struct ctl_action *a = ref->val;
 	size_t len;
 	const char *b = hc_req_body(req, &len);
-	if (!cJSON_GetArraySize(a->info.parameters) && no_params(b, len)) {
-		/* nothing to parse, merge or print (the usual invoke of an action
-		 * without defaults): the activation's value is {} */
-	} else if (!is_blank(b, len)) {
+	/* an action without defaults invoked with no body or {} (the usual
+	 * invoke): nothing to parse, merge or print; its value is {} */
+	int defaults = cJSON_GetArraySize(a->info.parameters) > 0;
+	if (!hc_json_blank(b, len) && (defaults || !hc_json_empty_object(b, len))) {
 		body = hc_json_parse(b, len, HC_JSON_MAX_DEPTH, &err);
 		if (!body || !cJSON_IsObject(body)) {
 			hc_reply_error(req, 400, "The request content was malformed:\n%s",
@@ -813,13 +785,13 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 			goto out;
 		}
 	}
-	params = body || cJSON_GetArraySize(a->info.parameters)
-		     ? pr_params_merge(a->info.parameters, body, a->info.annotations, &err)
-		     : NULL;
-	if (!params && err.msg[0]) {
-		hc_reply_error(req, 400, "%s", err.msg);
-		ctl_cache_release(ref);
-		goto out;
+	if (body || defaults) {
+		params = pr_params_merge(a->info.parameters, body, a->info.annotations, &err);
+		if (!params) {
+			hc_reply_error(req, 400, "%s", err.msg);
+			ctl_cache_release(ref);
+			goto out;
+		}
 	}
 	struct ctl_inv *v = ctl_inv_new(ir->L, ref, params, ir->subject, NULL);
 	if (!v) {

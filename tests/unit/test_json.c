@@ -62,6 +62,26 @@ static void test_parse_empty(void **state)
 	assert_null(hc_json_parse(NULL, 0, 8, NULL));
 }
 
+/* What an invoke may skip parsing: nothing, whitespace, or {}. */
+static void test_blank_and_empty_object(void **state)
+{
+	assert_true(hc_json_blank("", 0));
+	assert_true(hc_json_blank(" \n\t\r", 4));
+	assert_false(hc_json_blank(" {}", 3));
+	assert_false(hc_json_blank("\f", 1)); /* not JSON whitespace */
+	assert_true(hc_json_empty_object("{}", 2));
+	assert_true(hc_json_empty_object(" \r\n{ \t}\n ", 9));
+	assert_false(hc_json_empty_object("", 0));
+	assert_false(hc_json_empty_object("{", 1));
+	assert_false(hc_json_empty_object("{}}", 3));
+	assert_false(hc_json_empty_object("{} x", 4));
+	assert_false(hc_json_empty_object("{\"a\":1}", 7));
+	assert_false(hc_json_empty_object("[]", 2));
+	/* the length counts, not a terminator */
+	assert_true(hc_json_empty_object("{}garbage", 2));
+	assert_false(hc_json_empty_object("{}", 1));
+}
+
 static void test_parse_malformed_offset(void **state)
 {
 	struct hc_err err = {""};
@@ -276,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_valid),
 	    cmocka_unit_test(test_parse_not_nul_terminated),
 	    cmocka_unit_test(test_parse_empty),
+	    cmocka_unit_test(test_blank_and_empty_object),
 	    cmocka_unit_test(test_parse_malformed_offset),
 	    cmocka_unit_test(test_parse_trailing),
 	    cmocka_unit_test(test_parse_depth),
