@@ -681,18 +681,15 @@ static void rd_drop(struct rd *r, size_t n)
 	r->len -= n;
 }
 
-/* Read one response: its head into head (NUL-terminated), its body checked
- * against pat() when check is set or copied into small (cap bytes)
- * otherwise. Pauses pause_ms after every MiB when pause_ms > 0 (a slow
- * reader). Returns the body length, or -1 (timeout, EOF, bad head). */
-static long rd_response(struct rd *r, char *head, size_t headcap, int check, char *small,
-			size_t cap, int pause_ms)
+/* Read one response's head into head (NUL-terminated), waiting up to
+ * timeout_ms for each read. 0, or -1 (timeout, EOF, longer than headcap). */
+static int rd_head(struct rd *r, char *head, size_t headcap, int timeout_ms)
 {
 	char *end;
 	for (;;) {
 		if ((end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
 			break;
-		if (rd_more(r, 5000) <= 0)
+		if (rd_more(r, timeout_ms) <= 0)
 			return -1;
 	}
 	size_t hl = (size_t)(end + 4 - r->buf);
@@ -701,6 +698,18 @@ static long rd_response(struct rd *r, char *head, size_t headcap, int check, cha
 	memcpy(head, r->buf, hl);
 	head[hl] = 0;
 	rd_drop(r, hl);
+	return 0;
+}
+
+/* Read one response: its head into head (NUL-terminated), its body checked
+ * against pat() when check is set or copied into small (cap bytes)
+ * otherwise. Pauses pause_ms after every MiB when pause_ms > 0 (a slow
+ * reader). Returns the body length, or -1 (timeout, EOF, bad head). */
+static long rd_response(struct rd *r, char *head, size_t headcap, int check, char *small,
+			size_t cap, int pause_ms)
+{
+	if (rd_head(r, head, headcap, 5000) < 0)
+		return -1;
 	const char *cl = strstr(head, "Content-Length: ");
 	if (!cl)
 		return -1;
@@ -942,25 +951,14 @@ static void test_taken_reply_and_head(void **state)
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	/* HEAD: the length, no body; the next reply follows the head at once */
 	send_all(r->fd, "HEAD /take-huge HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 51);
-	char *end;
-	while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
-		assert_int_equal(rd_more(r, 3000), 1);
-	size_t hl = (size_t)(end + 4 - r->buf);
-	memcpy(head, r->buf, hl);
-	head[hl] = 0;
-	rd_drop(r, hl);
+	assert_int_equal(rd_head(r, head, sizeof head, 3000), 0);
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	assert_non_null(strstr(head, "Content-Length: 8388608\r\n"));
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "hello");
 	/* 204: no length, no body, and the connection goes on */
 	send_all(r->fd, "GET /nocontent HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 50);
-	while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
-		assert_int_equal(rd_more(r, 3000), 1);
-	hl = (size_t)(end + 4 - r->buf);
-	memcpy(head, r->buf, hl);
-	head[hl] = 0;
-	rd_drop(r, hl);
+	assert_int_equal(rd_head(r, head, sizeof head, 3000), 0);
 	assert_non_null(strstr(head, "HTTP/1.1 204 No Content\r\n"));
 	assert_null(strstr(head, "Content-Length"));
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
@@ -983,8 +981,6 @@ static void expect_echo(struct rd *r, const char *req, size_t rlen, const char *
 	free(body);
 }
 
-/* Bodies that come with their head, around the size kept with it, after
- * it, empty, pipelined, with Expect: 100-continue, and over the limit. */
 /* Two pipelined requests, then the client shuts its side: both answered
  * (the second used to be dropped with the connection at the EOF). */
 static void test_pipelined_then_half_close(void **state)
@@ -1003,6 +999,8 @@ static void test_pipelined_then_half_close(void **state)
 	stop(f);
 }
 
+/* Bodies that come with their head, around the size kept with it, after
+ * it, empty, pipelined, with Expect: 100-continue, and over the limit. */
 static void test_bodies_with_head(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
