@@ -61,6 +61,9 @@ static const struct hc_opt opts[] = {
      "where cgroup hierarchies are mounted"},
     {"process-rlimit", HC_OPT_BOOL, "false", 0, NULL, O(process_rlimit), 0, 0,
      "process backend: RLIMIT_DATA = 4x the memory limit (breaks sanitizer builds)"},
+    {"local-socket", HC_OPT_BOOL, "true", 0, "HEARTH_AGENT_LOCAL_SOCKET", O(local_socket), 0, 0,
+     "runtimes also listen on an abstract local socket (@hearth-<container id>), which a "
+     "controller on this host uses instead of TCP"},
 };
 
 const struct hc_config_spec agt_config_spec = {

@@ -35,6 +35,7 @@ struct agt_config {
 	char *runc;	     /* runc binary (looked up in PATH) */
 	char *cgroup_root;   /* "/sys/fs/cgroup" */
 	int process_rlimit;  /* process backend: RLIMIT_DATA from the memory limit */
+	int local_socket;    /* runtimes also listen on an abstract local socket */
 };
 
 extern const struct hc_config_spec agt_config_spec;

@@ -55,6 +55,10 @@ static int proc_start(struct agt_agent *a, struct agt_container *c, struct hc_er
 	argv[n++] = c->d.kind;
 	argv[n++] = "--workdir";
 	argv[n++] = work;
+	if (c->d.sock[0]) {
+		argv[n++] = "--unix";
+		argv[n++] = c->d.sock;
+	}
 	if (a->cfg->api_host) {
 		argv[n++] = "--api-host";
 		argv[n++] = a->cfg->api_host;

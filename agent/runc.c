@@ -100,6 +100,7 @@ static int runc_start(struct agt_agent *a, struct agt_container *c, struct hc_er
 	sp.runtime_name = a->runtime_name;
 	sp.host = c->d.host;
 	sp.port = c->d.port;
+	sp.unix_name = c->d.sock;
 	sp.kind = c->d.kind;
 	sp.api_host = a->cfg->api_host;
 	sp.memory_mb = c->d.memory_mb;

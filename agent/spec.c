@@ -173,6 +173,11 @@ static int add_process(cJSON *cfg, const struct agt_spec *s)
 	args[n++] = s->kind;
 	args[n++] = "--workdir";
 	args[n++] = AGT_CONTAINER_WORKDIR;
+	if (s->unix_name && s->unix_name[0]) {
+		/* abstract: the container shares the host network, so no mount */
+		args[n++] = "--unix";
+		args[n++] = s->unix_name;
+	}
 	if (s->api_host && s->api_host[0]) {
 		args[n++] = "--api-host";
 		args[n++] = s->api_host;

@@ -45,6 +45,7 @@ struct agt_spec {
 	const char *runtime_name; /* its file name, e.g. "hearth-runtime" */
 	const char *host;	  /* address the runtime listens on */
 	int port;
+	const char *unix_name; /* passed as --unix when not NULL/"" ("@name") */
 	const char *kind;
 	const char *api_host;	  /* passed as --api-host when not NULL/"" */
 	const char *log_level;	  /* passed as --log-level when not NULL/"" */

@@ -49,6 +49,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/unixaddr.h"
 
 #define FLUSH_MS 100 /* how long a stopping loop runs to flush its last replies */
 #define INLINE_BODY_MAX 16384 /* bodies up to this that come with their head: with it */
@@ -125,6 +126,7 @@ struct lp {
 	pthread_t thread;
 	int listen_fd;
 	struct evconnlistener *listener;
+	struct evconnlistener *ulistener; /* the local socket's (loop 0 only) */
 	int wake[2]; /* pipe: any thread (or a signal handler) wakes the loop */
 	struct event *wake_ev;
 	struct conn_list conns;
@@ -148,6 +150,8 @@ struct hc_server {
 	struct hc_server_opts o;
 	char *name;
 	char *addr;
+	char *unix_name;    /* the local socket's name (opts.unix_name), or NULL */
+	int unix_listening; /* bound it: a path is removed on free */
 	struct hc_router *router;
 	struct route_ent **routes;
 	int nroutes;
@@ -903,9 +907,12 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (sa->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->lp = lp;
-	if (sa->sa_family == AF_INET) {
+	if (sa->sa_family == AF_UNIX) {
+		snprintf(c->peer, sizeof c->peer, "local");
+	} else if (sa->sa_family == AF_INET) {
 		struct sockaddr_in *in4 = (struct sockaddr_in *)sa;
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &in4->sin_addr, a, sizeof a);
@@ -1147,6 +1154,14 @@ void hc_handle_metrics(struct hc_req *req, void *arg)
 
 /* ---------------- loops ---------------- */
 
+static void listeners_disable(struct lp *lp)
+{
+	if (lp->listener)
+		evconnlistener_disable(lp->listener);
+	if (lp->ulistener)
+		evconnlistener_disable(lp->ulistener);
+}
+
 /* Stop a loop: stop accepting, answer what handlers still hold with 503,
  * close idle connections, and let the loop run FLUSH_MS more so replies
  * reach their clients (libevent must not free requests it still owns). */
@@ -1155,8 +1170,7 @@ static void loop_begin_stop(struct lp *lp)
 	if (lp->stopping)
 		return;
 	lp->stopping = 1;
-	if (lp->listener)
-		evconnlistener_disable(lp->listener);
+	listeners_disable(lp);
 	for (struct hc_req *r = TAILQ_FIRST(&lp->pending); r; r = TAILQ_NEXT(r, plink)) {
 		struct conn *c = r->conn;
 		if (!c)
@@ -1215,8 +1229,7 @@ static void loop_begin_drain(struct lp *lp)
 	}
 	lp->draining = 1;
 	lp->drain_end_us = hc_mono_us() + (uint64_t)s->o.drain_ms * 1000;
-	if (lp->listener)
-		evconnlistener_disable(lp->listener);
+	listeners_disable(lp);
 	if (s->o.loop_drain)
 		s->o.loop_drain(&lp->pub, s->o.loop_arg);
 	drain_check(-1, 0, lp);
@@ -1326,6 +1339,38 @@ static int listen_socket(struct hc_server *s, int first, struct hc_err *err)
 	return fd;
 }
 
+/* The local socket (opts.unix_name) for loop lp: the same connections and
+ * routes as the TCP port, without TCP's work per message. A path that is
+ * there already is refused, not removed: it may be another server's. */
+static int unix_listen(struct hc_server *s, struct lp *lp, struct hc_err *err)
+{
+	struct sockaddr_un sa;
+	socklen_t sl;
+	if (hc_unix_addr(s->unix_name, &sa, &sl) < 0)
+		return hc_err_set(err, "bad local socket name \"%s\" (1 to %d bytes)",
+				  s->unix_name, HC_UNIX_NAME_MAX);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hc_err_set(err, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sl) < 0) {
+		hc_err_set(err, "bind %s: %s%s", s->unix_name, strerror(errno),
+			   errno == EADDRINUSE ? " (another server has it, or a stale file is left: "
+						 "remove it)"
+					       : "");
+		close(fd);
+		return -1;
+	}
+	s->unix_listening = 1;
+	if (listen(fd, 1024) < 0 ||
+	    !(lp->ulistener = evconnlistener_new(lp->pub.base, accept_cb, lp,
+						 LEV_OPT_CLOSE_ON_FREE, 0, fd))) {
+		hc_err_set(err, "listen %s: %s", s->unix_name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 static void register_metrics(struct hc_server *s)
 {
 	char labels[160];
@@ -1355,6 +1400,11 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 	s->addr = strdup(opts->addr ? opts->addr : "127.0.0.1");
 	s->o.name = s->name;
 	s->o.addr = s->addr;
+	if (opts->unix_name && opts->unix_name[0] &&
+	    !(s->o.unix_name = s->unix_name = strdup(opts->unix_name))) {
+		hc_err_set(err, "out of memory");
+		goto fail;
+	}
 	if (!s->o.threads)
 		s->o.threads = 1;
 	if (!s->o.max_head)
@@ -1418,6 +1468,8 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 		lp->listen_fd = -1; /* the listener owns it now */
 		event_add(lp->wake_ev, NULL);
 	}
+	if (s->unix_name && unix_listen(s, &s->loops[0], err) < 0)
+		goto fail;
 	return s;
 fail:
 	hc_server_free(s);
@@ -1557,6 +1609,8 @@ void hc_server_free(struct hc_server *s)
 		}
 		if (lp->listener)
 			evconnlistener_free(lp->listener);
+		if (lp->ulistener)
+			evconnlistener_free(lp->ulistener);
 		if (lp->listen_fd >= 0)
 			close(lp->listen_fd);
 		if (lp->wake_ev)
@@ -1575,6 +1629,9 @@ void hc_server_free(struct hc_server *s)
 	free(s->routes);
 	hc_router_free(s->router);
 	free(s->loops);
+	if (s->unix_name && s->unix_name[0] != '@' && s->unix_listening)
+		unlink(s->unix_name);
+	free(s->unix_name);
 	free(s->name);
 	free(s->addr);
 	free(s);

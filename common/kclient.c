@@ -20,11 +20,13 @@
 #include <strings.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/str.h"
+#include "common/unixaddr.h"
 
 #define DEFAULT_TIMEOUT_MS   30000
 #define DEFAULT_MAX_RESPONSE (16u << 20)
@@ -35,12 +37,27 @@
 
 enum kstate { KS_CONNECTING, KS_SENDING, KS_WAITING, KS_IDLE };
 
+/* Where a connection goes: the URL's IPv4 address or a local socket. */
+struct kdest {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_un un;
+	} a;
+	socklen_t len;
+};
+
+static int same_dest(const struct kdest *x, const struct kdest *y)
+{
+	return x->len == y->len && !memcmp(&x->a, &y->a, x->len);
+}
+
 struct kconn {
 	struct hc_kclient *k;
 	struct kconn *prev, *next; /* k->conns */
 	int fd;
 	enum kstate st;
-	struct sockaddr_in addr;
+	struct kdest to;
 	struct event *rev;   /* EV_READ | EV_PERSIST, for the socket's life */
 	struct event *wev;   /* EV_WRITE, while connecting or sending */
 	struct event *timer; /* the request's timeout */
@@ -128,16 +145,17 @@ static void conn_close(struct kconn *cn)
 	free(cn);
 }
 
-/* A new connection to addr, connect started; NULL on failure. */
-static struct kconn *conn_open(struct hc_kclient *k, const struct sockaddr_in *addr)
+/* A new connection to `to`, connect started; NULL on failure (a local
+ * socket nobody listens on fails here, at once). */
+static struct kconn *conn_open(struct hc_kclient *k, const struct kdest *to)
 {
 	struct kconn *cn = calloc(1, sizeof(*cn));
 	int one = 1;
 	if (!cn)
 		return NULL;
 	cn->k = k;
-	cn->addr = *addr;
-	cn->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cn->to = *to;
+	cn->fd = socket(to->a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	hc_buf_init(&cn->out, 0);
 	hc_buf_init(&cn->in, 0);
 	cn->next = k->conns;
@@ -147,14 +165,14 @@ static struct kconn *conn_open(struct hc_kclient *k, const struct sockaddr_in *a
 	cn->st = KS_CONNECTING;
 	if (cn->fd < 0)
 		goto fail;
-	setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (to->a.sa.sa_family == AF_INET)
+		setsockopt(cn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	cn->rev = event_new(k->base, cn->fd, EV_READ | EV_PERSIST, on_read, cn);
 	cn->wev = event_new(k->base, cn->fd, EV_WRITE, on_write, cn);
 	cn->timer = evtimer_new(k->base, on_timeout, cn);
 	if (!cn->rev || !cn->wev || !cn->timer)
 		goto fail;
-	if (connect(cn->fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 &&
-	    errno != EINPROGRESS)
+	if (connect(cn->fd, &to->a.sa, to->len) < 0 && errno != EINPROGRESS)
 		goto fail;
 	/* the read event is added once the connection is made (on_write) */
 	if (event_add(cn->wev, NULL) < 0)
@@ -324,7 +342,9 @@ static int retry(struct kconn *cn)
 	struct hc_kclient *k = cn->k;
 	if (cn->retried || !cn->reused || cn->in.len > 0 || k->freeing)
 		return -1;
-	struct kconn *nc = conn_open(k, &cn->addr);
+	/* the same address: a local socket that is gone means its container
+	 * is, and its port may be another container's by now */
+	struct kconn *nc = conn_open(k, &cn->to);
 	if (!nc)
 		return -1;
 	nc->cb = cn->cb, nc->arg = cn->arg, nc->retried = 1;
@@ -448,10 +468,11 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- requests ---- */
 
-/* "http://a.b.c.d:port/path" -> addr, path. -1 for anything else. */
-static int parse_url(const char *url, struct sockaddr_in *addr, const char **path, char *hostport,
+/* "http://a.b.c.d:port/path" -> to, path. -1 for anything else. */
+static int parse_url(const char *url, struct kdest *to, const char **path, char *hostport,
 		     size_t hplen)
 {
+	struct sockaddr_in *addr = &to->a.in;
 	char host[INET_ADDRSTRLEN];
 	if (strncmp(url, "http://", 7))
 		return -1;
@@ -464,7 +485,8 @@ static int parse_url(const char *url, struct sockaddr_in *addr, const char **pat
 	long port = strtol(colon + 1, &e, 10);
 	if (e == colon + 1 || port < 1 || port > 65535 || (*e != '/' && *e != '\0'))
 		return -1;
-	memset(addr, 0, sizeof(*addr));
+	memset(to, 0, sizeof(*to));
+	to->len = sizeof(*addr);
 	addr->sin_family = AF_INET;
 	addr->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
@@ -503,21 +525,25 @@ static int build_request(struct hc_buf *b, const struct hc_request *req, const c
 int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_client_cb cb,
 		       void *arg)
 {
-	struct sockaddr_in addr;
+	struct kdest tcp, local;
 	const char *path;
 	char hostport[64];
 	struct kconn *cn;
 	if (!k || k->freeing || !req || !req->url ||
-	    parse_url(req->url, &addr, &path, hostport, sizeof(hostport)) < 0 ||
+	    parse_url(req->url, &tcp, &path, hostport, sizeof(hostport)) < 0 ||
 	    (req->method && !strcmp(req->method, "HEAD")))
 		return -1;
-	/* the newest idle connection to that address (warmest in every cache) */
+	int has_local = req->unix_name && req->unix_name[0] &&
+			hc_unix_addr(req->unix_name, &local.a.un, &local.len) == 0;
+	/* the newest idle connection to that server (warmest in every cache) */
 	for (cn = k->conns; cn; cn = cn->next)
-		if (cn->st == KS_IDLE && cn->addr.sin_port == addr.sin_port &&
-		    cn->addr.sin_addr.s_addr == addr.sin_addr.s_addr)
+		if (cn->st == KS_IDLE &&
+		    (same_dest(&cn->to, &tcp) || (has_local && same_dest(&cn->to, &local))))
 			break;
 	int fresh = !cn;
-	if (fresh && !(cn = conn_open(k, &addr)))
+	/* the local socket when it answers (the server is on this host), else
+	 * the URL's address */
+	if (fresh && !(has_local && (cn = conn_open(k, &local))) && !(cn = conn_open(k, &tcp)))
 		return -1;
 	cn->out.max = MAX_REQUEST_HEAD + req->body_len;
 	if (build_request(&cn->out, req, path, hostport) < 0) {

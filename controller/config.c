@@ -29,6 +29,10 @@ static const struct hc_opt opts[] = {
      "scheduler URL(s), comma-separated; used until Redis names a leader"},
     {"pause-grace", HC_OPT_DURATION, "50ms", 0, "HEARTH_PAUSE_GRACE", O(pause_grace_ms), 0, 3600000,
      "idle time before a container is suspended and released"},
+    {"local-socket", HC_OPT_BOOL, "true", 0, "HEARTH_CONTROLLER_LOCAL_SOCKET", O(local_socket), 0,
+     0,
+     "reach a container on this host by its local socket, not TCP (when its agent gives "
+     "it one)"},
     {"drain", HC_OPT_DURATION, "10s", 0, "HEARTH_CONTROLLER_DRAIN", O(drain_ms), 0, 3600000,
      "on SIGTERM, how long activations under way may take to finish (idle containers "
      "are suspended and released meanwhile, so they stay warm for others); 0 stops at "

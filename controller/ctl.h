@@ -37,6 +37,7 @@ struct ctl_config {
 	char *token;
 	char *scheduler; /* comma-separated fallback scheduler URLs */
 	int64_t pause_grace_ms;
+	int local_socket; /* reach containers on this host by their local socket */
 	int64_t drain_ms;
 	int64_t activation_ttl_ms;
 	int64_t blocking_wait_ms;

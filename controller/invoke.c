@@ -73,6 +73,8 @@ static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const ch
 	    .timeout_ms = v->rec.limits.timeout_ms + 2000,
 	    .max_response = max_response,
 	    .want_header = want_header,
+	    /* a container on this host: its local socket, without TCP */
+	    .unix_name = v->L->ctl->cfg.local_socket ? c->d.sock : NULL,
 	};
 	container_call(v->L, &rq, cb, v); /* the client copies the body */
 }

@@ -13,6 +13,7 @@
 #define F_AGENT	     "agent"
 #define F_HOST	     "host"
 #define F_PORT	     "port"
+#define F_SOCKET     "socket"
 #define F_KIND	     "kind"
 #define F_MEMORY     "memory"
 #define F_STATE	     "state"
@@ -60,6 +61,7 @@ cJSON *pr_container_to_json(const struct pr_container *c)
 		return NULL;
 	if (hc_json_add_str(j, F_ID, c->id) || hc_json_add_str(j, F_AGENT, c->agent) ||
 	    hc_json_add_str(j, F_HOST, c->host) || hc_json_add_int(j, F_PORT, c->port) ||
+	    (c->sock[0] && hc_json_add_str(j, F_SOCKET, c->sock)) ||
 	    hc_json_add_str(j, F_KIND, c->kind) || hc_json_add_int(j, F_MEMORY, c->memory_mb) ||
 	    hc_json_add_str(j, F_STATE, pr_cstate_name(c->state)) ||
 	    hc_json_add_str(j, F_ACTION, c->action) || hc_json_add_str(j, F_VERSION, c->version) ||
@@ -88,6 +90,7 @@ int pr_container_from_json(const cJSON *j, struct pr_container *c, struct hc_err
 	if (hc_json_strcpy(j, F_AGENT, 0, c->agent, sizeof(c->agent), err) < 0 ||
 	    hc_json_strcpy(j, F_HOST, 0, c->host, sizeof(c->host), err) < 0 ||
 	    hc_json_int(j, F_PORT, 0, 0, 65535, &port, err) < 0 ||
+	    hc_json_strcpy(j, F_SOCKET, 0, c->sock, sizeof(c->sock), err) < 0 ||
 	    hc_json_strcpy(j, F_KIND, 0, c->kind, sizeof(c->kind), err) < 0 ||
 	    hc_json_int(j, F_MEMORY, 0, 0, 1 << 30, &memory, err) < 0 ||
 	    hc_json_str(j, F_STATE, 0, &state, err) < 0 ||

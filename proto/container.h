@@ -27,6 +27,7 @@ int pr_cstate_parse(const char *s, enum pr_cstate *out);
 #define PR_OWNER_MAX 64
 #define PR_HOST_MAX 64
 #define PR_URL_MAX 128
+#define PR_SOCK_MAX 64
 #define PR_DIGEST_MAX 65
 
 struct pr_container {
@@ -34,6 +35,8 @@ struct pr_container {
 	char agent[PR_URL_MAX];       /* agent base URL, "http://127.0.0.2:3235" */
 	char host[PR_HOST_MAX];       /* address the container's runtime listens on */
 	int port;
+	char sock[PR_SOCK_MAX];       /* the runtime's local socket ("@name", unixaddr.h) for a
+				       * caller on its host, or "": host:port only */
 	char kind[PR_KIND_MAX];       /* "nodejs:20", "python:3", "blackbox" */
 	int memory_mb;
 	enum pr_cstate state;

@@ -25,6 +25,7 @@
 struct rt_config {
 	int64_t port;
 	char *addr;
+	char *unix_name;
 	char *kind;
 	char *workdir;
 	char *api_host;
@@ -41,6 +42,8 @@ static const struct hc_opt opts[] = {
      "port to listen on (0 = any free port)"},
     {"addr", HC_OPT_STR, "127.0.0.1", 0, "HEARTH_RUNTIME_ADDR", OFF(addr), 0, 0,
      "address to listen on"},
+    {"unix", HC_OPT_STR, NULL, 'u', "HEARTH_RUNTIME_UNIX", OFF(unix_name), 0, 0,
+     "also listen on this local socket (\"@name\": abstract), for a caller on the same host"},
     {"kind", HC_OPT_STR, NULL, 'k', "HEARTH_RUNTIME_KIND", OFF(kind), 0, 0,
      "kind to prewarm (nodejs:20, python:3, blackbox): its launcher starts at once"},
     {"workdir", HC_OPT_STR, NULL, 'w', "HEARTH_RUNTIME_WORKDIR", OFF(workdir), 0, 0,
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
 		struct hc_server_opts so = {.name = "runtime",
 					    .addr = cfg.addr,
 					    .port = (int)cfg.port,
+					    .unix_name = cfg.unix_name,
 					    .threads = 1,
 					    .max_body = (size_t)cfg.run_max};
 		srv = hc_server_new(&so, &err);
@@ -157,7 +161,8 @@ int main(int argc, char **argv)
 		hc_error("cannot set up the server");
 		goto out;
 	}
-	hc_info("listening on %s:%d kind=%s state=%s workdir=%s", cfg.addr, hc_server_port(srv),
+	hc_info("listening on %s:%d%s%s kind=%s state=%s workdir=%s", cfg.addr, hc_server_port(srv),
+		cfg.unix_name ? " and " : "", cfg.unix_name ? cfg.unix_name : "",
 		cfg.kind ? cfg.kind : "-", rt_state_name(rt_service_state(svc)), workdir);
 	rc = hc_server_run(srv) < 0 ? 1 : 0;
 out:

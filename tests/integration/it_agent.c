@@ -1,6 +1,6 @@
 /* it_agent.c — hearth-agent with a real redis-server and real runtimes, for
  * both backends (runc only as root with runc installed): create each kind,
- * /init + /run straight to the container, suspend (really frozen), resume,
+ * /init + /run straight to the container, its local socket, suspend (really frozen), resume,
  * /log into Redis, destroy and nothing left behind; the error cases; destroy
  * while a /run is in flight; the dead-container event; kill -9 and restart. */
 #include <stdarg.h>
@@ -12,12 +12,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +29,7 @@
 #include "common/json.h"
 #include "agent/agent.h"
 #include "common/redis.h"
+#include "common/unixaddr.h"
 #include "proto/agent.h"
 #include "proto/container.h"
 #include "proto/keys.h"
@@ -506,6 +510,40 @@ static void new_act(char *out)
 
 /* ---- the whole life of each kind ---- */
 
+/* The runtime's local socket (abstract, named in the descriptor): up means
+ * it answers GET /healthz there; gone means nothing listens on it. */
+static void check_local_socket(const struct pr_container *c, int up)
+{
+	char want[64], buf[512] = "";
+	struct sockaddr_un sa;
+	socklen_t sl;
+	snprintf(want, sizeof(want), "@hearth-%s", c->id);
+	assert_string_equal(c->sock, want);
+	assert_int_equal(hc_unix_addr(c->sock, &sa, &sl), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	int rc = connect(fd, (struct sockaddr *)&sa, sl);
+	if (!up) {
+		assert_int_equal(rc, -1);
+		close(fd);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	size_t len = 0;
+	while (len < sizeof(buf) - 1 && !strstr(buf, "\"ok\"")) {
+		struct pollfd p = {fd, POLLIN, 0};
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		assert_true(n > 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+	close(fd);
+}
+
 static void lifecycle(const char *backend)
 {
 	static const char *kinds[] = {"nodejs:20", "python:3", "blackbox"};
@@ -520,6 +558,7 @@ static void lifecycle(const char *backend)
 
 		create(&a, kinds[k], 256, &c);
 		assert_int_equal(count_listed(&a), 1);
+		check_local_socket(&c, 1);
 		init_container(&c, code_for(kinds[k]));
 		new_act(act);
 		run_ok(&c, "ann", act);
@@ -562,6 +601,7 @@ static void lifecycle(const char *backend)
 		assert_int_equal(api(&a, "DELETE", path, NULL, NULL), 204);
 		assert_int_equal(api(&a, "DELETE", path, NULL, NULL), 404);
 		check_gone(&a, &c);
+		check_local_socket(&c, 0);
 		assert_int_equal(count_listed(&a), 0);
 	}
 	if (!strcmp(backend, "runc"))

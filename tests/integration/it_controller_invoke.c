@@ -247,6 +247,49 @@ static int container_states(const char *name, char states[][16], int max)
 	return n;
 }
 
+/* The local socket the agent named for the first container of
+ * /guest/<name> ("" when none). */
+static void container_socket(const char *name, char *out, size_t n)
+{
+	char u[128], *body = NULL, action[128];
+	snprintf(u, sizeof(u), "%s/containers", agent_url);
+	snprintf(action, sizeof(action), "/guest/%s", name);
+	assert_int_equal(th_http("GET", u, tok_hdrs, NULL, 0, &body), 200);
+	cJSON *j = cJSON_Parse(body);
+	const cJSON *c;
+	out[0] = '\0';
+	cJSON_ArrayForEach(c, get(j, "containers"))
+	{
+		const cJSON *a = get(c, "action"), *sk = cJSON_GetObjectItem(c, "socket");
+		if (cJSON_IsString(a) && !strcmp(a->valuestring, action) && cJSON_IsString(sk)) {
+			snprintf(out, n, "%s", sk->valuestring);
+			break;
+		}
+	}
+	cJSON_Delete(j);
+	free(body);
+}
+
+/* Connections accepted on local socket name: /proc/net/unix lists them
+ * under the listener's name in state 03 (connected). */
+static int local_connections(const char *name)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512];
+	int n = 0;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char path[256] = "";
+		unsigned st = 0;
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %x %*s %255s", &st, path) == 2 && st == 3 &&
+		    !strcmp(path, name))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
 /* Polls the agent every 50 ms until /guest/<name> has no container left,
  * for up to within_ms; how many are left then. */
 static int wait_containers_gone(const char *name, long within_ms)
@@ -715,6 +758,11 @@ static void test_cold_then_warm_and_pause(void **state)
 	/* warm invokes never ask the scheduler for an allocation */
 	assert_int_equal(allocations(sched_url[0]), before);
 	assert_int_equal(container_states("warm", st, 8), 1);
+	/* and reach the container on this host by its local socket, not TCP */
+	char sock[64];
+	container_socket("warm", sock, sizeof(sock));
+	assert_true(sock[0] == '@');
+	assert_true(local_connections(sock) >= 1);
 
 	/* after the pause grace the container is suspended... */
 	int n = 0;

@@ -2,7 +2,7 @@
  * driven through raw sockets so every byte on the wire is under the
  * test's control (limits, slow clients, pipelining, shutdown, replies
  * larger than the socket buffer, half-closed clients, handlers slower than
- * the idle timeout). */
+ * the idle timeout, a local socket beside the port). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -25,6 +28,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/unixaddr.h"
 
 struct fixture {
 	struct hc_server *srv;
@@ -149,12 +153,20 @@ static void h_nocontent(struct hc_req *req, void *arg)
 	hc_reply(req, 204, "text/plain", "dropped", 7);
 }
 
+static void h_peer(struct hc_req *req, void *arg)
+{
+	const char *p = hc_req_peer(req);
+	hc_reply(req, 200, "text/plain", p, strlen(p));
+}
+
 static void *run_thread(void *arg)
 {
 	struct fixture *f = arg;
 	f->run_rc = hc_server_run(f->srv);
 	return NULL;
 }
+
+static const char *start_unix; /* the next start()'s local socket, or NULL */
 
 static struct fixture *start(int threads, long max_conns, long req_timeout, long idle)
 {
@@ -168,6 +180,7 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 		.max_conns = max_conns,
 		.request_timeout_ms = req_timeout,
 		.idle_timeout_ms = idle,
+		.unix_name = start_unix,
 	};
 	f->srv = hc_server_new(&o, &err);
 	assert_non_null(f->srv);
@@ -187,6 +200,7 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 			 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/nocontent", h_nocontent, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_POST, "/mid", h_echo, NULL, 64 << 10), 0);
+	assert_int_equal(hc_server_route(f->srv, HC_GET, "/peer", h_peer, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/metrics", hc_handle_metrics, NULL, 0),
 			 0);
 	f->port = hc_server_port(f->srv);
@@ -600,6 +614,63 @@ static void test_port_not_shared(void **state)
 	assert_non_null(strstr(err.msg, "something else listens there"));
 	expect_reply(f->port, "GET /hello HTTP/1.1\r\n\r\n", "200 OK");
 	stop(f);
+}
+
+static int dial_unix(const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t sl;
+	assert_int_equal(hc_unix_addr(name, &a, &sl), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sl), 0);
+	return fd;
+}
+
+/* Also listening on a local socket (the runtime's, for a controller on its
+ * host): the same routes there, beside the port; an abstract name leaves
+ * nothing behind; a path is made, refused to a second server, and removed
+ * at the end; a name that cannot be one is refused at start. */
+static void test_local_socket(void **state)
+{
+	char name[64], path[64], buf[4096];
+	struct hc_err err = {{0}};
+	snprintf(name, sizeof name, "@hearth-it-http-%d", (int)getpid());
+	snprintf(path, sizeof path, "/tmp/hearth-it-http-%d.sock", (int)getpid());
+	for (int k = 0; k < 2; k++) {
+		const char *n = k ? path : name;
+		start_unix = n;
+		struct fixture *f = start(2, 0, 0, 0);
+		start_unix = NULL;
+		int fd = dial_unix(n);
+		for (int i = 0; i < 2; i++) {
+			send_all(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 32);
+			int len = read_response(fd, buf, sizeof buf, 2000);
+			assert_true(len > 0);
+			assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+			assert_string_equal(buf + len - 5, "hello");
+		}
+		send_all(fd, "GET /peer HTTP/1.1\r\n\r\n", 23);
+		int len = read_response(fd, buf, sizeof buf, 2000);
+		assert_true(len > 5);
+		assert_string_equal(buf + len - 5, "local");
+		close(fd);
+		expect_reply(f->port, "GET /peer HTTP/1.1\r\n\r\n", "127.0.0.1:");
+		struct stat st;
+		if (k) {
+			assert_int_equal(stat(path, &st), 0);
+			assert_true(S_ISSOCK(st.st_mode));
+			struct hc_server_opts o = {.name = "second", .unix_name = path};
+			assert_null(hc_server_new(&o, &err));
+			assert_non_null(strstr(err.msg, "another server has it"));
+			assert_int_equal(stat(path, &st), 0); /* not the second's to remove */
+		}
+		stop(f);
+		if (k)
+			assert_int_equal(stat(path, &st) < 0 && errno == ENOENT, 1);
+	}
+	struct hc_server_opts bad = {.name = "bad", .unix_name = "@"};
+	assert_null(hc_server_new(&bad, &err));
+	assert_non_null(strstr(err.msg, "bad local socket name"));
 }
 
 static void test_shutdown_answers_pending(void **state)
@@ -1065,6 +1136,7 @@ int main(void)
 	hc_log_setup("it_http", HC_LOG_WARN, 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_and_keepalive),
+		cmocka_unit_test(test_local_socket),
 		cmocka_unit_test(test_pipelining),
 		cmocka_unit_test(test_errors_are_json),
 		cmocka_unit_test(test_limits),

@@ -1,8 +1,9 @@
 /* it_kclient.c — the lean keep-alive client (common/kclient.c) against a
  * real HTTP peer: round trips with bodies and statuses, connection reuse,
  * an idle connection the peer closes, bodies without a length, size limits,
- * timeouts, refused connections, URLs it must refuse, and free with calls
- * in flight.
+ * timeouts, refused connections, URLs it must refuse, free with calls in
+ * flight, and a server reached by its local (abstract) socket or, when
+ * nothing listens there, by the URL's address.
  *
  * The peer is libevent's evhttp on its own loop in a thread (as in
  * it_client.c): a server the client shares no code with. */
@@ -20,8 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "common/kclient.h"
+#include "common/unixaddr.h"
 #include "tests/lib/harness.h"
 
 /* ---- fixture server ---- */
@@ -75,6 +80,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 			evhttp_add_header(evhttp_request_get_output_headers(req),
 					  strchr(q, 'U') ? "x-log-BYTES" : "X-Log-Bytes", q + 3);
 		evbuffer_add_printf(out, "{}");
+		evhttp_send_reply(req, 200, "OK", NULL);
+	} else if (!strcmp(uri, "/via")) {
+		/* which kind of socket the request came by */
+		const struct sockaddr *sa =
+		    evhttp_connection_get_addr(evhttp_request_get_connection(req));
+		evbuffer_add_printf(out, "%s", sa && sa->sa_family == AF_UNIX ? "local" : "tcp");
 		evhttp_send_reply(req, 200, "OK", NULL);
 	} else if (!strcmp(uri, "/empty")) {
 		evhttp_send_reply(req, 204, "No Content", NULL);
@@ -162,6 +173,7 @@ static char *url(const char *path, char *buf, size_t n)
 }
 
 static const char *want_header; /* asked of every request by one() */
+static const char *unix_name;	/* given with every request by one() */
 
 /* Run one request to completion on a fresh base+client pair given. */
 static void one(struct event_base *base, struct hc_kclient *k, const char *method, const char *path,
@@ -180,7 +192,8 @@ static void one(struct event_base *base, struct hc_kclient *k, const char *metho
 				.body_len = body ? strlen(body) : 0,
 				.timeout_ms = timeout_ms,
 				.max_response = max,
-				.want_header = want_header};
+				.want_header = want_header,
+				.unix_name = unix_name};
 	assert_int_equal(hc_kclient_request(k, &rq, on_done, res), 0);
 	assert_int_equal(res->done, 0); /* never from inside the call */
 	event_base_dispatch(base);
@@ -373,6 +386,57 @@ static void test_concurrent_and_free_pending(void **state)
 	event_base_free(base);
 }
 
+/* A request that names a local socket goes there when the server listens
+ * on it (and keeps using that connection), and by the URL's address when
+ * nothing listens there; a bad name is only not used. */
+static void test_local_socket(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct hc_kclient *k = hc_kclient_new(base);
+	struct result r;
+	char name[64], nobody[64];
+	struct sockaddr_un sa;
+	socklen_t sl;
+	snprintf(name, sizeof(name), "@hearth-it-kclient-%d", (int)getpid());
+	snprintf(nobody, sizeof(nobody), "@hearth-it-kclient-nobody-%d", (int)getpid());
+	assert_int_equal(hc_unix_addr(name, &sa, &sl), 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sl), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_non_null(evhttp_accept_socket_with_handle(fx.http, fd));
+
+	unix_name = name;
+	pthread_mutex_lock(&fx.lock);
+	fx.npeers = 0;
+	pthread_mutex_unlock(&fx.lock);
+	for (int i = 0; i < 3; i++) {
+		one(base, k, "GET", "/via", NULL, 5000, 0, &r);
+		assert_string_equal(r.error, "");
+		assert_string_equal(r.body, "local");
+	}
+	one(base, k, "POST", "/echo", "{\"by\":\"local\"}", 5000, 0, &r);
+	assert_string_equal(r.body, "{\"by\":\"local\"}");
+	/* one connection served them all (a local peer has no port: one entry) */
+	pthread_mutex_lock(&fx.lock);
+	assert_int_equal(fx.npeers, 1);
+	pthread_mutex_unlock(&fx.lock);
+
+	unix_name = nobody;
+	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
+	assert_string_equal(r.error, "");
+	assert_string_equal(r.body, "tcp");
+	unix_name = "@"; /* not a name: the URL's address */
+	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
+	assert_string_equal(r.body, "tcp");
+	unix_name = "";
+	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
+	assert_string_equal(r.body, "tcp");
+	unix_name = NULL;
+	hc_kclient_free(k);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +445,7 @@ int main(void)
 	    cmocka_unit_test(test_idle_close_by_peer),
 	    cmocka_unit_test(test_limits_and_failures),
 	    cmocka_unit_test(test_concurrent_and_free_pending),
+	    cmocka_unit_test(test_local_socket),
 	};
 	return cmocka_run_group_tests_name("kclient", tests, setup, teardown);
 }

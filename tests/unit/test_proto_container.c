@@ -78,6 +78,17 @@ static void test_roundtrip(void **state)
 	assert_non_null(cJSON_GetObjectItem(j, "created"));
 	assert_int_equal(pr_container_from_json(j, &b, &err), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
+	/* no local socket: no field (an older reader sees what it always did) */
+	assert_null(cJSON_GetObjectItem(j, "socket"));
+	cJSON_Delete(j);
+
+	strcpy(a.sock, "@hearth-0123456789abcdef0123456789abcdef");
+	j = pr_container_to_json(&a);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "socket")->valuestring,
+			    "@hearth-0123456789abcdef0123456789abcdef");
+	assert_int_equal(pr_container_from_json(j, &b, &err), 0);
+	assert_string_equal(b.sock, a.sock);
 	cJSON_Delete(j);
 }
 
@@ -92,6 +103,14 @@ static void test_minimal_and_bad(void **state)
 	assert_int_equal(pr_container_from_json(j, &c, &err), 0);
 	assert_int_equal(c.state, PR_CS_CREATING);
 	assert_string_equal(c.kind, "");
+	assert_string_equal(c.sock, "");
+	cJSON_Delete(j);
+
+	/* a socket name longer than a descriptor holds is refused, not cut */
+	j = parse("{\"id\":\"0123456789abcdef0123456789abcdef\",\"socket\":"
+		  "\"@0123456789012345678901234567890123456789012345678901234567890123456789\"}");
+	assert_int_equal(pr_container_from_json(j, &c, &err), -1);
+	assert_non_null(strstr(err.msg, "socket"));
 	cJSON_Delete(j);
 
 	j = parse("{\"id\":\"xyz\"}");
