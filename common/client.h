@@ -56,7 +56,7 @@ struct hc_request {
 	long timeout_ms;              /* whole exchange; 0 = 30000 */
 	size_t max_response;          /* 0 = 16 MiB */
 	const char *want_header;      /* one reply header to report (lower case), or NULL */
-	const char *unix_name;        /* hc_kclient only: a local socket (unixaddr.h) to reach the
+	const char *unix_name;        /* hc_kclient only: a local socket (localnet.h) to reach the
 				       * URL's server by when it listens there; NULL = none */
 };
 

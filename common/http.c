@@ -49,7 +49,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/unixaddr.h"
+#include "common/localnet.h"
 
 #define FLUSH_MS 100 /* how long a stopping loop runs to flush its last replies */
 #define INLINE_BODY_MAX 16384 /* bodies up to this that come with their head: with it */

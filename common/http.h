@@ -51,7 +51,7 @@ struct hc_server_opts {
 	const char *name;          /* for logs and metrics, e.g. "controller" */
 	const char *addr;          /* bind address; NULL = "127.0.0.1" */
 	int port;                  /* 0 = any free port (read it with hc_server_port) */
-	const char *unix_name;     /* also listen here (unixaddr.h: "@name" abstract, or a
+	const char *unix_name;     /* also listen here (localnet.h: "@name" abstract, or a
 				    * path), on loop 0; NULL = TCP only */
 	int threads;               /* event loops; 0 = 1 */
 	size_t max_head;           /* request line + headers; 0 = 16 KiB */

@@ -26,7 +26,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/str.h"
-#include "common/unixaddr.h"
+#include "common/localnet.h"
 
 #define DEFAULT_TIMEOUT_MS   30000
 #define DEFAULT_MAX_RESPONSE (16u << 20)

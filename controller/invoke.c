@@ -22,6 +22,7 @@
 #include "common/id.h"
 #include "common/json.h"
 #include "common/kclient.h"
+#include "common/localnet.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/redis.h"
@@ -48,10 +49,23 @@ static void container_call(struct ctl_loop *L, const struct hc_request *rq, hc_c
 		cb(&(struct hc_response){.body = "", .error = "could not start the request"}, arg);
 }
 
+/* The container's local socket when the controller may use it: the
+ * agent gave it one and the container's address is this host's (asked
+ * once per container: a netlink round trip). A container elsewhere is never
+ * looked for here, so nothing on this host can stand in for it. */
+static const char *local_socket(struct ctl_loop *L, struct ctl_ctr *c)
+{
+	if (!L->ctl->cfg.local_socket || !c->d.sock[0])
+		return NULL;
+	if (!c->local)
+		c->local = hc_ipv4_is_local(c->d.host) ? 1 : -1;
+	return c->local > 0 ? c->d.sock : NULL;
+}
+
 /* POST body to the runtime's path (/init, /run) in container
  * c for activation v; max_response 0 is the client's default; want_header
  * may be NULL. */
-static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const char *path,
+static void post_to_runtime(struct ctl_inv *v, struct ctl_ctr *c, const char *path,
 			    struct hc_buf *body, size_t max_response, const char *want_header,
 			    hc_client_cb cb)
 {
@@ -74,7 +88,7 @@ static void post_to_runtime(struct ctl_inv *v, const struct ctl_ctr *c, const ch
 	    .max_response = max_response,
 	    .want_header = want_header,
 	    /* a container on this host: its local socket, without TCP */
-	    .unix_name = v->L->ctl->cfg.local_socket ? c->d.sock : NULL,
+	    .unix_name = local_socket(v->L, c),
 	};
 	container_call(v->L, &rq, cb, v); /* the client copies the body */
 }

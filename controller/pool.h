@@ -46,6 +46,7 @@ struct ctl_ctr {
 	uint64_t last_used_us;
 	struct event *grace; /* pause-grace timer (invoke.c) */
 	void *owner_loop;    /* struct ctl_loop * */
+	signed char local;   /* its address is this host's: 1, is not: -1, not asked: 0 */
 };
 
 struct ctl_waiter {

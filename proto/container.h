@@ -35,7 +35,7 @@ struct pr_container {
 	char agent[PR_URL_MAX];       /* agent base URL, "http://127.0.0.2:3235" */
 	char host[PR_HOST_MAX];       /* address the container's runtime listens on */
 	int port;
-	char sock[PR_SOCK_MAX];       /* the runtime's local socket ("@name", unixaddr.h) for a
+	char sock[PR_SOCK_MAX];       /* the runtime's local socket ("@name", localnet.h) for a
 				       * caller on its host, or "": host:port only */
 	char kind[PR_KIND_MAX];       /* "nodejs:20", "python:3", "blackbox" */
 	int memory_mb;

@@ -29,7 +29,7 @@
 #include "common/json.h"
 #include "agent/agent.h"
 #include "common/redis.h"
-#include "common/unixaddr.h"
+#include "common/localnet.h"
 #include "proto/agent.h"
 #include "proto/container.h"
 #include "proto/keys.h"

@@ -28,7 +28,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/unixaddr.h"
+#include "common/localnet.h"
 
 struct fixture {
 	struct hc_server *srv;

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "common/kclient.h"
-#include "common/unixaddr.h"
+#include "common/localnet.h"
 #include "tests/lib/harness.h"
 
 /* ---- fixture server ---- */

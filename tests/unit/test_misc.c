@@ -1,4 +1,4 @@
-/* test_misc.c — the small common modules: err, log, clock, id, str. */
+/* test_misc.c — the small common modules: err, log, clock, id, str, localnet. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,7 +6,10 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/id.h"
+#include "common/localnet.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -557,6 +561,89 @@ static void test_strlcpy(void **state)
 	assert_int_equal(d[4], 'X');
 }
 
+/* ---- localnet ---- */
+
+static void test_unix_addr(void **state)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	char longest[HC_UNIX_NAME_MAX + 2];
+
+	/* abstract: a leading NUL, the length counts the name and no terminator */
+	assert_int_equal(hc_unix_addr("@hearth-x", &sa, &len), 0);
+	assert_int_equal(sa.sun_family, AF_UNIX);
+	assert_int_equal(sa.sun_path[0], '\0');
+	assert_memory_equal(sa.sun_path + 1, "hearth-x", 8);
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 9);
+	/* a path: as it is, with its terminator */
+	assert_int_equal(hc_unix_addr("/run/x.sock", &sa, &len), 0);
+	assert_string_equal(sa.sun_path, "/run/x.sock");
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 12);
+	/* the longest name fits; one more byte does not */
+	memset(longest, 'a', sizeof(longest));
+	longest[HC_UNIX_NAME_MAX] = '\0';
+	assert_int_equal(hc_unix_addr(longest, &sa, &len), 0);
+	longest[HC_UNIX_NAME_MAX] = 'a';
+	longest[HC_UNIX_NAME_MAX + 1] = '\0';
+	assert_int_equal(hc_unix_addr(longest, &sa, &len), -1);
+	/* nothing to name */
+	assert_int_equal(hc_unix_addr("", &sa, &len), -1);
+	assert_int_equal(hc_unix_addr("@", &sa, &len), -1);
+	assert_int_equal(hc_unix_addr(NULL, &sa, &len), -1);
+}
+
+/* Whether ipv4 is one of this host's interface addresses, by getifaddrs. */
+static int on_an_interface(const char *ipv4)
+{
+	struct ifaddrs *ifs;
+	char a[INET_ADDRSTRLEN];
+	int found = 0;
+	assert_int_equal(getifaddrs(&ifs), 0);
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a,
+			      sizeof(a)))
+			found |= !strcmp(a, ipv4);
+	freeifaddrs(ifs);
+	return found;
+}
+
+static void test_ipv4_is_local(void **state)
+{
+	static const char *const others[] = {"192.0.2.1", "198.51.100.77", "203.0.113.9"};
+	struct ifaddrs *ifs;
+	char own[INET_ADDRSTRLEN] = "";
+	int checked = 0;
+
+	assert_true(hc_ipv4_is_local("127.0.0.1"));
+	assert_true(hc_ipv4_is_local("127.0.0.3")); /* the cluster's stand-in hosts */
+	/* documentation addresses (RFC 5737), unless this host has one */
+	for (size_t k = 0; k < sizeof(others) / sizeof(others[0]); k++) {
+		if (on_an_interface(others[k]))
+			continue;
+		assert_false(hc_ipv4_is_local(others[k]));
+		checked++;
+	}
+	assert_true(checked > 0);
+	assert_false(hc_ipv4_is_local(""));
+	assert_false(hc_ipv4_is_local("localhost"));
+	assert_false(hc_ipv4_is_local("127.0.0.1:80"));
+	assert_false(hc_ipv4_is_local(NULL));
+	/* an address of one of this host's interfaces (not loopback), when it
+	 * has one */
+	assert_int_equal(getifaddrs(&ifs), 0);
+	for (struct ifaddrs *i = ifs; i && !own[0]; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		if ((ntohl(a.s_addr) >> 24) != 127)
+			inet_ntop(AF_INET, &a, own, sizeof(own));
+	}
+	freeifaddrs(ifs);
+	if (own[0])
+		assert_true(hc_ipv4_is_local(own));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +666,8 @@ int main(void)
 	    cmocka_unit_test(test_id_threads_distinct),
 	    cmocka_unit_test(test_id_after_fork),
 	    cmocka_unit_test(test_strlcpy),
+	    cmocka_unit_test(test_unix_addr),
+	    cmocka_unit_test(test_ipv4_is_local),
 	};
 	return cmocka_run_group_tests_name("misc", tests, NULL, NULL);
 }
