@@ -10,6 +10,11 @@
 #   - nginx:      the same /run through an nginx reverse proxy (keep-alive
 #                 upstream): the cost of one generic HTTP hop
 #   - controller: POST /api/v1/namespaces/_/actions/noop?blocking=true
+#   - ctl-tcp:    the same through a second controller started with
+#                 --no-local-socket (its own actions noop1t/noop32t and
+#                 containers): what reaching the container by its local
+#                 socket instead of TCP is worth. nginx reaches the
+#                 container by TCP (nginx 1.22 cannot dial an abstract socket)
 # at 1 connection (sequential: p50/p99 latency) and at 8 and 32 connections
 # (throughput). The machine is shared and noisy, so the three setups are
 # interleaved: ROUNDS rounds of SECONDS each, direct / nginx / controller in
@@ -81,18 +86,24 @@ PIDS="$PIDS $!"
 	--guest "$CRED" --log-level warn >"$D/ctl.log" 2>&1 &
 CTL_PID=$!
 PIDS="$PIDS $CTL_PID"
+CP2=$(free_port)
+"$B/hearth-controller" --port "$CP2" --redis "$R" --token $TOKEN --pause-grace 10m \
+	--no-local-socket --log-level warn >"$D/ctl2.log" 2>&1 &
+PIDS="$PIDS $!"
 wait_ok "http://127.0.0.1:$AP/healthz"
 wait_ok "http://127.0.0.1:$SP/healthz"
 wait_ok "http://127.0.0.1:$CP/healthz"
+wait_ok "http://127.0.0.1:$CP2/healthz"
 sleep 1
 API="http://127.0.0.1:$CP/api/v1/namespaces/_/actions"
-for a in "noop1 1" "noop32 32"; do
+API2="http://127.0.0.1:$CP2/api/v1/namespaces/_/actions"
+for a in "noop1 1 $API" "noop32 32 $API" "noop1t 1 $API2" "noop32t 32 $API2"; do
 	set -- $a
-	curl -sf -u "$CRED" -X PUT "$API/$1?overwrite=true" -H 'Content-Type: application/json' \
+	curl -sf -u "$CRED" -X PUT "$3/$1?overwrite=true" -H 'Content-Type: application/json' \
 		-d "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"},\"limits\":{\"concurrency\":$2}}" \
 		>/dev/null || { echo "cannot create $1" >&2; exit 1; }
-	curl -sf -u "$CRED" -X POST "$API/$1?blocking=true" >/dev/null || {
-		echo "cold invoke of $1 failed" >&2; cat "$D/ctl.log" >&2; exit 1; }
+	curl -sf -u "$CRED" -X POST "$3/$1?blocking=true" >/dev/null || {
+		echo "cold invoke of $1 failed" >&2; cat "$D/ctl.log" "$D/ctl2.log" >&2; exit 1; }
 done
 
 # The container of an action, as host:port, from the agent.
@@ -118,9 +129,9 @@ lua "$D/ctl.lua" '{}' "wrk.headers[\"Authorization\"] = \"Basic $B64\""
 # Warm every loop of the controller (each loop holds its own containers),
 # so no cold start lands inside a measurement.
 lua "$D/warm.lua" '{}' "wrk.headers[\"Authorization\"] = \"Basic $B64\""
-for a in "noop1 2" "noop32 16"; do
+for a in "noop1 2 $API" "noop32 16 $API" "noop1t 2 $API2" "noop32t 16 $API2"; do
 	set -- $a
-	wrk -t2 -c"$2" -d2s -s "$D/warm.lua" "$API/$1?blocking=true" >/dev/null 2>&1
+	wrk -t2 -c"$2" -d2s -s "$D/warm.lua" "$3/$1?blocking=true" >/dev/null 2>&1
 done
 
 start_nginx() { # upstream host:port -> prints nginx port
@@ -198,18 +209,19 @@ for spec in "noop1 1" "noop32 8" "noop32 32"; do
 		# every other round in the reverse order: the setup that runs
 		# after the others meets the container they have just loaded,
 		# which cost a place 0.05-0.1 of the ratio
-		order="direct nginx controller"
-		[ $((r % 2)) = 0 ] && order="controller nginx direct"
+		order="direct nginx controller ctl-tcp"
+		[ $((r % 2)) = 0 ] && order="ctl-tcp controller nginx direct"
 		for setup in $order; do
 			case $setup in
 			direct) url="http://$hp/run"; l="$D/run.lua" ;;
 			nginx) url="http://127.0.0.1:$NP/run"; l="$D/run.lua" ;;
 			controller) url="$API/$act?blocking=true"; l="$D/ctl.lua" ;;
+			ctl-tcp) url="$API2/${act}t?blocking=true"; l="$D/ctl.lua" ;;
 			esac
 			echo "$setup $(measure "$c" "$url" "$l") $(cat "$D/cpu.out") $r" >>"$D/rounds"
 		done
 	done
-	for setup in direct nginx controller; do
+	for setup in direct nginx controller ctl-tcp; do
 		rps=$(awk -v s=$setup '$1 == s {print $2}' "$D/rounds" | median)
 		p50=$(awk -v s=$setup '$1 == s {print $3}' "$D/rounds" | median)
 		p99=$(awk -v s=$setup '$1 == s {print $4}' "$D/rounds" | median)
@@ -244,12 +256,16 @@ awk '{rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5}
      END {
 	printf "c=1 overhead over direct, p50: controller %+d us, nginx hop %+d us (target +60 us)\n",
 	       p50[1, "controller"] - p50[1, "direct"], p50[1, "nginx"] - p50[1, "direct"]
+	printf "c=1 overhead over direct, p50: controller over TCP to its container %+d us\n",
+	       p50[1, "ctl-tcp"] - p50[1, "direct"]
 	printf "c=1 overhead over direct, p99: controller %+d us, nginx hop %+d us (target +1 ms)\n",
 	       p99[1, "controller"] - p99[1, "direct"], p99[1, "nginx"] - p99[1, "direct"]
 	for (c = 8; c <= 32; c *= 4)
-		printf "c=%d throughput: controller %.2fx an nginx hop (target 0.8x), %.2fx direct\n", c,
-		       rps[c, "controller"] / rps[c, "nginx"], rps[c, "controller"] / rps[c, "direct"]
+		printf "c=%d throughput: controller %.2fx an nginx hop (target 0.8x), %.2fx direct; over TCP %.2fx the hop\n",
+		       c, rps[c, "controller"] / rps[c, "nginx"], rps[c, "controller"] / rps[c, "direct"],
+		       rps[c, "ctl-tcp"] / rps[c, "nginx"]
      }' "$D/summary"
 awk '$1 > 1 {printf "c=%d per-round ratio to the nginx hop: median %.2fx, range %.2f-%.2fx\n", $1, $2, $3, $4}' \
 	"$D/ratios"
+echo "ctl-tcp: a second controller with --no-local-socket, on its own containers of the same action"
 echo "medians of $ROUNDS interleaved rounds of ${SECS}s; controller RSS after the runs: ${RSS:-?} KiB; backend: $BACKEND; $(nproc) cores shared by wrk, nginx, the controller, the runtime and Redis"

@@ -139,7 +139,8 @@ h.HTTPServer(('127.0.0.1',$p),R).serve_forever()" >>"$TMP/p_alone" ;;
 	echo "$label-interp $(pctl "$TMP/p_alone" 50) $(pctl "$TMP/p_alone" 95)" >>"$DATA/cold.dat"
 
 	# runc run -d of the agent's own bundle for this kind (its config.json,
-	# with our port, container id and cgroup).
+	# with our port, container id, cgroup and local socket: the agent's
+	# container still holds its own).
 	if [ "$(id -u)" != 0 ] || ! command -v runc >/dev/null 2>&1; then
 		skip "runc run $label" "needs root and runc"
 		return 0
@@ -156,8 +157,11 @@ h.HTTPServer(('127.0.0.1',$p),R).serve_forever()" >>"$TMP/p_alone" ;;
 		p=$(free_port)
 		id=hbench$$-$label-$i
 		mkdir -p "$TMP/bundle-$id"
-		jq --arg o "$oldport" --arg p "$p" --arg c "/hearth-bench/$id" \
-			'.process.args |= map(if . == $o then $p else . end) | .linux.cgroupsPath = $c' \
+		jq --arg o "$oldport" --arg p "$p" --arg c "/hearth-bench/$id" --arg u "@$id" \
+			'.process.args |= map(if . == $o then $p else . end)
+			 | (.process.args | index("--unix")) as $i
+			 | (if $i then .process.args[$i + 1] = $u else . end)
+			 | .linux.cgroupsPath = $c' \
 			"$cfg" >"$TMP/bundle-$id/config.json"
 		$startup --keep --url "http://127.0.0.1:$p/healthz" -- \
 			runc --root "$TMP/runc" run -d --bundle "$TMP/bundle-$id" "$id" >>"$TMP/p_runc"
