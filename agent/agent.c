@@ -837,7 +837,7 @@ void agt_create(struct agt_agent *a, struct hc_req *req, const struct pr_agent_c
 	snprintf(c->d.host, sizeof(c->d.host), "%s", a->cfg->host_address);
 	c->d.port = port;
 	if (a->cfg->local_socket)
-		snprintf(c->d.sock, sizeof(c->d.sock), "@hearth-%s", c->d.id);
+		snprintf(c->d.sock, sizeof(c->d.sock), PR_SOCK_PREFIX "%s", c->d.id);
 	memcpy(c->d.kind, cr->kind, sizeof(c->d.kind));
 	c->d.memory_mb = cr->memory_mb;
 	c->d.state = PR_CS_CREATING;

@@ -56,8 +56,8 @@ struct hc_request {
 	long timeout_ms;              /* whole exchange; 0 = 30000 */
 	size_t max_response;          /* 0 = 16 MiB */
 	const char *want_header;      /* one reply header to report (lower case), or NULL */
-	const char *unix_name;        /* hc_kclient only: a local socket (localnet.h) to reach the
-				       * URL's server by when it listens there; NULL = none */
+	const char *unix_name;        /* hc_kclient only: the server's local socket (localnet.h),
+				       * used instead of the URL's address; NULL = none */
 };
 
 /* Create a client on base. Returns NULL on failure (err set if given). */

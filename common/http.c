@@ -1361,10 +1361,14 @@ static int unix_listen(struct hc_server *s, struct lp *lp, struct hc_err *err)
 		return -1;
 	}
 	s->unix_listening = 1;
-	if (listen(fd, 1024) < 0 ||
-	    !(lp->ulistener = evconnlistener_new(lp->pub.base, accept_cb, lp,
-						 LEV_OPT_CLOSE_ON_FREE, 0, fd))) {
+	if (listen(fd, 1024) < 0) {
 		hc_err_set(err, "listen %s: %s", s->unix_name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	lp->ulistener = evconnlistener_new(lp->pub.base, accept_cb, lp, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	if (!lp->ulistener) {
+		hc_err_set(err, "listen %s: could not watch it", s->unix_name);
 		close(fd);
 		return -1;
 	}

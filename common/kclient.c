@@ -145,9 +145,12 @@ static void conn_close(struct kconn *cn)
 	free(cn);
 }
 
-/* A new connection to `to`, connect started; NULL on failure (a local
- * socket nobody listens on fails here, at once). */
-static struct kconn *conn_open(struct hc_kclient *k, const struct kdest *to)
+/* A new connection to `to`, connect started; NULL on failure. A local
+ * socket's connect ends at once: when nothing listens there (or its
+ * backlog is full), the connection is still made and *refused holds the
+ * errno, for the caller to fail the request as not sent on a later loop
+ * turn; without refused that is a failure like any other. */
+static struct kconn *conn_open(struct hc_kclient *k, const struct kdest *to, int *refused)
 {
 	struct kconn *cn = calloc(1, sizeof(*cn));
 	int one = 1;
@@ -172,8 +175,12 @@ static struct kconn *conn_open(struct hc_kclient *k, const struct kdest *to)
 	cn->timer = evtimer_new(k->base, on_timeout, cn);
 	if (!cn->rev || !cn->wev || !cn->timer)
 		goto fail;
-	if (connect(cn->fd, &to->a.sa, to->len) < 0 && errno != EINPROGRESS)
-		goto fail;
+	if (connect(cn->fd, &to->a.sa, to->len) < 0 && errno != EINPROGRESS) {
+		if (!refused)
+			goto fail;
+		*refused = errno;
+		return cn;
+	}
 	/* the read event is added once the connection is made (on_write) */
 	if (event_add(cn->wev, NULL) < 0)
 		goto fail;
@@ -342,11 +349,13 @@ static int retry(struct kconn *cn)
 	struct hc_kclient *k = cn->k;
 	if (cn->retried || !cn->reused || cn->in.len > 0 || k->freeing)
 		return -1;
-	/* the same address: a local socket that is gone means its container
-	 * is, and its port may be another container's by now */
-	struct kconn *nc = conn_open(k, &cn->to);
+	/* the same address: a local socket that is gone means its server
+	 * is, and its port may be another's by now */
+	int refused = 0;
+	struct kconn *nc = conn_open(k, &cn->to, &refused);
 	if (!nc)
 		return -1;
+	nc->fail_errno = refused;
 	nc->cb = cn->cb, nc->arg = cn->arg, nc->retried = 1;
 	nc->start_us = cn->start_us, nc->deadline_us = cn->deadline_us;
 	hc_buf_free(&nc->out);
@@ -355,7 +364,7 @@ static int retry(struct kconn *cn)
 	hc_buf_init(&cn->out, 0);
 	nc->in.max = cn->in.max;
 	uint64_t now = hc_mono_us();
-	uint64_t left = nc->deadline_us > now ? nc->deadline_us - now : 0;
+	uint64_t left = nc->deadline_us > now && !refused ? nc->deadline_us - now : 0;
 	struct timeval tv = {(time_t)(left / 1000000), (suseconds_t)(left % 1000000)};
 	evtimer_add(nc->timer, &tv);
 	cn->cb = NULL;
@@ -525,25 +534,27 @@ static int build_request(struct hc_buf *b, const struct hc_request *req, const c
 int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_client_cb cb,
 		       void *arg)
 {
-	struct kdest tcp, local;
+	struct kdest to;
 	const char *path;
 	char hostport[64];
 	struct kconn *cn;
+	int refused = 0;
 	if (!k || k->freeing || !req || !req->url ||
-	    parse_url(req->url, &tcp, &path, hostport, sizeof(hostport)) < 0 ||
+	    parse_url(req->url, &to, &path, hostport, sizeof(hostport)) < 0 ||
 	    (req->method && !strcmp(req->method, "HEAD")))
 		return -1;
-	int has_local = req->unix_name && req->unix_name[0] &&
-			hc_unix_addr(req->unix_name, &local.a.un, &local.len) == 0;
+	/* a named local socket instead of the URL's address, never besides it:
+	 * when nothing listens there its server is gone, and the port may be
+	 * another's by now */
+	if (req->unix_name && req->unix_name[0] &&
+	    hc_unix_addr(req->unix_name, &to.a.un, &to.len) < 0)
+		return -1;
 	/* the newest idle connection to that server (warmest in every cache) */
 	for (cn = k->conns; cn; cn = cn->next)
-		if (cn->st == KS_IDLE &&
-		    (same_dest(&cn->to, &tcp) || (has_local && same_dest(&cn->to, &local))))
+		if (cn->st == KS_IDLE && same_dest(&cn->to, &to))
 			break;
 	int fresh = !cn;
-	/* the local socket when it answers (the server is on this host), else
-	 * the URL's address */
-	if (fresh && !(has_local && (cn = conn_open(k, &local))) && !(cn = conn_open(k, &tcp)))
+	if (fresh && !(cn = conn_open(k, &to, &refused)))
 		return -1;
 	cn->out.max = MAX_REQUEST_HEAD + req->body_len;
 	if (build_request(&cn->out, req, path, hostport) < 0) {
@@ -562,7 +573,7 @@ int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_cl
 	cn->cb = cb;
 	cn->arg = arg;
 	cn->retried = 0;
-	cn->fail_errno = 0;
+	cn->fail_errno = refused; /* failed on the timer, at once: not sent */
 	cn->sent = 0;
 	cn->head_len = 0;
 	cn->hdr_off = cn->hdr_len = 0;
@@ -576,7 +587,12 @@ int hc_kclient_request(struct hc_kclient *k, const struct hc_request *req, hc_cl
 	long ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
 	struct timeval tv;
 	cn->deadline_us = cn->start_us + (uint64_t)ms * 1000;
-	evtimer_add(cn->timer, timeout_tv(k, ms, &tv));
+	if (refused) {
+		tv.tv_sec = tv.tv_usec = 0;
+		evtimer_add(cn->timer, &tv);
+	} else {
+		evtimer_add(cn->timer, timeout_tv(k, ms, &tv));
+	}
 	if (!fresh)
 		try_send(cn, 1); /* a failure is reported on a later loop turn */
 	return 0;

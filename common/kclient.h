@@ -9,10 +9,13 @@
  * and parses the reply itself. It speaks only to our own servers
  * (common/http.c): plain http://IPv4:port URLs, replies with Content-Length
  * (or none, read to close); anything else is refused at start (NULL) so the
- * caller can use hc_client instead. A request may name a local socket
- * (req->unix_name) as well: a new connection goes there when something
- * listens on it, which saves TCP's work on every message to a server on
- * this host, and to the URL's address otherwise. One request per connection at a time;
+ * caller can use hc_client instead. A request may name its server's local
+ * socket (req->unix_name, localnet.h) instead: the connection goes there,
+ * which saves TCP's work on every message to a server on this host, and
+ * the URL only gives the Host header and the path. When nothing listens
+ * there the request fails as not sent; it never goes to the URL's address
+ * instead, since a server whose socket is gone is gone, and its port may
+ * be another's by now. One request per connection at a time;
  * idle connections are reused per address, newest first.
  *
  * Like hc_client: one per event loop, used only from its thread; every

@@ -45,20 +45,33 @@ static void container_call(struct ctl_loop *L, const struct hc_request *rq, hc_c
 {
 	if (loop_kclient && !L->stopping && hc_kclient_request(loop_kclient, rq, cb, arg) == 0)
 		return;
+	if (rq->unix_name) {
+		/* libcurl would go to the port, which only the socket vouches for */
+		cb(&(struct hc_response){.body = "",
+					 .error = "could not start the request",
+					 .not_sent = 1},
+		   arg);
+		return;
+	}
 	if (!hc_client_request(L->client, rq, cb, arg))
 		cb(&(struct hc_response){.body = "", .error = "could not start the request"}, arg);
 }
 
 /* The container's local socket when the controller may use it: the
- * agent gave it one and the container's address is this host's (asked
- * once per container: a netlink round trip). A container elsewhere is never
- * looked for here, so nothing on this host can stand in for it. */
+ * agent gave it the one name a runtime's socket may have (its id's, never
+ * a path from a descriptor), and the container's address is this host's
+ * (asked once per container: a netlink round trip). A container elsewhere
+ * is never looked for here, so nothing on this host can stand in for it. */
 static const char *local_socket(struct ctl_loop *L, struct ctl_ctr *c)
 {
+	static const size_t plen = sizeof(PR_SOCK_PREFIX) - 1;
 	if (!L->ctl->cfg.local_socket || !c->d.sock[0])
 		return NULL;
 	if (!c->local)
-		c->local = hc_ipv4_is_local(c->d.host) ? 1 : -1;
+		c->local = !strncmp(c->d.sock, PR_SOCK_PREFIX, plen) &&
+				   !strcmp(c->d.sock + plen, c->d.id) && hc_ipv4_is_local(c->d.host)
+			       ? 1
+			       : -1;
 	return c->local > 0 ? c->d.sock : NULL;
 }
 

@@ -28,6 +28,9 @@ int pr_cstate_parse(const char *s, enum pr_cstate *out);
 #define PR_HOST_MAX 64
 #define PR_URL_MAX 128
 #define PR_SOCK_MAX 64
+/* A runtime's local socket is this prefix and its container's id (an
+ * abstract name, common/localnet.h); a controller dials no other name. */
+#define PR_SOCK_PREFIX "@hearth-"
 #define PR_DIGEST_MAX 65
 
 struct pr_container {

@@ -649,7 +649,8 @@ static void test_local_socket(void **state)
 			assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
 			assert_string_equal(buf + len - 5, "hello");
 		}
-		send_all(fd, "GET /peer HTTP/1.1\r\n\r\n", 23);
+		static const char peer_req[] = "GET /peer HTTP/1.1\r\n\r\n";
+		send_all(fd, peer_req, sizeof peer_req - 1);
 		int len = read_response(fd, buf, sizeof buf, 2000);
 		assert_true(len > 5);
 		assert_string_equal(buf + len - 5, "local");
@@ -667,6 +668,13 @@ static void test_local_socket(void **state)
 		stop(f);
 		if (k)
 			assert_int_equal(stat(path, &st) < 0 && errno == ENOENT, 1);
+		/* nothing listens there any more */
+		struct sockaddr_un sa;
+		socklen_t sl;
+		assert_int_equal(hc_unix_addr(n, &sa, &sl), 0);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sa, sl), -1);
+		close(fd);
 	}
 	struct hc_server_opts bad = {.name = "bad", .unix_name = "@"};
 	assert_null(hc_server_new(&bad, &err));

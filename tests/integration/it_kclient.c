@@ -2,8 +2,8 @@
  * real HTTP peer: round trips with bodies and statuses, connection reuse,
  * an idle connection the peer closes, bodies without a length, size limits,
  * timeouts, refused connections, URLs it must refuse, free with calls in
- * flight, and a server reached by its local (abstract) socket or, when
- * nothing listens there, by the URL's address.
+ * flight, and a server reached by its local (abstract) socket, never by
+ * the URL's address once nothing listens there.
  *
  * The peer is libevent's evhttp on its own loop in a thread (as in
  * it_client.c): a server the client shares no code with. */
@@ -386,15 +386,39 @@ static void test_concurrent_and_free_pending(void **state)
 	event_base_free(base);
 }
 
-/* A request that names a local socket goes there when the server listens
- * on it (and keeps using that connection), and by the URL's address when
- * nothing listens there; a bad name is only not used. */
+/* Connections accepted on local socket name: /proc/net/unix lists them
+ * under the listener's name in state 03 (connected); the client's end has
+ * no name. */
+static int accepted_on(const char *name)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512];
+	int n = 0;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char path[256] = "";
+		unsigned st = 0;
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %x %*s %255s", &st, path) == 2 && st == 3 &&
+		    !strcmp(path, name))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* A request that names a local socket goes there, not to the URL's
+ * address, and keeps using that connection. When nothing listens there
+ * (its server is gone, and the port may be another's by now) the request
+ * fails as not sent and never goes by TCP: on a fresh connection, and
+ * when a kept one dies and is retried. A name that cannot be one is
+ * refused at start; an empty one is none. */
 static void test_local_socket(void **state)
 {
 	struct event_base *base = event_base_new();
 	struct hc_kclient *k = hc_kclient_new(base);
 	struct result r;
-	char name[64], nobody[64];
+	char name[64], nobody[64], u[128];
 	struct sockaddr_un sa;
 	socklen_t sl;
 	snprintf(name, sizeof(name), "@hearth-it-kclient-%d", (int)getpid());
@@ -404,12 +428,10 @@ static void test_local_socket(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sl), 0);
 	assert_int_equal(listen(fd, 16), 0);
-	assert_non_null(evhttp_accept_socket_with_handle(fx.http, fd));
+	struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(fx.http, fd);
+	assert_non_null(bound);
 
 	unix_name = name;
-	pthread_mutex_lock(&fx.lock);
-	fx.npeers = 0;
-	pthread_mutex_unlock(&fx.lock);
 	for (int i = 0; i < 3; i++) {
 		one(base, k, "GET", "/via", NULL, 5000, 0, &r);
 		assert_string_equal(r.error, "");
@@ -417,22 +439,34 @@ static void test_local_socket(void **state)
 	}
 	one(base, k, "POST", "/echo", "{\"by\":\"local\"}", 5000, 0, &r);
 	assert_string_equal(r.body, "{\"by\":\"local\"}");
-	/* one connection served them all (a local peer has no port: one entry) */
-	pthread_mutex_lock(&fx.lock);
-	assert_int_equal(fx.npeers, 1);
-	pthread_mutex_unlock(&fx.lock);
+	assert_int_equal(accepted_on(name), 1); /* one connection served them all */
+
+	/* the server goes: its socket is closed, and after its 1 s idle
+	 * timeout the kept connection too */
+	evhttp_del_accept_socket(fx.http, bound);
+	for (int i = 0; i < 100 && accepted_on(name) > 0; i++)
+		usleep(50 * 1000);
+	assert_int_equal(accepted_on(name), 0);
+	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
+	assert_string_not_equal(r.error, "");
+	assert_true(r.not_sent);
+	assert_int_equal(r.status, 0);
 
 	unix_name = nobody;
 	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
-	assert_string_equal(r.error, "");
-	assert_string_equal(r.body, "tcp");
-	unix_name = "@"; /* not a name: the URL's address */
-	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
-	assert_string_equal(r.body, "tcp");
-	unix_name = "";
+	assert_non_null(strstr(r.error, "refused"));
+	assert_true(r.not_sent);
+	assert_int_equal(r.status, 0);
+
+	/* not a name */
+	struct hc_request rq = {
+	    .method = "GET", .url = url("/via", u, sizeof(u)), .unix_name = "@"};
+	assert_int_equal(hc_kclient_request(k, &rq, on_done, &r), -1);
+	unix_name = ""; /* none: the URL's address */
 	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
 	assert_string_equal(r.body, "tcp");
 	unix_name = NULL;
+	assert_int_equal(hc_kclient_pending(k), 0);
 	hc_kclient_free(k);
 	event_base_free(base);
 }
