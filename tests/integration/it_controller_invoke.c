@@ -270,26 +270,6 @@ static void container_socket(const char *name, char *out, size_t n)
 	free(body);
 }
 
-/* Connections accepted on local socket name: /proc/net/unix lists them
- * under the listener's name in state 03 (connected). */
-static int local_connections(const char *name)
-{
-	FILE *f = fopen("/proc/net/unix", "r");
-	char line[512];
-	int n = 0;
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		char path[256] = "";
-		unsigned st = 0;
-		/* Num RefCount Protocol Flags Type St Inode Path */
-		if (sscanf(line, "%*s %*s %*s %*s %*s %x %*s %255s", &st, path) == 2 && st == 3 &&
-		    !strcmp(path, name))
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Polls the agent every 50 ms until /guest/<name> has no container left,
  * for up to within_ms; how many are left then. */
 static int wait_containers_gone(const char *name, long within_ms)
@@ -762,7 +742,7 @@ static void test_cold_then_warm_and_pause(void **state)
 	char sock[64];
 	container_socket("warm", sock, sizeof(sock));
 	assert_true(sock[0] == '@');
-	assert_true(local_connections(sock) >= 1);
+	assert_true(th_unix_accepted(sock) >= 1);
 
 	/* after the pause grace the container is suspended... */
 	int n = 0;

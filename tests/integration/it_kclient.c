@@ -386,27 +386,6 @@ static void test_concurrent_and_free_pending(void **state)
 	event_base_free(base);
 }
 
-/* Connections accepted on local socket name: /proc/net/unix lists them
- * under the listener's name in state 03 (connected); the client's end has
- * no name. */
-static int accepted_on(const char *name)
-{
-	FILE *f = fopen("/proc/net/unix", "r");
-	char line[512];
-	int n = 0;
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		char path[256] = "";
-		unsigned st = 0;
-		/* Num RefCount Protocol Flags Type St Inode Path */
-		if (sscanf(line, "%*s %*s %*s %*s %*s %x %*s %255s", &st, path) == 2 && st == 3 &&
-		    !strcmp(path, name))
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* A request that names a local socket goes there, not to the URL's
  * address, and keeps using that connection. When nothing listens there
  * (its server is gone, and the port may be another's by now) the request
@@ -439,14 +418,14 @@ static void test_local_socket(void **state)
 	}
 	one(base, k, "POST", "/echo", "{\"by\":\"local\"}", 5000, 0, &r);
 	assert_string_equal(r.body, "{\"by\":\"local\"}");
-	assert_int_equal(accepted_on(name), 1); /* one connection served them all */
+	assert_int_equal(th_unix_accepted(name), 1); /* one connection served them all */
 
 	/* the server goes: its socket is closed, and after its 1 s idle
 	 * timeout the kept connection too */
 	evhttp_del_accept_socket(fx.http, bound);
-	for (int i = 0; i < 100 && accepted_on(name) > 0; i++)
+	for (int i = 0; i < 100 && th_unix_accepted(name) > 0; i++)
 		usleep(50 * 1000);
-	assert_int_equal(accepted_on(name), 0);
+	assert_int_equal(th_unix_accepted(name), 0);
 	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
 	assert_string_not_equal(r.error, "");
 	assert_true(r.not_sent);

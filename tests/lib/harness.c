@@ -652,3 +652,22 @@ void th_redis_stop(struct th_redis *r)
 	r->pid = 0;
 	r->dir[0] = '\0';
 }
+
+int th_unix_accepted(const char *name)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512];
+	int n = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char path[256] = "";
+		unsigned st = 0;
+		/* Num RefCount Protocol Flags Type St Inode Path; St 03 = connected */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %x %*s %255s", &st, path) == 2 && st == 3 &&
+		    !strcmp(path, name))
+			n++;
+	}
+	fclose(f);
+	return n;
+}

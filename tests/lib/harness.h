@@ -67,6 +67,11 @@ void th_stop_all(void);
 /* Nonzero when running as root with runc available (runc backend tests). */
 int th_have_runc(void);
 
+/* Connections accepted on the local socket name ("@abstract" or a path),
+ * as /proc/net/unix lists them: under the listener's name, connected; the
+ * client's end has no name. -1 when the list cannot be read. */
+int th_unix_accepted(const char *name);
+
 /* Path of a built binary: $HEARTH_BUILD/name (static buffer per call site is
  * not used: the result is written into out). */
 const char *th_bin(const char *name, char *out, size_t outlen);
