@@ -145,11 +145,11 @@ static void conn_close(struct kconn *cn)
 	free(cn);
 }
 
-/* A new connection to `to`, connect started; NULL on failure. A local
- * socket's connect ends at once: when nothing listens there (or its
- * backlog is full), the connection is still made and *refused holds the
- * errno, for the caller to fail the request as not sent on a later loop
- * turn; without refused that is a failure like any other. */
+/* A new connection to `to`, connect started; NULL on failure. A connect
+ * that fails at once (a local socket's always ends at once: nothing
+ * listens there, or its backlog is full) still leaves the connection made,
+ * with *refused = errno, for the caller to fail the request as not sent on
+ * a later loop turn; without refused that is a failure like any other. */
 static struct kconn *conn_open(struct hc_kclient *k, const struct kdest *to, int *refused)
 {
 	struct kconn *cn = calloc(1, sizeof(*cn));
