@@ -737,6 +737,21 @@ struct rd {
 	int eof;
 };
 
+/* A reader on connection fd (dial or dial_small_window); rd_free closes it. */
+static struct rd *rd_new(int fd)
+{
+	struct rd *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	r->fd = fd;
+	return r;
+}
+
+static void rd_free(struct rd *r)
+{
+	close(r->fd);
+	free(r);
+}
+
 /* Read more into r within timeout_ms. 1: got bytes; 0: EOF; -1: timeout. */
 static int rd_more(struct rd *r, int timeout_ms)
 {
@@ -819,9 +834,8 @@ static long rd_response(struct rd *r, char *head, size_t headcap, int check, cha
 static void test_reply_larger_than_socket_buffer(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial_small_window(f->port));
 	char head[4096], body[64];
-	r->fd = dial_small_window(f->port);
 	send_all(r->fd, "GET /huge HTTP/1.1\r\n\r\n", 22);
 	/* the handler has long replied; most of the reply still waits in the server */
 	usleep(300 * 1000);
@@ -845,8 +859,7 @@ static void test_reply_larger_than_socket_buffer(void **state)
 	send_all(r->fd, "POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz", 46);
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 3);
 	assert_string_equal(body, "xyz");
-	close(r->fd);
-	free(r);
+	rd_free(r);
 	stop(f);
 }
 
@@ -868,9 +881,8 @@ static void test_half_close_gets_deferred_reply(void **state)
 
 	/* the same with a deferred reply larger than the socket buffers: all of
 	 * it is written before the connection closes */
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial_small_window(f->port));
 	char head[4096];
-	r->fd = dial_small_window(f->port);
 	send_all(r->fd, "GET /defer-large HTTP/1.1\r\n\r\n", 29);
 	assert_int_equal(shutdown(r->fd, SHUT_WR), 0);
 	usleep(300 * 1000);
@@ -878,8 +890,7 @@ static void test_half_close_gets_deferred_reply(void **state)
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	assert_int_equal(r->len, 0);
 	assert_int_equal(rd_more(r, 2000), 0); /* EOF, not a timeout */
-	close(r->fd);
-	free(r);
+	rd_free(r);
 
 	/* the server still serves */
 	fd = dial(f->port);
@@ -943,11 +954,10 @@ static void test_idle_clock_restarts_at_reply(void **state)
 static void test_pipelining_deferred_first(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial(f->port));
 	char head[4096], body[64];
 	const char *reqs = "GET /defer HTTP/1.1\r\n\r\n"
 			   "GET /hello HTTP/1.1\r\n\r\n";
-	r->fd = dial(f->port);
 	send_all(r->fd, reqs, strlen(reqs)); /* one write */
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "later");
@@ -961,8 +971,7 @@ static void test_pipelining_deferred_first(void **state)
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "hello");
 	assert_int_equal(r->len, 0);
-	close(r->fd);
-	free(r);
+	rd_free(r);
 	stop(f);
 }
 
@@ -987,7 +996,7 @@ static void test_pipelined_flood_behind_deferred(void **state)
 	 * arrives than the read high watermark admits: it waits (in the
 	 * kernel) and every request is still answered, in order */
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial(f->port));
 	struct flood fl;
 	char head[4096], body[64];
 	static const char one[] = "GET /hello HTTP/1.1\r\n\r\n";
@@ -997,7 +1006,6 @@ static void test_pipelined_flood_behind_deferred(void **state)
 	memcpy(fl.data, "GET /defer HTTP/1.1\r\n\r\n", 23);
 	for (int i = 0; i < FLOOD; i++)
 		memcpy(fl.data + 23 + (size_t)i * (sizeof one - 1), one, sizeof one - 1);
-	r->fd = dial(f->port);
 	fl.fd = r->fd;
 	assert_int_equal(pthread_create(&t, NULL, flood_thread, &fl), 0);
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
@@ -1009,9 +1017,8 @@ static void test_pipelined_flood_behind_deferred(void **state)
 	}
 	pthread_join(t, NULL);
 	assert_int_equal(r->len, 0);
-	close(r->fd);
 	free(fl.data);
-	free(r);
+	rd_free(r);
 	stop(f);
 }
 
@@ -1021,9 +1028,8 @@ static void test_pipelined_flood_behind_deferred(void **state)
 static void test_taken_reply_and_head(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial_small_window(f->port));
 	char head[4096], body[64];
-	r->fd = dial_small_window(f->port);
 	send_all(r->fd, "GET /take-huge HTTP/1.1\r\n\r\n", 27);
 	usleep(300 * 1000);
 	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 2), (long)HUGE_LEN);
@@ -1043,8 +1049,7 @@ static void test_taken_reply_and_head(void **state)
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "hello");
 	assert_int_equal(r->len, 0);
-	close(r->fd);
-	free(r);
+	rd_free(r);
 	stop(f);
 }
 
@@ -1065,16 +1070,14 @@ static void expect_echo(struct rd *r, const char *req, size_t rlen, const char *
 static void test_pipelined_then_half_close(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial(f->port));
 	char head[4096], body[64];
-	r->fd = dial(f->port);
 	const char *two = "GET /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n";
 	send_all(r->fd, two, strlen(two));
 	assert_int_equal(shutdown(r->fd, SHUT_WR), 0);
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
-	close(r->fd);
-	free(r);
+	rd_free(r);
 	stop(f);
 }
 
@@ -1083,9 +1086,8 @@ static void test_pipelined_then_half_close(void **state)
 static void test_bodies_with_head(void **state)
 {
 	struct fixture *f = start(1, 0, 0, 0);
-	struct rd *r = calloc(1, sizeof *r);
+	struct rd *r = rd_new(dial(f->port));
 	char head[4096], body[64];
-	r->fd = dial(f->port);
 	/* empty */
 	static const char empty[] = "POST /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
 	static const char none[] = "POST /echo HTTP/1.1\r\n\r\n";
