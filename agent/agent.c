@@ -487,8 +487,7 @@ void agt_log(struct agt_agent *a, struct agt_container *c, struct hc_req *req,
 		if (x != w)
 			continue;
 		w->timer = evtimer_new(a->base, on_logwait_timeout, w);
-		tv.tv_sec = a->cfg->log_wait_ms / 1000;
-		tv.tv_usec = (a->cfg->log_wait_ms % 1000) * 1000;
+		tv = hc_ms_timeval(a->cfg->log_wait_ms);
 		if (!w->timer || evtimer_add(w->timer, &tv) < 0)
 			logwait_finish(w, 1);
 		break;
@@ -856,8 +855,7 @@ void agt_create(struct agt_agent *a, struct hc_req *req, const struct pr_agent_c
 		free_container(c);
 		return;
 	}
-	tv.tv_sec = a->cfg->create_timeout_ms / 1000;
-	tv.tv_usec = (a->cfg->create_timeout_ms % 1000) * 1000;
+	tv = hc_ms_timeval(a->cfg->create_timeout_ms);
 	evtimer_add(c->timer, &tv);
 
 	c->next = a->containers;
@@ -1193,7 +1191,7 @@ int agt_init(struct agt_agent *a, struct agt_config *cfg, struct event_base *bas
 	a->heartbeat = event_new(base, -1, EV_PERSIST, on_heartbeat, a);
 	if (!a->heartbeat)
 		return hc_err_set(err, "out of memory");
-	struct timeval tv = {cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(cfg->heartbeat_ms);
 	event_add(a->heartbeat, &tv);
 	hc_info("agent id=%s url=%s backend=%s memory=%d MB ports=%s state=%s epoch=%lld", cfg->id,
 		cfg->url, a->backend->name, (int)cfg->memory_mb, cfg->port_range, cfg->state_dir,

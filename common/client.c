@@ -352,7 +352,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 static int on_curl_timer(CURLM *m, long timeout_ms, void *userp)
 {
 	struct hc_client *c = userp;
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(timeout_ms);
 
 	if (timeout_ms < 0)
 		evtimer_del(c->timer);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 /* Wall clock, milliseconds / microseconds since the epoch (for records). */
 uint64_t hc_now_ms(void);
@@ -11,6 +12,13 @@ uint64_t hc_now_us(void);
 
 /* Monotonic clock in microseconds (for measuring and deadlines). */
 uint64_t hc_mono_us(void);
+
+/* ms as a timeval (timers, timeouts). */
+static inline struct timeval hc_ms_timeval(int64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+	return tv;
+}
 
 /* Format epoch microseconds as "2026-01-01T00:00:00.000000Z" (27 chars).
  * out must hold HC_ISO_LEN + 1 bytes. */

@@ -942,7 +942,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	TAILQ_INSERT_TAIL(&lp->conns, c, link);
 	hc_gauge_add(s->m_conns, 1);
 	long ms = s->o.idle_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(ms);
 	bufferevent_set_timeouts(c->bev, NULL, &tv); /* reading: rev's timeout */
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* writing: send_reply */
@@ -1445,10 +1445,8 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 			hc_err_set(err, "event_base_new failed");
 			goto fail;
 		}
-		struct timeval idle = {s->o.idle_timeout_ms / 1000,
-				       (s->o.idle_timeout_ms % 1000) * 1000};
-		struct timeval whole = {s->o.request_timeout_ms / 1000,
-					(s->o.request_timeout_ms % 1000) * 1000};
+		struct timeval idle = hc_ms_timeval(s->o.idle_timeout_ms);
+		struct timeval whole = hc_ms_timeval(s->o.request_timeout_ms);
 		lp->idle_tv = event_base_init_common_timeout(lp->pub.base, &idle);
 		lp->request_tv = event_base_init_common_timeout(lp->pub.base, &whole);
 		if (!lp->idle_tv || !lp->request_tv) {

@@ -99,8 +99,7 @@ struct hc_kclient {
 /* The timeval to arm a request's timer with for ms (tv when not common). */
 static const struct timeval *timeout_tv(struct hc_kclient *k, long ms, struct timeval *tv)
 {
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
+	*tv = hc_ms_timeval(ms);
 	for (int i = 0; i < k->ncommon; i++)
 		if (k->common[i].ms == ms)
 			return k->common[i].tv;

@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/redisev.h"
 
@@ -683,7 +684,7 @@ int hc_redis_subscribe(struct hc_redis *r, const char *channel, hc_redis_msg_fn 
 
 static void schedule_reconnect(struct hc_redis *r)
 {
-	struct timeval tv = {r->backoff_ms / 1000, (r->backoff_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(r->backoff_ms);
 
 	r->state = RS_DOWN;
 	evtimer_add(r->timer, &tv);
@@ -831,8 +832,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void start_connect(struct hc_redis *r)
 {
-	struct timeval tv = {r->opts.connect_timeout_ms / 1000,
-			     (r->opts.connect_timeout_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(r->opts.connect_timeout_ms);
 	redisAsyncContext *ac;
 
 	ac = redisAsyncConnect(r->opts.host, r->opts.port);
@@ -1098,8 +1098,8 @@ redisContext *hc_redis_sync_connect(const struct hc_redis_opts *opts, struct hc_
 	long cms =
 	    opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	long ms = cms > SYNC_CMD_TIMEOUT_MS ? cms : SYNC_CMD_TIMEOUT_MS;
-	struct timeval ctv = {cms / 1000, (cms % 1000) * 1000};
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval ctv = hc_ms_timeval(cms);
+	struct timeval tv = hc_ms_timeval(ms);
 	redisContext *c;
 	redisReply *rep = NULL;
 

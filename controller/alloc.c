@@ -81,7 +81,7 @@ static void alloc_later(struct ctl_alloc *al, long ms, int status, const char *m
 	}
 	if (!al->retry)
 		al->retry = evtimer_new(al->L->loop->base, on_alloc_retry, al);
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(ms);
 	if (!al->retry || evtimer_add(al->retry, &tv) < 0)
 		ctl_alloc_free(al);
 }

@@ -240,7 +240,7 @@ static void on_wait_timer(evutil_socket_t fd, short what, void *arg)
 void ctl_inv_wait(struct ctl_inv *v, int64_t wait_ms)
 {
 	struct ctl_loop *L = v->L;
-	struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(wait_ms);
 	const struct timeval *t =
 	    L->wait_tv && wait_ms == L->ctl->cfg.blocking_wait_ms ? L->wait_tv : &tv;
 	if (evtimer_assign(&v->wait_timer, L->loop->base, on_wait_timer, v) == 0 &&
@@ -895,10 +895,10 @@ void ctl_action_invoke(struct hc_req *req, const char *own)
 int ctl_pool_loop_init(struct ctl_loop *L)
 {
 	int64_t ms = L->ctl->cfg.blocking_wait_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(ms);
 	L->wait_tv = event_base_init_common_timeout(L->loop->base, &tv);
 	ms = L->ctl->cfg.pause_grace_ms;
-	struct timeval grace = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval grace = hc_ms_timeval(ms);
 	L->grace_tv = ms > 0 ? event_base_init_common_timeout(L->loop->base, &grace) : NULL;
 	L->pool = calloc(1, sizeof(*L->pool));
 	loop_kclient = hc_kclient_new(L->loop->base); /* NULL: libcurl does it all */

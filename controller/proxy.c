@@ -174,7 +174,7 @@ void ctl_ctr_after_run(struct ctl_loop *L, struct ctl_ctr *c)
 			c->grace = evtimer_new(L->loop->base, on_grace, c);
 		/* draining: no grace, it goes back to the scheduler now */
 		int64_t ms = L->draining ? 0 : ctl->cfg.pause_grace_ms;
-		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		struct timeval tv = hc_ms_timeval(ms);
 		/* a common timeout is valid only on the base it was made for */
 		int common = c->grace && !L->draining && L->grace_tv &&
 			     event_get_base(c->grace) == L->loop->base;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -272,8 +273,7 @@ int ctl_loop_init(struct hc_loop *loop, void *arg)
 			return -1;
 		hc_redis_on_connect(L->redis, on_main_connect, L);
 		L->heartbeat = event_new(loop->base, -1, EV_PERSIST, heartbeat, L);
-		struct timeval tv = {c->cfg.heartbeat_ms / 1000,
-				     (c->cfg.heartbeat_ms % 1000) * 1000};
+		struct timeval tv = hc_ms_timeval(c->cfg.heartbeat_ms);
 		if (!L->heartbeat || event_add(L->heartbeat, &tv) < 0)
 			return -1;
 	}

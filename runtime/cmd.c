@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "runtime/proc.h"
 
 struct rt_cmd {
@@ -88,7 +89,7 @@ struct rt_cmd *rt_cmd_run(struct event_base *base, char *const argv[], const cha
 	struct rt_proc_spec spec = {
 	    .path = argv[0], .argv = argv, .envp = env, .cwd = cwd, .capture = 1};
 	struct rt_proc_fds fds;
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval tv = hc_ms_timeval(timeout_ms);
 	struct rt_cmd *c = calloc(1, sizeof *c);
 
 	if (!c) {

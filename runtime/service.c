@@ -655,7 +655,7 @@ static void handle_run(struct hc_req *req, void *arg)
 	s->nacts++;
 	if (in.deadline_ms > 0) {
 		int64_t left = in.deadline_ms - now;
-		struct timeval tv = {left / 1000, (left % 1000) * 1000};
+		struct timeval tv = hc_ms_timeval(left);
 		a->timer = evtimer_new(s->base, on_deadline, a);
 		if (!a->timer || evtimer_add(a->timer, &tv) < 0) {
 			act_free(a);

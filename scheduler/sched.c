@@ -16,12 +16,6 @@
 #include "scheduler/map.h"
 #include "scheduler/sched.h"
 
-static struct timeval ms_tv(int64_t ms)
-{
-	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-	return tv;
-}
-
 static void expire_queued(struct sch *s)
 {
 	struct sch_queued *q, *next;
@@ -202,9 +196,9 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	s->refresh_timer = event_new(loop->base, -1, EV_PERSIST, on_refresh, s);
 	if (!s->client || !s->redis || !s->tick_timer || !s->refresh_timer)
 		return -1;
-	tv = ms_tv(s->cfg.tick_ms);
+	tv = hc_ms_timeval(s->cfg.tick_ms);
 	event_add(s->tick_timer, &tv);
-	tv = ms_tv(s->cfg.refresh_ms);
+	tv = hc_ms_timeval(s->cfg.refresh_ms);
 	event_add(s->refresh_timer, &tv);
 	return sch_election_start(s);
 }

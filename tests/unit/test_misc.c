@@ -269,6 +269,22 @@ static void test_iso8601(void **state)
 	assert_int_equal(strlen(buf), HC_ISO_LEN);
 }
 
+static void test_ms_timeval(void **state)
+{
+	struct timeval tv = hc_ms_timeval(2500);
+	assert_int_equal(tv.tv_sec, 2);
+	assert_int_equal(tv.tv_usec, 500000);
+	tv = hc_ms_timeval(999);
+	assert_int_equal(tv.tv_sec, 0);
+	assert_int_equal(tv.tv_usec, 999000);
+	tv = hc_ms_timeval(0);
+	assert_int_equal(tv.tv_sec, 0);
+	assert_int_equal(tv.tv_usec, 0);
+	tv = hc_ms_timeval(3600000);
+	assert_int_equal(tv.tv_sec, 3600);
+	assert_int_equal(tv.tv_usec, 0);
+}
+
 static void test_clocks(void **state)
 {
 	uint64_t ms = hc_now_ms(), us = hc_now_us(), m1 = hc_mono_us(), m2 = hc_mono_us();
@@ -657,6 +673,7 @@ int main(void)
 	    cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_clocks),
+	    cmocka_unit_test(test_ms_timeval),
 	    cmocka_unit_test(test_parse_duration),
 	    cmocka_unit_test(test_parse_size),
 	    cmocka_unit_test(test_id_new),
