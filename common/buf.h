@@ -23,6 +23,10 @@ struct hc_buf {
 	((arr)[0] = '\0', (struct hc_buf){.data = (arr), .len = 0, .cap = sizeof(arr),        \
 					  .max = sizeof(arr) - 1})
 
+/* The same over a pointer and its size (n >= 1). */
+#define HC_BUF_FIXED_N(p, n)                                                                 \
+	((p)[0] = '\0', (struct hc_buf){.data = (p), .len = 0, .cap = (n), .max = (n) - 1})
+
 /* Initialise an empty buffer that may hold at most max bytes. */
 void hc_buf_init(struct hc_buf *b, size_t max);
 

@@ -20,6 +20,7 @@
 #include "common/sha256.h"
 #include "common/str.h"
 #include "controller/api.h"
+#include "controller/store.h"
 #include "proto/keys.h"
 
 #define MSG_NOT_FOUND "The requested resource does not exist."
@@ -64,33 +65,6 @@ const char *const ctl_del_lua =
 
 /* ---- helpers ---- */
 
-int ctl_query_int(struct hc_req *req, const char *name, int64_t dflt, int64_t max, int64_t *out)
-{
-	const char *v = hc_req_query(req, name);
-	if (!v) {
-		*out = dflt;
-		return 0;
-	}
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	if (!*v || *end || n < 0 || n > max)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-int ctl_query_bool(struct hc_req *req, const char *name, int dflt)
-{
-	const char *v = hc_req_query(req, name);
-	if (!v)
-		return dflt;
-	if (!strcmp(v, "true") || !strcmp(v, ""))
-		return 1;
-	if (!strcmp(v, "false"))
-		return 0;
-	return -1;
-}
-
 static void reply_json_take(struct hc_req *req, int status, cJSON *j)
 {
 	if (!j) {
@@ -115,9 +89,9 @@ struct act_op {
 	cJSON *doc; /* the document being written / read */
 };
 
-static struct act_op *op_new(struct hc_req *req, const char *own)
+static struct act_op *op_new(struct hc_req *req, const struct ctl_caller *who)
 {
-	const char *ns = ctl_req_ns(req, own);
+	const char *ns = ctl_req_ns(req, who);
 	if (!ns)
 		return NULL;
 	struct act_op *op = calloc(1, sizeof(*op));
@@ -196,9 +170,9 @@ done:
 	op_free(op);
 }
 
-void ctl_action_get(struct hc_req *req, const char *own)
+void ctl_action_get(struct hc_req *req, const struct ctl_caller *who)
 {
-	struct act_op *op = op_new(req, own);
+	struct act_op *op = op_new(req, who);
 	if (!op)
 		return;
 	int wc = ctl_query_bool(req, "code", 1);
@@ -223,7 +197,7 @@ static void on_put_done(redisReply *r, void *arg)
 		goto done;
 	}
 	char ck[2 * PR_NAME_MAX + 2];
-	snprintf(ck, sizeof(ck), "%s/%s", op->ns, op->name);
+	ctl_action_key(ck, sizeof(ck), op->ns, op->name);
 	ctl_cache_drop(c->actions, ck); /* read-your-writes on this controller */
 	if (op->put.code || !op->put.has_exec) {
 		/* the reply carries the code: the new one, or the stored one */
@@ -333,9 +307,9 @@ fail:
 	op_free(op);
 }
 
-void ctl_action_put(struct hc_req *req, const char *own)
+void ctl_action_put(struct hc_req *req, const struct ctl_caller *who)
 {
-	struct act_op *op = op_new(req, own);
+	struct act_op *op = op_new(req, who);
 	struct hc_err err = {{0}};
 	int status;
 	size_t len;
@@ -364,16 +338,16 @@ static void on_deleted(redisReply *r, void *arg)
 		hc_reply_error(op->req, 404, MSG_NOT_FOUND);
 	} else {
 		char ck[2 * PR_NAME_MAX + 2];
-		snprintf(ck, sizeof(ck), "%s/%s", op->ns, op->name);
+		ctl_action_key(ck, sizeof(ck), op->ns, op->name);
 		ctl_cache_drop(op->L->ctl->actions, ck);
 		reply_json_take(op->req, 200, pr_action_to_api(op->doc, NULL, 0));
 	}
 	op_free(op);
 }
 
-void ctl_action_delete(struct hc_req *req, const char *own)
+void ctl_action_delete(struct hc_req *req, const struct ctl_caller *who)
 {
-	struct act_op *op = op_new(req, own);
+	struct act_op *op = op_new(req, who);
 	if (!op)
 		return;
 	char k_zset[300], nsname[2 * PR_NAME_MAX + 2];
@@ -467,9 +441,9 @@ static void on_count(redisReply *r, void *arg)
 	op_free(op);
 }
 
-void ctl_actions_list(struct hc_req *req, const char *own)
+void ctl_actions_list(struct hc_req *req, const struct ctl_caller *who)
 {
-	struct act_op *op = op_new(req, own);
+	struct act_op *op = op_new(req, who);
 	if (!op)
 		return;
 	char zkey[300];
@@ -507,131 +481,4 @@ void ctl_actions_list(struct hc_req *req, const char *own)
 	/* newest first: the zset is scored by `updated` */
 	hc_redis_cmd(op->L->redis, on_list_names, op, "ZREVRANGE %s %lld %lld", zkey,
 		     (long long)op->skip, (long long)(op->skip + op->limit - 1));
-}
-
-/* ---- the action cache ---- */
-
-void ctl_action_free(void *p)
-{
-	struct ctl_action *a = p;
-	if (!a)
-		return;
-	cJSON_Delete(a->doc);
-	free(a->code);
-	free(a);
-}
-
-struct lookup {
-	struct ctl_loop *L;
-	ctl_action_cb cb;
-	void *arg;
-	uint64_t gen;
-	char ckey[2 * PR_NAME_MAX + 2];
-	struct ctl_action *a;
-};
-
-static void lookup_finish(struct lookup *lk, int status)
-{
-	struct ctl *c = lk->L->ctl;
-	struct ctl_ref ref = {0};
-	if (status == 0) {
-		/* publish (refused if invalidated meanwhile); either way the
-		 * loaded copy answers this call */
-		struct ctl_action *a = lk->a;
-		lk->a = NULL;
-		if (ctl_cache_put(c->actions, lk->ckey, a, lk->gen, &ref) < 0)
-			lk->cb(NULL, 503, lk->arg);
-		else
-			lk->cb(&ref, 0, lk->arg);
-	} else {
-		lk->cb(NULL, status, lk->arg);
-	}
-	ctl_action_free(lk->a);
-	free(lk);
-}
-
-static void on_lookup_code(redisReply *r, void *arg)
-{
-	struct lookup *lk = arg;
-	if (!r || r->type == REDIS_REPLY_ERROR) {
-		lookup_finish(lk, 503);
-		return;
-	}
-	if (r->type != REDIS_REPLY_STRING) {
-		lookup_finish(lk, 404); /* code vanished: the action is being deleted */
-		return;
-	}
-	lk->a->code = malloc(r->len + 1);
-	if (!lk->a->code) {
-		lookup_finish(lk, 503);
-		return;
-	}
-	memcpy(lk->a->code, r->str, r->len);
-	lk->a->code[r->len] = '\0';
-	lk->a->code_len = r->len;
-	lookup_finish(lk, 0);
-}
-
-static void on_lookup_doc(redisReply *r, void *arg)
-{
-	struct lookup *lk = arg;
-	struct ctl *c = lk->L->ctl;
-	if (!r || r->type == REDIS_REPLY_ERROR) {
-		lookup_finish(lk, 503);
-		return;
-	}
-	cJSON *doc = parse_reply_doc(r);
-	if (!doc) {
-		lookup_finish(lk, 404);
-		return;
-	}
-	lk->a = calloc(1, sizeof(*lk->a));
-	if (!lk->a) {
-		cJSON_Delete(doc);
-		lookup_finish(lk, 503);
-		return;
-	}
-	lk->a->doc = doc;
-	if (pr_action_info(doc, &c->bounds, &lk->a->info, NULL) < 0) {
-		lookup_finish(lk, 404);
-		return;
-	}
-	snprintf(lk->a->fqn, sizeof(lk->a->fqn), "/%s/%s", lk->a->info.ns, lk->a->info.name);
-	if (lk->a->info.digest[0]) {
-		char ck[128];
-		snprintf(ck, sizeof(ck), PR_KEY_CODE, lk->a->info.digest);
-		hc_redis_cmd(lk->L->redis, on_lookup_code, lk, "GET %s", ck);
-		return;
-	}
-	lookup_finish(lk, 0);
-}
-
-void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl_action_cb cb,
-		       void *arg)
-{
-	struct ctl *c = L->ctl;
-	char ckey[2 * PR_NAME_MAX + 2];
-	struct ctl_ref ref;
-	struct hc_buf k = HC_BUF_FIXED(ckey); /* no printf: once per invoke */
-	if (hc_buf_adds(&k, ns) | hc_buf_addc(&k, '/') | hc_buf_adds(&k, name)) {
-		cb(NULL, 404, arg); /* longer than any valid name */
-		return;
-	}
-	if (ctl_cache_get(c->actions, ckey, &ref)) {
-		cb(&ref, 0, arg);
-		return;
-	}
-	struct lookup *lk = calloc(1, sizeof(*lk));
-	if (!lk) {
-		cb(NULL, 503, arg);
-		return;
-	}
-	lk->L = L;
-	lk->cb = cb;
-	lk->arg = arg;
-	lk->gen = ctl_cache_gen(c->actions);
-	hc_strlcpy(lk->ckey, ckey, sizeof(lk->ckey));
-	char key[2 * PR_NAME_MAX + 32];
-	snprintf(key, sizeof(key), PR_KEY_ACTION, ns, name);
-	hc_redis_cmd(L->redis, on_lookup_doc, lk, "GET %s", key);
 }

@@ -15,7 +15,7 @@
 #include "common/str.h"
 #include "controller/activations.h"
 #include "controller/api.h"
-#include "controller/inv.h"
+#include "controller/records.h"
 #include "proto/activation.h"
 #include "proto/keys.h"
 
@@ -276,9 +276,9 @@ out:
 	return rc;
 }
 
-static void get_one(struct hc_req *req, const char *own, int what)
+static void get_one(struct hc_req *req, const struct ctl_caller *who, int what)
 {
-	const char *ns = ctl_req_ns(req, own);
+	const char *ns = ctl_req_ns(req, who);
 	if (!ns)
 		return;
 	const char *id = hc_req_param(req, "id");
@@ -300,19 +300,19 @@ static void get_one(struct hc_req *req, const char *own, int what)
 		store_down(op);
 }
 
-void ctl_activation_get(struct hc_req *req, const char *own)
+void ctl_activation_get(struct hc_req *req, const struct ctl_caller *who)
 {
-	get_one(req, own, 0);
+	get_one(req, who, 0);
 }
 
-void ctl_activation_logs(struct hc_req *req, const char *own)
+void ctl_activation_logs(struct hc_req *req, const struct ctl_caller *who)
 {
-	get_one(req, own, 1);
+	get_one(req, who, 1);
 }
 
-void ctl_activation_result(struct hc_req *req, const char *own)
+void ctl_activation_result(struct hc_req *req, const struct ctl_caller *who)
 {
-	get_one(req, own, 2);
+	get_one(req, who, 2);
 }
 
 /* ---- list ---- */
@@ -436,9 +436,9 @@ static void reply_none(struct hc_req *req, int count)
 	reply_take(req, 200, j);
 }
 
-void ctl_activations_list(struct hc_req *req, const char *own)
+void ctl_activations_list(struct hc_req *req, const struct ctl_caller *who)
 {
-	const char *ns = ctl_req_ns(req, own);
+	const char *ns = ctl_req_ns(req, who);
 	int64_t since, upto;
 	if (!ns)
 		return;

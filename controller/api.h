@@ -1,19 +1,20 @@
-/* controller/api.h — the REST handlers and what they share: auth, the
- * namespace check, the action cache.
+/* controller/api.h — the REST handlers and what they share: the caller,
+ * auth, the namespace check, query parameters.
  *
  * Every /api/v1/namespaces route goes through ctl_auth_then(): the caller's
  * Basic credential is checked against the key cache (a miss loads the key
- * from Redis asynchronously), then the handler runs with the caller's own
- * namespace. */
+ * from Redis asynchronously), then the handler runs with the caller, whose
+ * fields it copies if it needs them after it returns. */
 #ifndef CTL_API_H
 #define CTL_API_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "common/http.h"
-#include "controller/cache.h"
 #include "controller/ctl.h"
 #include "proto/action.h"
+#include "proto/auth.h"
 
 /* A cached API key. */
 struct ctl_key {
@@ -21,57 +22,52 @@ struct ctl_key {
 	char hash[65];
 };
 
-/* A cached action: the stored document, its code, and the fields the
- * invoke path reads (pointing into doc). Immutable once published. */
-struct ctl_action {
-	cJSON *doc;
-	struct pr_action_info info;
-	char *code; /* NULL for sequences and image-only blackbox */
-	size_t code_len;
-	char fqn[2 * PR_NAME_MAX + 3]; /* "/ns/name" */
+/* Who is calling: valid while the handler runs. */
+struct ctl_caller {
+	const char *ns;		    /* the caller's own namespace */
+	const struct pr_cred *cred; /* the credential it authenticated with */
 };
-void ctl_action_free(void *a);
 
-typedef void (*ctl_api_fn)(struct hc_req *req, const char *own_ns);
+typedef void (*ctl_api_fn)(struct hc_req *req, const struct ctl_caller *who);
 
-/* Authenticate req, then call fn with the caller's namespace; or answer
- * 401 (with OpenWhisk's challenge) / 503 itself. */
+/* Authenticate req, then call fn with the caller; or answer 401 (with
+ * OpenWhisk's challenge) / 503 itself. */
 void ctl_auth_then(struct hc_req *req, ctl_api_fn fn);
 
-/* The caller's credentials while fn (above) runs; NULL outside it. */
-const struct pr_cred *ctl_auth_cred(void);
+/* "uuid:key" of the caller into out (at least 160 bytes). */
+void ctl_caller_key(const struct ctl_caller *who, char *out, size_t outlen);
 
 /* The {ns} route parameter resolved against the caller's own namespace
  * ("_" = own). Answers 403 and returns NULL for another namespace. */
-const char *ctl_req_ns(struct hc_req *req, const char *own_ns);
+const char *ctl_req_ns(struct hc_req *req, const struct ctl_caller *who);
 
-/* Look up ns/name in the action cache, loading it from Redis on a miss.
- * cb gets a reference (release it) or NULL with status 404 (no such
- * action) or 503 (Redis unreachable). cb may run before this returns. */
-typedef void (*ctl_action_cb)(struct ctl_ref *ref, int status, void *arg);
-void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl_action_cb cb,
-		       void *arg);
+int ctl_auth_loop_init(struct ctl_loop *L);
+void ctl_auth_loop_fini(struct ctl_loop *L);
 
 /* ---- handlers (hc_handler) ---- */
+void ctl_h_api(struct hc_req *req, void *arg); /* arg: const struct ctl_api_route * */
+struct ctl_api_route {
+	ctl_api_fn fn;
+};
 void ctl_h_info(struct hc_req *req, void *arg); /* GET /api/v1 */
-void ctl_h_api(struct hc_req *req, void *arg);	/* arg: ctl_api_fn wrapper */
 void ctl_h_healthz(struct hc_req *req, void *arg);
 
-void ctl_namespaces(struct hc_req *req, const char *own);
-void ctl_limits(struct hc_req *req, const char *own);
-void ctl_actions_list(struct hc_req *req, const char *own);
-void ctl_action_get(struct hc_req *req, const char *own);
-void ctl_action_put(struct hc_req *req, const char *own);
-void ctl_action_delete(struct hc_req *req, const char *own);
-void ctl_action_invoke(struct hc_req *req, const char *own);
-void ctl_activations_list(struct hc_req *req, const char *own);
-void ctl_activation_get(struct hc_req *req, const char *own);
-void ctl_activation_logs(struct hc_req *req, const char *own);
-void ctl_activation_result(struct hc_req *req, const char *own);
+void ctl_namespaces(struct hc_req *req, const struct ctl_caller *who);
+void ctl_limits(struct hc_req *req, const struct ctl_caller *who);
+void ctl_actions_list(struct hc_req *req, const struct ctl_caller *who);
+void ctl_action_get(struct hc_req *req, const struct ctl_caller *who);
+void ctl_action_put(struct hc_req *req, const struct ctl_caller *who);
+void ctl_action_delete(struct hc_req *req, const struct ctl_caller *who);
+void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who);
+void ctl_activations_list(struct hc_req *req, const struct ctl_caller *who);
+void ctl_activation_get(struct hc_req *req, const struct ctl_caller *who);
+void ctl_activation_logs(struct hc_req *req, const struct ctl_caller *who);
+void ctl_activation_result(struct hc_req *req, const struct ctl_caller *who);
 
 /* POST /internal/run (cluster token): a forwarded activation. */
 void ctl_h_internal_run(struct hc_req *req, void *arg);
 
+/* ---- query.c ---- */
 /* Parse a non-negative integer query parameter; dflt when absent.
  * Returns 0, or -1 when present but not a number in [0, max]. */
 int ctl_query_int(struct hc_req *req, const char *name, int64_t dflt, int64_t max, int64_t *out);

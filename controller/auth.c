@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/redis.h"
 #include "controller/api.h"
+#include "controller/cache.h"
 #include "proto/auth.h"
 #include "proto/keys.h"
 
@@ -29,8 +31,8 @@ struct auth_load {
 
 /* Decoding the header and hashing the key was a tenth of the controller's
  * CPU per warm invoke, for the same few headers over and over: each loop
- * thread remembers the last MEMO_N headers it verified, valid while the
- * key cache's generation is unchanged (any key change or drop bumps it). */
+ * remembers the last MEMO_N headers it verified, valid while the key
+ * cache's generation is unchanged (any key change or drop bumps it). */
 #define MEMO_N	 8
 #define MEMO_HDR 192 /* "Basic " + base64 of the longest uuid:key, with room */
 struct memo {
@@ -40,26 +42,42 @@ struct memo {
 	char ns[PR_NAME_MAX + 1];
 	struct pr_cred cred;
 };
-static __thread struct memo memo[MEMO_N];
-static __thread unsigned memo_next;
-static __thread const struct pr_cred *current_cred;
 
-static const struct memo *memo_find(const char *h, size_t len, uint64_t gen)
+struct ctl_auth_memo {
+	struct memo m[MEMO_N];
+	unsigned next;
+};
+
+int ctl_auth_loop_init(struct ctl_loop *L)
+{
+	L->auth = calloc(1, sizeof(*L->auth));
+	return L->auth ? 0 : -1;
+}
+
+void ctl_auth_loop_fini(struct ctl_loop *L)
+{
+	free(L->auth);
+	L->auth = NULL;
+}
+
+static const struct memo *memo_find(const struct ctl_auth_memo *am, const char *h, size_t len,
+				    uint64_t gen)
 {
 	if (!len)
 		return NULL;
 	for (int i = 0; i < MEMO_N; i++)
-		if (memo[i].len == len && memo[i].gen == gen && !memcmp(memo[i].hdr, h, len))
-			return &memo[i];
+		if (am->m[i].len == len && am->m[i].gen == gen && !memcmp(am->m[i].hdr, h, len))
+			return &am->m[i];
 	return NULL;
 }
 
-static void memo_add(const char *h, uint64_t gen, const char *ns, const struct pr_cred *cred)
+static void memo_add(struct ctl_auth_memo *am, const char *h, uint64_t gen, const char *ns,
+		     const struct pr_cred *cred)
 {
 	size_t len = strlen(h);
 	if (!len || len >= MEMO_HDR)
 		return;
-	struct memo *m = &memo[memo_next++ % MEMO_N];
+	struct memo *m = &am->m[am->next++ % MEMO_N];
 	memcpy(m->hdr, h, len);
 	m->len = len;
 	m->gen = gen;
@@ -67,16 +85,20 @@ static void memo_add(const char *h, uint64_t gen, const char *ns, const struct p
 	m->cred = *cred;
 }
 
-const struct pr_cred *ctl_auth_cred(void)
+void ctl_caller_key(const struct ctl_caller *who, char *out, size_t outlen)
 {
-	return current_cred;
+	struct hc_buf k = HC_BUF_FIXED_N(out, outlen);
+	if (who->cred) {
+		hc_buf_adds(&k, who->cred->uuid);
+		hc_buf_addc(&k, ':');
+		hc_buf_adds(&k, who->cred->key);
+	}
 }
 
 static void run_as(struct hc_req *req, const char *ns, const struct pr_cred *cred, ctl_api_fn fn)
 {
-	current_cred = cred;
-	fn(req, ns);
-	current_cred = NULL;
+	struct ctl_caller who = {.ns = ns, .cred = cred};
+	fn(req, &who);
 }
 
 static void check_and_run(struct hc_req *req, const struct ctl_key *k, const struct pr_cred *cred,
@@ -91,7 +113,7 @@ static void check_and_run(struct hc_req *req, const struct ctl_key *k, const str
 	strcpy(ns, k->ns);
 	const char *h = hc_req_header(req, "Authorization");
 	if (h)
-		memo_add(h, gen, ns, cred);
+		memo_add(ctl_loop_of(req)->auth, h, gen, ns, cred);
 	run_as(req, ns, cred, fn);
 }
 
@@ -134,7 +156,7 @@ void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
 		return;
 	}
 	uint64_t gen = ctl_cache_gen(c->keys);
-	const struct memo *m = memo_find(h, strlen(h), gen);
+	const struct memo *m = memo_find(L->auth, h, strlen(h), gen);
 	if (m) {
 		/* copies: the handler may verify another header (forwarding) */
 		char ns[PR_NAME_MAX + 1];
@@ -173,11 +195,17 @@ void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
 	}
 }
 
-const char *ctl_req_ns(struct hc_req *req, const char *own_ns)
+void ctl_h_api(struct hc_req *req, void *arg)
+{
+	const struct ctl_api_route *r = arg;
+	ctl_auth_then(req, r->fn);
+}
+
+const char *ctl_req_ns(struct hc_req *req, const struct ctl_caller *who)
 {
 	const char *ns = hc_req_param(req, "ns");
-	if (!ns || !strcmp(ns, "_") || !strcmp(ns, own_ns))
-		return own_ns;
+	if (!ns || !strcmp(ns, "_") || !strcmp(ns, who->ns))
+		return who->ns;
 	hc_reply_error(req, 403, MSG_FORBIDDEN);
 	return NULL;
 }

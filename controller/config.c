@@ -107,3 +107,17 @@ int ctl_config_finish(struct ctl *c, struct hc_err *err)
 		return hc_err_set(err, "id is longer than 63 characters");
 	return 0;
 }
+
+void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen)
+{
+	int n = c->server ? hc_server_nloops(c->server) : 1;
+	if (n <= 1)
+		snprintf(out, outlen, "%s", c->cfg.id);
+	else
+		snprintf(out, outlen, "%s.%d", c->cfg.id, loop);
+}
+
+void ctl_my_owner(const struct ctl_loop *L, char *out, size_t n)
+{
+	ctl_owner_id(L->ctl, L->loop->index, out, n);
+}

@@ -1,12 +1,23 @@
-/* controller/ctl.h — the controller's shared state: configuration, the
- * process-wide caches and container table, and the per-loop (per-thread)
- * clients.
+/* controller/ctl.h — the controller's base: its settings, its process-wide
+ * state and the per-loop (per-thread) state every module keeps a part of.
  *
- * Threads: hc_server runs N event loops. Each loop has its own HTTP client
- * and Redis connection (struct ctl_loop, created in ctl_loop_init). What all
- * loops share is either immutable (config, cached entries: refcounted
- * snapshots) or behind a short mutex (the caches' maps, the container
- * table in pool.h). */
+ * Layers, each calling only the ones below it (upward news travels through
+ * hook structs that server.c wires, never through includes):
+ *
+ *   server.c                      wiring: routes, loops, pub/sub
+ *   auth, actions, activations,   the REST handlers (api.h)
+ *   invoke, internal, meta
+ *   sequence.c                    compositions of activations
+ *   activation.c, finish.c        one activation: dispatch, run, end
+ *   container.c                   the container state machine (sole writer)
+ *   call, schedcli, agentcli,     clients: every failure is delivered on a
+ *   rtcli, fwdcli, records,       later loop turn, never from inside the
+ *   store, xloop                  call that started it
+ *   pool.c, cache.c, this file    pure bookkeeping and types
+ *
+ * Threads: hc_server runs N event loops; each has its own struct ctl_loop.
+ * What loops share is immutable (config, cached snapshots in cache.h) or
+ * behind a short lock (the caches' maps, the leader URL in schedcli.c). */
 #ifndef CTL_CTL_H
 #define CTL_CTL_H
 
@@ -19,13 +30,16 @@
 #include "common/redis.h"
 #include "proto/action.h"
 
-struct hc_client;
-struct hc_redis;
 struct hc_counter;
 struct hc_hist;
 struct ctl_cache;
 struct ctl_pool;
-struct ctl_alloc;
+struct ctl_calls;
+struct ctl_sched_loop;
+struct ctl_auth_memo;
+struct ctl_records;
+struct ctl_ctr_hooks;
+struct ctl_alloc_hooks;
 
 struct ctl_config {
 	char *id;
@@ -48,10 +62,18 @@ struct ctl_config {
 	char *guest; /* "uuid:key" installed for namespace guest at start, "" = none */
 };
 
+/* How an activation found its container (metrics). */
+enum ctl_start {
+	CTL_START_WARM = 0, /* a warm container, resumed or not */
+	CTL_START_PREWARM,  /* a stem cell, initialised for it */
+	CTL_START_CREATED,  /* a container created for it */
+	CTL_START__N,
+};
+
 struct ctl_metrics {
-	struct hc_counter *invokes[4]; /* by status code */
+	struct hc_counter *invokes[4]; /* by status code (PR_ST_*) */
 	struct hc_counter *invokes_rejected;
-	struct hc_counter *cold[3]; /* warm, prewarm, created */
+	struct hc_counter *starts[CTL_START__N];
 	struct hc_counter *sched_calls;
 	struct hc_counter *sched_errors;
 	struct hc_counter *forwards;
@@ -68,26 +90,30 @@ struct ctl {
 	struct ctl_cache *actions; /* "ns/name" -> struct ctl_action */
 	struct ctl_metrics m;
 	char url[128];
+	char bearer[320]; /* "Authorization: Bearer <token>" */
+	/* the scheduler leader (schedcli.c) */
 	pthread_mutex_t leader_mu;
-	char leader_url[128]; /* scheduler leader, "" = unknown */
-	char bearer[320];     /* "Authorization: Bearer <token>" */
+	char leader_url[128]; /* "" = unknown */
+	/* upward notifications, wired by server.c */
+	const struct ctl_ctr_hooks *ctr_hooks;
+	const struct ctl_alloc_hooks *alloc_hooks;
 };
 
 struct ctl_loop {
 	struct ctl *ctl;
 	struct hc_loop *loop;
-	struct hc_client *client;
 	struct hc_redis *redis;
-	struct hc_redis *sub; /* loop 0 only: pub/sub for cache invalidation */
-	struct event *heartbeat;
-	struct ctl_pool *pool;	  /* this loop's containers and queues (pool.h) */
-	struct ctl_alloc *allocs; /* scheduler allocations in flight (alloc.c) */
-	int stopping;
-	int draining;	  /* stopping after a drain: idle containers go now */
-	int refs_inflight; /* /release, /busy, /discard calls not answered yet */
-	/* per loop: hc_redis_eval caches the SHA inside the script struct */
+	struct hc_redis *sub; /* loop 0 only: pub/sub */
+	int stopping;	      /* shutting down: no new calls */
+	int draining;	      /* stopping after a drain: idle containers go now */
+	/* each module's part, created by its ctl_*_loop_init */
+	struct ctl_calls *calls;      /* call.c: HTTP clients, deferred failures */
+	struct ctl_sched_loop *sched; /* schedcli.c: allocations and refs in flight */
+	struct ctl_pool *pool;	      /* containers (container.c) and queues (activation.c) */
+	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
+	struct ctl_records *records;  /* records.c: what was announced lately */
+	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
-	struct ctl_seen *seen; /* what rectext.c announced lately */
 	/* the default blocking wait and the pause grace as libevent common
 	 * timeouts: every blocking invoke arms the one, every run that leaves
 	 * a container idle the other, and a queue costs less than the heap */
@@ -100,24 +126,20 @@ static inline struct ctl_loop *ctl_loop_of(const struct hc_req *req)
 	return (struct ctl_loop *)hc_req_loop(req)->data;
 }
 
+/* Owner id of loop i towards the scheduler: "<controller id>" with one
+ * loop, "<controller id>.<i>" with several. */
+void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen);
+/* This loop's owner id. */
+void ctl_my_owner(const struct ctl_loop *L, char *out, size_t n);
+
 /* ---- config.c ---- */
 extern const struct hc_config_spec ctl_config_spec;
 /* Derive bounds and url after loading. Returns 0 or -1 with err. */
 int ctl_config_finish(struct ctl *c, struct hc_err *err);
 
 /* ---- server.c ---- */
-/* Create caches, pool, metrics, the server and its routes. */
+/* Create caches, metrics, the server and its routes. */
 int ctl_init(struct ctl *c, struct hc_err *err);
 void ctl_fini(struct ctl *c);
-int ctl_loop_init(struct hc_loop *loop, void *arg);
-int ctl_loop_fini(struct hc_loop *loop, void *arg);
-/* The drain before a stop (hc_server_opts): idle containers are suspended
- * and released now; busy while anything of this loop is still under way. */
-int ctl_loop_drain(struct hc_loop *loop, void *arg);
-int ctl_loop_busy(struct hc_loop *loop, void *arg);
-
-/* The scheduler leader's base URL into out ("" when unknown). */
-void ctl_leader_get(struct ctl *c, char *out, size_t outlen);
-void ctl_leader_set(struct ctl *c, const char *url);
 
 #endif

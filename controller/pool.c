@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "common/http.h"
 #include "common/str.h"
 
 /* Totals across loops, updated by each loop on its own pool. */
@@ -20,13 +19,13 @@ const char *ctl_cstate_name(enum ctl_cstate s)
 	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
 }
 
-void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *version)
+void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *revision)
 {
 	/* no printf: once per invoke */
 	struct hc_buf b = {.data = out, .len = 0, .cap = outlen, .max = outlen - 1};
 	out[0] = '\0';
 	if (hc_buf_adds(&b, ns) | hc_buf_addc(&b, '/') | hc_buf_adds(&b, name) |
-	    hc_buf_addc(&b, '@') | hc_buf_adds(&b, version))
+	    hc_buf_addc(&b, '@') | hc_buf_adds(&b, revision))
 		out[0] = '\0'; /* cannot happen: names are bounded */
 }
 
@@ -199,23 +198,12 @@ void ctl_pool_clear(struct ctl_pool *p)
 	p->nqueued = 0;
 }
 
-void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen)
+long ctl_pool_total_containers(void)
 {
-	int n = c->server ? hc_server_nloops(c->server) : 1;
-	if (n <= 1)
-		snprintf(out, outlen, "%s", c->cfg.id);
-	else
-		snprintf(out, outlen, "%s.%d", c->cfg.id, loop);
-}
-
-long ctl_pool_total_containers(const struct ctl *c)
-{
-	(void)c;
 	return atomic_load(&total_ctrs);
 }
 
-long ctl_pool_total_queued(const struct ctl *c)
+long ctl_pool_total_queued(void)
 {
-	(void)c;
 	return atomic_load(&total_queued);
 }

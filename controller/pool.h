@@ -8,17 +8,18 @@
  * "<controller id>.<n>" with several), so a container is only ever used by
  * the loop that holds it.
  *
- * This file is the bookkeeping only (pure, unit-tested); invoke.c, proxy.c
- * and alloc.c drive the network side: /init, /run, suspend/resume,
- * allocate/release. The queue entries are struct ctl_waiter links embedded
- * first in each activation (controller/inv.h). */
+ * This file is the bookkeeping only: no I/O, no timers, unit-tested.
+ * container.c is the only writer of a container's state once it is added
+ * (ctl_pool_add sets the first one); activation.c owns the queues. The
+ * queue entries are struct ctl_waiter links embedded first in each
+ * activation (controller/activation.h). */
 #ifndef CTL_POOL_H
 #define CTL_POOL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controller/ctl.h"
+#include "proto/action.h"
 #include "proto/container.h"
 
 /* A container's life as the controller sees it. */
@@ -39,13 +40,14 @@ struct event;
 struct ctl_ctr {
 	struct ctl_ctr *next;
 	struct pr_container d;
-	char akey[CTL_AKEY_MAX]; /* "ns/name@version" it runs */
-	enum ctl_cstate st;
+	char akey[CTL_AKEY_MAX]; /* "ns/name@revision" it runs */
+	enum ctl_cstate st;	 /* written by container.c only */
 	int inflight; /* /run calls in progress */
 	int maxc;     /* the action's concurrency limit */
 	uint64_t last_used_us;
-	struct event *grace; /* pause-grace timer (invoke.c) */
+	struct event *grace; /* pause-grace timer (container.c) */
 	void *owner_loop;    /* struct ctl_loop * */
+	int calls;	     /* agent calls about it in flight (container.c) */
 	signed char local;   /* its address is this host's: 1, is not: -1, not asked: 0 */
 };
 
@@ -57,7 +59,7 @@ struct ctl_queue {
 	struct ctl_queue *next;
 	struct ctl_waiter *head, *tail;
 	int len;
-	int allocating; /* /allocate calls in flight for this action */
+	int allocating; /* /allocate exchanges in flight for this action */
 	char akey[CTL_AKEY_MAX];
 };
 
@@ -68,8 +70,10 @@ struct ctl_pool {
 	int nqueued;
 };
 
-/* "ns/name@version" into out. */
-void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *version);
+/* "ns/name@revision" into out: what a container runs. The revision
+ * changes with every write of the action, so a container initialised with
+ * an older document (or a deleted action's) is never matched. */
+void ctl_akey(char *out, size_t outlen, const char *ns, const char *name, const char *revision);
 
 /* The best container for akey: a READY one with a free slot (the busiest
  * such, so the others can go idle and be suspended), else a SUSPENDED one
@@ -103,22 +107,8 @@ void ctl_queue_gc(struct ctl_pool *p);
 /* Free everything (containers and queues; waiters are not owned). */
 void ctl_pool_clear(struct ctl_pool *p);
 
-/* Owner id of loop i towards the scheduler. */
-void ctl_owner_id(const struct ctl *c, int loop, char *out, size_t outlen);
-
-/* Totals over every loop (for /healthz and /metrics). */
-long ctl_pool_total_containers(const struct ctl *c);
-long ctl_pool_total_queued(const struct ctl *c);
-
-/* forward.c: a container was reported dead or destroyed (PR_CH_CONTAINERS):
- * forget it on the loop holding it. Safe from any loop thread. */
-void ctl_pool_container_gone(struct ctl *c, const char *id);
-
-/* invoke.c: per-loop set-up and tear-down of the pool and its timers. */
-int ctl_pool_loop_init(struct ctl_loop *L);
-/* Shutting down: stop new calls, fail waiting activations. Call before the
- * loop's HTTP client is freed (whose pending calls then fail). */
-void ctl_pool_loop_stop(struct ctl_loop *L);
-void ctl_pool_loop_fini(struct ctl_loop *L);
+/* Totals over every loop's pool (for /healthz and /metrics). */
+long ctl_pool_total_containers(void);
+long ctl_pool_total_queued(void);
 
 #endif

@@ -12,9 +12,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "controller/inv.h"
 #include "common/json.h"
 #include "common/str.h"
+#include "controller/sequence.h"
 
 /* ---- sequences ---- */
 
@@ -27,9 +27,9 @@ struct ctl_seq {
 	int64_t max_memory;
 };
 
-static void seq_end(struct ctl_inv *v)
+static void seq_end(struct ctl_seq *s)
 {
-	struct ctl_seq *s = v->seq;
+	struct ctl_inv *v = s->top;
 	v->rec.end_ms = hc_now_ms();
 	cJSON_Delete(v->rec.logs);
 	v->rec.logs = s->ids;
@@ -44,68 +44,65 @@ static void seq_end(struct ctl_inv *v)
 	}
 	cJSON_Delete(s->last_resp);
 	free(s);
-	v->seq = NULL;
 	ctl_inv_finish(v);
 }
 
-static void seq_next(struct ctl_inv *v);
+static void seq_next(struct ctl_seq *s);
 
-static void on_component_done(struct ctl_inv *cv, void *arg)
+static void on_component_done(struct ctl_inv *cv, cJSON *stored, void *arg)
 {
-	struct ctl_inv *v = arg;
-	struct ctl_seq *s = v->seq;
-	cJSON *stored = cv->fwd_record;
-	cv->fwd_record = NULL;
+	struct ctl_seq *s = arg;
 	cJSON_AddItemToArray(s->ids, cJSON_CreateString(cv->rec.id));
 	if (cv->rec.limits.memory_mb > s->max_memory)
 		s->max_memory = cv->rec.limits.memory_mb;
 	cJSON_Delete(s->last_resp);
 	s->last_resp = stored;
 	if (!stored || pr_activation_status(stored) != PR_ST_SUCCESS) {
-		seq_end(v); /* the first failing component ends the sequence */
+		seq_end(s); /* the first failing component ends the sequence */
 		return;
 	}
-	seq_next(v);
+	seq_next(s);
 }
 
 struct comp_lookup {
-	struct ctl_inv *v;
+	struct ctl_seq *s;
 	cJSON *params;
 };
 
 /* End the sequence early with an application error of its own. */
-static void seq_abort(struct ctl_inv *v, const char *msg)
+static void seq_abort(struct ctl_seq *s, const char *msg)
 {
-	struct ctl_seq *s = v->seq;
+	struct ctl_inv *v = s->top;
 	cJSON_Delete(s->last_resp);
 	s->last_resp = NULL;
 	v->rec.status = PR_ST_APP_ERROR;
 	cJSON_Delete(v->rec.result);
 	v->rec.result = pr_error_result(msg);
-	seq_end(v);
+	seq_end(s);
 }
 
 static void on_component_action(struct ctl_ref *ref, int status, void *arg)
 {
 	struct comp_lookup *cl = arg;
-	struct ctl_inv *v = cl->v;
+	struct ctl_seq *s = cl->s;
+	struct ctl_inv *v = s->top;
 	cJSON *params = cl->params;
 	free(cl);
 	if (!ref) {
 		cJSON_Delete(params);
-		seq_abort(v, status == 404 ? "Sequence component does not exist."
+		seq_abort(s, status == 404 ? "Sequence component does not exist."
 					   : "Sequence component could not be loaded.");
 		return;
 	}
 	if (((const struct ctl_action *)ref->val)->info.is_sequence) {
 		ctl_cache_release(ref);
 		cJSON_Delete(params);
-		seq_abort(v, "Nested sequences are not supported.");
+		seq_abort(s, "Nested sequences are not supported.");
 		return;
 	}
 	struct ctl_inv *cv = ctl_inv_new(v->L, ref, params, v->rec.subject, NULL);
 	if (!cv) {
-		seq_abort(v, "out of memory");
+		seq_abort(s, "out of memory");
 		return;
 	}
 	hc_strlcpy(cv->rec.cause, v->rec.id, sizeof(cv->rec.cause));
@@ -113,16 +110,16 @@ static void on_component_action(struct ctl_ref *ref, int status, void *arg)
 		hc_strlcpy(cv->api_key, v->caller_key, sizeof(cv->api_key));
 	hc_strlcpy(cv->caller_key, v->caller_key, sizeof(cv->caller_key));
 	cv->done = on_component_done;
-	cv->done_arg = v;
+	cv->done_arg = s;
 	ctl_inv_dispatch(cv);
 }
 
-static void seq_next(struct ctl_inv *v)
+static void seq_next(struct ctl_seq *s)
 {
-	struct ctl_seq *s = v->seq;
+	struct ctl_inv *v = s->top;
 	const cJSON *comps = v->a->info.components;
 	if (s->next >= s->n) {
-		seq_end(v);
+		seq_end(s);
 		return;
 	}
 	const cJSON *c = cJSON_GetArrayItem(comps, s->next++);
@@ -147,17 +144,17 @@ static void seq_next(struct ctl_inv *v)
 	if (!cl || !params) {
 		free(cl);
 		cJSON_Delete(params);
-		seq_abort(v, "out of memory");
+		seq_abort(s, "out of memory");
 		return;
 	}
 	if (!ns[0] || strcmp(ns, v->rec.subject) != 0) {
 		/* components must live in the caller's namespace */
 		free(cl);
 		cJSON_Delete(params);
-		seq_abort(v, "Sequence component does not exist.");
+		seq_abort(s, "Sequence component does not exist.");
 		return;
 	}
-	cl->v = v;
+	cl->s = s;
 	cl->params = params;
 	ctl_action_lookup(v->L, ns, name, on_component_action, cl);
 }
@@ -172,8 +169,7 @@ void ctl_seq_start(struct ctl_inv *v)
 	}
 	s->top = v;
 	s->n = cJSON_GetArraySize(v->a->info.components);
-	v->seq = s;
 	v->rec.sequence = 1;
 	v->rec.wait_ms = (int64_t)(hc_mono_us() - v->t0_us) / 1000;
-	seq_next(v);
+	seq_next(s);
 }

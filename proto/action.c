@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/id.h"
 #include "common/json.h"
+
+/* The stored document's revision (hearth's own; not in the API's form). */
+#define F_REV "rev"
 
 /* OpenWhisk wraps body deserialisation errors in this prefix. */
 #define MALFORMED "The request content was malformed:\n"
@@ -514,7 +518,13 @@ cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const 
 	cJSON_AddItemToObject(doc, "parameters", params);
 	cJSON_AddItemToObject(doc, "limits", lim);
 	exec = ann = params = lim = NULL;
-	if (hc_json_add_int(doc, "updated", (int64_t)now_ms))
+	/* a new revision with every write: containers are matched on it, so
+	 * none initialised with an older document (or a deleted action's of
+	 * the same name) ever runs this one */
+	char rev[HC_ID_LEN + 1];
+	hc_id_new(rev);
+	rev[PR_REVISION_LEN] = '\0';
+	if (hc_json_add_int(doc, "updated", (int64_t)now_ms) || hc_json_add_str(doc, F_REV, rev))
 		goto oom;
 	return doc;
 oom:
@@ -545,6 +555,7 @@ int pr_action_info(const cJSON *doc, const struct pr_limit_bounds *b, struct pr_
 	out->ns = str_or(doc, "namespace", NULL);
 	out->name = str_or(doc, "name", NULL);
 	out->version = str_or(doc, "version", "0.0.1");
+	out->revision = str_or(doc, F_REV, out->version); /* documents from before revisions */
 	out->kind = str_or(exec, "kind", NULL);
 	if (!out->ns || !out->name || !out->kind)
 		return hc_err_set(err, "action document lacks namespace, name or exec.kind");
@@ -602,6 +613,7 @@ cJSON *pr_action_to_api(const cJSON *doc, const char *code, size_t code_len)
 		cJSON_AddItemToObject(e, f->string, cJSON_Duplicate(f, 1));
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(out, "exec", e);
+	cJSON_DeleteItemFromObjectCaseSensitive(out, F_REV);
 	return out;
 oom:
 	cJSON_Delete(e);

@@ -19,6 +19,7 @@
 #define PR_PARAMS_MAX	(1024 * 1024)	   /* parameters + annotations, bytes */
 #define PR_CODE_MAX	(48 * 1024 * 1024) /* exec.code, bytes */
 #define PR_SEQUENCE_MAX 50		   /* components of a sequence */
+#define PR_REVISION_LEN 16		   /* hex digits of a document's revision */
 
 /* ---- limits ---- */
 struct pr_limits {
@@ -86,7 +87,9 @@ void pr_action_put_free(struct pr_action_put *p);
  * their old values, limits merge per field, annotations merge by key (minus
  * delAnnotations), version upPatch unless given, annotation exec=<kind>
  * added on every PUT and provide-api-key=false on create. digest is the
- * sha256 of the code (ignored for sequences). Caller frees the result. */
+ * sha256 of the code (ignored for sequences). Every document built gets a
+ * new revision (pr_action_info.revision), which the API's form leaves
+ * out. Caller frees the result. */
 cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const char *ns,
 		       const char *name, const char *digest, const struct pr_limit_bounds *b,
 		       uint64_t now_ms, struct hc_err *err);
@@ -95,6 +98,7 @@ cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const 
 /* The fields the invoke path needs, pointing into doc (valid while doc is). */
 struct pr_action_info {
 	const char *ns, *name, *version, *kind, *main, *digest, *image;
+	const char *revision; /* changes with every write of the document */
 	int binary;
 	int is_sequence;
 	const cJSON *components; /* sequences */

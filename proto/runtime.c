@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/json.h"
 
 /* Field names, spelled once. */
@@ -276,4 +277,52 @@ enum pr_rt_outcome pr_rt_classify(long status, const char *body, size_t len)
 								    : PR_RT_SUCCESS;
 	cJSON_Delete(root);
 	return o;
+}
+
+/* ---- the reply's meta header ---- */
+
+static const char *const fate_words[] = {"", "timeout", "exited", "oom", "broken"};
+
+void pr_rt_meta_format(char *out, size_t outlen, const struct pr_rt_meta *m)
+{
+	struct hc_buf b = HC_BUF_FIXED_N(out, outlen);
+	if (m->log_bytes >= 0)
+		hc_buf_adds(&b, "logs="), hc_buf_add_int(&b, m->log_bytes);
+	if (m->fate != PR_RT_FATE_OK && (unsigned)m->fate < sizeof(fate_words) / sizeof(*fate_words)) {
+		if (b.len)
+			hc_buf_adds(&b, "; ");
+		hc_buf_adds(&b, "fate="), hc_buf_adds(&b, fate_words[m->fate]);
+	}
+}
+
+void pr_rt_meta_parse(const char *v, size_t len, struct pr_rt_meta *m)
+{
+	m->log_bytes = -1;
+	m->fate = PR_RT_FATE_OK;
+	const char *p = v, *end = v ? v + len : NULL;
+	while (p && p < end) {
+		while (p < end && (*p == ' ' || *p == ';'))
+			p++;
+		const char *e = p;
+		while (e < end && *e != ';')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (n > 5 && !memcmp(p, "logs=", 5)) {
+			int64_t x = 0;
+			const char *q = p + 5;
+			for (; q < e && *q >= '0' && *q <= '9' && x < INT64_MAX / 10; q++)
+				x = x * 10 + (*q - '0');
+			if (q == e || *q == ' ')
+				m->log_bytes = x;
+		} else if (n > 5 && !memcmp(p, "fate=", 5)) {
+			size_t wl = n - 5;
+			while (wl && p[5 + wl - 1] == ' ')
+				wl--;
+			m->fate = PR_RT_FATE_BROKEN;
+			for (unsigned i = 1; i < sizeof(fate_words) / sizeof(*fate_words); i++)
+				if (strlen(fate_words[i]) == wl && !memcmp(p + 5, fate_words[i], wl))
+					m->fate = (enum pr_rt_fate)i;
+		}
+		p = e;
+	}
 }

@@ -52,10 +52,33 @@
 #define PR_RT_PATH_RUN	  "/run"
 #define PR_RT_PATH_HEALTH "/healthz"
 
-/* On a /run reply, when the runtime knows it (one activation at a time):
- * how many bytes the action wrote to stdout and stderr during this
- * activation. 0 lets the controller skip asking the agent for its logs. */
-#define PR_RT_HDR_LOG_BYTES "x-hearth-log-bytes"
+/* On a /init or /run reply, what the runtime says beside the body, as
+ * "logs=<n>; fate=<word>" (either part may be absent):
+ *  - logs: when the runtime knows it (one activation at a time), how many
+ *    bytes the action wrote to stdout and stderr during this activation; 0
+ *    lets the controller skip asking the agent for its logs;
+ *  - fate: present when the container must not be used again, and why.
+ * The caller reads this, never the wording of the error message. */
+#define PR_RT_HDR_RUN "x-hearth-run"
+
+enum pr_rt_fate {
+	PR_RT_FATE_OK = 0,   /* usable */
+	PR_RT_FATE_TIMEOUT,  /* an activation exceeded its time limit */
+	PR_RT_FATE_EXITED,   /* the action's process exited or could not start */
+	PR_RT_FATE_OOM,	     /* killed for exceeding its memory limit */
+	PR_RT_FATE_BROKEN,   /* unusable after an earlier failure (init failed...) */
+};
+
+struct pr_rt_meta {
+	int64_t log_bytes; /* -1: not said */
+	enum pr_rt_fate fate;
+};
+
+/* Format m into out (at least 48 bytes): "" when there is nothing to say. */
+void pr_rt_meta_format(char *out, size_t outlen, const struct pr_rt_meta *m);
+/* Parse a header value (NULL: absent). Unknown parts are ignored; an
+ * unknown fate word reads as PR_RT_FATE_BROKEN (never usable by mistake). */
+void pr_rt_meta_parse(const char *v, size_t len, struct pr_rt_meta *m);
 
 #define PR_RT_INIT_MAX_BODY   ((size_t)48 << 20) /* code up to 48 MB, as OpenWhisk */
 #define PR_RT_RUN_MAX_BODY    ((size_t)1 << 20)	 /* parameters up to 1 MB */

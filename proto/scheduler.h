@@ -23,7 +23,11 @@
  *
  * Allocation reply: "init" is true when the container still needs /init
  * (a fresh container or a prewarm stem cell) and false when it is a free
- * warm container already initialised with this action+version. When
+ * warm container already initialised with this action+version. The
+ * "version" of these messages (and of container descriptors and agent
+ * labels) is the action document's revision (pr_action_info.revision),
+ * which changes with every write, not its semver: containers are matched
+ * on it, so a re-created action never gets its predecessor's. When
  * "owner" is not the calling controller, the container is another
  * controller's free warm container: the caller should forward the activation
  * to "owner_url" (that controller runs it) rather than use the container.

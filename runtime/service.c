@@ -41,6 +41,7 @@ struct rt_service {
 	enum rt_family fam;
 	int init_started;
 	char broken[256];
+	enum pr_rt_fate fate; /* why it is RT_BROKEN (PR_RT_HDR_RUN) */
 	char workdir[PATH_MAX];
 	char *api_host;
 	char *node, *python;
@@ -117,26 +118,39 @@ static void on_output(void *arg)
 		act_mark_start(s->acts);
 }
 
+/* PR_RT_HDR_RUN on req: the bytes printed (log_bytes, -1: not said) and,
+ * once the container is unusable, its fate. Nothing when there is nothing
+ * to say. */
+static void add_meta(struct rt_service *s, struct hc_req *req, int64_t log_bytes)
+{
+	char v[64];
+	struct pr_rt_meta m = {.log_bytes = log_bytes,
+			       .fate = s->state == RT_BROKEN ? s->fate : PR_RT_FATE_OK};
+	pr_rt_meta_format(v, sizeof v, &m);
+	if (v[0])
+		hc_req_add_header(req, PR_RT_HDR_RUN, v);
+}
+
 /* End an activation's logs: what the function wrote before replying is
  * passed on first, then the end markers (see above). When it ran alone,
- * tell the caller how much it wrote (PR_RT_HDR_LOG_BYTES: 0 spares the
+ * tell the caller how much it wrote (PR_RT_HDR_RUN logs=0 spares the
  * controller a call to the agent for logs). a is freed by the caller. */
 static void act_end(struct act *a, struct hc_req *req, int ok)
 {
 	struct rt_service *s = a->s;
-	if (s->concurrency != 1)
-		return; /* no markers to order the output against */
+	if (s->concurrency != 1) {
+		/* no markers to order the output against */
+		if (req)
+			add_meta(s, req, -1);
+		return;
+	}
 	rt_launcher_drain(s->l);
 	if (!ok)
 		act_mark_start(a);
 	if (a->marked)
 		mark_end();
-	if (req) {
-		char n[24];
-		snprintf(n, sizeof n, "%llu",
-			 (unsigned long long)(rt_launcher_output(s->l) - a->out0));
-		hc_req_add_header(req, PR_RT_HDR_LOG_BYTES, n);
-	}
+	if (req)
+		add_meta(s, req, (int64_t)(rt_launcher_output(s->l) - a->out0));
 }
 
 /* {"error": "<message>"}: the runtime's error shape (OpenWhisk runtimes'). */
@@ -161,14 +175,15 @@ static void reply_err(struct hc_req *req, int status, const char *fmt, ...)
 	hc_reply_buf(req, status, "application/json", &b);
 }
 
-static void set_broken(struct rt_service *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void set_broken(struct rt_service *s, const char *fmt, ...)
+static void set_broken(struct rt_service *s, enum pr_rt_fate fate, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_broken(struct rt_service *s, enum pr_rt_fate fate, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (s->state == RT_BROKEN)
 		return; /* keep the first reason */
+	s->fate = fate;
 	va_start(ap, fmt);
 	vsnprintf(s->broken, sizeof s->broken, fmt, ap);
 	va_end(ap);
@@ -226,7 +241,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	snprintf(msg, sizeof msg, PR_RT_MSG_TIMEOUT, (long long)a->limit_ms);
 	/* the function may still be running: kill everything it started */
-	set_broken(s, "an activation exceeded its time limit of %lld ms", (long long)a->limit_ms);
+	set_broken(s, PR_RT_FATE_TIMEOUT, "an activation exceeded its time limit of %lld ms", (long long)a->limit_ms);
 	rt_launcher_kill(s->l);
 	act_finish_err(a, 502, msg);
 }
@@ -302,9 +317,11 @@ static void init_answer_err(struct rt_service *s, int status, const char *msg)
 	struct hc_req *req = s->init_req;
 
 	s->init_req = NULL;
-	set_broken(s, "initialization failed: %s", msg);
-	if (req)
+	set_broken(s, PR_RT_FATE_BROKEN, "initialization failed: %s", msg);
+	if (req) {
+		add_meta(s, req, -1);
 		reply_err(req, status, "%s", msg);
+	}
 }
 
 static void init_reply(struct rt_service *s, const struct rt_reply *r)
@@ -349,7 +366,7 @@ static void on_exit_cb(const char *why, void *arg)
 		hc_warn("launcher %s during /init", why);
 		init_answer_err(s, 502, PR_RT_MSG_ABNORMAL_INIT);
 	}
-	set_broken(s, "the action's process %s", why);
+	set_broken(s, PR_RT_FATE_EXITED, "the action's process %s", why);
 	fail_all(s, PR_RT_MSG_ABNORMAL_RUN);
 }
 
@@ -552,6 +569,7 @@ static void handle_init(struct hc_req *req, void *arg)
 		return;
 	}
 	if (s->state == RT_BROKEN) {
+		add_meta(s, req, -1);
 		reply_err(req, 502, PR_RT_MSG_UNUSABLE, s->broken);
 		return;
 	}
@@ -614,8 +632,10 @@ static void handle_run(struct hc_req *req, void *arg)
 	int64_t now = 0, limit = 0;
 
 	if (s->state != RT_READY) {
-		if (s->state == RT_BROKEN && s->init_started)
+		if (s->state == RT_BROKEN && s->init_started) {
+			add_meta(s, req, -1);
 			reply_err(req, 502, PR_RT_MSG_UNUSABLE, s->broken);
+		}
 		else
 			reply_err(req, 403, PR_RT_MSG_NOT_INIT);
 		return;
@@ -666,7 +686,7 @@ static void handle_run(struct hc_req *req, void *arg)
 	hc_strlcpy(a->id, in.activation_id ? in.activation_id : "", sizeof a->id);
 	a->out0 = rt_launcher_output(s->l);
 	if (rt_launcher_send(s->l, a->seq, body, len) < 0) {
-		set_broken(s, "the action's process is gone");
+		set_broken(s, PR_RT_FATE_EXITED, "the action's process is gone");
 		act_finish_err(a, 502, PR_RT_MSG_ABNORMAL_RUN);
 	}
 out:
@@ -708,7 +728,7 @@ struct rt_service *rt_service_new(struct event_base *base, const struct rt_servi
 	}
 	if (rt_family_has_launcher(s->fam)) {
 		if (start_launcher(s, &lerr) < 0)
-			set_broken(s, "cannot start the %s launcher: %s", rt_family_name(s->fam),
+			set_broken(s, PR_RT_FATE_EXITED, "cannot start the %s launcher: %s", rt_family_name(s->fam),
 				   lerr.msg);
 		else
 			s->state = RT_STEM;

@@ -763,6 +763,30 @@ static void test_cold_then_warm_and_pause(void **state)
 	assert_int_equal(allocations(sched_url[0]), before);
 }
 
+/* A deleted and re-created action starts again at version 0.0.1: its warm
+ * containers (still holding the old code) must not run it. */
+static void test_recreated_action_runs_its_new_code(void **state)
+{
+	cJSON *j;
+	for (int gen = 1; gen <= 3; gen++) {
+		char code[96];
+		snprintf(code, sizeof(code), "function main() { return {gen: %d}; }", gen);
+		put_action("reborn", "nodejs:20", code, NULL);
+		for (int i = 0; i < 2; i++) { /* the second one warm */
+			assert_int_equal(
+			    api(0, "POST", "/actions/reborn?blocking=true&result=true", NULL, &j),
+			    200);
+			assert_int_equal((int)cJSON_GetNumberValue(get(j, "gen")), gen);
+			cJSON_Delete(j);
+		}
+		assert_int_equal(api(0, "GET", "/actions/reborn", NULL, &j), 200);
+		assert_string_equal(cJSON_GetStringValue(get(j, "version")), "0.0.1");
+		assert_null(get(j, "rev")); /* the revision stays hearth's own */
+		cJSON_Delete(j);
+		assert_int_equal(api(0, "DELETE", "/actions/reborn", NULL, NULL), 200);
+	}
+}
+
 static long ctl_containers(int c)
 {
 	char u[128], *out = NULL;
@@ -1207,6 +1231,7 @@ int main(void)
 	    cmocka_unit_test(test_api_key_and_init_env),
 	    cmocka_unit_test(test_timeouts),
 	    cmocka_unit_test(test_cold_then_warm_and_pause),
+	    cmocka_unit_test(test_recreated_action_runs_its_new_code),
 	    cmocka_unit_test(test_container_destroyed_elsewhere),
 	    cmocka_unit_test(test_refused_container_is_replaced),
 	    cmocka_unit_test(test_sequence),

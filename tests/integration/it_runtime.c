@@ -3,7 +3,7 @@
  * error paths, timeouts that kill the function's processes, log markers,
  * concurrency, prewarm and the protocol's refusals; what the function prints
  * relayed onto the runtime's own stdout/stderr inside its activation's
- * markers and counted in the /run reply's x-hearth-log-bytes header. */
+ * markers and counted in the /run reply's x-hearth-run header (logs=N). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -995,8 +995,9 @@ static void rt_start_split(struct rt *r, const char *kind, char *errlog, size_t 
 
 struct run_res {
 	long status;
-	int nhdr;	     /* PR_RT_HDR_LOG_BYTES headers seen */
+	int nhdr;	     /* PR_RT_HDR_RUN headers seen that say how much was logged */
 	long long log_bytes; /* the last one's value; -2 when it was not a number */
+	int fate;	     /* the last PR_RT_HDR_RUN's fate (enum pr_rt_fate) */
 	struct hc_buf body;
 };
 
@@ -1009,21 +1010,22 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct run_res *rr = arg;
-	size_t len = size * n, nl = strlen(PR_RT_HDR_LOG_BYTES);
+	size_t len = size * n, nl = strlen(PR_RT_HDR_RUN);
 	const char *v = p + nl + 1, *e = p + len;
-	long long x = 0;
-	int digits = 0;
+	struct pr_rt_meta m;
 
-	if (len <= nl || strncasecmp(p, PR_RT_HDR_LOG_BYTES, nl) || p[nl] != ':')
+	if (len <= nl || strncasecmp(p, PR_RT_HDR_RUN, nl) || p[nl] != ':')
 		return len;
 	while (v < e && *v == ' ')
 		v++;
-	for (; v < e && *v >= '0' && *v <= '9' && digits < 18; v++, digits++)
-		x = x * 10 + (*v - '0');
-	while (v < e && (*v == ' ' || *v == '\r' || *v == '\n'))
-		v++;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\n'))
+		e--;
+	pr_rt_meta_parse(v, (size_t)(e - v), &m);
+	rr->fate = (int)m.fate;
+	if (m.log_bytes < 0 && m.fate != PR_RT_FATE_OK)
+		return len; /* says only that the container is unusable */
 	rr->nhdr++;
-	rr->log_bytes = digits && v == e ? x : -2;
+	rr->log_bytes = m.log_bytes >= 0 ? m.log_bytes : -2;
 	return len;
 }
 
@@ -1144,7 +1146,7 @@ static int in_file(const char *path, const char *t)
  * check what the runtime did with the function's output: the stdout and
  * stderr it printed sit between act's markers on the runtime's stdout and
  * stderr (the runtime's own log lines left out), and when counted (want_hdr) the reply's
- * PR_RT_HDR_LOG_BYTES equals their size; without want_hdr there is no such header. want_out /
+ * PR_RT_HDR_RUN's logs= equals their size; without want_hdr there is no such header. want_out /
  * want_err are the exact texts expected (NULL: not checked). Returns the count. */
 static long long run_framed(struct rt *r, const char *errlog, const char *act, const char *value,
 			    const char *extra, long status, const char *needle, int want_hdr,

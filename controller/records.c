@@ -1,4 +1,4 @@
-/* controller/rectext.c — write an activation record, packed
+/* controller/records.c — write an activation record, packed
  * (pr_activation_pack: a warm noop's record is ~110 bytes where OpenWhisk's
  * object is ~500). Fire and forget, write-behind on the loop's Redis
  * connection: a loop sends the records of up to 5 ms in one write, as
@@ -21,7 +21,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/redis.h"
-#include "controller/inv.h"
+#include "controller/records.h"
 #include "proto/activation.h"
 #include "proto/keys.h"
 #include "proto/runtime.h"
@@ -36,16 +36,32 @@ struct ctl_seen {
 	uint64_t h, at;
 };
 
-struct ctl_seen *ctl_seen_new(void)
+/* A loop's part: the announce table on the heap, whose pages are not
+ * touched before they are used (a __thread array was zeroed, so resident,
+ * in every thread), and the bucket whose TTL was sent last. */
+struct ctl_records {
+	struct ctl_seen seen[2 * SEEN_SETS];
+	char last_key[40];
+	uint64_t last_exp;
+};
+
+int ctl_records_loop_init(struct ctl_loop *L)
 {
-	return calloc(2 * SEEN_SETS, sizeof(struct ctl_seen));
+	L->records = calloc(1, sizeof(*L->records));
+	return L->records ? 0 : -1;
+}
+
+void ctl_records_loop_fini(struct ctl_loop *L)
+{
+	free(L->records);
+	L->records = NULL;
 }
 
 /* The slot for hash h at now in L's table: -1 when h was announced less
  * than window ms ago, else its own slot or, in its set, the older one. */
 static int seen_slot(const struct ctl_loop *L, uint64_t h, uint64_t now, uint64_t window)
 {
-	const struct ctl_seen *seen = L->seen;
+	const struct ctl_seen *seen = L->records->seen;
 	unsigned i = (unsigned)(h % SEEN_SETS) * 2;
 	for (unsigned w = i; w < i + 2; w++)
 		if (seen[w].h == h)
@@ -55,8 +71,8 @@ static int seen_slot(const struct ctl_loop *L, uint64_t h, uint64_t now, uint64_
 
 static void seen_mark(struct ctl_loop *L, int i, uint64_t h, uint64_t now)
 {
-	L->seen[i].h = h;
-	L->seen[i].at = now;
+	L->records->seen[i].h = h;
+	L->records->seen[i].at = now;
 }
 
 static uint64_t key_hash(const char *s, size_t n)
@@ -69,7 +85,7 @@ static uint64_t key_hash(const char *s, size_t n)
 
 /* The slice's TTL did not take (Redis gone, or the key missing): announce
  * it again with its next record. arg: its entry in the loop's table, which
- * ctl_loop_fini frees after the client (whose callbacks run first). */
+ * is freed after the loop's Redis client (whose callbacks run first). */
 static void on_slice_ttl(redisReply *r, void *arg)
 {
 	struct ctl_seen *e = arg;
@@ -138,7 +154,7 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 	const size_t namel[] = {4, nb.len, strlen(a->name)};
 	const char *nexp[] = {"PEXPIREAT", nkey, at};
 	const size_t nexpl[] = {9, nb.len, ab.len};
-	if (hc_redis_cmdargv(L->redis, on_slice_ttl, &L->seen[i], 3, exp, expl) < 0 ||
+	if (hc_redis_cmdargv(L->redis, on_slice_ttl, &L->records->seen[i], 3, exp, expl) < 0 ||
 	    hc_redis_cmdargv(L->redis, NULL, NULL, 3, name, namel) < 0 || dir_add(L, &adb, &lb) < 0)
 		return;
 	seen_mark(L, i, h, now);
@@ -163,9 +179,8 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *id, uint64_t ttl,
 		       uint64_t now, int hash)
 {
-	static __thread char last_key[40];
-	static __thread uint64_t last_exp;
-	if (!hash && strcmp(kb->data, last_key) == 0 && now - last_exp < 1000)
+	struct ctl_records *R = L->records;
+	if (!hash && strcmp(kb->data, R->last_key) == 0 && now - R->last_exp < 1000)
 		return;
 	char at[24];
 	struct hc_buf ab = HC_BUF_FIXED(at);
@@ -178,8 +193,8 @@ static void bucket_ttl(struct ctl_loop *L, const struct hc_buf *kb, const char *
 		      : hc_redis_cmdargv_later(L->redis, NULL, NULL, 6, set, setl);
 	/* not when it may be lost: Redis gone, the command failing later */
 	if (rc == 0 && !hash && hc_redis_connected(L->redis)) {
-		memcpy(last_key, kb->data, kb->len + 1);
-		last_exp = now;
+		memcpy(R->last_key, kb->data, kb->len + 1);
+		R->last_exp = now;
 	}
 }
 
