@@ -20,6 +20,7 @@
 #include "common/sha256.h"
 #include "common/str.h"
 #include "controller/api.h"
+#include "controller/entity.h"
 #include "controller/store.h"
 #include "proto/keys.h"
 
@@ -366,65 +367,28 @@ void ctl_action_delete(struct hc_req *req, const struct ctl_caller *who)
 
 /* ---- list ---- */
 
-static void on_list_docs(redisReply *r, void *arg)
+static void on_list(int status, cJSON *docs, void *arg)
 {
 	struct act_op *op = arg;
-	cJSON *arr = NULL;
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		hc_reply_error(op->req, 503, "the entity store is unreachable; retry shortly");
+	cJSON *arr = docs ? cJSON_CreateArray() : NULL;
+	const cJSON *d;
+	if (!docs) {
+		hc_reply_error(op->req, status == 500 ? 500 : 503,
+			       "the entity store is unreachable; retry shortly");
 		goto done;
 	}
-	arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < r->elements; i++) {
-		cJSON *d = parse_reply_doc(r->element[i]);
-		if (!d)
-			continue; /* deleted between the two reads */
-		cJSON *s = pr_action_summary(d);
-		cJSON_Delete(d);
-		if (s)
-			cJSON_AddItemToArray(arr, s);
+	cJSON_ArrayForEach(d, docs)
+	{
+		cJSON *sum = pr_action_summary(d);
+		if (sum && arr)
+			cJSON_AddItemToArray(arr, sum);
+		else
+			cJSON_Delete(sum);
 	}
 	reply_json_take(op->req, 200, arr);
 done:
+	cJSON_Delete(docs);
 	op_free(op);
-}
-
-static void on_list_names(redisReply *r, void *arg)
-{
-	struct act_op *op = arg;
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		hc_reply_error(op->req, 503, "the entity store is unreachable; retry shortly");
-		op_free(op);
-		return;
-	}
-	if (r->elements == 0) {
-		reply_json_take(op->req, 200, cJSON_CreateArray());
-		op_free(op);
-		return;
-	}
-	size_t n = r->elements;
-	const char **argv = calloc(n + 1, sizeof(*argv));
-	size_t *lens = calloc(n + 1, sizeof(*lens));
-	char *keys = calloc(n, 2 * PR_NAME_MAX + 32);
-	if (!argv || !lens || !keys) {
-		hc_reply_error(op->req, 500, "out of memory");
-		op_free(op);
-		goto out;
-	}
-	argv[0] = "MGET";
-	lens[0] = 4;
-	for (size_t i = 0; i < n; i++) {
-		char *k = keys + i * (2 * PR_NAME_MAX + 32);
-		snprintf(k, 2 * PR_NAME_MAX + 32, PR_KEY_ACTION, op->ns,
-			 r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "");
-		argv[i + 1] = k;
-		lens[i + 1] = strlen(k);
-	}
-	hc_redis_cmdargv(op->L->redis, on_list_docs, op, (int)n + 1, argv, lens);
-out:
-	free(argv);
-	free(lens);
-	free(keys);
 }
 
 static void on_count(redisReply *r, void *arg)
@@ -478,7 +442,9 @@ void ctl_actions_list(struct hc_req *req, const struct ctl_caller *who)
 		op_free(op);
 		return;
 	}
-	/* newest first: the zset is scored by `updated` */
-	hc_redis_cmd(op->L->redis, on_list_names, op, "ZREVRANGE %s %lld %lld", zkey,
-		     (long long)op->skip, (long long)(op->skip + op->limit - 1));
+	if (ctl_entity_list(op->L, &ctl_coll_actions, op->ns, op->skip, op->limit, on_list, op) <
+	    0) {
+		hc_reply_error(req, 500, "out of memory");
+		op_free(op);
+	}
 }

@@ -38,6 +38,7 @@ struct ctl_calls;
 struct ctl_sched_loop;
 struct ctl_auth_memo;
 struct ctl_records;
+struct ctl_entity_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
 
@@ -112,6 +113,7 @@ struct ctl_loop {
 	struct ctl_pool *pool;	      /* containers (container.c) and queues (activation.c) */
 	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
 	struct ctl_records *records;  /* records.c: what was announced lately */
+	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common

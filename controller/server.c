@@ -15,6 +15,7 @@
 #include "controller/api.h"
 #include "controller/call.h"
 #include "controller/container.h"
+#include "controller/entity.h"
 #include "controller/records.h"
 #include "controller/schedcli.h"
 #include "controller/store.h"
@@ -149,7 +150,7 @@ static int loop_init(struct hc_loop *loop, void *arg)
 		return -1;
 	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 ||
 	    ctl_ctrs_loop_init(L) < 0 || ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 ||
-	    ctl_records_loop_init(L) < 0)
+	    ctl_records_loop_init(L) < 0 || ctl_entity_loop_init(L) < 0)
 		return -1;
 	if (loop->index == 0 && (subscribe(L, &ro) < 0 || ctl_sched_register_start(L) < 0))
 		return -1;
@@ -196,6 +197,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	ctl_sched_loop_fini(L);
 	ctl_ctrs_loop_fini(L);
 	ctl_records_loop_fini(L);
+	ctl_entity_loop_fini(L);
 	ctl_auth_loop_fini(L);
 	free(L);
 	loop->data = NULL;
