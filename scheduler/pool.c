@@ -514,14 +514,14 @@ static int try_free(struct sch_pool *p, struct sch_action *a, struct sch_contain
 	if (c->desc.owner[0] && strcmp(c->desc.owner, controller) != 0) {
 		known = p->ops.controller_url
 			    ? p->ops.controller_url(p->arg, c->desc.owner, url, sizeof(url))
-			    : 0;
-		if (known == 0)
+			    : SCH_OWNER_UNKNOWN;
+		if (known == SCH_OWNER_UNKNOWN)
 			return 0; /* its owner may be alive: never take it from them */
-		if (known > 0) {
+		if (known == SCH_OWNER_KNOWN) {
 			fill_reply(res, SCH_OUT_FORWARD, c, url, 0);
 			return 1;
 		}
-		/* known < 0: the owner is gone, the container is nobody's. */
+		/* SCH_OWNER_GONE: the container is nobody's. */
 	}
 	hand_out(p, c, a, controller);
 	fill_reply(res, SCH_OUT_WARM, c, "", 0);

@@ -133,6 +133,13 @@ struct sch_alloc_result {
 	const char *error;	     /* REJECTED, ABORTED: a static message */
 };
 
+/* What the controller_url op knows of a container's owner. */
+enum sch_owner_lookup {
+	SCH_OWNER_GONE = -1,   /* gone: its free containers are nobody's */
+	SCH_OWNER_UNKNOWN = 0, /* not known yet: it may be alive, take nothing from it */
+	SCH_OWNER_KNOWN = 1,   /* alive: callers forward to its url */
+};
+
 /* Decisions. All are called on the pool's thread, from inside pool calls;
  * they must not call back into the pool (queue work instead). */
 struct sch_pool_ops {
@@ -148,7 +155,7 @@ struct sch_pool_ops {
 	void (*owner_changed)(void *arg, const struct sch_container *c);
 	/* c (with an id) left service: forget its owner, tell controllers. May be NULL. */
 	void (*gone)(void *arg, const struct sch_container *c, const char *why);
-	/* A controller's url: 1 known (url filled), 0 not known yet, -1 known gone. */
+	/* A controller's url: an enum sch_owner_lookup (KNOWN: url filled). */
 	int (*controller_url)(void *arg, const char *controller, char *url, size_t len);
 };
 
