@@ -4,9 +4,12 @@
  * arrived, an agent answered, a host appeared or vanished, time passed) and
  * answers with decisions through struct sch_pool_ops (create this container
  * on host H, destroy that one, reply to that allocation, ownership changed),
- * which the I/O layer (scheduler/agents.c, api.c) executes and later reports
- * back (sch_pool_created, sch_pool_destroyed...). Time comes from ops->now_ms,
- * so tests run it with a fake clock and fake hosts.
+ * which the I/O layer (wired in scheduler/daemon.c: agents.c, api.c,
+ * persist.c, controllers.c) executes and later reports back
+ * (sch_pool_created, sch_pool_destroyed...). Time comes from ops->now_ms,
+ * so tests run it with a fake clock and fake hosts. The implementation is
+ * split by responsibility over pool.c, poolalloc.c, poolhost.c and
+ * poolevent.c (pool_int.h).
  *
  * Container states (the scheduler's view; the agent's is in desc.state):
  *
