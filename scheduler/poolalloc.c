@@ -93,7 +93,7 @@ static int try_free(struct sch_pool *p, struct sch_action *a, struct sch_contain
 		    const char *controller, struct sch_alloc_result *res)
 {
 	char url[PR_URL_MAX] = "";
-	int known;
+	enum sch_owner_lookup known;
 
 	if (c->desc.owner[0] && strcmp(c->desc.owner, controller) != 0) {
 		known = p->ops.controller_url
