@@ -1,7 +1,8 @@
 /* agent/agent.c — the agent's core: the container table and the lifecycle
  * of each container across its backend (contract in agent/agent.h; how
- * the core's files divide the work, in agent/agent_int.h). set_state is
- * the only writer of a container's state, checked by agent/lifecycle.c. */
+ * the core's files divide the work, in agent/agent_int.h). A container is
+ * made CREATING (container_new); from then on set_state is the only writer
+ * of its state, every change checked by agent/lifecycle.c. */
 #include "agent/agent_int.h"
 
 #include <errno.h>
