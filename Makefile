@@ -52,6 +52,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 IT_SRC     := $(wildcard tests/integration/it_*.c)
 IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/%,$(IT_SRC))
 HARNESS_OBJ := $(call obj,$(wildcard tests/lib/*.c))
+# The waiting helpers are the part of tests/lib that unit tests use too.
+WAIT_OBJ   := $(call obj,tests/lib/wait.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
@@ -109,10 +111,11 @@ $(B)/obj/empty.o: $(B)/.flags
 	echo 'typedef int hc_empty_unit;' | $(CC) $(CFLAGS) -x c -c - -o $@
 $(DAEMON_LIBS): $(B)/obj/empty.o
 
-# Unit tests link every library, so any module can be tested.
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(DAEMON_LIBS) $(COMMON_LIB)
+# Unit tests link every library, so any module can be tested, and the
+# waiting helpers (not the harness: unit tests start no processes).
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(WAIT_OBJ) $(DAEMON_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(WAIT_OBJ) $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
 
 # Integration tests also link the harness that starts real processes.
 $(B)/tests/it_%: $(B)/obj/tests/integration/it_%.o $(HARNESS_OBJ) $(DAEMON_LIBS) $(COMMON_LIB)
