@@ -62,7 +62,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Daemon libraries name their sources through a second expansion.
 .SECONDEXPANSION:
 
-.PHONY: all deps test unit integration replay e2e run bench fuzz install clean format lint check-format
+.PHONY: all deps test unit integration replay e2e run bench fuzz install clean format lint lint-files check-format
 all: $(BINS) $(UNIT_BINS) $(IT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(B)/compile_commands.json
 
 # Rebuild everything when the flags change.
@@ -135,9 +135,14 @@ $(B)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/compile_commands.json: Makefile
+# Every C file the build compiles; rewritten only when the list or the
+# flags change, so editors and `make lint` always see new files.
+CC_DB_SRC := $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c)) $(wildcard tests/lib/*.c) \
+             $(UNIT_SRC) $(IT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c $(BENCH_SRC)
+$(B)/compile_commands.json: FORCE
 	@mkdir -p $(B)
-	@deploy/compile-commands.sh '$(CC) $(CFLAGS)' $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c)) $(UNIT_SRC) $(IT_SRC) $(FUZZ_SRC) > $@
+	@deploy/compile-commands.sh '$(CC) $(CFLAGS)' $(CC_DB_SRC) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 deps:
 	@deploy/deps.sh
@@ -188,7 +193,24 @@ format:
 	clang-format -i $(SRC_ALL)
 check-format:
 	clang-format --dry-run -Werror $(SRC_ALL)
-lint: $(B)/compile_commands.json
-	clang-tidy -p $(B) --quiet $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c))
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+# clang-tidy with .clang-tidy's checks over every file the build compiles,
+# in parallel; a file is checked again only once it, a header it includes
+# or .clang-tidy changed (its .d is written as the compiler would). Any
+# finding fails. Unit and integration tests are read with
+# tests/lib/lint_cmocka.h, which tells the analyzer that a failed cmocka
+# check does not return.
+LINT_STAMPS := $(patsubst %.c,$(B)/lint/%.ok,$(CC_DB_SRC))
+LINT_CMOCKA  = $(if $(filter tests/unit/% tests/integration/%,$<),-include tests/lib/lint_cmocka.h)
+lint:
+	@deploy/deps.sh lint
+	@$(MAKE) --no-print-directory -k -j$$(nproc) lint-files
+lint-files: $(LINT_STAMPS)
+$(B)/lint/%.ok: %.c .clang-tidy $(B)/compile_commands.json
+	@mkdir -p $(dir $@)
+	@echo "clang-tidy $<"
+	@if clang-tidy -p $(B) --quiet $(addprefix --extra-arg=,$(LINT_CMOCKA)) $< >$(@:.ok=.log) 2>&1; \
+	then $(CC) $(CFLAGS) $(LINT_CMOCKA) -MM -MP -MT $@ $< >$(@:.ok=.d) && touch $@; \
+	else grep -v ' generated\.$$' $(@:.ok=.log); exit 1; fi
+
+-include $(shell find $(B)/obj $(B)/lint -name '*.d' 2>/dev/null)
