@@ -179,11 +179,12 @@ static int fixture_start(void **state)
 	if (!bs)
 		return -1;
 	{
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
+		struct sockaddr_in sin = {0}; /* bound to 127.0.0.1: IPv4 */
+		socklen_t len = sizeof(sin);
 
-		getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len);
-		fx.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &len) < 0)
+			return -1;
+		fx.port = ntohs(sin.sin_port);
 	}
 	snprintf(fx.url, sizeof(fx.url), "http://127.0.0.1:%d", fx.port);
 	return pthread_create(&fx.thread, NULL, fixture_main, NULL) == 0 ? 0 : -1;

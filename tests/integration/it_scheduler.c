@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/redis.h"
@@ -346,13 +347,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
+	struct stat st;
 	th_stop_all();
 	memset(&redis, 0, sizeof(redis));
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", statedir);
-	if (system(cmd) != 0)
-		return -1;
-	return 0;
+	agt_rmtree(statedir);
+	return stat(statedir, &st) == 0 ? -1 : 0;
 }
 
 static void stop_all_sched(struct sched *s, int n)
