@@ -8,6 +8,7 @@
 #   make fuzz         build libFuzzer targets with clang into build/fuzz/
 #   make install      PREFIX=/usr/local DESTDIR= install the binaries
 #   make format|lint  clang-format / clang-tidy over the tree
+#   make check-format fail if a file is not formatted as `make format` would
 #
 # Objects land in build/obj; header dependencies are tracked with -MMD, and
 # build/.flags records the compiler flags so that changing them (SANITIZE=1)
@@ -188,11 +189,15 @@ install: all
 clean:
 	rm -rf $(B)
 
-SRC_ALL = $(COMMON_SRC) $(wildcard $(addsuffix /*.[ch],$(DAEMONS))) $(wildcard common/*.h proto/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+# Every C source and header of the tree, tests and benchmarks included.
+SRC_ALL = $(CC_DB_SRC) $(wildcard $(addsuffix /*.h,$(DAEMONS)) common/*.h proto/*.h tests/lib/*.h)
 format:
+	@deploy/deps.sh lint
 	clang-format -i $(SRC_ALL)
+# Fails when any file differs from what `make format` would make of it.
 check-format:
-	clang-format --dry-run -Werror $(SRC_ALL)
+	@deploy/deps.sh lint
+	@clang-format --dry-run -Werror $(SRC_ALL)
 
 # clang-tidy with .clang-tidy's checks over every file the build compiles,
 # in parallel; a file is checked again only once it, a header it includes
