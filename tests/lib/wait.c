@@ -32,11 +32,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	*(int *)arg = 1;
 }
 
-/* Run base until ms have passed; callbacks breaking the loop do not end it
- * sooner. A test cannot go on without its loop: failing here aborts. */
-static void run_for(struct event_base *base, long ms)
+/* Run base until a timer of ms fires; callbacks breaking the loop do not
+ * end it sooner. A test cannot go on without its loop: failing here aborts. */
+static void run_timer(struct event_base *base, long ms)
 {
-	struct timeval tv = {ms > 0 ? ms / 1000 : 0, ms > 0 ? (ms % 1000) * 1000 : 0};
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	int fired = 0;
 	struct event *ev = evtimer_new(base, on_timer, &fired);
 
@@ -50,6 +50,18 @@ static void run_for(struct event_base *base, long ms)
 			abort();
 		}
 	event_free(ev);
+}
+
+/* Run base for ms by th_now_ms()'s clock: libevent's own may be coarser
+ * (CLOCK_MONOTONIC_COARSE) and fire a timer a few ms early. */
+static void run_for(struct event_base *base, long ms)
+{
+	long long end = th_now_ms() + (ms > 0 ? ms : 0);
+	long long left;
+
+	run_timer(base, ms > 0 ? ms : 0);
+	while ((left = end - th_now_ms()) > 0)
+		run_timer(base, (long)left);
 }
 
 struct th_retry th_retry_begin(struct event_base *base, long timeout_ms, long step_ms)

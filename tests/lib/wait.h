@@ -43,16 +43,19 @@ int th_retry_next(struct th_retry *r);
  *			break;
  *	}
  *	assert_int_equal(count_listed(&a), 0);
- */
-#define TH_RETRY(timeout_ms, step_ms)                                                              \
-	for (struct th_retry th_r_ = th_retry_begin(NULL, (timeout_ms), (step_ms));                \
-	     th_retry_next(&th_r_);)
+ *
+ * `continue` goes on to the next try; retries nest (one per line). */
+#define TH_RETRY(timeout_ms, step_ms) TH_RETRY_LOOP(NULL, timeout_ms, step_ms)
 
 /* The same, running base for step_ms between tries instead of sleeping
  * (for a condition that needs the loop to make progress). */
 #define TH_RETRY_LOOP(base, timeout_ms, step_ms)                                                   \
-	for (struct th_retry th_r_ = th_retry_begin((base), (timeout_ms), (step_ms));              \
-	     th_retry_next(&th_r_);)
+	for (struct th_retry TH_RETRY_VAR_ = th_retry_begin((base), (timeout_ms), (step_ms));      \
+	     th_retry_next(&TH_RETRY_VAR_);)
+
+#define TH_RETRY_VAR_	     TH_RETRY_CAT_(th_retry_, __LINE__)
+#define TH_RETRY_CAT_(a, b)  TH_RETRY_CAT2_(a, b)
+#define TH_RETRY_CAT2_(a, b) a##b
 
 /* Call cond(arg) every step_ms until it holds or timeout_ms passes.
  * Returns 1 if it held, 0 if it still did not at the deadline. */

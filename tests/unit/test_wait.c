@@ -11,8 +11,9 @@
 
 #include "tests/lib/wait.h"
 
-/* How late a wait may end on a busy machine (it never ends early). */
-#define SLACK_MS 150
+/* How late a wait may end on a busy machine (it never ends early); the
+ * steps that must not be waited out are longer than that. */
+#define SLACK_MS 1000
 
 static void test_sleep_and_clock(void **state)
 {
@@ -62,7 +63,7 @@ static void test_poll_sees_condition(void **state)
 	calls = 0;
 	n = 1;
 	t0 = th_now_ms();
-	assert_int_equal(th_poll(on_call_n, &n, 5000, 1000), 1);
+	assert_int_equal(th_poll(on_call_n, &n, 20000, 10000), 1);
 	assert_int_equal(calls, 1);
 	assert_true(th_now_ms() - t0 < SLACK_MS);
 }
@@ -103,6 +104,21 @@ static void test_retry_block(void **state)
 	}
 	assert_true(th_now_ms() - t0 >= 60);
 	assert_true(tries >= 2 && tries <= 4);
+	/* nested: each has its own deadline; continue goes to the next try */
+	tries = 0;
+	TH_RETRY(5000, 1) {
+		int inner = 0;
+
+		TH_RETRY(5000, 1) {
+			if (++inner == 2)
+				break;
+		}
+		assert_int_equal(inner, 2);
+		if (++tries < 3)
+			continue;
+		break;
+	}
+	assert_int_equal(tries, 3);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -132,7 +148,6 @@ static void test_run_until(void **state)
 	assert_int_equal(event_base_once(base, -1, EV_TIMEOUT, on_tick, &fired, &after), 0);
 	assert_int_equal(th_run_until(base, th_reached, &one, 5000), 1);
 	assert_int_equal(fired, 1);
-	assert_true(th_now_ms() - t0 >= 30);
 	assert_true(th_now_ms() - t0 < 5000);
 	/* already true: returns at once */
 	assert_int_equal(th_run_until(base, th_flag_set, &fired, 0), 1);
