@@ -3,6 +3,7 @@
 #   deploy/deps.sh          build + run + test packages
 #   deploy/deps.sh bench    also what `make bench` needs (wrk, gnuplot, perf)
 #   deploy/deps.sh fuzz     also clang and its sanitizer runtimes
+#   deploy/deps.sh lint     also clang-tidy and clang-format
 # Runs apt-get as root, or through sudo; says what to do when neither works.
 set -eu
 
@@ -12,6 +13,7 @@ python3 iproute2 procps nginx-light"
 case "${1:-}" in
   bench) pkgs="$pkgs wrk gnuplot-nox linux-perf" ;;
   fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  lint) pkgs="$pkgs clang-tidy clang-format" ;;
 esac
 
 missing=""
