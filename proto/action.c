@@ -285,8 +285,39 @@ static int decode_exec(struct pr_action_put *p, const cJSON *exec, const char *o
 		if (!cJSON_IsBool(binary))
 			return hc_err_set(err, MALFORMED "exec.binary must be a boolean");
 		p->binary = cJSON_IsTrue(binary);
+	} else if (p->code) {
+		/* no flag (the openwhisk npm client and serverless-openwhisk send
+		 * a zip Buffer as base64 without one): OpenWhisk decides from the
+		 * code itself */
+		p->binary = pr_code_is_binary(p->code, p->code_len);
 	}
 	return 0;
+}
+
+/* OpenWhisk's Exec.isBinaryCode: the trimmed code is non-empty, a multiple
+ * of 4 long and matches
+ * ^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$
+ * (so no blank inside: source code always has one). */
+int pr_code_is_binary(const char *code, size_t len)
+{
+	size_t a = 0, b = len;
+	/* Java's String.trim: every char <= ' ' at either end */
+	while (a < b && (unsigned char)code[a] <= ' ')
+		a++;
+	while (b > a && (unsigned char)code[b - 1] <= ' ')
+		b--;
+	size_t n = b - a;
+	if (n == 0 || n % 4 != 0)
+		return 0;
+	size_t pad = 0;
+	while (pad < 2 && code[b - 1 - pad] == '=')
+		pad++;
+	for (size_t i = a; i < b - pad; i++) {
+		unsigned char c = (unsigned char)code[i];
+		if (!isalnum(c) && c != '+' && c != '/')
+			return 0;
+	}
+	return 1;
 }
 
 int pr_action_put_decode(const char *body, size_t len, const struct pr_limit_bounds *b,

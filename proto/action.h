@@ -82,6 +82,11 @@ int pr_action_put_decode(const char *body, size_t len, const struct pr_limit_bou
 			 struct hc_err *err);
 void pr_action_put_free(struct pr_action_put *p);
 
+/* Whether code (len bytes) is base64, by OpenWhisk's rule (Exec.isBinaryCode):
+ * what a PUT without exec.binary stores as binary (a zip for nodejs and
+ * python, an executable or a zip for blackbox). */
+int pr_code_is_binary(const char *code, size_t len);
+
 /* Build the stored document for ns/name from put over old (the stored
  * document, NULL on create), OpenWhisk's update rules: absent fields keep
  * their old values, limits merge per field, annotations merge by key (minus

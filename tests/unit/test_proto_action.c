@@ -119,6 +119,55 @@ static void test_put_errors(void **state)
 	free(big);
 }
 
+/* exec.binary absent: inferred from the code as OpenWhisk's
+ * Exec.isBinaryCode; given: kept as given. */
+static void test_binary_inferred(void **state)
+{
+	struct pr_action_put p;
+	struct hc_err err;
+	int status;
+	assert_true(pr_code_is_binary("UEsDBA==", 8));
+	assert_true(pr_code_is_binary("UEsDBAo=", 8));
+	assert_true(pr_code_is_binary("UEsDBAoA", 8));
+	assert_true(pr_code_is_binary("\n  UEsD+/9z \r\n", 14)); /* trimmed at the ends */
+	assert_false(pr_code_is_binary("UEsDBA=", 7));	      /* not a multiple of 4 */
+	assert_false(pr_code_is_binary("UEs=BA==", 8));	      /* padding inside */
+	assert_false(pr_code_is_binary("UE===", 5));
+	assert_false(pr_code_is_binary("U===", 4));
+	assert_false(pr_code_is_binary("UEsD BAoA", 9)); /* a blank inside */
+	assert_false(pr_code_is_binary("", 0));
+	assert_false(pr_code_is_binary("    ", 4));
+	assert_false(pr_code_is_binary("function main() { return {}; }", 30));
+	assert_false(pr_code_is_binary("UEsD-_9z", 8)); /* the URL alphabet is not OpenWhisk's */
+
+	const char *zip = "{\"exec\":{\"kind\":\"nodejs:default\",\"code\":\"UEsDBBQAAAAIAA==\"}}";
+	assert_int_equal(decode(zip, &p, &status, &err), 0);
+	assert_true(p.binary);
+	cJSON *doc = pr_action_build(NULL, &p, "guest", "z", "d", &B, 1000, &err);
+	assert_true(cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "exec"), "binary")));
+	cJSON_Delete(doc);
+	pr_action_put_free(&p);
+	assert_int_equal(decode("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":"
+				"\"function main() {}\"}}",
+				&p, &status, &err),
+			 0);
+	assert_false(p.binary);
+	pr_action_put_free(&p);
+	/* an explicit flag wins either way */
+	assert_int_equal(decode("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":"
+				"\"UEsDBA==\",\"binary\":false}}",
+				&p, &status, &err),
+			 0);
+	assert_false(p.binary);
+	pr_action_put_free(&p);
+	assert_int_equal(decode("{\"exec\":{\"kind\":\"blackbox\",\"code\":\"f0VMRgIB\"}}", &p,
+				&status, &err),
+			 0);
+	assert_true(p.binary);
+	pr_action_put_free(&p);
+}
+
 static void test_put_sequence_resolves_underscore(void **state)
 {
 	struct pr_action_put p;
@@ -270,6 +319,7 @@ int main(void)
 	    cmocka_unit_test(test_kinds),
 	    cmocka_unit_test(test_limits_messages),
 	    cmocka_unit_test(test_put_errors),
+	    cmocka_unit_test(test_binary_inferred),
 	    cmocka_unit_test(test_put_sequence_resolves_underscore),
 	    cmocka_unit_test(test_create_then_update),
 	    cmocka_unit_test(test_params_merge),
