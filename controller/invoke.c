@@ -107,13 +107,23 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 	const char *name = hc_req_param(req, "name");
 	int blocking = ctl_query_bool(req, "blocking", 0);
 	int result = ctl_query_bool(req, "result", 0);
-	int64_t timeout;
-	if (blocking < 0 || result < 0 ||
-	    ctl_query_int(req, "timeout", L->ctl->cfg.blocking_wait_ms, INT32_MAX, &timeout) < 0) {
+	int64_t timeout, max_wait = L->ctl->cfg.blocking_wait_ms;
+	/* Pekko's words for a malformed query parameter, then OpenWhisk's own
+	 * (Actions.scala stringToFiniteDuration: 0 < timeout <= the longest
+	 * blocking wait, Messages.invalidTimeout) */
+	if (blocking < 0 || result < 0) {
+		const char *p = blocking < 0 ? "blocking" : "result";
 		hc_reply_error(req, 400,
-			       "The request content was malformed:\nblocking and "
-			       "result must be true or false, timeout a number of "
-			       "milliseconds");
+			       "The query parameter '%s' was malformed:\n'%.64s' is not a valid "
+			       "Boolean value",
+			       p, hc_req_query(req, p));
+		return;
+	}
+	if (ctl_query_int(req, "timeout", max_wait, max_wait, &timeout) < 0 || timeout == 0) {
+		hc_reply_error(req, 400,
+			       "The query parameter 'timeout' was malformed:\nTimeout must be "
+			       "number of milliseconds up to %lld.",
+			       (long long)max_wait);
 		return;
 	}
 	if (!name || !pr_name_valid(name)) {
@@ -129,9 +139,7 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 	ir->L = L;
 	ir->blocking = blocking;
 	ir->result_only = result;
-	ir->wait_ms = timeout > 0 && timeout < L->ctl->cfg.blocking_wait_ms
-			  ? timeout
-			  : L->ctl->cfg.blocking_wait_ms;
+	ir->wait_ms = timeout;
 	hc_strlcpy(ir->subject, who->ns, sizeof(ir->subject));
 	ctl_caller_key(who, ir->caller_key, sizeof(ir->caller_key));
 	ctl_action_lookup(L, ns, name, on_action, ir);
