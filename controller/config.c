@@ -6,6 +6,7 @@
 
 #include "common/id.h"
 #include "controller/ctl.h"
+#include "controller/kinds.h"
 
 #define O(f) offsetof(struct ctl_config, f)
 
@@ -61,6 +62,11 @@ static const struct hc_opt opts[] = {
      "largest per-container concurrency"},
     {"guest", HC_OPT_STR, "", 0, "HEARTH_GUEST_KEY", O(guest), 0, 0,
      "uuid:key to install for namespace guest at start (e.g. OpenWhisk's)"},
+    {"kinds", HC_OPT_STR, "auto", 0, "HEARTH_KINDS", O(kinds), 0, 0,
+     "kinds accepted at PUT and listed at GET /: \"auto\" (the interpreters of this host, "
+     "asked their version once at start) or a list such as nodejs:20,python:3.11; any "
+     "other kind is refused, never run by another version. With agents on other hosts, "
+     "list what every one of them has"},
 };
 
 const struct hc_config_spec ctl_config_spec = {
@@ -105,6 +111,10 @@ int ctl_config_finish(struct ctl *c, struct hc_err *err)
 	}
 	if (strlen(cf->id) >= 64)
 		return hc_err_set(err, "id is longer than 63 characters");
+	struct pr_kinds kinds;
+	if (ctl_kinds_setup(cf->kinds, &kinds, err) < 0)
+		return -1;
+	pr_kinds_set(&kinds);
 	return 0;
 }
 

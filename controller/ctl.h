@@ -60,6 +60,7 @@ struct ctl_config {
 	char *api_host;
 	int64_t timeout_min, timeout_max, memory_min, memory_max, logs_max, concurrency_max;
 	char *guest; /* "uuid:key" installed for namespace guest at start, "" = none */
+	char *kinds; /* "auto" or a list (controller/kinds.h) */
 };
 
 /* How an activation found its container (metrics). */

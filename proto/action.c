@@ -11,6 +11,7 @@
 
 #include "common/id.h"
 #include "common/json.h"
+#include "proto/kinds.h"
 
 /* The stored document's revision (hearth's own; not in the API's form). */
 #define F_REV "rev"
@@ -110,30 +111,7 @@ cJSON *pr_limits_to_json(const struct pr_limits *l)
 
 int pr_kind_resolve(const char *kind, char *out, size_t outlen, struct hc_err *err)
 {
-	const char *r = NULL;
-	if (!kind)
-		kind = "";
-	if (!strcmp(kind, "nodejs") || !strcmp(kind, "nodejs:default") ||
-	    !strcmp(kind, "nodejs:20") || !strcmp(kind, "nodejs:18"))
-		r = "nodejs:20";
-	else if (!strcmp(kind, "python") || !strcmp(kind, "python:default") ||
-		 !strcmp(kind, "python:3") ||
-		 (!strncmp(kind, "python:3.", 9) && kind[9] &&
-		  strspn(kind + 9, "0123456789") == strlen(kind + 9)))
-		r = "python:3";
-	else if (!strcmp(kind, "blackbox"))
-		r = "blackbox";
-	else if (!strcmp(kind, "sequence"))
-		r = "sequence";
-	if (!r)
-		return hc_err_set(err,
-				  MALFORMED "kind '%.64s' is not supported; use nodejs:20, "
-					    "python:3, blackbox or sequence",
-				  kind);
-	if (strlen(r) >= outlen)
-		return hc_err_set(err, "kind buffer too small");
-	strcpy(out, r);
-	return 0;
+	return pr_kinds_resolve(pr_kinds_get(), kind, out, outlen, err);
 }
 
 /* ---- names and versions ---- */

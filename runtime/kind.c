@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto/kinds.h"
+
 static int family_is(const char *kind, const char *fam)
 {
 	size_t n = strlen(fam);
@@ -49,10 +51,9 @@ int rt_family_has_launcher(enum rt_family f)
 int rt_family_interpreter(enum rt_family f, const char *override, char *out, size_t outlen,
 			  struct hc_err *err)
 {
-	static const char *const node[] = {"/usr/bin/node", "/usr/local/bin/node",
-					   "/usr/bin/nodejs", NULL};
-	static const char *const py[] = {"/usr/bin/python3", "/usr/local/bin/python3", NULL};
-	const char *const *cand = f == RT_FAM_NODEJS ? node : f == RT_FAM_PYTHON ? py : NULL;
+	const char *const *cand = f == RT_FAM_NODEJS   ? pr_kind_node_paths
+				  : f == RT_FAM_PYTHON ? pr_kind_python_paths
+						       : NULL;
 	const char *name = f == RT_FAM_NODEJS ? "node" : "python3";
 	const char *path;
 
@@ -83,6 +84,21 @@ int rt_family_interpreter(enum rt_family f, const char *override, char *out, siz
 	}
 	return hc_err_set(
 	    err, "no %s interpreter found (looked in /usr/bin, /usr/local/bin, $PATH)", name);
+}
+
+int rt_kind_interpreter(const char *kind, enum rt_family f, const char *override, char *out,
+			size_t outlen, struct hc_err *err)
+{
+	char name[32];
+	pr_kind_versioned_name(kind, name, sizeof(name));
+	if (name[0] && !(override && override[0])) {
+		for (const char *const *d = pr_kind_bin_dirs; *d; d++) {
+			if (snprintf(out, outlen, "%s/%s", *d, name) < (int)outlen &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	return rt_family_interpreter(f, override, out, outlen, err);
 }
 
 /* Registered by main.c from the embedded scripts (embed.h): the library

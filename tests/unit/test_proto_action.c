@@ -37,15 +37,18 @@ static void test_kinds(void **state)
 	struct hc_err err;
 	const char *ok[][2] = {{"nodejs", "nodejs:20"},	    {"nodejs:default", "nodejs:20"},
 			       {"nodejs:20", "nodejs:20"},  {"python:default", "python:3"},
-			       {"python:3.11", "python:3"}, {"python", "python:3"},
+			       {"python:3", "python:3"},    {"python", "python:3"},
 			       {"blackbox", "blackbox"},    {"sequence", "sequence"}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(pr_kind_resolve(ok[i][0], k, sizeof(k), &err), 0);
 		assert_string_equal(k, ok[i][1]);
 	}
 	assert_int_equal(pr_kind_resolve("java:8", k, sizeof(k), &err), -1);
-	assert_non_null(strstr(err.msg, "kind 'java:8' is not supported"));
+	assert_non_null(strstr(err.msg, "The specified runtime 'java:8' is not supported"));
 	assert_int_equal(pr_kind_resolve("python:3.x", k, sizeof(k), &err), -1);
+	/* versions the (built-in) list does not have are refused, not swapped */
+	assert_int_equal(pr_kind_resolve("nodejs:18", k, sizeof(k), &err), -1);
+	assert_int_equal(pr_kind_resolve("python:3.11", k, sizeof(k), &err), -1);
 }
 
 static void test_limits_messages(void **state)
