@@ -1,6 +1,7 @@
 /* kind.c — kinds, interpreters and launchers (see kind.h). */
 #include "runtime/kind.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,33 @@ int rt_kind_interpreter(const char *kind, enum rt_family f, const char *override
 		}
 	}
 	return rt_family_interpreter(f, override, out, outlen, err);
+}
+
+int rt_node_modules_dir(char *out, size_t outlen)
+{
+	static const char *const rel[] = {"node_modules", "../lib/hearth/node_modules", NULL};
+	/* make install's with PREFIX /usr/local or /usr: /usr is visible in a
+	 * runc container too, where ../lib from /hearth is not */
+	static const char *const abs[] = {"/usr/local/lib/hearth/node_modules",
+					  "/usr/lib/hearth/node_modules", NULL};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (const char *const *r = rel; *r; r++)
+		if (snprintf(out, outlen, "%s/%s", exe, *r) < (int)outlen &&
+		    access(out, R_OK | X_OK) == 0)
+			return 0;
+	for (const char *const *a = abs; *a; a++)
+		if (snprintf(out, outlen, "%s", *a) < (int)outlen && access(out, R_OK | X_OK) == 0)
+			return 0;
+	out[0] = '\0';
+	return -1;
 }
 
 /* Registered by main.c from the embedded scripts (embed.h): the library

@@ -47,6 +47,7 @@ struct rt_service {
 	char workdir[PATH_MAX];
 	char *api_host;
 	char *node, *python;
+	char *node_path; /* NODE_PATH given to nodejs launchers, NULL = none */
 	size_t max_result;
 	struct rt_launcher *l;
 	struct rt_code *code;
@@ -389,6 +390,9 @@ static char **child_env(struct rt_service *s, const cJSON *extra)
 		env[n - 1] = NULL;
 	if (s->fam == RT_FAM_PYTHON)
 		env[n++] = strdup("PYTHONDONTWRITEBYTECODE=1");
+	if (s->fam == RT_FAM_NODEJS && s->node_path &&
+	    asprintf(&env[n++], "NODE_PATH=%s", s->node_path) < 0)
+		env[n - 1] = NULL;
 	cJSON_ArrayForEach(e, extra)
 	{
 		if (n >= ENV_MAX)
@@ -734,6 +738,13 @@ struct rt_service *rt_service_new(struct event_base *base, const struct rt_servi
 	s->api_host = o->api_host && o->api_host[0] ? strdup(o->api_host) : NULL;
 	s->node = o->node ? strdup(o->node) : NULL;
 	s->python = o->python ? strdup(o->python) : NULL;
+	if (o->node_path) {
+		s->node_path = o->node_path[0] ? strdup(o->node_path) : NULL;
+	} else {
+		char nm[PATH_MAX];
+		if (rt_node_modules_dir(nm, sizeof nm) == 0)
+			s->node_path = strdup(nm);
+	}
 	if (o->kind && o->kind[0] && rt_kind_family(o->kind, &s->fam, err) < 0) {
 		rt_service_free(s);
 		return NULL;
@@ -775,5 +786,6 @@ void rt_service_free(struct rt_service *s)
 	free(s->api_host);
 	free(s->node);
 	free(s->python);
+	free(s->node_path);
 	free(s);
 }
