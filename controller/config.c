@@ -62,6 +62,23 @@ static const struct hc_opt opts[] = {
      "largest per-container concurrency"},
     {"guest", HC_OPT_STR, "", 0, "HEARTH_GUEST_KEY", O(guest), 0, 0,
      "uuid:key to install for namespace guest at start (e.g. OpenWhisk's)"},
+    {"limit-invocations-per-minute", HC_OPT_INT, "60000000", 0, NULL, O(ns_invokes_per_minute),
+     0, 1LL << 53,
+     "invocations a namespace may make per minute, across every controller (OpenWhisk's "
+     "actionInvokePerMinuteLimit; `hearth admin limits` sets one namespace's)"},
+    {"limit-concurrent-invocations", HC_OPT_INT, "100000", 0, NULL, O(ns_concurrent), 0,
+     1LL << 53,
+     "activations a namespace may have in flight, across every controller (OpenWhisk's "
+     "actionInvokeConcurrentLimit)"},
+    {"limit-fires-per-minute", HC_OPT_INT, "6000000", 0, NULL, O(ns_fires_per_minute), 0,
+     1LL << 53, "trigger fires a namespace may make per minute (triggerFirePerMinuteLimit)"},
+    {"quota-actions", HC_OPT_INT, "10000", 0, NULL, O(quota_actions), 0, 1LL << 53,
+     "actions a namespace may hold"},
+    {"quota-code", HC_OPT_SIZE, "1g", 0, NULL, O(quota_code), 0, 1LL << 53,
+     "code a namespace's actions may hold together (bytes as uploaded)"},
+    {"quota-logs", HC_OPT_SIZE, "1g", 0, NULL, O(quota_logs), 0, 1LL << 53,
+     "log bytes a namespace's activations may store per day (UTC); lines past it are "
+     "dropped with a note"},
     {"kinds", HC_OPT_STR, "auto", 0, "HEARTH_KINDS", O(kinds), 0, 0,
      "kinds accepted at PUT and listed at GET /: \"auto\" (the interpreters of this host, "
      "asked their version once at start) or a list such as nodejs:20,python:3.11; any "

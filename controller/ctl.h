@@ -38,6 +38,7 @@ struct ctl_calls;
 struct ctl_sched_loop;
 struct ctl_auth_memo;
 struct ctl_records;
+struct ctl_limits_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
 
@@ -61,6 +62,9 @@ struct ctl_config {
 	int64_t timeout_min, timeout_max, memory_min, memory_max, logs_max, concurrency_max;
 	char *guest; /* "uuid:key" installed for namespace guest at start, "" = none */
 	char *kinds; /* "auto" or a list (controller/kinds.h) */
+	/* namespace limits' defaults (controller/limits.h) */
+	int64_t ns_invokes_per_minute, ns_concurrent, ns_fires_per_minute;
+	int64_t quota_actions, quota_code, quota_logs; /* count, bytes, bytes a day */
 };
 
 /* How an activation found its container (metrics). */
@@ -113,6 +117,7 @@ struct ctl_loop {
 	struct ctl_pool *pool;	      /* containers (container.c) and queues (activation.c) */
 	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
 	struct ctl_records *records;  /* records.c: what was announced lately */
+	struct ctl_limits_loop *limits; /* limits.c: namespaces' counters */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common
