@@ -6,14 +6,15 @@
  *
  *   server.c                      wiring: routes, loops, pub/sub
  *   auth, actions, activations,   the REST handlers (api.h)
- *   invoke, internal, meta
+ *   invoke, internal, meta, info
  *   sequence.c                    compositions of activations
  *   activation.c, finish.c        one activation: dispatch, run, end
  *   container.c                   the container state machine (sole writer)
  *   call, schedcli, agentcli,     clients: every failure is delivered on a
  *   rtcli, fwdcli, records,       later loop turn, never from inside the
- *   store, xloop                  call that started it
- *   pool.c, cache.c, this file    pure bookkeeping and types
+ *   store, limits, xloop          call that started it
+ *   pool.c, cache.c, kinds.c,     pure bookkeeping and types
+ *   this file
  *
  * Threads: hc_server runs N event loops; each has its own struct ctl_loop.
  * What loops share is immutable (config, cached snapshots in cache.h) or
