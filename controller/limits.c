@@ -156,7 +156,7 @@ struct ctl_limits_loop {
 	struct ctl_nslim **sent;
 	int nsent;
 	uint64_t warned_ms; /* last "Redis did not answer" warning */
-	struct hc_redis_script sync_script, check_script, note_script;
+	struct hc_redis_script sync_script, check_script;
 };
 
 void ctl_limits_defaults(const struct ctl *c, struct pr_ns_limits *out)
@@ -606,8 +606,10 @@ void ctl_limits_note_action(struct ctl_loop *L, const char *ns, const char *name
 	char k_usage[PR_NAME_MAX + 32], a_bytes[24];
 	snprintf(k_usage, sizeof(k_usage), PR_KEY_NS_USAGE, ns);
 	snprintf(a_bytes, sizeof(a_bytes), "%lld", (long long)(bytes < 0 ? -1 : bytes));
-	const char *argv[] = {k_usage, name, a_bytes};
-	hc_redis_eval(L->redis, &L->limits->note_script, NULL, NULL, 1, 3, argv, NULL);
+	/* EVAL, not hc_redis_eval: a NOSCRIPT retry would run after a check
+	 * queued behind this note (the next PUT of this loop) */
+	const char *argv[] = {"EVAL", note_lua, "1", k_usage, name, a_bytes};
+	hc_redis_cmdargv(L->redis, NULL, NULL, 6, argv, NULL);
 }
 
 /* ---- per loop ---- */
@@ -620,7 +622,6 @@ int ctl_limits_loop_init(struct ctl_loop *L)
 	ll->L = L;
 	ll->sync_script.src = sync_lua;
 	ll->check_script.src = check_lua;
-	ll->note_script.src = note_lua;
 	ll->timer = evtimer_new(L->loop->base, on_timer, ll);
 	if (!ll->timer) {
 		free(ll);

@@ -737,10 +737,21 @@ static void test_action_and_code_quotas(void **state)
 	assert_int_equal(api_as(&quota1, 0, "DELETE", "/actions/b", NULL, NULL), 200);
 	assert_int_equal(put_as(&quota1, "c", "nodejs:default", code, NULL, &j), 200);
 	cJSON_Delete(j);
-	redisReply *r = redisCommand(rc, "HMGET " PR_KEY_NS_USAGE " actions code", "quota1");
-	assert_string_equal(r->element[0]->str, "2");
-	assert_string_equal(r->element[1]->str, "48"); /* 18 + 30 */
-	freeReplyObject(r);
+	/* the usage follows the writes (just after their replies) */
+	char actions[16] = "", code_bytes[16] = "";
+	for (int tries = 0; tries < 50; tries++) {
+		redisReply *r = redisCommand(rc, "HMGET " PR_KEY_NS_USAGE " actions code", "quota1");
+		assert_non_null(r);
+		snprintf(actions, sizeof(actions), "%s", r->element[0]->str ? r->element[0]->str : "");
+		snprintf(code_bytes, sizeof(code_bytes), "%s",
+			 r->element[1]->str ? r->element[1]->str : "");
+		freeReplyObject(r);
+		if (!strcmp(actions, "2") && !strcmp(code_bytes, "48"))
+			break;
+		sleep_ms(20);
+	}
+	assert_string_equal(actions, "2");
+	assert_string_equal(code_bytes, "48"); /* 18 + 30 */
 	redis_cmd("DEL " PR_KEY_NS_LIMITS, "quota1");
 }
 
