@@ -171,8 +171,7 @@ static void h_log(struct hc_req *req, void *arg)
 		char *end;
 		q = quota ? strtoll(quota, &end, 10) : -1;
 		if (!ns || !pr_namespace_valid(ns) || !quota || !quota[0] || *end || q < 0) {
-			hc_reply_error(req, 400,
-				       "ns (a namespace) and quota (bytes) go together");
+			hc_reply_error(req, 400, "ns (a namespace) and quota (bytes) go together");
 			return;
 		}
 	}

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "limits_check: setup failed\n");
 		return 1;
 	}
-	char (*names)[32] = calloc((size_t)nns, sizeof(*names));
+	char(*names)[32] = calloc((size_t)nns, sizeof(*names));
 	for (int i = 0; i < nns; i++) {
 		struct res r = {0};
 		snprintf(names[i], sizeof(names[i]), "ns%d", i);

@@ -129,9 +129,9 @@ static int admin_limits(struct cli_ctx *ctx, int argc, char **argv)
 	for (size_t f = 0; f < nflags; f++) {
 		if (!set[f])
 			continue;
-		rep = set[f][0] ? hc_redis_sync_cmd(r, &err, "HSET %s %s %s", key, flags[f].field,
-						    set[f])
-				: hc_redis_sync_cmd(r, &err, "HDEL %s %s", key, flags[f].field);
+		rep = set[f][0]
+			  ? hc_redis_sync_cmd(r, &err, "HSET %s %s %s", key, flags[f].field, set[f])
+			  : hc_redis_sync_cmd(r, &err, "HDEL %s %s", key, flags[f].field);
 		if (!rep)
 			goto fail;
 		freeReplyObject(rep);
@@ -143,7 +143,8 @@ static int admin_limits(struct cli_ctx *ctx, int argc, char **argv)
 		printf("%s:", ns);
 		for (size_t f = 0; f < nflags; f++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, flags[f].field);
-			printf(" %s=%s", flags[f].field, cJSON_IsString(v) ? v->valuestring : "default");
+			printf(" %s=%s", flags[f].field,
+			       cJSON_IsString(v) ? v->valuestring : "default");
 		}
 		printf("\n");
 	}

@@ -200,7 +200,7 @@ static void on_put_done(redisReply *r, void *arg)
 	char ck[2 * PR_NAME_MAX + 2];
 	ctl_action_key(ck, sizeof(ck), op->ns, op->name);
 	ctl_cache_drop(c->actions, ck); /* read-your-writes on this controller */
-	if (op->put.has_exec) /* the namespace's quotas count it (limits.h) */
+	if (op->put.has_exec)		/* the namespace's quotas count it (limits.h) */
 		ctl_limits_note_action(op->L, op->ns, op->name, (int64_t)op->put.code_len);
 	if (op->put.code || !op->put.has_exec) {
 		/* the reply carries the code: the new one, or the stored one */

@@ -150,8 +150,8 @@ static void add_versioned(char *list, size_t cap)
 		while ((e = readdir(dir))) {
 			char kind[PR_KIND_NAME_MAX], path[512], want[32];
 			const char *nm = e->d_name;
-			if (!strncmp(nm, "node", 4) && nm[4] && strspn(nm + 4, "0123456789") ==
-									strlen(nm + 4))
+			if (!strncmp(nm, "node", 4) && nm[4] &&
+			    strspn(nm + 4, "0123456789") == strlen(nm + 4))
 				snprintf(kind, sizeof(kind), "nodejs:%.8s", nm + 4);
 			else if (!strncmp(nm, "python3.", 8) && nm[8] &&
 				 strspn(nm + 8, "0123456789") == strlen(nm + 8))

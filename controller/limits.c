@@ -11,15 +11,12 @@
 #include "common/str.h"
 #include "proto/keys.h"
 
-#define SYNC_MS	     1000   /* counts go to Redis, totals come back */
-#define IDLE_MS	     180000 /* a namespace unused this long is forgotten */
-#define FRESH_MS     3000   /* another loop's in-flight count older than this is gone */
-#define INFLIGHT_TTL 10000  /* the in-flight hash of a namespace nobody reports */
-#define RATE_TTL     120000 /* a minute's counter */
-#define BUCKETS	     256
-
-#define STR_(x) #x
-#define STR(x)	STR_(x)
+#define SYNC_MS 1000   /* counts go to Redis, totals come back */
+#define IDLE_MS 180000 /* a namespace unused this long is forgotten */
+/* In sync_lua as numbers: another loop's in-flight count older than 3 s
+ * is gone, the in-flight hash of a namespace nobody reports expires after
+ * 10 s, a minute's counter after 2 minutes. */
+#define BUCKETS 256
 
 /* Once a second per loop. ARGV: the invocation and fire counter prefixes,
  * the in-flight prefix, the overrides prefix, this loop's owner id, then
@@ -38,7 +35,7 @@ static const char sync_lua[] =
     "    local k = prefix .. ns .. ':' .. minute\n"
     "    if d > 0 then\n"
     "      local c = redis.call('INCRBY', k, d)\n"
-    "      redis.call('PEXPIRE', k, " STR(RATE_TTL) ")\n"
+    "      redis.call('PEXPIRE', k, 120000)\n"
     "      return c\n"
     "    end\n"
     "    return tonumber(redis.call('GET', k) or '0')\n"
@@ -47,14 +44,14 @@ static const char sync_lua[] =
     "  local hk = ARGV[3] .. ns\n"
     "  if mine > 0 then\n"
     "    redis.call('HSET', hk, owner, mine .. ':' .. now)\n"
-    "    redis.call('PEXPIRE', hk, " STR(INFLIGHT_TTL) ")\n"
+    "    redis.call('PEXPIRE', hk, 10000)\n"
     "  else\n"
     "    redis.call('HDEL', hk, owner)\n"
     "  end\n"
     "  local others, all = 0, redis.call('HGETALL', hk)\n"
     "  for j = 1, #all, 2 do\n"
     "    local c, ms = string.match(all[j + 1], '^(%d+):(%d+)$')\n"
-    "    if all[j] ~= owner and c and now - tonumber(ms) < " STR(FRESH_MS) " then\n"
+    "    if all[j] ~= owner and c and now - tonumber(ms) < 3000 then\n"
     "      others = others + tonumber(c)\n"
     "    end\n"
     "  end\n"
@@ -97,23 +94,22 @@ static const char check_lua[] =
 
 /* KEYS: the usage hash. ARGV: name, its code bytes (< 0: deleted). Only
  * for a namespace already counted (the first check counts the rest). */
-static const char note_lua[] =
-    "local u = KEYS[1]\n"
-    "if redis.call('HEXISTS', u, 'v') == 0 then return 0 end\n"
-    "local f, b = 'a:' .. ARGV[1], tonumber(ARGV[2])\n"
-    "local old = redis.call('HGET', u, f)\n"
-    "if b < 0 then\n"
-    "  if old then\n"
-    "    redis.call('HDEL', u, f)\n"
-    "    redis.call('HINCRBY', u, 'actions', -1)\n"
-    "    redis.call('HINCRBY', u, 'code', -tonumber(old))\n"
-    "  end\n"
-    "  return 1\n"
-    "end\n"
-    "redis.call('HSET', u, f, b)\n"
-    "if not old then redis.call('HINCRBY', u, 'actions', 1) end\n"
-    "redis.call('HINCRBY', u, 'code', b - tonumber(old or '0'))\n"
-    "return 1\n";
+static const char note_lua[] = "local u = KEYS[1]\n"
+			       "if redis.call('HEXISTS', u, 'v') == 0 then return 0 end\n"
+			       "local f, b = 'a:' .. ARGV[1], tonumber(ARGV[2])\n"
+			       "local old = redis.call('HGET', u, f)\n"
+			       "if b < 0 then\n"
+			       "  if old then\n"
+			       "    redis.call('HDEL', u, f)\n"
+			       "    redis.call('HINCRBY', u, 'actions', -1)\n"
+			       "    redis.call('HINCRBY', u, 'code', -tonumber(old))\n"
+			       "  end\n"
+			       "  return 1\n"
+			       "end\n"
+			       "redis.call('HSET', u, f, b)\n"
+			       "if not old then redis.call('HINCRBY', u, 'actions', 1) end\n"
+			       "redis.call('HINCRBY', u, 'code', b - tonumber(old or '0'))\n"
+			       "return 1\n";
 
 struct rate {
 	int64_t cluster; /* the minute's count in Redis at the last sync (ours sent included) */
@@ -575,7 +571,8 @@ void ctl_limits_check_put(struct ctl_loop *L, const char *ns, const char *name, 
 			  ctl_quota_cb cb, void *arg)
 {
 	struct ctl_limits_loop *ll = L->limits;
-	char k_usage[PR_NAME_MAX + 32], k_zset[PR_NAME_MAX + 32], k_lim[PR_NAME_MAX + 32], a_len[24];
+	char k_usage[PR_NAME_MAX + 32], k_zset[PR_NAME_MAX + 32], k_lim[PR_NAME_MAX + 32],
+	    a_len[24];
 	char a_prefix[PR_NAME_MAX + 32], c_prefix[64];
 	struct put_op *op = calloc(1, sizeof(*op));
 	if (!op) {

@@ -9,8 +9,8 @@
 
 #define MALFORMED "The request content was malformed:\n"
 
-const char *const pr_kind_node_paths[] = {"/usr/bin/node", "/usr/local/bin/node",
-					  "/usr/bin/nodejs", NULL};
+const char *const pr_kind_node_paths[] = {"/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs",
+					  NULL};
 const char *const pr_kind_python_paths[] = {"/usr/bin/python3", "/usr/local/bin/python3", NULL};
 const char *const pr_kind_bin_dirs[] = {"/usr/bin", "/usr/local/bin", NULL};
 
@@ -150,8 +150,8 @@ int pr_kinds_resolve(const struct pr_kinds *k, const char *kind, char *out, size
 	size_t used = 0;
 	valid[0] = '\0';
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(valid + used, sizeof(valid) - used, "%s'%s'", i ? ", " : "",
-				 names[i]);
+		int w =
+		    snprintf(valid + used, sizeof(valid) - used, "%s'%s'", i ? ", " : "", names[i]);
 		if (w < 0 || (size_t)w >= sizeof(valid) - used)
 			break;
 		used += (size_t)w;

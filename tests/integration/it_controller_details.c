@@ -121,8 +121,8 @@ static int setup(void **state)
 	start(aargv, p, agent_url);
 	p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url, "--token", TOKEN,
-			 NULL};
+	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url,
+			 "--token",	     TOKEN,    NULL};
 	start(sargv, p, sched_url);
 	for (int i = 0; i < 2; i++) {
 		p = th_free_port();
@@ -346,14 +346,12 @@ static void test_kinds(void **state)
 		/* nothing was stored */
 		assert_int_equal(api("GET", "/actions/k18", NULL, NULL), 404);
 	}
-	assert_int_equal(put_as(&guest, "k99", "python:3.99", "def main(a):\n  return a\n", NULL,
-				&j),
-			 400);
+	assert_int_equal(
+	    put_as(&guest, "k99", "python:3.99", "def main(a):\n  return a\n", NULL, &j), 400);
 	assert_non_null(strstr(sget(j, "error"), "'python:3.99' is not supported"));
 	cJSON_Delete(j);
 	/* the kind nodejs:default resolves to is the one the node runs */
-	put_ok("kver", "nodejs:default", "function main() { return {v: process.version}; }",
-	       NULL);
+	put_ok("kver", "nodejs:default", "function main() { return {v: process.version}; }", NULL);
 	assert_int_equal(api("GET", "/actions/kver", NULL, &j), 200);
 	const char *kind = sget(get(j, "exec"), "kind");
 	assert_non_null(kind);
@@ -512,7 +510,8 @@ static void test_list_docs_with_logs(void **state)
 	for (int tries = 0; tries < 60 && found < 2; tries++) {
 		cJSON_Delete(list);
 		sleep_ms(100);
-		assert_int_equal(api("GET", "/activations?name=talker&docs=true", NULL, &list), 200);
+		assert_int_equal(api("GET", "/activations?name=talker&docs=true", NULL, &list),
+				 200);
 		found = 0;
 		const cJSON *rec;
 		cJSON_ArrayForEach(rec, list)
@@ -549,18 +548,18 @@ static void test_list_docs_with_logs(void **state)
 
 static void test_openwhisk_module_in_action(void **state)
 {
-	put_ok("owtarget", "nodejs:default", "function main(a) { return {twice: a.x * 2}; }",
-	       NULL);
-	put_ok("owcaller", "nodejs:default",
-	       "const openwhisk = require('openwhisk');\n"
-	       "async function main(a) {\n"
-	       "  const ow = openwhisk();\n"
-	       "  const list = await ow.actions.list();\n"
-	       "  const r = await ow.actions.invoke({name: 'owtarget', blocking: true, result: true,"
-	       " params: {x: a.x}});\n"
-	       "  return {names: list.map((x) => x.name), r: r, host: process.env.__OW_API_HOST};\n"
-	       "}\n",
-	       "\"annotations\":[{\"key\":\"provide-api-key\",\"value\":true}]");
+	put_ok("owtarget", "nodejs:default", "function main(a) { return {twice: a.x * 2}; }", NULL);
+	put_ok(
+	    "owcaller", "nodejs:default",
+	    "const openwhisk = require('openwhisk');\n"
+	    "async function main(a) {\n"
+	    "  const ow = openwhisk();\n"
+	    "  const list = await ow.actions.list();\n"
+	    "  const r = await ow.actions.invoke({name: 'owtarget', blocking: true, result: true,"
+	    " params: {x: a.x}});\n"
+	    "  return {names: list.map((x) => x.name), r: r, host: process.env.__OW_API_HOST};\n"
+	    "}\n",
+	    "\"annotations\":[{\"key\":\"provide-api-key\",\"value\":true}]");
 	cJSON *j = invoke_result("owcaller", "{\"x\":21}", 200);
 	assert_int_equal(get(get(j, "r"), "twice")->valueint, 42);
 	int seen = 0;
@@ -603,9 +602,9 @@ static long invoke_as(const struct ns *n, int c, const char *name, cJSON **j)
 static void test_invocations_per_minute_shared(void **state)
 {
 	cJSON *j;
-	assert_int_equal(put_as(&lim1, "noop", "nodejs:default", "function main() { return {}; }",
-				NULL, &j),
-			 200);
+	assert_int_equal(
+	    put_as(&lim1, "noop", "nodejs:default", "function main() { return {}; }", NULL, &j),
+	    200);
 	cJSON_Delete(j);
 	wait_minute_start(25);
 	redis_cmd("HSET " PR_KEY_NS_LIMITS " invocationsPerMinute 5", "lim1");
@@ -689,9 +688,9 @@ static void test_concurrent_invocations_shared(void **state)
 	sleep_ms(2600);
 	redis_cmd("HSET " PR_KEY_NS_LIMITS " concurrentInvocations 1 invocationsPerMinute 1000",
 		  "lim2");
-	assert_int_equal(put_as(&lim2, "quick", "nodejs:default", "function main() { return {}; }",
-				NULL, &j),
-			 200);
+	assert_int_equal(
+	    put_as(&lim2, "quick", "nodejs:default", "function main() { return {}; }", NULL, &j),
+	    200);
 	cJSON_Delete(j);
 	assert_int_equal(invoke_as(&lim2, 1, "quick", &j), 200);
 	cJSON_Delete(j);
@@ -740,9 +739,11 @@ static void test_action_and_code_quotas(void **state)
 	/* the usage follows the writes (just after their replies) */
 	char actions[16] = "", code_bytes[16] = "";
 	for (int tries = 0; tries < 50; tries++) {
-		redisReply *r = redisCommand(rc, "HMGET " PR_KEY_NS_USAGE " actions code", "quota1");
+		redisReply *r =
+		    redisCommand(rc, "HMGET " PR_KEY_NS_USAGE " actions code", "quota1");
 		assert_non_null(r);
-		snprintf(actions, sizeof(actions), "%s", r->element[0]->str ? r->element[0]->str : "");
+		snprintf(actions, sizeof(actions), "%s",
+			 r->element[0]->str ? r->element[0]->str : "");
 		snprintf(code_bytes, sizeof(code_bytes), "%s",
 			 r->element[1]->str ? r->element[1]->str : "");
 		freeReplyObject(r);
@@ -805,8 +806,8 @@ static void test_log_quota(void **state)
 		cJSON_Delete(j);
 	}
 	assert_int_equal(n, 1);
-	assert_non_null(strstr(cJSON_GetArrayItem(get(j, "logs"), 0)->valuestring,
-			       "Logs were truncated"));
+	assert_non_null(
+	    strstr(cJSON_GetArrayItem(get(j, "logs"), 0)->valuestring, "Logs were truncated"));
 	cJSON_Delete(j);
 	/* other namespaces keep theirs */
 	redis_cmd("DEL " PR_KEY_NS_LIMITS, "quota2");

@@ -111,9 +111,8 @@ static int setup(void **state)
 		assert_non_null(L[i].redis);
 		assert_int_equal(ctl_limits_loop_init(&L[i]), 0);
 	}
-	for (int t = 0; t < 200 && !(hc_redis_connected(L[0].redis) &&
-				     hc_redis_connected(L[1].redis));
-	     t++)
+	for (int t = 0;
+	     t < 200 && !(hc_redis_connected(L[0].redis) && hc_redis_connected(L[1].redis)); t++)
 		run_for(10);
 	assert_true(hc_redis_connected(L[0].redis) && hc_redis_connected(L[1].redis));
 	return 0;

@@ -35,10 +35,10 @@ static void test_kinds(void **state)
 {
 	char k[32];
 	struct hc_err err;
-	const char *ok[][2] = {{"nodejs", "nodejs:20"},	    {"nodejs:default", "nodejs:20"},
-			       {"nodejs:20", "nodejs:20"},  {"python:default", "python:3"},
-			       {"python:3", "python:3"},    {"python", "python:3"},
-			       {"blackbox", "blackbox"},    {"sequence", "sequence"}};
+	const char *ok[][2] = {{"nodejs", "nodejs:20"},	   {"nodejs:default", "nodejs:20"},
+			       {"nodejs:20", "nodejs:20"}, {"python:default", "python:3"},
+			       {"python:3", "python:3"},   {"python", "python:3"},
+			       {"blackbox", "blackbox"},   {"sequence", "sequence"}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(pr_kind_resolve(ok[i][0], k, sizeof(k), &err), 0);
 		assert_string_equal(k, ok[i][1]);
@@ -133,8 +133,8 @@ static void test_binary_inferred(void **state)
 	assert_true(pr_code_is_binary("UEsDBAo=", 8));
 	assert_true(pr_code_is_binary("UEsDBAoA", 8));
 	assert_true(pr_code_is_binary("\n  UEsD+/9z \r\n", 14)); /* trimmed at the ends */
-	assert_false(pr_code_is_binary("UEsDBA=", 7));	      /* not a multiple of 4 */
-	assert_false(pr_code_is_binary("UEs=BA==", 8));	      /* padding inside */
+	assert_false(pr_code_is_binary("UEsDBA=", 7));		 /* not a multiple of 4 */
+	assert_false(pr_code_is_binary("UEs=BA==", 8));		 /* padding inside */
 	assert_false(pr_code_is_binary("UE===", 5));
 	assert_false(pr_code_is_binary("U===", 4));
 	assert_false(pr_code_is_binary("UEsD BAoA", 9)); /* a blank inside */
@@ -147,8 +147,8 @@ static void test_binary_inferred(void **state)
 	assert_int_equal(decode(zip, &p, &status, &err), 0);
 	assert_true(p.binary);
 	cJSON *doc = pr_action_build(NULL, &p, "guest", "z", "d", &B, 1000, &err);
-	assert_true(cJSON_IsTrue(
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "exec"), "binary")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(doc, "exec"), "binary")));
 	cJSON_Delete(doc);
 	pr_action_put_free(&p);
 	assert_int_equal(decode("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":"
@@ -164,9 +164,9 @@ static void test_binary_inferred(void **state)
 			 0);
 	assert_false(p.binary);
 	pr_action_put_free(&p);
-	assert_int_equal(decode("{\"exec\":{\"kind\":\"blackbox\",\"code\":\"f0VMRgIB\"}}", &p,
-				&status, &err),
-			 0);
+	assert_int_equal(
+	    decode("{\"exec\":{\"kind\":\"blackbox\",\"code\":\"f0VMRgIB\"}}", &p, &status, &err),
+	    0);
 	assert_true(p.binary);
 	pr_action_put_free(&p);
 }

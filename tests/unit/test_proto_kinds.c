@@ -20,7 +20,8 @@ static void test_parse(void **state)
 {
 	struct pr_kinds k;
 	struct hc_err err;
-	assert_int_equal(pr_kinds_parse(" nodejs:22 , nodejs:20,python:3.12,nodejs:22", &k, &err), 0);
+	assert_int_equal(pr_kinds_parse(" nodejs:22 , nodejs:20,python:3.12,nodejs:22", &k, &err),
+			 0);
 	/* in order, without duplicates, python:3 brought by python:3.12, blackbox always */
 	assert_int_equal(k.n, 5);
 	assert_string_equal(k.kind[0], "nodejs:22");
@@ -44,11 +45,11 @@ static void test_resolve(void **state)
 	struct hc_err err;
 	char out[32];
 	assert_int_equal(pr_kinds_parse("nodejs:22,nodejs:18,python:3.11", &k, &err), 0);
-	const char *ok[][2] = {{"nodejs", "nodejs:22"},	    {"nodejs:default", "nodejs:22"},
-			       {"nodejs:18", "nodejs:18"},  {"nodejs:22", "nodejs:22"},
-			       {"python", "python:3"},	    {"python:default", "python:3"},
-			       {"python:3", "python:3"},    {"python:3.11", "python:3.11"},
-			       {"blackbox", "blackbox"},    {"sequence", "sequence"}};
+	const char *ok[][2] = {{"nodejs", "nodejs:22"},	   {"nodejs:default", "nodejs:22"},
+			       {"nodejs:18", "nodejs:18"}, {"nodejs:22", "nodejs:22"},
+			       {"python", "python:3"},	   {"python:default", "python:3"},
+			       {"python:3", "python:3"},   {"python:3.11", "python:3.11"},
+			       {"blackbox", "blackbox"},   {"sequence", "sequence"}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(pr_kinds_resolve(&k, ok[i][0], out, sizeof(out), &err), 0);
 		assert_string_equal(out, ok[i][1]);
@@ -96,12 +97,12 @@ static void test_manifest(void **state)
 	const cJSON *n20 = find_kind(node, "nodejs:20"), *n22 = find_kind(node, "nodejs:22");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(n20, "default")));
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(n22, "default")));
-	assert_true(cJSON_IsTrue(
-	    cJSON_GetObjectItemCaseSensitive(find_kind(py, "python:3"), "default")));
+	assert_true(
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(find_kind(py, "python:3"), "default")));
 	assert_true(cJSON_IsFalse(
 	    cJSON_GetObjectItemCaseSensitive(find_kind(py, "python:3.11"), "default")));
 	/* OpenWhisk's fields, every one */
-	static const char *const fields[] = {"kind",	 "image",    "deprecated",
+	static const char *const fields[] = {"kind",	"image",    "deprecated",
 					     "default", "attached", "requireMain"};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		assert_non_null(cJSON_GetObjectItemCaseSensitive(n20, fields[i]));
@@ -166,9 +167,8 @@ static void test_runtime_interpreter(void **state)
 	char p[256], g[256];
 	struct hc_err err;
 	if (access("/usr/bin/python3.11", X_OK) == 0) {
-		assert_int_equal(rt_kind_interpreter("python:3.11", RT_FAM_PYTHON, NULL, p,
-						     sizeof(p), &err),
-				 0);
+		assert_int_equal(
+		    rt_kind_interpreter("python:3.11", RT_FAM_PYTHON, NULL, p, sizeof(p), &err), 0);
 		assert_string_equal(p, "/usr/bin/python3.11");
 	}
 	if (rt_family_interpreter(RT_FAM_PYTHON, NULL, g, sizeof(g), &err) == 0) {
@@ -180,9 +180,8 @@ static void test_runtime_interpreter(void **state)
 		    rt_kind_interpreter("python:3.99", RT_FAM_PYTHON, NULL, p, sizeof(p), &err), 0);
 		assert_string_equal(p, g);
 		/* an operator's --python wins */
-		assert_int_equal(rt_kind_interpreter("python:3.11", RT_FAM_PYTHON, g, p, sizeof(p),
-						     &err),
-				 0);
+		assert_int_equal(
+		    rt_kind_interpreter("python:3.11", RT_FAM_PYTHON, g, p, sizeof(p), &err), 0);
 		assert_string_equal(p, g);
 	}
 }
@@ -190,9 +189,12 @@ static void test_runtime_interpreter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),	    cmocka_unit_test(test_resolve),
-	    cmocka_unit_test(test_manifest),	    cmocka_unit_test(test_versioned_names),
-	    cmocka_unit_test(test_from_version), cmocka_unit_test(test_probe_auto),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_manifest),
+	    cmocka_unit_test(test_versioned_names),
+	    cmocka_unit_test(test_from_version),
+	    cmocka_unit_test(test_probe_auto),
 	    cmocka_unit_test(test_runtime_interpreter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
