@@ -6,7 +6,9 @@
 #   make run CLUSTER=1  the same with 3 agents, 2 schedulers, 2 controllers
 #   make SANITIZE=1 … the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz         build libFuzzer targets with clang into build/fuzz/
-#   make install      PREFIX=/usr/local DESTDIR= install the binaries
+#   make install      PREFIX=/usr/local DESTDIR= install the binaries (and the
+#                     openwhisk npm module nodejs actions get, in lib/hearth)
+#   make npm          fetch that module into build/node_modules (test and run do)
 #   make format|lint  clang-format / clang-tidy over the tree
 #   make check-format fail if a file is not formatted as `make format` would
 #
@@ -63,7 +65,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Daemon libraries name their sources through a second expansion.
 .SECONDEXPANSION:
 
-.PHONY: all deps test unit integration replay e2e run bench fuzz install clean format lint lint-files check-format
+.PHONY: all deps npm test unit integration replay e2e run bench fuzz install clean format lint lint-files check-format
 all: $(BINS) $(UNIT_BINS) $(IT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(B)/compile_commands.json
 
 # Rebuild everything when the flags change.
@@ -148,7 +150,20 @@ $(B)/compile_commands.json: FORCE
 deps:
 	@deploy/deps.sh
 
-test: deps
+# The openwhisk npm client, which OpenWhisk's nodejs images ship: nodejs
+# actions require('openwhisk'). hearth-runtime puts the node_modules beside
+# it on NODE_PATH (in a runc container that directory is /hearth). Fetched
+# from the npm registry once by `make npm` (and so by test, run, bench,
+# install); a plain `make` never needs the network.
+NPM_OPENWHISK := openwhisk@3.21.9
+NPM_STAMP     := $(B)/node_modules/openwhisk/package.json
+$(NPM_STAMP):
+	@mkdir -p $(B)
+	npm install --prefix $(B) --no-audit --no-fund --no-save --no-package-lock \
+	  --loglevel=error $(NPM_OPENWHISK)
+npm: deps $(NPM_STAMP)
+
+test: deps npm
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@tests/run.sh $(B)
 
@@ -162,11 +177,11 @@ e2e: all
 	@tests/run.sh $(B) e2e
 
 # CLUSTER=1: 3 agents (127.0.0.2-4), 2 schedulers, 2 controllers behind nginx.
-run: deps
+run: deps npm
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(if $(CLUSTER),HEARTH_CLUSTER=1) deploy/hearth-node.sh
 
-bench: deps
+bench: deps npm
 	@deploy/deps.sh bench
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@HEARTH_BUILD=$(B) bench/run.sh $(if $(QUICK),--quick,)
@@ -182,9 +197,10 @@ fuzz:
 	done
 	@echo "run e.g.: $(B)/fuzz/fuzz_http_parse -max_total_time=60 tests/fuzz/corpus/http_parse"
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: all $(NPM_STAMP)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hearth
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -R $(B)/node_modules $(DESTDIR)$(PREFIX)/lib/hearth/
 
 clean:
 	rm -rf $(B)
