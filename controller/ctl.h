@@ -6,14 +6,16 @@
  *
  *   server.c                      wiring: routes, loops, pub/sub
  *   auth, actions, activations,   the REST handlers (api.h)
- *   invoke, internal, meta
- *   sequence.c                    compositions of activations
+ *   invoke, internal, meta,
+ *   packages
+ *   sequence.c, conductor.c       compositions of activations
  *   activation.c, finish.c        one activation: dispatch, run, end
  *   container.c                   the container state machine (sole writer)
  *   call, schedcli, agentcli,     clients: every failure is delivered on a
  *   rtcli, fwdcli, records,       later loop turn, never from inside the
  *   store, xloop                  call that started it
- *   pool.c, cache.c, this file    pure bookkeeping and types
+ *   pool.c, cache.c, entitle.c,   pure bookkeeping and types
+ *   this file
  *
  * Threads: hc_server runs N event loops; each has its own struct ctl_loop.
  * What loops share is immutable (config, cached snapshots in cache.h) or
@@ -41,6 +43,8 @@ struct ctl_records;
 struct ctl_entity_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
+struct ctl_comp_hooks;
+struct ctl_pkg_loop;
 
 struct ctl_config {
 	char *id;
@@ -98,6 +102,7 @@ struct ctl {
 	/* upward notifications, wired by server.c */
 	const struct ctl_ctr_hooks *ctr_hooks;
 	const struct ctl_alloc_hooks *alloc_hooks;
+	const struct ctl_comp_hooks *comp_hooks; /* compositions: conductors (sequence.h) */
 };
 
 struct ctl_loop {
@@ -114,6 +119,7 @@ struct ctl_loop {
 	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
 	struct ctl_records *records;  /* records.c: what was announced lately */
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
+	struct ctl_pkg_loop *pkg;	/* packages.c: its delete script */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common

@@ -1,15 +1,20 @@
-/* controller/invoke.c — POST /api/v1/namespaces/{ns}/actions/{name}: the
- * action from the cache, its parameters merged with the body, then an
- * activation (activation.h) or a sequence (sequence.h) started; blocking
- * calls wait up to their timeout, the others are answered 202 once
- * accepted. */
+/* controller/invoke.c — POST /api/v1/namespaces/{ns}/actions/[{pkg}/]{name}:
+ * the action from the cache (through its package and binding, entitled
+ * for the caller: entitle.h), its parameters merged with the body, then
+ * an activation (activation.h), a sequence (sequence.h) or a conductor's
+ * composition (conductor.h) started; blocking calls wait up to their
+ * timeout, the others are answered 202 once accepted. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/json.h"
 #include "common/str.h"
 #include "controller/activation.h"
 #include "controller/api.h"
+#include "controller/conductor.h"
+#include "controller/entitle.h"
 #include "controller/sequence.h"
 #include "controller/store.h"
 
@@ -20,6 +25,8 @@ struct invoke_req {
 	int blocking, result_only;
 	int64_t wait_ms;
 	char caller_key[160];
+	char what[CTL_APATH_MAX]; /* what a refusal names */
+	struct ctl_ref ref;	  /* a sequence whose components are being checked */
 };
 
 /* The activation's value: the action's defaults under the request body.
@@ -55,18 +62,49 @@ static int merge_params(struct hc_req *req, const struct ctl_action *a, cJSON **
 	return 0;
 }
 
+static void start(struct invoke_req *ir, struct ctl_ref *ref);
+
+/* A sequence's components were checked for the caller. */
+static void on_checked(int status, const char *msg, void *arg)
+{
+	struct invoke_req *ir = arg;
+	if (status) {
+		hc_reply_error(ir->req, status, "%s", msg);
+		ctl_cache_release(&ir->ref);
+		free(ir);
+		return;
+	}
+	start(ir, &ir->ref);
+}
+
 static void on_action(struct ctl_ref *ref, int status, void *arg)
 {
 	struct invoke_req *ir = arg;
 	struct hc_req *req = ir->req;
-	cJSON *params;
 	if (!ref) {
 		if (status == 404)
 			hc_reply_error(req, 404, "The requested resource does not exist.");
+		else if (status == 403)
+			ctl_refuse(req, ir->what);
 		else
 			hc_reply_error(req, 503, "the entity store is unreachable; retry shortly");
-		goto out;
+		free(ir);
+		return;
 	}
+	const struct ctl_action *a = ref->val;
+	if (a->info.is_sequence) {
+		/* OpenWhisk entitles the caller to every component first (403) */
+		ir->ref = *ref;
+		ctl_seq_check(ir->L, ir->subject, NULL, a->info.components, 0, on_checked, ir);
+		return;
+	}
+	start(ir, ref);
+}
+
+static void start(struct invoke_req *ir, struct ctl_ref *ref)
+{
+	struct hc_req *req = ir->req;
+	cJSON *params;
 	const struct ctl_action *a = ref->val;
 	if (merge_params(req, a, &params) < 0) {
 		ctl_cache_release(ref);
@@ -91,6 +129,9 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	if (a->info.is_sequence) {
 		ctl_inv_accept_now(v);
 		ctl_seq_start(v);
+	} else if (ctl_comp_is_conductor(a)) {
+		ctl_inv_accept_now(v);
+		ctl_cond_start(v);
 	} else {
 		ctl_inv_dispatch(v);
 	}
@@ -101,10 +142,10 @@ out:
 void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 {
 	struct ctl_loop *L = ctl_loop_of(req);
-	const char *ns = ctl_req_ns(req, who);
+	const char *ns = ctl_path_ns(req, who);
 	if (!ns)
 		return;
-	const char *name = hc_req_param(req, "name");
+	const char *name = hc_req_param(req, "name"), *pkg = hc_req_param(req, "pkg");
 	int blocking = ctl_query_bool(req, "blocking", 0);
 	int result = ctl_query_bool(req, "result", 0);
 	int64_t timeout;
@@ -116,7 +157,7 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 			       "milliseconds");
 		return;
 	}
-	if (!name || !pr_name_valid(name)) {
+	if (!name || !pr_name_valid(name) || (pkg && !pr_name_valid(pkg))) {
 		hc_reply_error(req, 404, "The requested resource does not exist.");
 		return;
 	}
@@ -134,5 +175,18 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 			  : L->ctl->cfg.blocking_wait_ms;
 	hc_strlcpy(ir->subject, who->ns, sizeof(ir->subject));
 	ctl_caller_key(who, ir->caller_key, sizeof(ir->caller_key));
-	ctl_action_lookup(L, ns, name, on_action, ir);
+	if (!pkg) {
+		/* the common case: no printf on the way */
+		struct hc_buf w = HC_BUF_FIXED(ir->what);
+		hc_buf_adds(&w, ns);
+		hc_buf_addc(&w, '/');
+		hc_buf_adds(&w, name);
+		ctl_action_lookup_as(L, who->ns, ns, name, on_action, ir);
+		return;
+	}
+	/* a refusal names the package (OpenWhisk entitles the package) */
+	char path[2 * PR_NAME_MAX + 2];
+	snprintf(ir->what, sizeof(ir->what), "%s/%s", ns, pkg);
+	snprintf(path, sizeof(path), "%s/%s", pkg, name);
+	ctl_action_lookup_as(L, who->ns, ns, path, on_action, ir);
 }
