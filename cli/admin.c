@@ -18,7 +18,9 @@ static const char admin_usage[] =
     "usage: hearth admin key create NAMESPACE [--cred UUID:KEY]\n"
     "       hearth admin key delete UUID\n"
     "       hearth admin namespace delete NAMESPACE\n"
-    "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n";
+    "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n"
+    "`key create whisk.system` makes the system namespace, whose packages every\n"
+    "namespace can read.\n";
 
 static redisContext *connect_redis(struct cli_ctx *ctx)
 {
