@@ -721,6 +721,85 @@ static void test_binding_init_parameters(void **state)
 	cJSON_Delete(j);
 }
 
+static long ctl_metric(int c, const char *name)
+{
+	char u[128], *out = NULL;
+	long v = -1;
+	snprintf(u, sizeof(u), "%s/metrics", ctl_url[c]);
+	th_http("GET", u, NULL, NULL, 0, &out);
+	char *p = out ? strstr(out, name) : NULL;
+	while (p && p > out && p[-1] != '\n')
+		p = strstr(p + 1, name);
+	if (p)
+		v = strtol(strchr(p, ' ') + 1, NULL, 10);
+	free(out);
+	return v;
+}
+
+/* Whether action's one container is suspended (idle, free). */
+static int suspended(const char *action)
+{
+	char u[128], *out = NULL;
+	int n = 0, sus = 0;
+	snprintf(u, sizeof(u), "%s/containers", agent_url);
+	assert_int_equal(th_http("GET", u, tok_hdrs, NULL, 0, &out), 200);
+	cJSON *j = cJSON_Parse(out);
+	const cJSON *c;
+	cJSON_ArrayForEach(c, get(j, "containers"))
+	{
+		if (strcmp(sget(c, "action"), action) != 0)
+			continue;
+		n++;
+		sus = !strcmp(sget(c, "state"), "suspended");
+	}
+	cJSON_Delete(j);
+	free(out);
+	return n == 1 && sus;
+}
+
+/* An action in a package reached through a binding, warm on controller 1
+ * and idle: controller 0 is sent to it and forwards there; the owner
+ * resolves the same path to the same container, and the binding's
+ * parameters travel with the activation. */
+static void test_forwarded_through_binding(void **state)
+{
+	int forwards = 0;
+	for (int i = 0; i < 10 && forwards < 2; i++) {
+		char pkg[32], bind[256], path[128], action[128];
+		snprintf(pkg, sizeof(pkg), "fp%d", i);
+		snprintf(path, sizeof(path), "_/packages/%s", pkg);
+		put_json(GUEST, path, "{}");
+		snprintf(path, sizeof(path), "_/actions/%s/pid", pkg);
+		put_action(GUEST, path,
+			   "const me = Math.floor(Math.random() * 1e9);"
+			   " function main(p){return {pid: me, b: p.b}}",
+			   NULL);
+		snprintf(path, sizeof(path), "_/packages/fb%d", i);
+		snprintf(bind, sizeof(bind),
+			 "{\"binding\":{\"namespace\":\"_\",\"name\":\"%s\"},\"parameters\":"
+			 "[{\"key\":\"b\",\"value\":%d}]}",
+			 pkg, i);
+		put_json(GUEST, path, bind);
+		snprintf(path, sizeof(path), "_/actions/fb%d/pid", i);
+		snprintf(action, sizeof(action), "/guest/%s/pid", pkg);
+		cJSON *j = invoke(GUEST, 1, path, "{}", 200);
+		int pid = get(j, "pid")->valueint;
+		cJSON_Delete(j);
+		for (int k = 0; k < 100 && !suspended(action); k++)
+			sleep_ms(20);
+		long fw = ctl_metric(0, "hearth_controller_forwards_total");
+		j = invoke(GUEST, 0, path, "{}", 200);
+		if (ctl_metric(0, "hearth_controller_forwards_total") == fw + 1) {
+			assert_int_equal(get(j, "pid")->valueint, pid); /* the same container */
+			assert_int_equal(get(j, "b")->valueint, i);
+			forwards++;
+		}
+		cJSON_Delete(j);
+		sleep_ms(150);
+	}
+	assert_int_equal(forwards, 2);
+}
+
 /* ---- compositions ---- */
 
 static void test_sequences(void **state)
@@ -1061,6 +1140,7 @@ int main(void)
 	    cmocka_unit_test(test_bindings),
 	    cmocka_unit_test(test_shared_across_namespaces),
 	    cmocka_unit_test(test_binding_init_parameters),
+	    cmocka_unit_test(test_forwarded_through_binding),
 	    cmocka_unit_test(test_sequences),
 	    cmocka_unit_test(test_conductor),
 	    cmocka_unit_test(test_warm_packaged_invoke_reads_no_entity),
