@@ -57,8 +57,8 @@ static void maybe_allocate(struct ctl_inv *v)
 	struct pr_alloc_req rq;
 	memset(&rq, 0, sizeof(rq));
 	/* an action in a package is "pkg/name" of its namespace there */
-	hc_strlcpy(rq.ns, v->a->owner[0] ? v->a->owner : ai->ns, sizeof(rq.ns));
-	hc_strlcpy(rq.name, v->a->sname[0] ? v->a->sname : ai->name, sizeof(rq.name));
+	hc_strlcpy(rq.ns, ctl_str_or(v->a->owner, ai->ns), sizeof(rq.ns));
+	hc_strlcpy(rq.name, ctl_str_or(v->a->sname, ai->name), sizeof(rq.name));
 	/* containers are matched on the revision, which changes with every
 	 * write: the scheduler's "version" is the document's revision (with
 	 * the digest of inherited init parameters, store.h) */
@@ -306,7 +306,7 @@ static int forward(struct ctl_inv *v, const char *owner_url, const char *owner)
 	int64_t wait = v->L->ctl->cfg.blocking_wait_ms - (int64_t)waited;
 	/* the path it was asked for ("ns/name" or "ns/pkg/name"): the owner
 	 * resolves it as this controller did (the same container key) */
-	const char *key = v->a->key[0] ? v->a->key : v->a->fqn + 1, *slash = strchr(key, '/');
+	const char *key = ctl_str_or(v->a->key, v->a->fqn + 1), *slash = strchr(key, '/');
 	if (!slash || (size_t)(slash - key) >= sizeof(f.ns))
 		return -1;
 	memcpy(f.ns, key, (size_t)(slash - key));
@@ -550,9 +550,8 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 	hc_strlcpy(v->rec.subject, subject, sizeof(v->rec.subject));
 	hc_strlcpy(v->rec.kind, ai->kind, sizeof(v->rec.kind));
 	if (v->a->in_package || strcmp(ai->ns, subject) != 0)
-		hc_strlcpy(v->rec.path, v->a->path[0] ? v->a->path : v->a->fqn + 1,
-			   sizeof(v->rec.path));
-	hc_strlcpy(v->rec.binding, v->a->binding, sizeof(v->rec.binding));
+		v->rec.path = ctl_str_or(v->a->path, v->a->fqn + 1); /* the cached action's */
+	v->rec.binding = v->a->binding;
 	v->rec.limits = ai->limits;
 	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ctl_inv_version(v));
 	if (params && !v->params) {

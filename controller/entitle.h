@@ -30,11 +30,12 @@
  * printf with the resource's "ns", "ns/name" or "ns/pkg/name". */
 #define CTL_MSG_NOT_AUTHORIZED "The supplied authentication is not authorized to access '%s'."
 
-/* How the package in an action's path was reached, for the checks. */
+/* How the package in an action's path was reached, for the checks (the
+ * strings belong to whoever fills it in). */
 struct ctl_pkg_access {
-	char ns[PR_NAME_MAX + 1]; /* the path's namespace (the package's, or the binding's) */
-	int binding;		  /* the path names a binding */
-	char bound_ns[PR_NAME_MAX + 1]; /* a binding's package's namespace */
+	const char *ns;	      /* the path's namespace (the package's, or the binding's) */
+	int binding;	      /* the path names a binding */
+	const char *bound_ns; /* a binding's package's namespace */
 	int publish; /* the package holding the actions is published (or whisk.system's) */
 };
 

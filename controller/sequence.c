@@ -325,7 +325,7 @@ static int check_result(struct seq_check *k, struct ctl_ref *ref, int status)
 		return 0;
 	}
 	const struct ctl_action *a = ref->val;
-	const char *path = a->path[0] ? a->path : a->fqn + 1;
+	const char *path = ctl_str_or(a->path, a->fqn + 1);
 	int rc = 0;
 	if (!k->tree) {
 		/* only the entitlement of the sequence's own components */

@@ -37,6 +37,7 @@ void ctl_action_free(void *p)
 	cJSON_Delete(a->doc);
 	cJSON_Delete(a->params);
 	free(a->code);
+	free(a->names_);
 	free(a);
 }
 
@@ -51,7 +52,7 @@ struct lookup {
 	char name[PR_NAME_MAX + 1];
 	int as;			      /* entitlement checked for caller */
 	char caller[PR_NAME_MAX + 1];
-	struct ctl_pkg_access acc;
+	int binding, publish; /* how the package was reached (struct ctl_pkg_access) */
 	char real_ns[PR_NAME_MAX + 1]; /* the package holding the action */
 	char real_pkg[PR_NAME_MAX + 1];
 	cJSON *pkg_params; /* package < binding */
@@ -116,27 +117,55 @@ static void version_key(struct ctl_action *a)
 	}
 }
 
-/* The names of a resolved action (see struct ctl_action). 0, or -1 when
- * the document does not belong where it was found. */
+/* parts joined, with a NUL, onto b (fixed: never moves); NULL when full. */
+static const char *piece(struct hc_buf *b, const char *p0, const char *p1, const char *p2,
+			 const char *p3)
+{
+	const char *parts[] = {p0, p1, p2, p3};
+	size_t at = b->len;
+	int rc = 0;
+	for (int i = 0; i < 4; i++)
+		if (parts[i])
+			rc |= hc_buf_adds(b, parts[i]);
+	rc |= hc_buf_addc(b, '\0');
+	return rc ? NULL : b->data + at;
+}
+
+/* The names of a resolved action (see struct ctl_action), in one
+ * allocation. 0, or -1 when the document does not belong where it was
+ * found (or out of memory). */
 static int name_it(struct lookup *lk, struct ctl_action *a)
 {
 	const struct pr_action_info *ai = &a->info;
-	hc_strlcpy(a->key, lk->ckey, sizeof(a->key));
-	snprintf(a->fqn, sizeof(a->fqn), "/%s/%s", ai->ns, ai->name);
-	hc_strlcpy(a->owner, lk->pkg[0] ? lk->real_ns : lk->ns, sizeof(a->owner));
-	if (!lk->pkg[0]) {
-		hc_strlcpy(a->sname, ai->name, sizeof(a->sname));
-		return strcmp(ai->ns, lk->ns) == 0 ? 0 : -1;
+	int pkg = lk->pkg[0] != '\0';
+	char where[CTL_PATH_MAX];
+	if (pkg)
+		snprintf(where, sizeof(where), "%s/%s", lk->real_ns, lk->real_pkg);
+	if (strcmp(ai->ns, pkg ? where : lk->ns) != 0)
+		return -1;
+	size_t cap = 3 * strlen(ai->ns) + 3 * strlen(ai->name) + strlen(lk->ckey) +
+		     2 * strlen(lk->ns) + strlen(lk->pkg) + strlen(lk->real_ns) +
+		     strlen(lk->real_pkg) + 32;
+	if (!(a->names_ = malloc(cap)))
+		return -1;
+	struct hc_buf b = HC_BUF_FIXED_N(a->names_, cap);
+	a->fqn = piece(&b, "/", ai->ns, "/", ai->name);
+	a->key = piece(&b, lk->ckey, NULL, NULL, NULL);
+	a->path = pkg ? piece(&b, ai->ns, "/", ai->name, NULL) : "";
+	a->binding = lk->binding ? piece(&b, lk->ns, "/", lk->pkg, NULL) : "";
+	a->owner = piece(&b, pkg ? lk->real_ns : lk->ns, NULL, NULL, NULL);
+	a->sname = pkg ? piece(&b, lk->real_pkg, "/", ai->name, NULL) : ai->name;
+	a->acc.ns = piece(&b, lk->ns, NULL, NULL, NULL);
+	if (!a->fqn || !a->key || !a->path || !a->binding || !a->owner || !a->sname ||
+	    !a->acc.ns)
+		return -1;
+	if (pkg) {
+		a->in_package = 1;
+		a->acc.binding = lk->binding;
+		a->acc.bound_ns = a->owner; /* where the actions are */
+		a->acc.publish = lk->publish;
 	}
-	a->in_package = 1;
-	a->acc = lk->acc;
-	snprintf(a->path, sizeof(a->path), "%s/%s", ai->ns, ai->name);
-	snprintf(a->sname, sizeof(a->sname), "%s/%s", lk->real_pkg, ai->name);
-	if (lk->acc.binding)
-		snprintf(a->binding, sizeof(a->binding), "%s/%s", lk->ns, lk->pkg);
-	char where[2 * PR_NAME_MAX + 2];
-	snprintf(where, sizeof(where), "%s/%s", lk->real_ns, lk->real_pkg);
-	return strcmp(ai->ns, where) == 0 ? 0 : -1;
+	return 0;
 }
 
 static void on_lookup_doc(redisReply *r, void *arg)
@@ -263,7 +292,6 @@ static void on_package(redisReply *r, void *arg)
 	}
 	if (pi.is_binding) {
 		res->acc.binding = 1;
-		hc_strlcpy(res->acc.bound_ns, pi.bind_ns, sizeof(res->acc.bound_ns));
 		hc_strlcpy(res->real_ns, pi.bind_ns, sizeof(res->real_ns));
 		hc_strlcpy(res->real_pkg, pi.bind_name, sizeof(res->real_pkg));
 		if (op->as && !ctl_entitle_owner(op->caller, res->acc.ns))
@@ -299,7 +327,9 @@ void ctl_package_resolve(struct ctl_loop *L, const char *caller, const char *ns,
 		op->as = 1;
 		hc_strlcpy(op->caller, caller, sizeof(op->caller));
 	}
-	hc_strlcpy(op->r.acc.ns, ns, sizeof(op->r.acc.ns));
+	hc_strlcpy(op->r.ns, ns, sizeof(op->r.ns));
+	op->r.acc.ns = op->r.ns;
+	op->r.acc.bound_ns = op->r.real_ns; /* a binding's package, once known */
 	hc_strlcpy(op->r.real_ns, ns, sizeof(op->r.real_ns));
 	hc_strlcpy(op->r.real_pkg, pkg, sizeof(op->r.real_pkg));
 	if (get_package(op, ns, pkg, on_package) < 0)
@@ -317,7 +347,8 @@ static void on_lookup_pkg(struct ctl_pkg_resolved *r, void *arg)
 	}
 	struct pr_package_info pi, bi;
 	pr_package_info(r->doc, &pi);
-	lk->acc = r->acc;
+	lk->binding = r->acc.binding;
+	lk->publish = r->acc.publish;
 	hc_strlcpy(lk->real_ns, r->real_ns, sizeof(lk->real_ns));
 	hc_strlcpy(lk->real_pkg, r->real_pkg, sizeof(lk->real_pkg));
 	/* the package's parameters under the binding's */
@@ -388,7 +419,6 @@ static void lookup(struct ctl_loop *L, const char *caller, const char *ns, const
 		return;
 	}
 	hc_strlcpy(lk->ns, ns, sizeof(lk->ns));
-	hc_strlcpy(lk->acc.ns, ns, sizeof(lk->acc.ns));
 	if (lk->pkg[0])
 		ctl_package_resolve(L, caller, lk->ns, lk->pkg, 1, on_lookup_pkg, lk);
 	else

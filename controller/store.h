@@ -27,22 +27,32 @@ struct ctl_action {
 	struct pr_action_info info;
 	char *code; /* NULL for sequences and image-only blackbox */
 	size_t code_len;
-	char fqn[CTL_APATH_MAX + 1];  /* "/ns/name" or "/ns/pkg/name" of the action that runs */
-	char key[CTL_APATH_MAX];      /* the cache key: "ns/name" or "ns/pkg/name" as asked for */
-	char path[CTL_APATH_MAX];     /* "ns/pkg/name" of the action that runs; "" = ns/name */
-	char binding[2 * PR_NAME_MAX + 2]; /* "ns/binding" it was reached through, "" = none */
-	char owner[PR_NAME_MAX + 1];	   /* the namespace of the action that runs */
-	char sname[2 * PR_NAME_MAX + 2];   /* its name in that namespace: "name" or "pkg/name" */
+	/* names, all in the one allocation names_ (a few dozen bytes, not the
+	 * kilobytes the longest names would need in arrays: the cache holds
+	 * thousands); NULL or "" when not set (use ctl_str_or) */
+	const char *fqn;     /* "/ns/name" or "/ns/pkg/name" of the action that runs */
+	const char *key;     /* the cache key: "ns/name" or "ns/pkg/name" as asked for */
+	const char *path;    /* "ns/pkg/name" of the action that runs; "" = ns/name */
+	const char *binding; /* "ns/binding" it was reached through, "" = none */
+	const char *owner;   /* the namespace of the action that runs */
+	const char *sname;   /* its name in that namespace: "name" or "pkg/name" */
+	char *names_;
 	/* what containers are matched on: the document's revision, and for
 	 * an action in a package with init:true parameters, a digest of them
 	 * (they come from the package and binding too, and are sent at /init:
 	 * two bindings with different ones never share a container) */
 	char version_key[32];
 	int in_package;
-	struct ctl_pkg_access acc; /* in_package */
+	struct ctl_pkg_access acc; /* in_package; its strings in names_ too */
 	cJSON *params;		   /* the merged parameters (info.parameters), in_package */
 };
 void ctl_action_free(void *a);
+
+/* s unless it is NULL or empty, else dflt. */
+static inline const char *ctl_str_or(const char *s, const char *dflt)
+{
+	return s && s[0] ? s : dflt;
+}
 
 /* Look up ns/name in the action cache, loading it from Redis on a miss.
  * name is "action" or "pkg/action" (pkg a package or a binding). cb gets
@@ -71,9 +81,10 @@ void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns
 struct ctl_pkg_resolved {
 	int status;
 	cJSON *doc, *bound; /* read-only for the callback */
-	struct ctl_pkg_access acc;
+	struct ctl_pkg_access acc; /* its strings are ns and real_ns */
 	char real_ns[PR_NAME_MAX + 1];
 	char real_pkg[PR_NAME_MAX + 1];
+	char ns[PR_NAME_MAX + 1]; /* the package's (or binding's) as asked for */
 };
 typedef void (*ctl_pkg_cb)(struct ctl_pkg_resolved *r, void *arg);
 void ctl_package_resolve(struct ctl_loop *L, const char *caller, const char *ns, const char *pkg,

@@ -93,16 +93,21 @@ uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms)
 	return (ms / PR_ACT_BUCKET_MS + 1) * PR_ACT_BUCKET_MS + ttl_ms;
 }
 
+static int has(const char *s)
+{
+	return s && s[0];
+}
+
 const char *pr_activation_index_name(const struct pr_activation *a, char *buf, size_t buflen)
 {
 	const char *pkg = NULL;
 	size_t pl = 0;
-	if (a->binding[0]) {
+	if (has(a->binding)) {
 		/* "ns/binding": the binding's name */
 		const char *s = strchr(a->binding, '/');
 		pkg = s ? s + 1 : a->binding;
 		pl = strlen(pkg);
-	} else if (a->path[0]) {
+	} else if (has(a->path)) {
 		/* "ns/pkg/name": a package when there are three segments */
 		const char *s1 = strchr(a->path, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
 		if (s2) {
@@ -148,7 +153,7 @@ static int add_ann(cJSON *arr, const char *key, cJSON *val)
 
 cJSON *pr_activation_to_json(const struct pr_activation *a)
 {
-	char path[sizeof(a->path)];
+	char path[3 * PR_NAME_MAX + 3];
 	cJSON *j = cJSON_CreateObject();
 	if (!j)
 		return NULL;
@@ -183,7 +188,7 @@ cJSON *pr_activation_to_json(const struct pr_activation *a)
 	cJSON *ann = cJSON_AddArrayToObject(j, "annotations");
 	if (!ann)
 		goto oom;
-	if (a->path[0])
+	if (has(a->path))
 		snprintf(path, sizeof(path), "%s", a->path);
 	else
 		snprintf(path, sizeof(path), "%s/%s", a->ns, a->name);
@@ -193,7 +198,7 @@ cJSON *pr_activation_to_json(const struct pr_activation *a)
 	bad |= add_ann(ann, "kind", cJSON_CreateString(a->kind));
 	if (a->conductor)
 		bad |= add_ann(ann, "conductor", cJSON_CreateTrue());
-	if (a->binding[0])
+	if (has(a->binding))
 		bad |= add_ann(ann, "binding", cJSON_CreateString(a->binding));
 	bad |= add_ann(ann, "limits", pr_limits_to_json(&a->limits));
 	if (a->cause[0])
@@ -287,9 +292,10 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 		rc |= add_ann_head(b, &first, "topmost") |
 		      hc_buf_adds(b, a->cause[0] ? "false}" : "true}");
 	/* path "ns/name" without printf */
-	char path[sizeof(a->path)];
-	if (a->path[0]) {
-		memcpy(path, a->path, strlen(a->path) + 1);
+	char path[2 * PR_NAME_MAX + 2];
+	const char *pp = path;
+	if (has(a->path)) {
+		pp = a->path;
 	} else {
 		size_t nl = strnlen(a->ns, PR_NAME_MAX), ml = strnlen(a->name, PR_NAME_MAX);
 		memcpy(path, a->ns, nl);
@@ -297,11 +303,11 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 		memcpy(path + nl + 1, a->name, ml);
 		path[nl + 1 + ml] = '\0';
 	}
-	rc |= add_ann_head(b, &first, "path") | add_qstr(b, path) | hc_buf_addc(b, '}');
+	rc |= add_ann_head(b, &first, "path") | add_qstr(b, pp) | hc_buf_addc(b, '}');
 	rc |= add_ann_head(b, &first, "kind") | add_qstr(b, a->kind) | hc_buf_addc(b, '}');
 	if (a->conductor)
 		rc |= add_ann_head(b, &first, "conductor") | hc_buf_adds(b, "true}");
-	if (a->binding[0])
+	if (has(a->binding))
 		rc |= add_ann_head(b, &first, "binding") | add_qstr(b, a->binding) |
 		      hc_buf_addc(b, '}');
 	rc |= add_ann_head(b, &first, "limits") |
@@ -390,10 +396,21 @@ int pr_activation_pack(struct hc_buf *b, const struct pr_activation *a, const ch
 	      add_pk_int(b, a->limits.memory_mb) | add_pk_int(b, a->limits.logs_mb) |
 	      add_pk_int(b, a->limits.concurrency) | add_pk_int(b, flags) |
 	      add_pk_int(b, a->wait_ms) | add_int(b, a->init_ms);
-	if (a->path[0] || a->binding[0])
-		rc |= hc_buf_addc(b, ',') | add_pk_str(b, a->path) | add_qstr(b, a->binding);
+	if (has(a->path) || has(a->binding))
+		rc |= hc_buf_addc(b, ',') | add_pk_str(b, has(a->path) ? a->path : "") |
+		      add_qstr(b, has(a->binding) ? a->binding : "");
 	rc |= hc_buf_addc(b, ']');
 	return rc ? -1 : 0;
+}
+
+/* A string field borrowed from the tree (shorter than cap): -1 when it
+ * is not one. */
+static int pk_ref(const char **dst, size_t cap, const cJSON *v)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	*dst = v->valuestring;
+	return 0;
 }
 
 /* A string field into dst (cap bytes with the NUL): -1 when it is not a
@@ -456,9 +473,8 @@ cJSON *pr_activation_unpack(const char *text, size_t len, const char *id)
 	for (cJSON *e = cJSON_IsArray(j) ? j->child : NULL; e; e = e->next)
 		if (n++ < PK_FIELDS_PKG)
 			f[n - 1] = e;
-	int pkg = n == PK_FIELDS_PKG &&
-		  (pk_str(a.path, sizeof a.path, f[PK_PATH]) |
-		   pk_str(a.binding, sizeof a.binding, f[PK_BINDING])) == 0;
+	int pkg = n == PK_FIELDS_PKG && pk_ref(&a.path, 3 * PR_NAME_MAX + 3, f[PK_PATH]) == 0 &&
+		  pk_ref(&a.binding, 2 * PR_NAME_MAX + 2, f[PK_BINDING]) == 0;
 	if ((n == PK_FIELDS || pkg) && cJSON_IsNumber(f[PK_FORMAT]) &&
 	    f[PK_FORMAT]->valueint == 1 && strlen(id) < sizeof a.id &&
 	    unpack_fields(&a, j, f) == 0) {

@@ -45,10 +45,12 @@ struct pr_activation {
 	int conductor;	 /* a conductor action's composition record */
 	int publish;
 	/* an action in a package: the path annotation "ns/pkg/name" of the
-	 * action that ran ("" = ns/name), and "ns/binding" when it was
-	 * reached through a binding ("" = none) */
-	char path[3 * PR_NAME_MAX + 3];
-	char binding[2 * PR_NAME_MAX + 2];
+	 * action that ran (NULL or "" = ns/name), and "ns/binding" when it
+	 * was reached through a binding (NULL or "" = none). Borrowed: the
+	 * strings outlive the record's use (the cached action's, or the
+	 * stored text's while it is unpacked); not freed by pr_activation_clear */
+	const char *path;
+	const char *binding;
 };
 
 /* A new activation id for an activation created at now_ms: 12 hex digits

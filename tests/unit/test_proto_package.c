@@ -227,9 +227,9 @@ static void test_record_path_and_binding(void **state)
 	struct hc_buf b1 = HC_BUF_FIXED(small);
 	assert_int_equal(pr_activation_pack(&b1, &a, NULL, 0), 0);
 
-	strcpy(a.path, "guest/pub/echo");
+	a.path = "guest/pub/echo";
 	assert_string_equal(pr_activation_index_name(&a, buf, sizeof buf), "pub/echo");
-	strcpy(a.binding, "alice/mine");
+	a.binding = "alice/mine";
 	assert_string_equal(pr_activation_index_name(&a, buf, sizeof buf), "mine/echo");
 	struct hc_buf b2 = HC_BUF_FIXED(big);
 	assert_int_equal(pr_activation_pack(&b2, &a, NULL, 0), 0);
