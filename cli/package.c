@@ -89,7 +89,9 @@ static int package_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite
 	}
 	if (nnames != (bind ? 2 : 1)) {
 		fprintf(stderr, "hearth: package %s needs %s\n%s",
-			bind ? "bind" : overwrite ? "update" : "create",
+			bind	    ? "bind"
+			: overwrite ? "update"
+				    : "create",
 			bind ? "a PACKAGE and a BINDING name" : "a NAME", package_usage);
 		goto out;
 	}
@@ -124,7 +126,10 @@ static int package_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite
 	long status = cli_rest(ctx, "PUT", path, text, &out);
 	free(text);
 	if (status != 200) {
-		rc = cli_fail(ctx, bind ? "bind failed" : overwrite ? "update failed" : "create failed",
+		rc = cli_fail(ctx,
+			      bind	  ? "bind failed"
+			      : overwrite ? "update failed"
+					  : "create failed",
 			      status, &out);
 		if (status == 409 && !overwrite && !bind)
 			fprintf(stderr, "  Use `hearth package update %s ...` to change it.\n",
@@ -162,7 +167,8 @@ static int package_get(struct cli_ctx *ctx, int argc, char **argv)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
-			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i], package_usage);
+			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i],
+				package_usage);
 			return 2;
 		}
 	}
@@ -190,8 +196,8 @@ static int package_get(struct cli_ctx *ctx, int argc, char **argv)
 		for (int l = 0; l < 2; l++) {
 			const cJSON *e;
 			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, lists[l]))
-			printf("   %s /%s/%s/%s\n", l ? "feed  " : "action", str(j, "namespace"),
-			       str(j, "name"), str(e, "name"));
+			    printf("   %s /%s/%s/%s\n", l ? "feed  " : "action",
+				   str(j, "namespace"), str(j, "name"), str(e, "name"));
 		}
 	}
 	cJSON_Delete(j);
@@ -211,7 +217,8 @@ static int package_list(struct cli_ctx *ctx, int argc, char **argv)
 		else if (argv[i][0] != '-' && !strcmp(ns, "_"))
 			ns = argv[i][0] == '/' ? argv[i] + 1 : argv[i];
 		else {
-			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i], package_usage);
+			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i],
+				package_usage);
 			return 2;
 		}
 	}
@@ -238,8 +245,9 @@ static int package_list(struct cli_ctx *ctx, int argc, char **argv)
 			const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "binding");
 			snprintf(fq, sizeof fq, "/%s/%s", str(e, "namespace"), str(e, "name"));
 			printf("%-60s %-8s%s\n", fq,
-			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "publish")) ? "shared"
-											    : "private",
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "publish"))
+				   ? "shared"
+				   : "private",
 			       cJSON_IsObject(b) ? " binding" : "");
 		}
 	}
@@ -258,7 +266,8 @@ static int package_delete(struct cli_ctx *ctx, int argc, char **argv)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
-			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i], package_usage);
+			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i],
+				package_usage);
 			return 2;
 		}
 	}

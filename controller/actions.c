@@ -33,9 +33,9 @@
 #include "controller/store.h"
 #include "proto/keys.h"
 
-#define MSG_NOT_FOUND	  "The requested resource does not exist."
-#define MSG_CONFORMANCE	  "Resource by this name exists but is not in this collection."
-#define MSG_ON_BINDING	  "Operation not permitted on package binding."
+#define MSG_NOT_FOUND	"The requested resource does not exist."
+#define MSG_CONFORMANCE "Resource by this name exists but is not in this collection."
+#define MSG_ON_BINDING	"Operation not permitted on package binding."
 
 /* KEYS: action, actions zset, new code, new refs, old code, old refs,
  *       namespace's zset, package document
@@ -102,8 +102,8 @@ struct act_op {
 	char ns[PR_NAME_MAX + 1];
 	char pkg[PR_NAME_MAX + 1]; /* "" = the default package */
 	char name[PR_NAME_MAX + 1];
-	char path[CTL_PATH_MAX];     /* where the document lives: "ns" or "ns/pkg" */
-	char nsname[CTL_APATH_MAX];  /* "ns/name" or "ns/pkg/name" */
+	char path[CTL_PATH_MAX];    /* where the document lives: "ns" or "ns/pkg" */
+	char nsname[CTL_APATH_MAX]; /* "ns/name" or "ns/pkg/name" */
 	char key[CTL_APATH_MAX + 32];
 	int with_code;
 	int overwrite;
@@ -252,7 +252,8 @@ static void on_get_resolved(struct ctl_ref *ref, int status, void *arg)
 		else if (status == 404)
 			hc_reply_error(op->req, 404, MSG_NOT_FOUND);
 		else
-			hc_reply_error(op->req, 503, "the entity store is unreachable; retry shortly");
+			hc_reply_error(op->req, 503,
+				       "the entity store is unreachable; retry shortly");
 		op_free(op);
 		return;
 	}
@@ -541,7 +542,7 @@ static void delete_now(struct act_op *op)
 	snprintf(k_root, sizeof(k_root), PR_KEY_ACTIONS, op->ns);
 	if (op->pkg[0])
 		snprintf(member, sizeof(member), "%s/%s", op->pkg, op->name);
-	const char *argv[] = {op->key,	  k_zset,      k_root,	       op->name, op->nsname,
+	const char *argv[] = {op->key,	   k_zset,	k_root,		op->name, op->nsname,
 			      CODE_PREFIX, REFS_PREFIX, PR_CH_ENTITIES, member};
 	size_t lens[9];
 	for (int i = 0; i < 9; i++)
@@ -658,8 +659,7 @@ static void list_at(struct act_op *op, const char *path)
 		}
 		return;
 	}
-	if (ctl_entity_list(op->L, &ctl_coll_actions, path, op->skip, op->limit, on_list, op) <
-	    0) {
+	if (ctl_entity_list(op->L, &ctl_coll_actions, path, op->skip, op->limit, on_list, op) < 0) {
 		hc_reply_error(op->req, 500, "out of memory");
 		op_free(op);
 	}
@@ -689,7 +689,8 @@ static void on_list_package(struct ctl_pkg_resolved *r, void *arg)
 		else if (r->status == 404)
 			hc_reply_error(op->req, 404, MSG_NOT_FOUND);
 		else
-			hc_reply_error(op->req, 503, "the entity store is unreachable; retry shortly");
+			hc_reply_error(op->req, 503,
+				       "the entity store is unreachable; retry shortly");
 		op_free(op);
 		return;
 	}

@@ -147,7 +147,7 @@ struct rec_op {
 	char ns[PR_NAME_MAX + 1];
 	char id[HC_ID_LEN + 1];
 	char name[2 * PR_NAME_MAX + 2]; /* list filter "name" or "pkg/name", "" = none */
-	int what;		    /* 0 record, 1 logs, 2 result */
+	int what;			/* 0 record, 1 logs, 2 result */
 	int docs;
 	int64_t limit, skip; /* list: skip is what is still to skip in the index */
 	cJSON *rec;

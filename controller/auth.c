@@ -217,7 +217,8 @@ const char *ctl_path_ns(struct hc_req *req, const struct ctl_caller *who)
 	if (!ns || !strcmp(ns, "_"))
 		return who->ns;
 	if (!pr_namespace_valid(ns)) {
-		hc_reply_error(req, 400, "The request content was malformed:\nnamespace is not valid");
+		hc_reply_error(req, 400,
+			       "The request content was malformed:\nnamespace is not valid");
 		return NULL;
 	}
 	return ns;

@@ -17,11 +17,11 @@ struct cond_acct {
 };
 
 struct cond {
-	struct ctl_inv *top;	 /* the composition's own record */
-	struct cond_acct *acct;	 /* own, or the enclosing composition's */
+	struct ctl_inv *top;	/* the composition's own record */
+	struct cond_acct *acct; /* own, or the enclosing composition's */
 	struct cond_acct own;
-	cJSON *state;		 /* merged into the next conductor run's params */
-	cJSON *ids;		 /* every step's activation id (the record's logs) */
+	cJSON *state; /* merged into the next conductor run's params */
+	cJSON *ids;   /* every step's activation id (the record's logs) */
 	int64_t max_memory;
 	cJSON *params;		 /* the next component's params (a lookup is under way) */
 	char fqn[CTL_APATH_MAX]; /* the next component, "ns/name" or "ns/pkg/name" */
@@ -173,8 +173,9 @@ static void on_conductor_done(struct ctl_inv *sv, cJSON *stored, void *arg)
 		return;
 	}
 	char ns[PR_NAME_MAX + 1], name[2 * PR_NAME_MAX + 2];
-	if (!cJSON_IsString(next) || ctl_action_name_resolve(next->valuestring, k->top->rec.subject,
-							     ns, sizeof ns, name, sizeof name) < 0) {
+	if (!cJSON_IsString(next) ||
+	    ctl_action_name_resolve(next->valuestring, k->top->rec.subject, ns, sizeof ns, name,
+				    sizeof name) < 0) {
 		char *j = cJSON_PrintUnformatted(next);
 		cJSON *err = error_payload("Failed to parse action name from json value ",
 					   j ? j : "null", " during composition.");

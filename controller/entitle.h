@@ -36,7 +36,7 @@ struct ctl_pkg_access {
 	const char *ns;	      /* the path's namespace (the package's, or the binding's) */
 	int binding;	      /* the path names a binding */
 	const char *bound_ns; /* a binding's package's namespace */
-	int publish; /* the package holding the actions is published (or whisk.system's) */
+	int publish;	      /* the package holding the actions is published (or whisk.system's) */
 };
 
 /* 1 when caller owns ns. */

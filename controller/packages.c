@@ -24,12 +24,12 @@
 #include "proto/keys.h"
 #include "proto/package.h"
 
-#define MSG_NOT_FOUND	      "The requested resource does not exist."
-#define MSG_UNREACHABLE	      "the entity store is unreachable; retry shortly"
-#define MSG_BINDING_MISSING   "Binding references a package that does not exist."
-#define MSG_BECOME_BINDING    "Resource is a package and cannot be converted into a binding."
+#define MSG_NOT_FOUND	       "The requested resource does not exist."
+#define MSG_UNREACHABLE	       "the entity store is unreachable; retry shortly"
+#define MSG_BINDING_MISSING    "Binding references a package that does not exist."
+#define MSG_BECOME_BINDING     "Resource is a package and cannot be converted into a binding."
 #define MSG_BINDING_OF_BINDING "Cannot bind to another package binding."
-#define MSG_BINDING_INVALID   "Cannot bind to a resource that is not a package."
+#define MSG_BINDING_INVALID    "Cannot bind to a resource that is not a package."
 
 /* KEYS: package, packages index, the package's actions index, the
  * namespace's actions index. ARGV: name, "pkg/" prefix of its actions in
@@ -239,14 +239,14 @@ static int list_query(struct pkg_op *op)
 	if (lim) {
 		long long v = strtoll(lim, &end, 10);
 		if (!*lim || *end) {
-			hc_reply_error(req, 400, "The value '%.32s' is not an integer for packages.",
-				       lim);
+			hc_reply_error(req, 400,
+				       "The value '%.32s' is not an integer for packages.", lim);
 			return -1;
 		}
 		if (v < 0 || v > 200) {
-			hc_reply_error(req, 400,
-				       "The value '%lld' is not in the range of 0 to 200 for packages.",
-				       v);
+			hc_reply_error(
+			    req, 400,
+			    "The value '%lld' is not in the range of 0 to 200 for packages.", v);
 			return -1;
 		}
 		op->limit = v ? v : 200; /* limit=0 is the maximum */
@@ -254,8 +254,8 @@ static int list_query(struct pkg_op *op)
 	if (skip) {
 		long long v = strtoll(skip, &end, 10);
 		if (!*skip || *end) {
-			hc_reply_error(req, 400, "The value '%.32s' is not an integer for packages.",
-				       skip);
+			hc_reply_error(req, 400,
+				       "The value '%.32s' is not an integer for packages.", skip);
 			return -1;
 		}
 		if (v < 0) {
@@ -389,8 +389,8 @@ static void on_put_old(int status, struct ctl_entity_doc *d, void *arg)
 			goto fail;
 		}
 	}
-	doc = pr_package_build(status == 0 ? d->doc : NULL, &op->put, op->ns, op->name,
-			       hc_now_ms(), &err);
+	doc = pr_package_build(status == 0 ? d->doc : NULL, &op->put, op->ns, op->name, hc_now_ms(),
+			       &err);
 	if (!doc) {
 		hc_reply_error(op->req, 500, "%s", err.msg);
 		goto fail;

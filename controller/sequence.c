@@ -62,8 +62,7 @@ void ctl_comp_run(struct ctl_inv *cv, struct ctl_seq_count *count)
 		ctl_inv_dispatch(cv);
 }
 
-void ctl_comp_end(struct ctl_inv *v, cJSON *ids, int status, cJSON *result,
-		  int64_t max_memory)
+void ctl_comp_end(struct ctl_inv *v, cJSON *ids, int status, cJSON *result, int64_t max_memory)
 {
 	v->rec.end_ms = hc_now_ms();
 	cJSON_Delete(v->rec.logs);

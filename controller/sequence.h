@@ -15,9 +15,9 @@
 
 #include "controller/activation.h"
 
-#define CTL_MSG_SEQ_TOO_LONG   "Too many actions in the sequence."
-#define CTL_MSG_SEQ_CYCLIC     "Sequence may not refer to itself."
-#define CTL_MSG_SEQ_NOT_FOUND  "Sequence component does not exist."
+#define CTL_MSG_SEQ_TOO_LONG	 "Too many actions in the sequence."
+#define CTL_MSG_SEQ_CYCLIC	 "Sequence may not refer to itself."
+#define CTL_MSG_SEQ_NOT_FOUND	 "Sequence component does not exist."
 #define CTL_MSG_SEQ_NO_COMPONENT "No component specified for the sequence."
 
 /* Run v (an activation of a sequence action) to its end. */
@@ -67,7 +67,6 @@ int ctl_comp_is_conductor(const struct ctl_action *a);
 
 /* End composition v: its record's logs are ids (taken), its status and
  * result (taken) as given, its memory limit the largest of its steps'. */
-void ctl_comp_end(struct ctl_inv *v, cJSON *ids, int status, cJSON *result,
-		  int64_t max_memory);
+void ctl_comp_end(struct ctl_inv *v, cJSON *ids, int status, cJSON *result, int64_t max_memory);
 
 #endif

@@ -50,9 +50,9 @@ struct lookup {
 	char ns[PR_NAME_MAX + 1];
 	char pkg[PR_NAME_MAX + 1]; /* "" = the default package */
 	char name[PR_NAME_MAX + 1];
-	int as;			      /* entitlement checked for caller */
+	int as; /* entitlement checked for caller */
 	char caller[PR_NAME_MAX + 1];
-	int binding, publish; /* how the package was reached (struct ctl_pkg_access) */
+	int binding, publish;	       /* how the package was reached (struct ctl_pkg_access) */
 	char real_ns[PR_NAME_MAX + 1]; /* the package holding the action */
 	char real_pkg[PR_NAME_MAX + 1];
 	cJSON *pkg_params; /* package < binding */
@@ -156,8 +156,7 @@ static int name_it(struct lookup *lk, struct ctl_action *a)
 	a->owner = piece(&b, pkg ? lk->real_ns : lk->ns, NULL, NULL, NULL);
 	a->sname = pkg ? piece(&b, lk->real_pkg, "/", ai->name, NULL) : ai->name;
 	a->acc.ns = piece(&b, lk->ns, NULL, NULL, NULL);
-	if (!a->fqn || !a->key || !a->path || !a->binding || !a->owner || !a->sname ||
-	    !a->acc.ns)
+	if (!a->fqn || !a->key || !a->path || !a->binding || !a->owner || !a->sname || !a->acc.ns)
 		return -1;
 	if (pkg) {
 		a->in_package = 1;
@@ -296,8 +295,7 @@ static void on_package(redisReply *r, void *arg)
 		hc_strlcpy(res->real_pkg, pi.bind_name, sizeof(res->real_pkg));
 		if (op->as && !ctl_entitle_owner(op->caller, res->acc.ns))
 			st = 403; /* another's binding */
-		else if (op->follow &&
-			 get_package(op, res->real_ns, res->real_pkg, on_bound) == 0)
+		else if (op->follow && get_package(op, res->real_ns, res->real_pkg, on_bound) == 0)
 			return;
 		else if (op->follow)
 			st = 503;
@@ -390,7 +388,8 @@ static void lookup(struct ctl_loop *L, const char *caller, const char *ns, const
 	}
 	if (ctl_cache_get(c->actions, ckey, &ref)) {
 		const struct ctl_action *a = ref.val;
-		int st = caller ? ctl_entitle_action(caller, ns, a->in_package ? &a->acc : NULL) : 0;
+		int st =
+		    caller ? ctl_entitle_action(caller, ns, a->in_package ? &a->acc : NULL) : 0;
 		if (st) {
 			ctl_cache_release(&ref);
 			cb(NULL, st, arg);
@@ -431,8 +430,8 @@ void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl
 	lookup(L, NULL, ns, name, cb, arg);
 }
 
-void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns,
-			  const char *name, ctl_action_cb cb, void *arg)
+void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns, const char *name,
+			  ctl_action_cb cb, void *arg)
 {
 	/* the default package of another namespace: refused without a look */
 	if (!strchr(name, '/') && !ctl_entitle_owner(caller, ns)) {

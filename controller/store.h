@@ -69,8 +69,8 @@ void ctl_action_lookup(struct ctl_loop *L, const char *ns, const char *name, ctl
  * action of another namespace's default package is refused without a
  * lookup), 404 when it does not exist (for packages caller may not read:
  * 403). */
-void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns,
-			  const char *name, ctl_action_cb cb, void *arg);
+void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns, const char *name,
+			  ctl_action_cb cb, void *arg);
 
 /* A package as caller reaches it (caller NULL: no entitlement check):
  * status 0, 403, 404 (as ctl_action_lookup_as) or 503; doc the package's
@@ -80,7 +80,7 @@ void ctl_action_lookup_as(struct ctl_loop *L, const char *caller, const char *ns
  * ctl_package_resolve returns, when nothing could be asked). */
 struct ctl_pkg_resolved {
 	int status;
-	cJSON *doc, *bound; /* read-only for the callback */
+	cJSON *doc, *bound;	   /* read-only for the callback */
 	struct ctl_pkg_access acc; /* its strings are ns and real_ns */
 	char real_ns[PR_NAME_MAX + 1];
 	char real_pkg[PR_NAME_MAX + 1];

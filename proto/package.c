@@ -66,7 +66,7 @@ int pr_package_put_decode(const char *body, size_t len, const char *own_ns,
 	*status = 400;
 	/* an empty body is an empty package (wsk package create sends {}) */
 	out->root = hc_json_blank(body, len) ? cJSON_CreateObject()
-					      : hc_json_parse(body, len, HC_JSON_MAX_DEPTH, &perr);
+					     : hc_json_parse(body, len, HC_JSON_MAX_DEPTH, &perr);
 	if (!out->root) {
 		hc_err_set(err, MALFORMED "%s", perr.msg[0] ? perr.msg : "out of memory");
 		goto fail;

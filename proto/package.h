@@ -22,8 +22,8 @@
 
 /* ---- PUT ---- */
 struct pr_package_put {
-	cJSON *root;	     /* the parsed body; owned */
-	int has_binding;     /* a non-empty binding was given */
+	cJSON *root;		       /* the parsed body; owned */
+	int has_binding;	       /* a non-empty binding was given */
 	char bind_ns[PR_NAME_MAX + 1]; /* "_" resolved to the caller's namespace */
 	char bind_name[PR_NAME_MAX + 1];
 	const cJSON *parameters;  /* NULL = absent */

@@ -104,15 +104,24 @@ static int setup(void **state)
 	agent_pid = start(aargv, p, agent_url);
 	p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url, "--token", TOKEN,
-			 NULL};
+	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url,
+			 "--token",	     TOKEN,    NULL};
 	sched_pid = start(sargv, p, sched_url);
 	for (int i = 0; i < 2; i++) {
 		p = th_free_port();
 		snprintf(port, sizeof(port), "%d", p);
-		char *cargv[] = {"hearth-controller", "--port", port,	 "--threads",
-				 "1",		      "--redis", R.url, "--token",
-				 TOKEN,		      "--pause-grace", "200ms", NULL};
+		char *cargv[] = {"hearth-controller",
+				 "--port",
+				 port,
+				 "--threads",
+				 "1",
+				 "--redis",
+				 R.url,
+				 "--token",
+				 TOKEN,
+				 "--pause-grace",
+				 "200ms",
+				 NULL};
 		ctl_pid[i] = start(cargv, p, ctl_url[i]);
 	}
 	sleep_ms(500); /* the scheduler wins its lease, the controllers learn it */
@@ -279,7 +288,8 @@ static int has_name(const cJSON *list, const char *ns, const char *name)
 static void test_package_crud(void **state)
 {
 	cJSON *j;
-	expect(GUEST, "PUT", "_/packages/default", "{}", 400, "Package name 'default' is reserved.");
+	expect(GUEST, "PUT", "_/packages/default", "{}", 400,
+	       "Package name 'default' is reserved.");
 	assert_int_equal(api("PUT", "_/packages/p1",
 			     "{\"parameters\":[{\"key\":\"a\",\"value\":1}],"
 			     "\"annotations\":[{\"key\":\"binding\",\"value\":\"mine\"},"
@@ -305,7 +315,8 @@ static void test_package_crud(void **state)
 	assert_int_equal(cJSON_GetArraySize(get(j, "actions")), 0);
 	assert_int_equal(cJSON_GetArraySize(get(j, "feeds")), 0);
 	cJSON_Delete(j);
-	expect(GUEST, "GET", "_/packages/nope", NULL, 404, "The requested resource does not exist.");
+	expect(GUEST, "GET", "_/packages/nope", NULL, 404,
+	       "The requested resource does not exist.");
 	/* the list: summaries, binding false for a package */
 	put_json(GUEST, "_/packages/p2", "{}");
 	assert_int_equal(api("GET", "_/packages", NULL, &j), 200);
@@ -528,7 +539,8 @@ static void test_bindings(void **state)
 	assert_int_equal(api("DELETE", "_/packages/b2", NULL, &j), 200);
 	cJSON_Delete(j);
 	/* a binding updated to another package, and the cache follows */
-	put_json(GUEST, "_/packages/base2", "{\"parameters\":[{\"key\":\"pkg\",\"value\":\"P2\"}]}");
+	put_json(GUEST, "_/packages/base2",
+		 "{\"parameters\":[{\"key\":\"pkg\",\"value\":\"P2\"}]}");
 	put_action(GUEST, "_/actions/base2/echo", ECHO, NULL);
 	j = invoke(GUEST, 1, "_/actions/b1/echo", "{}", 200); /* cached there too */
 	assert_string_equal(sget(j, "pkg"), "P");
@@ -654,7 +666,8 @@ static void test_shared_across_namespaces(void **state)
 		long st = 0;
 		for (int i = 0; i < 50; i++) {
 			cJSON *x = NULL;
-			st = call(ALICE, c, "POST", "guest/actions/pub/echo?blocking=true", "{}", &x);
+			st = call(ALICE, c, "POST", "guest/actions/pub/echo?blocking=true", "{}",
+				  &x);
 			cJSON_Delete(x);
 			if (st == 403)
 				break;
@@ -690,8 +703,8 @@ static void test_binding_init_parameters(void **state)
 {
 	cJSON *j;
 	put_json(GUEST, "_/packages/ip", "{}");
-	put_action(GUEST, "_/actions/ip/env", "function main(){return {s: process.env.SECRET || ''}}",
-		   NULL);
+	put_action(GUEST, "_/actions/ip/env",
+		   "function main(){return {s: process.env.SECRET || ''}}", NULL);
 	put_json(GUEST, "_/packages/ipa",
 		 "{\"binding\":{\"namespace\":\"_\",\"name\":\"ip\"},\"parameters\":[{\"key\":"
 		 "\"SECRET\",\"value\":\"A\",\"init\":true}]}");
@@ -898,13 +911,13 @@ static void test_sequences(void **state)
 
 /* A conductor: inc, then seqs/double... as its state says; the result is
  * params when there is no next action. */
-#define CONDUCTOR                                                                        \
-	"function main(p) {"                                                               \
-	"  if (p.error) return {error: p.error};"                                          \
-	"  if (!p.step) return {action: 'inc', params: {n: p.n}, state: {step: 1}};"       \
-	"  if (p.step === 1) return {action: 'cpkg/double', params: {n: p.n}, state: "     \
-	"{step: 2}};"                                                                      \
-	"  return {params: {n: p.n, done: true}};"                                         \
+#define CONDUCTOR                                                                                  \
+	"function main(p) {"                                                                       \
+	"  if (p.error) return {error: p.error};"                                                  \
+	"  if (!p.step) return {action: 'inc', params: {n: p.n}, state: {step: 1}};"               \
+	"  if (p.step === 1) return {action: 'cpkg/double', params: {n: p.n}, state: "             \
+	"{step: 2}};"                                                                              \
+	"  return {params: {n: p.n, done: true}};"                                                 \
 	"}"
 
 static void test_conductor(void **state)
@@ -937,8 +950,9 @@ static void test_conductor(void **state)
 	put_action(GUEST, "_/actions/econd", ECHO,
 		   "\"annotations\":[{\"key\":\"conductor\",\"value\":true}]");
 	j = invoke_record(GUEST, "_/actions/econd", "{\"action\":\"nosuch\"}", 502);
-	assert_string_equal(sget(get(get(j, "response"), "result"), "error"),
-			    "Failed to resolve action with name 'guest/nosuch' during composition.");
+	assert_string_equal(
+	    sget(get(get(j, "response"), "result"), "error"),
+	    "Failed to resolve action with name 'guest/nosuch' during composition.");
 	assert_int_equal(cJSON_GetArraySize(get(j, "logs")), 2);
 	cJSON_Delete(j);
 	j = invoke_record(GUEST, "_/actions/econd", "{\"action\":\"/guest/priv/echo\"}", 200);
@@ -955,9 +969,10 @@ static void test_conductor(void **state)
 	assert_int_equal(call(ALICE, 0, "POST", "_/actions/acond?blocking=true",
 			      "{\"action\":\"/guest/priv/echo\"}", &x),
 			 502);
-	assert_string_equal(sget(get(get(x, "response"), "result"), "error"),
-			    "Failed entitlement check for action with name 'guest/priv/echo' during "
-			    "composition.");
+	assert_string_equal(
+	    sget(get(get(x, "response"), "result"), "error"),
+	    "Failed entitlement check for action with name 'guest/priv/echo' during "
+	    "composition.");
 	cJSON_Delete(x);
 	/* the budget: at most 50 components */
 	put_action(GUEST, "_/actions/loop",
@@ -1110,15 +1125,16 @@ static void test_cli(void **state)
 	cJSON_Delete(j);
 	/* action get --url, as wsk prints it */
 	assert_int_equal(cli(out, sizeof out, "action get clip/act --url"), 0);
-	snprintf(want, sizeof want, "ok: got action act\n%s/api/v1/namespaces/guest/actions/clip/act\n",
-		 ctl_url[0]);
+	snprintf(want, sizeof want,
+		 "ok: got action act\n%s/api/v1/namespaces/guest/actions/clip/act\n", ctl_url[0]);
 	assert_string_equal(out, want);
 	put_action(GUEST, "_/actions/clip/web", ECHO,
 		   "\"annotations\":[{\"key\":\"web-export\",\"value\":true}]");
 	put_action(GUEST, "_/actions/webby", ECHO,
 		   "\"annotations\":[{\"key\":\"web-export\",\"value\":true}]");
 	assert_int_equal(cli(out, sizeof out, "action get clip/web --url"), 0);
-	snprintf(want, sizeof want, "ok: got action web\n%s/api/v1/web/guest/clip/web\n", ctl_url[0]);
+	snprintf(want, sizeof want, "ok: got action web\n%s/api/v1/web/guest/clip/web\n",
+		 ctl_url[0]);
 	assert_string_equal(out, want);
 	assert_int_equal(cli(out, sizeof out, "action get webby --url"), 0);
 	snprintf(want, sizeof want, "ok: got action webby\n%s/api/v1/web/guest/default/webby\n",

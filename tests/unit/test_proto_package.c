@@ -161,7 +161,8 @@ static void test_with_actions_and_inherit(void **state)
 	cJSON *list = cJSON_Parse(acts);
 	cJSON *pkg = cJSON_Parse("{\"name\":\"b\",\"parameters\":[{\"key\":\"x\",\"value\":"
 				 "\"bind\"},{\"key\":\"b\",\"value\":1}]}");
-	cJSON *base = cJSON_Parse("[{\"key\":\"x\",\"value\":\"pkg\"},{\"key\":\"p\",\"value\":2}]");
+	cJSON *base =
+	    cJSON_Parse("[{\"key\":\"x\",\"value\":\"pkg\"},{\"key\":\"p\",\"value\":2}]");
 	cJSON *out = pr_package_with_actions(pkg, list, base);
 	assert_non_null(out);
 	assert_int_equal(cJSON_GetArraySize(get(out, "actions")), 1);
