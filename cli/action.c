@@ -12,7 +12,7 @@
 static const char action_usage[] =
 	"usage: hearth action create|update NAME [FILE] [options]\n"
 	"       hearth action invoke NAME [-p KEY VALUE]... [-P FILE] [-b|--blocking] [-r|--result]\n"
-	"       hearth action get NAME [--code]\n"
+	"       hearth action get NAME [--code] [--url]\n"
 	"       hearth action list [--limit N] [--skip N]\n"
 	"       hearth action delete NAME\n"
 	"NAME is `name`, `pkg/name` or `/namespace/name`.\n"
@@ -466,6 +466,63 @@ static int action_list(struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* `wsk action get NAME --url`: the URL that invokes the action, the web
+ * one for a web action (annotation web-export), as wsk prints it. */
+static int action_url(struct cli_ctx *ctx, const char *name)
+{
+	char path[4096];
+	struct hc_buf out;
+	int rc = 0;
+	if (action_path(name, path, sizeof path - 32) < 0)
+		return 1;
+	strcat(path, "?code=false");
+	hc_buf_init(&out, 64 * 1024 * 1024);
+	long status = cli_rest(ctx, "GET", path, NULL, &out);
+	cJSON *j = status == 200 ? hc_json_parse(hc_buf_str(&out), out.len, HC_JSON_MAX_DEPTH, NULL)
+				 : NULL;
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(j, "namespace");
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
+	if (!j || !cJSON_IsString(ns) || !cJSON_IsString(nm)) {
+		rc = status == 200 ? 5 : cli_fail(ctx, "get failed", status, &out);
+		if (status == 200)
+			fprintf(stderr, "hearth: the API answered an action without its namespace\n");
+		goto out;
+	}
+	/* the namespace is "ns" or "ns/pkg" */
+	char root[300], pkg[300] = "", url[3072];
+	const char *slash = strchr(ns->valuestring, '/');
+	snprintf(root, sizeof root, "%.*s",
+		 (int)(slash ? (size_t)(slash - ns->valuestring) : strlen(ns->valuestring)),
+		 ns->valuestring);
+	if (slash)
+		snprintf(pkg, sizeof pkg, "%s", slash + 1);
+	const cJSON *web = NULL, *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "annotations"))
+	{
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+		if (cJSON_IsString(k) && !strcmp(k->valuestring, "web-export"))
+			web = cJSON_GetObjectItemCaseSensitive(e, "value");
+	}
+	if (cJSON_IsTrue(web) || (cJSON_IsString(web) && !strcmp(web->valuestring, "true")))
+		snprintf(url, sizeof url, "%s/api/v1/web/%s/%s/%s", ctx->apihost, root,
+			 pkg[0] ? pkg : "default", nm->valuestring);
+	else
+		snprintf(url, sizeof url, "%s/api/v1/namespaces/%s/actions/%s%s%s", ctx->apihost,
+			 root, pkg, pkg[0] ? "/" : "", nm->valuestring);
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "url", url);
+		cli_print_json(ctx, o);
+		cJSON_Delete(o);
+	} else {
+		printf("ok: got action %s\n%s\n", nm->valuestring, url);
+	}
+out:
+	cJSON_Delete(j);
+	hc_buf_free(&out);
+	return rc;
+}
+
 int cli_action(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -484,7 +541,15 @@ int cli_action(struct cli_ctx *ctx, int argc, char **argv)
 	if (!strcmp(sub, "list"))
 		return action_list(ctx, argc, argv);
 	if ((!strcmp(sub, "get") || !strcmp(sub, "delete")) && argc >= 2) {
-		int code = argc > 2 && !strcmp(argv[2], "--code");
+		int code = 0, url = 0;
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--code"))
+				code = 1;
+			else if (!strcmp(argv[i], "--url"))
+				url = 1;
+		}
+		if (!strcmp(sub, "get") && url)
+			return action_url(ctx, argv[1]);
 		if (!strcmp(sub, "get"))
 			return action_simple(ctx, "GET", argv[1], code ? "?code=true" : "?code=false",
 					     "get failed");

@@ -25,7 +25,9 @@ static const char admin_usage[] =
     "           one namespace's limits over the controllers' defaults (every controller\n"
     "           applies them within a second); a value of \"default\" removes one,\n"
     "           --reset all; with no option, show them. SIZE: bytes, or 64k, 500m, 2g.\n"
-    "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n";
+    "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n"
+    "`key create whisk.system` makes the system namespace, whose packages every\n"
+    "namespace can read.\n";
 
 static redisContext *connect_redis(struct cli_ctx *ctx)
 {

@@ -14,6 +14,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  action create|update|get|list|delete|invoke   manage and run actions\n"
+	"  package create|update|get|list|delete|bind    packages, bindings, shared packages\n"
 	"  activation list|get|logs|result               look at what ran\n"
 	"  namespace list                                 the namespaces of your key\n"
 	"  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 	char **v = argv + i;
 	if (!strcmp(cmd, "action"))
 		return cli_action(&ctx, n, v);
+	if (!strcmp(cmd, "package"))
+		return cli_package(&ctx, n, v);
 	if (!strcmp(cmd, "activation"))
 		return cli_activation(&ctx, n, v);
 	if (!strcmp(cmd, "namespace"))

@@ -17,6 +17,13 @@
 
 static void run(struct ctl_inv *v, struct ctl_ctr *c);
 
+/* What v's containers are matched on (store.h: version_key; the
+ * revision for an action put together without a lookup). */
+static const char *ctl_inv_version(const struct ctl_inv *v)
+{
+	return v->a->version_key[0] ? v->a->version_key : v->a->info.revision;
+}
+
 /* ---- the overflow queue ---- */
 
 static struct ctl_inv *pop_waiter(struct ctl_loop *L, const char *akey)
@@ -50,11 +57,13 @@ static void maybe_allocate(struct ctl_inv *v)
 	const struct pr_action_info *ai = &v->a->info;
 	struct pr_alloc_req rq;
 	memset(&rq, 0, sizeof(rq));
-	hc_strlcpy(rq.ns, ai->ns, sizeof(rq.ns));
-	hc_strlcpy(rq.name, ai->name, sizeof(rq.name));
+	/* an action in a package is "pkg/name" of its namespace there */
+	hc_strlcpy(rq.ns, ctl_str_or(v->a->owner, ai->ns), sizeof(rq.ns));
+	hc_strlcpy(rq.name, ctl_str_or(v->a->sname, ai->name), sizeof(rq.name));
 	/* containers are matched on the revision, which changes with every
-	 * write: the scheduler's "version" is the document's revision */
-	hc_strlcpy(rq.version, ai->revision, sizeof(rq.version));
+	 * write: the scheduler's "version" is the document's revision (with
+	 * the digest of inherited init parameters, store.h) */
+	hc_strlcpy(rq.version, ctl_inv_version(v), sizeof(rq.version));
 	hc_strlcpy(rq.kind, ai->kind, sizeof(rq.kind));
 	hc_strlcpy(rq.digest, ai->digest, sizeof(rq.digest));
 	rq.memory_mb = (int)ai->limits.memory_mb;
@@ -296,8 +305,14 @@ static int forward(struct ctl_inv *v, const char *owner_url, const char *owner)
 	memset(&f, 0, sizeof(f));
 	uint64_t waited = (hc_mono_us() - v->t0_us) / 1000;
 	int64_t wait = v->L->ctl->cfg.blocking_wait_ms - (int64_t)waited;
-	hc_strlcpy(f.ns, v->rec.ns, sizeof(f.ns));
-	hc_strlcpy(f.name, v->rec.name, sizeof(f.name));
+	/* the path it was asked for ("ns/name" or "ns/pkg/name"): the owner
+	 * resolves it as this controller did (the same container key) */
+	const char *key = ctl_str_or(v->a->key, v->a->fqn + 1), *slash = strchr(key, '/');
+	if (!slash || (size_t)(slash - key) >= sizeof(f.ns))
+		return -1;
+	memcpy(f.ns, key, (size_t)(slash - key));
+	f.ns[slash - key] = '\0';
+	hc_strlcpy(f.name, slash + 1, sizeof(f.name));
 	hc_strlcpy(f.subject, v->rec.subject, sizeof(f.subject));
 	hc_strlcpy(f.id, v->rec.id, sizeof(f.id));
 	hc_strlcpy(f.cause, v->rec.cause, sizeof(f.cause));
@@ -527,13 +542,19 @@ struct ctl_inv *ctl_inv_new(struct ctl_loop *L, struct ctl_ref *ref, cJSON *para
 		pr_activation_id_new(v->rec.id, v->rec.start_ms);
 	}
 	const struct pr_action_info *ai = &v->a->info;
-	hc_strlcpy(v->rec.ns, ai->ns, sizeof(v->rec.ns));
+	/* OpenWhisk's record: the invoking namespace, the action's own name,
+	 * the path of the action that ran (and the binding it was reached
+	 * through) in annotations */
+	hc_strlcpy(v->rec.ns, subject, sizeof(v->rec.ns));
 	hc_strlcpy(v->rec.name, ai->name, sizeof(v->rec.name));
 	hc_strlcpy(v->rec.version, ai->version, sizeof(v->rec.version));
 	hc_strlcpy(v->rec.subject, subject, sizeof(v->rec.subject));
 	hc_strlcpy(v->rec.kind, ai->kind, sizeof(v->rec.kind));
+	if (v->a->in_package || strcmp(ai->ns, subject) != 0)
+		v->rec.path = ctl_str_or(v->a->path, v->a->fqn + 1); /* the cached action's */
+	v->rec.binding = v->a->binding;
 	v->rec.limits = ai->limits;
-	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ai->revision);
+	ctl_akey(v->akey, sizeof(v->akey), ai->ns, ai->name, ctl_inv_version(v));
 	if (params && !v->params) {
 		ctl_inv_free(v);
 		return NULL;

@@ -146,8 +146,8 @@ struct rec_op {
 	struct ctl_loop *L;
 	char ns[PR_NAME_MAX + 1];
 	char id[HC_ID_LEN + 1];
-	char name[PR_NAME_MAX + 1]; /* list filter, "" = none */
-	int what;		    /* 0 record, 1 logs, 2 result */
+	char name[2 * PR_NAME_MAX + 2]; /* list filter "name" or "pkg/name", "" = none */
+	int what;			/* 0 record, 1 logs, 2 result */
 	int docs;
 	int64_t limit, skip; /* list: skip is what is still to skip in the index */
 	cJSON *rec;
@@ -516,7 +516,7 @@ static void on_index(redisReply *r, void *arg)
 
 static int index_call(struct rec_op *op)
 {
-	char dkey[600], spre[300], npre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24];
+	char dkey[900], spre[300], npre[300], a_since[24], a_upto[24], a_skip[24], a_lim[24];
 	char a_ms[24], a_max[24], a_reads[24], a_lo[40], a_hi[40];
 	struct hc_buf db = HC_BUF_FIXED(dkey);
 	if (pr_activation_dir_key(&db, op->ns, op->name[0] ? op->name : NULL) < 0)
@@ -610,12 +610,26 @@ void ctl_activations_list(struct hc_req *req, const struct ctl_caller *who)
 				       "valid action name");
 			goto bad;
 		}
-		/* "pkg/action" names a package's action, which OpenWhisk lists
-		 * apart from the namespace's own "action"; hearth has no
-		 * packages yet, so nothing ran under that name */
-		if (slash) {
-			reply_none(req, count);
+		/* "pkg/action" names a package's action (or a binding's), which
+		 * OpenWhisk lists apart from the namespace's own "action"; the
+		 * index keeps them so (pr_activation_index_name) */
+		if (slash && (slash == name || (size_t)(slash - name) > PR_NAME_MAX ||
+			      !pr_name_valid(slash + 1))) {
+			hc_reply_error(req, 400,
+				       "The request content was malformed:\nname is not a "
+				       "valid action name");
 			goto bad;
+		}
+		if (slash) {
+			char pkg[PR_NAME_MAX + 1];
+			memcpy(pkg, name, (size_t)(slash - name));
+			pkg[slash - name] = '\0';
+			if (!pr_name_valid(pkg)) {
+				hc_reply_error(req, 400,
+					       "The request content was malformed:\nname is not "
+					       "a valid action name");
+				goto bad;
+			}
 		}
 		hc_strlcpy(op->name, name, sizeof(op->name));
 	}

@@ -45,6 +45,15 @@ void ctl_caller_key(const struct ctl_caller *who, char *out, size_t outlen);
  * ("_" = own). Answers 403 and returns NULL for another namespace. */
 const char *ctl_req_ns(struct hc_req *req, const struct ctl_caller *who);
 
+/* The {ns} route parameter resolved the same way, for any namespace (who
+ * may do what there is entitle.h's): NULL after answering 400 when it is
+ * not a namespace name. */
+const char *ctl_path_ns(struct hc_req *req, const struct ctl_caller *who);
+
+/* Answer 403 with OpenWhisk's message naming resource ("ns", "ns/name" or
+ * "ns/pkg/name": Messages.notAuthorizedtoAccessResource). */
+void ctl_refuse(struct hc_req *req, const char *resource);
+
 int ctl_auth_loop_init(struct ctl_loop *L);
 void ctl_auth_loop_fini(struct ctl_loop *L);
 
@@ -69,6 +78,13 @@ void ctl_activations_list(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_get(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_logs(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_result(struct hc_req *req, const struct ctl_caller *who);
+/* packages.c */
+void ctl_packages_list(struct hc_req *req, const struct ctl_caller *who);
+void ctl_package_get(struct hc_req *req, const struct ctl_caller *who);
+void ctl_package_put(struct hc_req *req, const struct ctl_caller *who);
+void ctl_package_delete(struct hc_req *req, const struct ctl_caller *who);
+int ctl_pkg_loop_init(struct ctl_loop *L);
+void ctl_pkg_loop_fini(struct ctl_loop *L);
 
 /* /api/v1/web/{ns}/{pkg}/{action}[/{rest+}]: a web action (web.c). */
 void ctl_h_web(struct hc_req *req, void *arg);

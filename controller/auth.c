@@ -8,6 +8,7 @@
 #include "common/redis.h"
 #include "controller/api.h"
 #include "controller/cache.h"
+#include "controller/entitle.h"
 #include "proto/auth.h"
 #include "proto/keys.h"
 
@@ -229,4 +230,22 @@ const char *ctl_req_ns(struct hc_req *req, const struct ctl_caller *who)
 		return who->ns;
 	hc_reply_error(req, 403, MSG_FORBIDDEN);
 	return NULL;
+}
+
+const char *ctl_path_ns(struct hc_req *req, const struct ctl_caller *who)
+{
+	const char *ns = hc_req_param(req, "ns");
+	if (!ns || !strcmp(ns, "_"))
+		return who->ns;
+	if (!pr_namespace_valid(ns)) {
+		hc_reply_error(req, 400,
+			       "The request content was malformed:\nnamespace is not valid");
+		return NULL;
+	}
+	return ns;
+}
+
+void ctl_refuse(struct hc_req *req, const char *resource)
+{
+	hc_reply_error(req, 403, CTL_MSG_NOT_AUTHORIZED, resource);
 }

@@ -115,6 +115,14 @@ void ctl_cache_release(struct ctl_ref *ref)
 	}
 }
 
+void ctl_cache_ref_dup(const struct ctl_ref *src, struct ctl_ref *dst)
+{
+	struct entry *e = src->entry_;
+	if (e)
+		atomic_fetch_add(&e->refs, 1);
+	*dst = *src;
+}
+
 uint64_t ctl_cache_gen(struct ctl_cache *c)
 {
 	pthread_mutex_lock(&c->mu);

@@ -31,6 +31,8 @@ void ctl_cache_free(struct ctl_cache *c);
  * return 1; 0 on a miss. */
 int ctl_cache_get(struct ctl_cache *c, const char *key, struct ctl_ref *ref);
 void ctl_cache_release(struct ctl_ref *ref);
+/* Another reference to what src refers to (release both). */
+void ctl_cache_ref_dup(const struct ctl_ref *src, struct ctl_ref *dst);
 
 /* The generation to pass to ctl_cache_put for a load starting now. */
 uint64_t ctl_cache_gen(struct ctl_cache *c);

@@ -6,14 +6,16 @@
  *
  *   server.c                      wiring: routes, loops, pub/sub
  *   auth, actions, activations,   the REST handlers (api.h)
- *   invoke, internal, meta, info
- *   sequence.c                    compositions of activations
+ *   invoke, internal, meta, info,
+ *   packages
+ *   sequence.c, conductor.c       compositions of activations
  *   activation.c, finish.c        one activation: dispatch, run, end
  *   container.c                   the container state machine (sole writer)
  *   call, schedcli, agentcli,     clients: every failure is delivered on a
  *   rtcli, fwdcli, records,       later loop turn, never from inside the
  *   store, limits, xloop          call that started it
  *   pool.c, cache.c, kinds.c,     pure bookkeeping and types
+ *   entitle.c,
  *   this file
  *
  * Threads: hc_server runs N event loops; each has its own struct ctl_loop.
@@ -43,6 +45,8 @@ struct ctl_entity_loop;
 struct ctl_limits_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
+struct ctl_comp_hooks;
+struct ctl_pkg_loop;
 
 struct ctl_config {
 	char *id;
@@ -104,6 +108,7 @@ struct ctl {
 	/* upward notifications, wired by server.c */
 	const struct ctl_ctr_hooks *ctr_hooks;
 	const struct ctl_alloc_hooks *alloc_hooks;
+	const struct ctl_comp_hooks *comp_hooks; /* compositions: conductors (sequence.h) */
 };
 
 struct ctl_loop {
@@ -121,6 +126,7 @@ struct ctl_loop {
 	struct ctl_records *records;  /* records.c: what was announced lately */
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
 	struct ctl_limits_loop *limits; /* limits.c: namespaces' counters */
+	struct ctl_pkg_loop *pkg;	/* packages.c: its delete script */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common

@@ -9,7 +9,9 @@
 #include "proto/keys.h"
 
 const struct ctl_coll ctl_coll_actions = {"action", "actions", PR_CH_ENTITIES, "actions"};
-const struct ctl_coll ctl_coll_packages = {"package", "packages", PR_CH_ENTITIES, "packages"};
+/* a package write may change any cached action (bindings, inherited
+ * parameters): its own channel, on which controllers drop them all */
+const struct ctl_coll ctl_coll_packages = {"package", "packages", PR_CH_PACKAGES, "packages"};
 const struct ctl_coll ctl_coll_triggers = {"trigger", "triggers", PR_CH_ENTITIES, "triggers"};
 const struct ctl_coll ctl_coll_rules = {"rule", "rules", PR_CH_ENTITIES, "rules"};
 

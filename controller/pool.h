@@ -33,14 +33,14 @@ enum ctl_cstate {
 };
 const char *ctl_cstate_name(enum ctl_cstate s);
 
-#define CTL_AKEY_MAX (2 * PR_NAME_MAX + 40)
+#define CTL_AKEY_MAX (3 * PR_NAME_MAX + 48) /* "ns/pkg/name@version" */
 
 struct event;
 
 struct ctl_ctr {
 	struct ctl_ctr *next;
 	struct pr_container d;
-	char akey[CTL_AKEY_MAX]; /* "ns/name@revision" it runs */
+	char akey[CTL_AKEY_MAX]; /* "ns/name@revision" (or "ns/pkg/name@...") it runs */
 	enum ctl_cstate st;	 /* written by container.c only */
 	int inflight; /* /run calls in progress */
 	int maxc;     /* the action's concurrency limit */

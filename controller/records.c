@@ -126,14 +126,14 @@ static int dir_add(struct ctl_loop *L, const struct hc_buf *dk, const struct hc_
  *    past its newest (that ends by about now + one slice and lives ttl);
  *  - per action and minute: the action's directory trimmed, and its TTL
  *    pushed past its newest slice's, with a minute to spare. */
-static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, uint64_t t,
-			   const char *skey, size_t sklen, uint64_t ttl, uint64_t now)
+static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, const char *iname,
+			   uint64_t t, const char *skey, size_t sklen, uint64_t ttl, uint64_t now)
 {
 	uint64_t h = key_hash(skey, sklen), slice = t / PR_ACT_SLICE_MS;
 	int i = seen_slot(L, h, now, 1000);
 	if (i < 0)
 		return;
-	char nkey[300], dkey[300], akey[600], at[24], sl[24], cut[24], dttl[24], attl[24];
+	char nkey[300], dkey[300], akey[900], at[24], sl[24], cut[24], dttl[24], attl[24];
 	struct hc_buf nb = HC_BUF_FIXED(nkey), db = HC_BUF_FIXED(dkey), adb = HC_BUF_FIXED(akey);
 	struct hc_buf ab = HC_BUF_FIXED(at), lb = HC_BUF_FIXED(sl);
 	struct hc_buf cb = HC_BUF_FIXED(cut), tb = HC_BUF_FIXED(dttl), atb = HC_BUF_FIXED(attl);
@@ -141,7 +141,7 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 	uint64_t old = now > ttl ? (now - ttl) / PR_ACT_SLICE_MS : 0;
 	if (pr_activation_names_key(&nb, a->subject, t) |
 	    pr_activation_dir_key(&db, a->subject, NULL) |
-	    pr_activation_dir_key(&adb, a->subject, a->name) |
+	    pr_activation_dir_key(&adb, a->subject, iname) |
 	    hc_buf_add_int(&ab, (int64_t)((slice + 1) * PR_ACT_SLICE_MS + ttl)) |
 	    hc_buf_add_int(&lb, (int64_t)slice) | hc_buf_addc(&cb, '(') |
 	    hc_buf_add_int(&cb, (int64_t)old) |
@@ -150,8 +150,8 @@ static void announce_slice(struct ctl_loop *L, const struct pr_activation *a, ui
 		return;
 	const char *exp[] = {"PEXPIREAT", skey, at};
 	const size_t expl[] = {9, sklen, ab.len};
-	const char *name[] = {"SADD", nkey, a->name};
-	const size_t namel[] = {4, nb.len, strlen(a->name)};
+	const char *name[] = {"SADD", nkey, iname};
+	const size_t namel[] = {4, nb.len, strlen(iname)};
 	const char *nexp[] = {"PEXPIREAT", nkey, at};
 	const size_t nexpl[] = {9, nb.len, ab.len};
 	if (hc_redis_cmdargv(L->redis, on_slice_ttl, &L->records->seen[i], 3, exp, expl) < 0 ||
@@ -208,7 +208,9 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 		      const struct pr_activation *a)
 {
 	struct ctl *c = L->ctl;
-	char key[40], skey[600];
+	char key[40], skey[900], ibuf[2 * PR_NAME_MAX + 2];
+	/* listed by name, or "pkg/name" for an action in a package */
+	const char *iname = pr_activation_index_name(a, ibuf, sizeof ibuf);
 	uint64_t ttl = (uint64_t)c->cfg.activation_ttl_ms, now = hc_now_ms();
 	uint64_t t = pr_activation_id_ms(a->id);
 	size_t idlen = strlen(a->id);
@@ -216,7 +218,7 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 	struct hc_buf kb = HC_BUF_FIXED(key), sk = HC_BUF_FIXED(skey);
 	int big = line->len - head > PR_ACT_LOG_MAX;
 	if ((big ? pr_activation_key(&kb, a->id) : pr_activation_log_key(&kb, a->id)) |
-	    pr_activation_slice_key(&sk, a->subject, a->name, t))
+	    pr_activation_slice_key(&sk, a->subject, iname, t))
 		return -1; /* cannot happen with valid ids and names */
 	if (big) {
 		/* argv form: hiredis formats a printf-style command byte by
@@ -235,7 +237,7 @@ static int write_line(struct ctl_loop *L, const struct hc_buf *line, size_t head
 	/* the ids of one slice written together share one RPUSH */
 	if (hc_redis_fold_later(L->redis, HC_FOLD_ARGS, "RPUSH", skey, sk.len, a->id, idlen) < 0)
 		return -1;
-	announce_slice(L, a, t, skey, sk.len, ttl, now);
+	announce_slice(L, a, iname, t, skey, sk.len, ttl, now);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "controller/activations.h"
 #include "controller/api.h"
 #include "controller/call.h"
+#include "controller/conductor.h"
 #include "controller/container.h"
 #include "controller/entity.h"
 #include "controller/limits.h"
@@ -44,6 +45,10 @@ static const struct ctl_api_route r_vlist = {ctl_activations_list};
 static const struct ctl_api_route r_vget = {ctl_activation_get};
 static const struct ctl_api_route r_vlogs = {ctl_activation_logs};
 static const struct ctl_api_route r_vres = {ctl_activation_result};
+static const struct ctl_api_route r_plist = {ctl_packages_list};
+static const struct ctl_api_route r_pget = {ctl_package_get};
+static const struct ctl_api_route r_pput = {ctl_package_put};
+static const struct ctl_api_route r_pdel = {ctl_package_delete};
 
 #define NS "/api/v1/namespaces/{ns}"
 
@@ -55,6 +60,7 @@ static int add_routes(struct hc_server *s)
 #define API(m, p, r, max)     (a = (void *)(r), R(m, p, ctl_h_api, a, max))
 	/* routes are tried in order and do not overlap: the invoke first */
 	API(HC_POST, NS "/actions/{name}", &r_ainv, 0);
+	API(HC_POST, NS "/actions/{pkg}/{name}", &r_ainv, 0);
 	R(HC_GET, "/api/v1", ctl_h_info, NULL, 0);
 	R(HC_GET, "/", ctl_h_root, NULL, 0);
 	R(HC_GET, "/ping", ctl_h_ping, NULL, 0);
@@ -68,6 +74,14 @@ static int add_routes(struct hc_server *s)
 	API(HC_PUT, NS "/actions/{name}", &r_aput, (size_t)50 << 20);
 	API(HC_GET, NS "/actions/{name}", &r_aget, 0);
 	API(HC_DELETE, NS "/actions/{name}", &r_adel, 0);
+	API(HC_PUT, NS "/actions/{pkg}/{name}", &r_aput, (size_t)50 << 20);
+	API(HC_GET, NS "/actions/{pkg}/{name}", &r_aget, 0);
+	API(HC_DELETE, NS "/actions/{pkg}/{name}", &r_adel, 0);
+	API(HC_GET, NS "/packages", &r_plist, 0);
+	/* parameters and annotations: 1 MB each, with room for the JSON around */
+	API(HC_PUT, NS "/packages/{name}", &r_pput, (size_t)3 << 20);
+	API(HC_GET, NS "/packages/{name}", &r_pget, 0);
+	API(HC_DELETE, NS "/packages/{name}", &r_pdel, 0);
 	API(HC_GET, NS "/activations", &r_vlist, 0);
 	API(HC_GET, NS "/activations/{id}", &r_vget, 0);
 	API(HC_GET, NS "/activations/{id}/logs", &r_vlogs, 0);
@@ -94,7 +108,12 @@ static void on_message(const char *channel, const char *payload, size_t len, voi
 	memcpy(buf, payload, len);
 	buf[len] = '\0';
 	if (!strcmp(channel, PR_CH_ENTITIES)) {
-		ctl_cache_drop(c->actions, buf);
+		/* "ns/pkg/name": an action in a package, cached also under the
+		 * names of its bindings: all go (writes are rare) */
+		const char *s1 = strchr(buf, '/');
+		ctl_cache_drop(c->actions, s1 && strchr(s1 + 1, '/') ? NULL : buf);
+	} else if (!strcmp(channel, PR_CH_PACKAGES)) {
+		ctl_cache_drop(c->actions, NULL);
 	} else if (!strcmp(channel, PR_CH_KEYS)) {
 		ctl_cache_drop(c->keys, buf);
 	} else if (!strcmp(channel, PR_CH_CONTAINERS)) {
@@ -127,7 +146,7 @@ static int subscribe(struct ctl_loop *L, const struct hc_redis_opts *ro)
 		return -1;
 	hc_redis_on_connect(L->sub, on_sub_connect, c);
 	static const char *const channels[] = {PR_CH_ENTITIES, PR_CH_KEYS, PR_CH_LEADER,
-					       PR_CH_CONTAINERS};
+					       PR_CH_CONTAINERS, PR_CH_PACKAGES};
 	for (size_t i = 0; i < sizeof(channels) / sizeof(*channels); i++)
 		if (hc_redis_subscribe(L->sub, channels[i], on_message, c) < 0)
 			return -1;
@@ -160,7 +179,7 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 ||
 	    ctl_ctrs_loop_init(L) < 0 || ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 ||
 	    ctl_records_loop_init(L) < 0 || ctl_entity_loop_init(L) < 0 ||
-	    ctl_limits_loop_init(L) < 0)
+	    ctl_limits_loop_init(L) < 0 || ctl_pkg_loop_init(L) < 0)
 		return -1;
 	if (loop->index == 0 && (subscribe(L, &ro) < 0 || ctl_sched_register_start(L) < 0))
 		return -1;
@@ -208,6 +227,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	ctl_ctrs_loop_fini(L);
 	ctl_records_loop_fini(L);
 	ctl_entity_loop_fini(L);
+	ctl_pkg_loop_fini(L);
 	ctl_auth_loop_fini(L);
 	ctl_limits_loop_fini(L); /* last: activations ended above release what they held */
 	free(L);
@@ -271,6 +291,7 @@ int ctl_init(struct ctl *c, struct hc_err *err)
 	pthread_mutex_init(&c->leader_mu, NULL);
 	c->ctr_hooks = &ctl_inv_ctr_hooks;
 	c->alloc_hooks = &ctl_inv_alloc_hooks;
+	c->comp_hooks = &ctl_cond_hooks;
 	c->keys = ctl_cache_new(100000, key_free);
 	c->actions = ctl_cache_new(10000, ctl_action_free);
 	if (!c->keys || !c->actions)

@@ -93,6 +93,36 @@ uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms)
 	return (ms / PR_ACT_BUCKET_MS + 1) * PR_ACT_BUCKET_MS + ttl_ms;
 }
 
+static int has(const char *s)
+{
+	return s && s[0];
+}
+
+const char *pr_activation_index_name(const struct pr_activation *a, char *buf, size_t buflen)
+{
+	const char *pkg = NULL;
+	size_t pl = 0;
+	if (has(a->binding)) {
+		/* "ns/binding": the binding's name */
+		const char *s = strchr(a->binding, '/');
+		pkg = s ? s + 1 : a->binding;
+		pl = strlen(pkg);
+	} else if (has(a->path)) {
+		/* "ns/pkg/name": a package when there are three segments */
+		const char *s1 = strchr(a->path, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+		if (s2) {
+			pkg = s1 + 1;
+			pl = (size_t)(s2 - pkg);
+		}
+	}
+	if (!pkg)
+		return a->name;
+	struct hc_buf b = HC_BUF_FIXED_N(buf, buflen);
+	if (hc_buf_add(&b, pkg, pl) | hc_buf_addc(&b, '/') | hc_buf_adds(&b, a->name))
+		return a->name; /* cannot happen: names are bounded */
+	return buf;
+}
+
 void pr_activation_init(struct pr_activation *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -123,7 +153,7 @@ static int add_ann(cJSON *arr, const char *key, cJSON *val)
 
 cJSON *pr_activation_to_json(const struct pr_activation *a)
 {
-	char path[2 * PR_NAME_MAX + 2];
+	char path[3 * PR_NAME_MAX + 3];
 	cJSON *j = cJSON_CreateObject();
 	if (!j)
 		return NULL;
@@ -158,11 +188,18 @@ cJSON *pr_activation_to_json(const struct pr_activation *a)
 	cJSON *ann = cJSON_AddArrayToObject(j, "annotations");
 	if (!ann)
 		goto oom;
-	snprintf(path, sizeof(path), "%s/%s", a->ns, a->name);
+	if (has(a->path))
+		snprintf(path, sizeof(path), "%s", a->path);
+	else
+		snprintf(path, sizeof(path), "%s/%s", a->ns, a->name);
 	if (a->sequence)
-		bad |= add_ann(ann, "topmost", cJSON_CreateTrue());
+		bad |= add_ann(ann, "topmost", cJSON_CreateBool(!a->cause[0]));
 	bad |= add_ann(ann, "path", cJSON_CreateString(path));
 	bad |= add_ann(ann, "kind", cJSON_CreateString(a->kind));
+	if (a->conductor)
+		bad |= add_ann(ann, "conductor", cJSON_CreateTrue());
+	if (has(a->binding))
+		bad |= add_ann(ann, "binding", cJSON_CreateString(a->binding));
 	bad |= add_ann(ann, "limits", pr_limits_to_json(&a->limits));
 	if (a->cause[0])
 		bad |= add_ann(ann, "causedBy", cJSON_CreateString("sequence"));
@@ -252,16 +289,27 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 	rc |= hc_buf_adds(b, "},\"logs\":") | add_tree(b, a->logs, "[]") |
 	      hc_buf_adds(b, ",\"annotations\":[");
 	if (a->sequence)
-		rc |= add_ann_head(b, &first, "topmost") | hc_buf_adds(b, "true}");
+		rc |= add_ann_head(b, &first, "topmost") |
+		      hc_buf_adds(b, a->cause[0] ? "false}" : "true}");
 	/* path "ns/name" without printf */
 	char path[2 * PR_NAME_MAX + 2];
-	size_t nl = strnlen(a->ns, PR_NAME_MAX), ml = strnlen(a->name, PR_NAME_MAX);
-	memcpy(path, a->ns, nl);
-	path[nl] = '/';
-	memcpy(path + nl + 1, a->name, ml);
-	path[nl + 1 + ml] = '\0';
-	rc |= add_ann_head(b, &first, "path") | add_qstr(b, path) | hc_buf_addc(b, '}');
+	const char *pp = path;
+	if (has(a->path)) {
+		pp = a->path;
+	} else {
+		size_t nl = strnlen(a->ns, PR_NAME_MAX), ml = strnlen(a->name, PR_NAME_MAX);
+		memcpy(path, a->ns, nl);
+		path[nl] = '/';
+		memcpy(path + nl + 1, a->name, ml);
+		path[nl + 1 + ml] = '\0';
+	}
+	rc |= add_ann_head(b, &first, "path") | add_qstr(b, pp) | hc_buf_addc(b, '}');
 	rc |= add_ann_head(b, &first, "kind") | add_qstr(b, a->kind) | hc_buf_addc(b, '}');
+	if (a->conductor)
+		rc |= add_ann_head(b, &first, "conductor") | hc_buf_adds(b, "true}");
+	if (has(a->binding))
+		rc |= add_ann_head(b, &first, "binding") | add_qstr(b, a->binding) |
+		      hc_buf_addc(b, '}');
 	rc |= add_ann_head(b, &first, "limits") |
 	      add_key_int(b, "{\"timeout\":", a->limits.timeout_ms) |
 	      add_key_int(b, ",\"memory\":", a->limits.memory_mb) |
@@ -310,9 +358,14 @@ enum {
 	PK_FLAGS, /* PKF_* */
 	PK_WAIT,  /* -1 = none */
 	PK_INIT,  /* -1 = none */
-	PK_FIELDS
+	PK_FIELDS,
+	/* only for an action in a package (absent otherwise, so the common
+	 * record stays as short as it was) */
+	PK_PATH = PK_FIELDS,
+	PK_BINDING,
+	PK_FIELDS_PKG
 };
-enum { PKF_PUBLISH = 1, PKF_TIMEOUT = 2, PKF_TOPMOST = 4 };
+enum { PKF_PUBLISH = 1, PKF_TIMEOUT = 2, PKF_TOPMOST = 4, PKF_CONDUCTOR = 8 };
 
 static int add_pk_str(struct hc_buf *b, const char *s)
 {
@@ -329,7 +382,7 @@ int pr_activation_pack(struct hc_buf *b, const struct pr_activation *a, const ch
 {
 	const char *subject = strcmp(a->subject, a->ns) == 0 ? "" : a->subject;
 	int flags = (a->publish ? PKF_PUBLISH : 0) | (a->timeout ? PKF_TIMEOUT : 0) |
-		    (a->sequence ? PKF_TOPMOST : 0);
+		    (a->sequence ? PKF_TOPMOST : 0) | (a->conductor ? PKF_CONDUCTOR : 0);
 	int rc = hc_buf_adds(b, "[1,") | add_pk_str(b, a->ns) | add_pk_str(b, a->name) |
 		 add_pk_str(b, subject) | add_pk_str(b, a->version) |
 		 add_pk_int(b, (int64_t)a->start_ms) | add_pk_int(b, (int64_t)a->end_ms) |
@@ -342,8 +395,22 @@ int pr_activation_pack(struct hc_buf *b, const struct pr_activation *a, const ch
 	      add_pk_str(b, a->kind) | add_pk_int(b, a->limits.timeout_ms) |
 	      add_pk_int(b, a->limits.memory_mb) | add_pk_int(b, a->limits.logs_mb) |
 	      add_pk_int(b, a->limits.concurrency) | add_pk_int(b, flags) |
-	      add_pk_int(b, a->wait_ms) | add_int(b, a->init_ms) | hc_buf_addc(b, ']');
+	      add_pk_int(b, a->wait_ms) | add_int(b, a->init_ms);
+	if (has(a->path) || has(a->binding))
+		rc |= hc_buf_addc(b, ',') | add_pk_str(b, has(a->path) ? a->path : "") |
+		      add_qstr(b, has(a->binding) ? a->binding : "");
+	rc |= hc_buf_addc(b, ']');
 	return rc ? -1 : 0;
+}
+
+/* A string field borrowed from the tree (shorter than cap): -1 when it
+ * is not one. */
+static int pk_ref(const char **dst, size_t cap, const cJSON *v)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	*dst = v->valuestring;
+	return 0;
 }
 
 /* A string field into dst (cap bytes with the NUL): -1 when it is not a
@@ -388,6 +455,7 @@ static int unpack_fields(struct pr_activation *a, cJSON *arr, cJSON **f)
 	a->publish = !!(flags & PKF_PUBLISH);
 	a->timeout = !!(flags & PKF_TIMEOUT);
 	a->sequence = !!(flags & PKF_TOPMOST);
+	a->conductor = !!(flags & PKF_CONDUCTOR);
 	a->result = cJSON_DetachItemViaPointer(arr, f[PK_RESULT]);
 	a->logs = cJSON_DetachItemViaPointer(arr, f[PK_LOGS]);
 	return 0;
@@ -398,15 +466,18 @@ cJSON *pr_activation_unpack(const char *text, size_t len, const char *id)
 	cJSON *j = hc_json_parse(text, len, HC_JSON_MAX_DEPTH, NULL);
 	if (!j || cJSON_IsObject(j))
 		return j; /* stored as OpenWhisk's object: as it is */
-	cJSON *f[PK_FIELDS], *out = NULL;
+	cJSON *f[PK_FIELDS_PKG], *out = NULL;
 	int n = 0;
 	struct pr_activation a;
 	pr_activation_init(&a);
 	for (cJSON *e = cJSON_IsArray(j) ? j->child : NULL; e; e = e->next)
-		if (n++ < PK_FIELDS)
+		if (n++ < PK_FIELDS_PKG)
 			f[n - 1] = e;
-	if (n == PK_FIELDS && cJSON_IsNumber(f[PK_FORMAT]) && f[PK_FORMAT]->valueint == 1 &&
-	    strlen(id) < sizeof a.id && unpack_fields(&a, j, f) == 0) {
+	int pkg = n == PK_FIELDS_PKG && pk_ref(&a.path, 3 * PR_NAME_MAX + 3, f[PK_PATH]) == 0 &&
+		  pk_ref(&a.binding, 2 * PR_NAME_MAX + 2, f[PK_BINDING]) == 0;
+	if ((n == PK_FIELDS || pkg) && cJSON_IsNumber(f[PK_FORMAT]) &&
+	    f[PK_FORMAT]->valueint == 1 && strlen(id) < sizeof a.id &&
+	    unpack_fields(&a, j, f) == 0) {
 		memcpy(a.id, id, strlen(id) + 1);
 		out = pr_activation_to_json(&a);
 	}

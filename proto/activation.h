@@ -40,8 +40,17 @@ struct pr_activation {
 	int64_t wait_ms; /* waitTime; -1 = omit */
 	int64_t init_ms; /* initTime; -1 = omit (warm) */
 	int timeout;	 /* the action exceeded its time limit */
-	int sequence;	 /* topmost sequence record */
+	int sequence;	 /* a composition's record (sequence or conductor): topmost
+			  * unless it has a cause */
+	int conductor;	 /* a conductor action's composition record */
 	int publish;
+	/* an action in a package: the path annotation "ns/pkg/name" of the
+	 * action that ran (NULL or "" = ns/name), and "ns/binding" when it
+	 * was reached through a binding (NULL or "" = none). Borrowed: the
+	 * strings outlive the record's use (the cached action's, or the
+	 * stored text's while it is unpacked); not freed by pr_activation_clear */
+	const char *path;
+	const char *binding;
 };
 
 /* A new activation id for an activation created at now_ms: 12 hex digits
@@ -70,6 +79,14 @@ int pr_activation_dir_key(struct hc_buf *b, const char *ns, const char *name);
  * least ttl_ms from its creation; now_ms + ttl_ms for an id whose time is
  * not plausible (before now - ttl or after now + one bucket). */
 uint64_t pr_activation_expiry(const char *id, uint64_t ttl_ms, uint64_t now_ms);
+
+/* The name the record is listed under in its namespace's index (and
+ * found by with ?name=): its action's name, or "pkg/name" for an action
+ * in a package, pkg being the binding it was reached through if any (as
+ * OpenWhisk's activations view: the binding's name, else the path's
+ * package). Returns a->name itself when there is no package, else buf
+ * (at least 2 * PR_NAME_MAX + 2 bytes). */
+const char *pr_activation_index_name(const struct pr_activation *a, char *buf, size_t buflen);
 
 /* Zero a record and set wait/init to "omit". */
 void pr_activation_init(struct pr_activation *a);
@@ -139,7 +156,7 @@ cJSON *pr_error_result(const char *msg);
  * 202 {"activationId"} when wait_ms passes first. */
 struct pr_forward {
 	char ns[PR_NAME_MAX + 1];
-	char name[PR_NAME_MAX + 1];
+	char name[2 * PR_NAME_MAX + 2]; /* "name" or "pkg/name", as ctl_action_lookup takes it */
 	char subject[PR_NAME_MAX + 1];
 	char id[HC_ID_LEN + 1];
 	char cause[HC_ID_LEN + 1];

@@ -13,9 +13,17 @@
 
 /* ---- entities ---- */
 #define PR_KEY_ACTION       "hearth:action:%s/%s"      /* ns, name -> action JSON without exec.code */
-#define PR_KEY_ACTIONS      "hearth:actions:%s"        /* ns -> zset of names, score = updated ms */
+#define PR_KEY_ACTIONS      "hearth:actions:%s"        /* ns -> zset of names, score = updated ms; also "pkg/name" of
+                                                          * the actions in its packages (OpenWhisk lists them with the
+                                                          * namespace's); "ns/pkg" -> zset of the package's names */
+/* An action in package pkg is the document PR_KEY_ACTION with ns "ns/pkg"
+ * (hearth:action:ns/pkg/name). Packages: hearth:package:ns/name, their
+ * names in hearth:packages:ns (controller/entity.h, ctl_coll_packages). */
 #define PR_KEY_CODE         "hearth:code:%s"           /* digest (sha256 hex) -> code bytes as uploaded */
 #define PR_KEY_CODE_REFS    "hearth:coderefs:%s"       /* digest -> set of "ns/name" using it */
+#define PR_KEY_ACTION_PREFIX    "hearth:action:"       /* the prefixes of the three above, for scripts */
+#define PR_KEY_CODE_PREFIX      "hearth:code:"
+#define PR_KEY_CODE_REFS_PREFIX "hearth:coderefs:"
 
 /* ---- activations (expire after the activation TTL) ---- */
 /* Records live in one string per PR_ACT_BUCKET_MS of creation time, which
@@ -104,7 +112,8 @@
 #define PR_CH_LEADER        "hearth:ch:leader"         /* "{id, url, epoch}" on every win */
 #define PR_CH_CONTAINERS    "hearth:ch:containers"     /* container events: dead, destroyed, warm */
 #define PR_CH_HOSTS         "hearth:ch:hosts"          /* host joined / lost / drained */
-#define PR_CH_ENTITIES      "hearth:ch:entities"       /* "ns/name" changed: drop cached action */
+#define PR_CH_ENTITIES      "hearth:ch:entities"       /* "ns/name" changed: drop cached action ("ns/pkg/name": every cached action) */
+#define PR_CH_PACKAGES      "hearth:ch:packages"       /* "ns/name" of a package changed: drop every cached action */
 #define PR_CH_KEYS          "hearth:ch:keys"           /* uuid changed: drop cached key */
 
 #endif

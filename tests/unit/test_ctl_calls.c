@@ -146,7 +146,7 @@ static struct ctl_ref action_ref(struct fixture *f)
 	struct pr_limit_bounds b;
 	pr_limit_bounds_default(&b);
 	assert_int_equal(pr_action_info(a->doc, &b, &a->info, NULL), 0);
-	snprintf(a->fqn, sizeof(a->fqn), "/guest/a");
+	a->fqn = "/guest/a";
 	assert_int_equal(ctl_cache_put(f->ctl.actions, "guest/a", a, ctl_cache_gen(f->ctl.actions),
 				       &ref),
 			 1);
