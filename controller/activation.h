@@ -36,6 +36,12 @@ struct ctl_inv;
 /* The activation is over; record is its stored form (the callee takes
  * it; NULL when out of memory). v is freed when this returns. */
 typedef void (*ctl_inv_done_fn)(struct ctl_inv *v, cJSON *record, void *arg);
+/* A non-blocking activation with no caller to answer (a rule a trigger
+ * fired) is told once whether it was accepted: status 0 (it runs, or waits
+ * for a container), 429 (no room: no record) or 500 (it ended before it
+ * ran; msg says why). Called from inside ctl_inv_dispatch or later; v is
+ * valid during the call and must not be freed by it. */
+typedef void (*ctl_inv_accept_fn)(struct ctl_inv *v, int status, const char *msg, void *arg);
 
 struct ctl_inv {
 	struct ctl_waiter w; /* overflow queue link; first member (queues hold &w) */
@@ -65,6 +71,8 @@ struct ctl_inv {
 	struct ctl_rt_call rt;	 /* its /init or /run in flight */
 	ctl_inv_done_fn done;	 /* compositions and forwarded runs: who gets the record */
 	void *done_arg;
+	ctl_inv_accept_fn accepted; /* nonblocking without req: told when accepted */
+	void *accepted_arg;
 	cJSON *relayed;		 /* a forwarded run's record, as its owner stored it */
 	/* the container's reply bytes when they are the result (rec.result
 	 * parsed from them): borrowed, set only while the run finishes */

@@ -42,6 +42,9 @@ struct pr_activation {
 	int timeout;	 /* the action exceeded its time limit */
 	int sequence;	 /* topmost sequence record */
 	int publish;
+	/* a trigger's record (Triggers.scala): "end" 0 and no duration, no
+	 * annotations; its logs are the rules' outcomes */
+	int trigger;
 };
 
 /* A new activation id for an activation created at now_ms: 12 hex digits
