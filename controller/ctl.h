@@ -39,6 +39,7 @@ struct ctl_sched_loop;
 struct ctl_auth_memo;
 struct ctl_records;
 struct ctl_entity_loop;
+struct ctl_trig_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
 
@@ -61,6 +62,7 @@ struct ctl_config {
 	char *api_host;
 	int64_t timeout_min, timeout_max, memory_min, memory_max, logs_max, concurrency_max;
 	char *guest; /* "uuid:key" installed for namespace guest at start, "" = none */
+	int64_t alarm_minute_ms; /* an interval alarm's minute (tests shorten it) */
 };
 
 /* How an activation found its container (metrics). */
@@ -114,6 +116,7 @@ struct ctl_loop {
 	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
 	struct ctl_records *records;  /* records.c: what was announced lately */
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
+	struct ctl_trig_loop *trig;	/* trigstore.c: trigger, rule and alarm scripts */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common
