@@ -61,6 +61,8 @@ static const struct hc_opt opts[] = {
      "largest per-container concurrency"},
     {"guest", HC_OPT_STR, "", 0, "HEARTH_GUEST_KEY", O(guest), 0, 0,
      "uuid:key to install for namespace guest at start (e.g. OpenWhisk's)"},
+    {"alarm-minute", HC_OPT_DURATION, "60s", 0, NULL, O(alarm_minute_ms), 10, 3600000,
+     "the length of a minute for /whisk.system/alarms/interval (tests shorten it; keep 60s)"},
 };
 
 const struct hc_config_spec ctl_config_spec = {
