@@ -58,6 +58,7 @@ struct route_ent {
 	hc_handler fn;
 	void *arg;
 	size_t max_body;
+	int flags; /* HC_ROUTE_* */
 };
 
 struct conn;
@@ -374,7 +375,7 @@ static int head_into(struct hc_buf *b, struct lp *lp, const struct hc_req *req, 
 	}
 	if (!keep_alive)
 		rc |= hc_buf_adds(b, "Connection: close\r\n");
-	if (lp->srv->o.cors)
+	if (lp->srv->o.cors && !(req && req->route && (req->route->flags & HC_ROUTE_OWN_CORS)))
 		rc |= hc_buf_add(b, cors, sizeof cors - 1);
 	if (extra_len)
 		rc |= hc_buf_add(b, extra, extra_len);
@@ -687,12 +688,14 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 		return -1;
 	}
 
-	static const struct route_ent preflight = {cors_preflight, NULL, 0};
-	if (req->method == HC_OPTIONS && s->o.cors) {
+	static const struct route_ent preflight = {cors_preflight, NULL, 0, 0};
+	enum hc_route_result r = hc_router_match(s->router, req->method, req->path, plen, &req->match);
+	/* the server answers a preflight itself, unless the route does */
+	if (req->method == HC_OPTIONS && s->o.cors &&
+	    (r != HC_ROUTE_FOUND ||
+	     !(((const struct route_ent *)req->match.data)->flags & HC_ROUTE_OWN_CORS))) {
 		req->route = &preflight;
 	} else {
-		enum hc_route_result r =
-			hc_router_match(s->router, req->method, req->path, plen, &req->match);
 		if (r == HC_ROUTE_NOT_FOUND) {
 			conn_fail(c, 404, "The requested resource does not exist.");
 			return -1;
@@ -711,9 +714,8 @@ static int start_request(struct conn *c, struct evbuffer *in, long head_len,
 	size_t max_body = req->route->max_body ? req->route->max_body : s->o.max_body;
 	if (req->h.content_length > (int64_t)max_body) {
 		char msg[128];
-		snprintf(msg, sizeof msg,
-			 "The request content was malformed: request body of %lld bytes exceeds "
-			 "the limit of %zu bytes.",
+		/* OpenWhisk's words (Messages.entityTooBig) */
+		snprintf(msg, sizeof msg, "Request larger than allowed: %lld > %zu bytes.",
 			 (long long)req->h.content_length, max_body);
 		conn_fail(c, 413, msg);
 		return -1;
@@ -1105,6 +1107,25 @@ const char *hc_req_header(const struct hc_req *req, const char *name)
 	return NULL;
 }
 
+size_t hc_req_nheaders(const struct hc_req *req)
+{
+	return req->h.nheaders;
+}
+
+int hc_req_header_at(const struct hc_req *req, size_t i, const char **name, const char **value)
+{
+	if (i >= req->h.nheaders)
+		return -1;
+	*name = req->h.headers[i].name;
+	*value = req->h.headers[i].value;
+	return 0;
+}
+
+const char *hc_req_query_string(const struct hc_req *req)
+{
+	return req->query; /* the end of the target, terminated with it */
+}
+
 const char *hc_req_body(const struct hc_req *req, size_t *len)
 {
 	if (len)
@@ -1481,6 +1502,12 @@ fail:
 int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
 		    void *arg, size_t max_body)
 {
+	return hc_server_route_flags(s, methods, pattern, fn, arg, max_body, 0);
+}
+
+int hc_server_route_flags(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
+			  void *arg, size_t max_body, int flags)
+{
 	struct route_ent *e = calloc(1, sizeof *e);
 	struct route_ent **nr = realloc(s->routes, (size_t)(s->nroutes + 1) * sizeof *nr);
 	if (!e || !nr) {
@@ -1493,6 +1520,7 @@ int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_ha
 	e->fn = fn;
 	e->arg = arg;
 	e->max_body = max_body;
+	e->flags = flags;
 	if (hc_router_add(s->router, methods, pattern, e) < 0) {
 		free(e);
 		return -1;

@@ -81,6 +81,12 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
  * Patterns as in router.h. Returns 0 or -1 (bad pattern). */
 int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
 		    void *arg, size_t max_body);
+/* The same with flags: HC_ROUTE_OWN_CORS — the route answers OPTIONS
+ * itself (the server's preflight does not) and the server's CORS headers
+ * (hc_server_opts.cors) are not added to its replies. */
+#define HC_ROUTE_OWN_CORS 1
+int hc_server_route_flags(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
+			  void *arg, size_t max_body, int flags);
 
 int hc_server_port(const struct hc_server *s);
 
@@ -114,6 +120,12 @@ const char *hc_req_param(const struct hc_req *req, const char *name); /* route c
 const char *hc_req_query(struct hc_req *req, const char *name);
 const char *hc_req_header(const struct hc_req *req, const char *name); /* NULL if absent */
 const char *hc_req_body(const struct hc_req *req, size_t *len);      /* NUL-terminated */
+/* The query string as sent (no '?'), or NULL when there is none. */
+const char *hc_req_query_string(const struct hc_req *req);
+/* The request's headers, in order: name and value of header i (0, or -1
+ * past the last). Valid while the request is. */
+size_t hc_req_nheaders(const struct hc_req *req);
+int hc_req_header_at(const struct hc_req *req, size_t i, const char **name, const char **value);
 const char *hc_req_id(const struct hc_req *req); /* X-Request-ID if sane, else a new id */
 const char *hc_req_peer(const struct hc_req *req); /* "127.0.0.1:5555" */
 struct hc_loop *hc_req_loop(const struct hc_req *req);

@@ -548,6 +548,8 @@ void ctl_inv_free(struct ctl_inv *v)
 	pr_activation_clear(&v->rec);
 	cJSON_Delete(v->params_json);
 	cJSON_Delete(v->relayed);
+	if (v->answer_free)
+		v->answer_free(v->answer_arg);
 	free(v->params);
 	free(v);
 }

@@ -42,6 +42,11 @@ typedef void (*ctl_inv_done_fn)(struct ctl_inv *v, cJSON *record, void *arg);
  * ran; msg says why). Called from inside ctl_inv_dispatch or later; v is
  * valid during the call and must not be freed by it. */
 typedef void (*ctl_inv_accept_fn)(struct ctl_inv *v, int status, const char *msg, void *arg);
+/* Answer v->req instead of the REST reply (web actions): once, with the
+ * activation's status (PR_ST_*) and result when it is over, or with status
+ * -1 (result NULL) when it outlived its blocking wait. v->req is NULL
+ * afterwards; v is not freed here. */
+typedef void (*ctl_inv_answer_fn)(struct ctl_inv *v, int status, const cJSON *result);
 
 struct ctl_inv {
 	struct ctl_waiter w; /* overflow queue link; first member (queues hold &w) */
@@ -73,6 +78,9 @@ struct ctl_inv {
 	void *done_arg;
 	ctl_inv_accept_fn accepted; /* nonblocking without req: told when accepted */
 	void *accepted_arg;
+	ctl_inv_answer_fn answer; /* who answers req, when not the REST reply */
+	void *answer_arg;
+	void (*answer_free)(void *answer_arg); /* when v is freed */
 	cJSON *relayed;		 /* a forwarded run's record, as its owner stored it */
 	/* the container's reply bytes when they are the result (rec.result
 	 * parsed from them): borrowed, set only while the run finishes */

@@ -24,7 +24,7 @@ struct ctl_key {
 
 /* Who is calling: valid while the handler runs. */
 struct ctl_caller {
-	const char *ns;		    /* the caller's own namespace */
+	const char *ns;		    /* the caller's own namespace; NULL: anonymous */
 	const struct pr_cred *cred; /* the credential it authenticated with */
 };
 
@@ -33,6 +33,10 @@ typedef void (*ctl_api_fn)(struct hc_req *req, const struct ctl_caller *who);
 /* Authenticate req, then call fn with the caller; or answer 401 (with
  * OpenWhisk's challenge) / 503 itself. */
 void ctl_auth_then(struct hc_req *req, ctl_api_fn fn);
+
+/* The same where credentials are optional (web actions): fn runs with
+ * who->ns NULL (anonymous) when none are given or they are not valid. */
+void ctl_auth_optional(struct hc_req *req, ctl_api_fn fn);
 
 /* "uuid:key" of the caller into out (at least 160 bytes). */
 void ctl_caller_key(const struct ctl_caller *who, char *out, size_t outlen);
@@ -63,6 +67,9 @@ void ctl_activations_list(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_get(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_logs(struct hc_req *req, const struct ctl_caller *who);
 void ctl_activation_result(struct hc_req *req, const struct ctl_caller *who);
+
+/* /api/v1/web/{ns}/{pkg}/{action}[/{rest+}]: a web action (web.c). */
+void ctl_h_web(struct hc_req *req, void *arg);
 
 /* POST /internal/run (cluster token): a forwarded activation. */
 void ctl_h_internal_run(struct hc_req *req, void *arg);

@@ -25,6 +25,7 @@ struct auth_load {
 	struct hc_req *req;
 	struct ctl_loop *L;
 	ctl_api_fn fn;
+	int optional;
 	struct pr_cred cred;
 	uint64_t gen;
 };
@@ -101,11 +102,20 @@ static void run_as(struct hc_req *req, const char *ns, const struct pr_cred *cre
 	fn(req, &who);
 }
 
+/* No valid credential: 401, or, where it is optional, on as anonymous. */
+static void deny(struct hc_req *req, int optional, ctl_api_fn fn, const char *msg)
+{
+	if (optional)
+		run_as(req, NULL, NULL, fn);
+	else
+		reply_401(req, msg);
+}
+
 static void check_and_run(struct hc_req *req, const struct ctl_key *k, const struct pr_cred *cred,
-			  uint64_t gen, ctl_api_fn fn)
+			  uint64_t gen, ctl_api_fn fn, int optional)
 {
 	if (!pr_cred_matches(cred, k->hash)) {
-		reply_401(req, MSG_BAD_AUTH);
+		deny(req, optional, fn, MSG_BAD_AUTH);
 		return;
 	}
 	char ns[PR_NAME_MAX + 1];
@@ -128,7 +138,7 @@ static void on_key(redisReply *r, void *arg)
 	if (r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING || r->element[0]->len > PR_NAME_MAX ||
 	    r->element[1]->len != 64) {
-		reply_401(al->req, MSG_BAD_AUTH);
+		deny(al->req, al->optional, al->fn, MSG_BAD_AUTH);
 		goto out;
 	}
 	struct ctl_key *k = malloc(sizeof(*k));
@@ -140,19 +150,19 @@ static void on_key(redisReply *r, void *arg)
 	strcpy(k->hash, r->element[1]->str);
 	struct ctl_key copy = *k;
 	ctl_cache_put(c->keys, al->cred.uuid, k, al->gen, NULL);
-	check_and_run(al->req, &copy, &al->cred, al->gen, al->fn);
+	check_and_run(al->req, &copy, &al->cred, al->gen, al->fn, al->optional);
 out:
 	free(al);
 }
 
-void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
+static void authenticate(struct hc_req *req, ctl_api_fn fn, int optional)
 {
 	struct ctl_loop *L = ctl_loop_of(req);
 	struct ctl *c = L->ctl;
 	struct pr_cred cred;
 	const char *h = hc_req_header(req, "Authorization");
 	if (!h) {
-		reply_401(req, MSG_NO_AUTH);
+		deny(req, optional, fn, MSG_NO_AUTH);
 		return;
 	}
 	uint64_t gen = ctl_cache_gen(c->keys);
@@ -166,14 +176,14 @@ void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
 		return;
 	}
 	if (pr_cred_from_basic(h, &cred, NULL) < 0) {
-		reply_401(req, MSG_BAD_AUTH);
+		deny(req, optional, fn, MSG_BAD_AUTH);
 		return;
 	}
 	struct ctl_ref ref;
 	if (ctl_cache_get(c->keys, cred.uuid, &ref)) {
 		struct ctl_key k = *(struct ctl_key *)ref.val;
 		ctl_cache_release(&ref);
-		check_and_run(req, &k, &cred, gen, fn);
+		check_and_run(req, &k, &cred, gen, fn, optional);
 		return;
 	}
 	struct auth_load *al = calloc(1, sizeof(*al));
@@ -184,6 +194,7 @@ void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
 	al->req = req;
 	al->L = L;
 	al->fn = fn;
+	al->optional = optional;
 	al->cred = cred;
 	al->gen = gen;
 	char key[128];
@@ -193,6 +204,16 @@ void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
 		free(al);
 		hc_reply_error(req, 500, "could not query the key store");
 	}
+}
+
+void ctl_auth_then(struct hc_req *req, ctl_api_fn fn)
+{
+	authenticate(req, fn, 0);
+}
+
+void ctl_auth_optional(struct hc_req *req, ctl_api_fn fn)
+{
+	authenticate(req, fn, 1);
 }
 
 void ctl_h_api(struct hc_req *req, void *arg)

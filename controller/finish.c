@@ -32,6 +32,11 @@ void ctl_inv_accepted(struct ctl_inv *v)
 {
 	struct hc_req *req = v->req;
 	char body[64];
+	if (v->answer) {
+		v->answer(v, -1, NULL);
+		v->req = NULL;
+		return;
+	}
 	v->req = NULL;
 	int n = snprintf(body, sizeof(body), "{\"activationId\":\"%s\"}", v->rec.id);
 	hc_req_add_header(req, HDR_ACTIVATION_ID, v->rec.id);
@@ -89,8 +94,14 @@ static void observe_latency(struct ctl_inv *v)
 static void reply_final(struct ctl_inv *v, cJSON *stored)
 {
 	struct hc_req *req = v->req;
-	v->req = NULL;
 	int code = pr_activation_status(stored);
+	if (v->answer) {
+		v->answer(v, code < 0 ? PR_ST_INTERNAL_ERROR : code,
+			  pr_activation_response_result(stored));
+		v->req = NULL;
+		return;
+	}
+	v->req = NULL;
 	int status = http_status_for(code < 0 ? PR_ST_INTERNAL_ERROR : code);
 	hc_req_add_header(req, HDR_ACTIVATION_ID, v->rec.id);
 	const cJSON *res = pr_activation_response_result(stored);
@@ -171,6 +182,14 @@ static int finish_text(struct ctl_inv *v)
 	size_t rl = rj ? v->result_text_len : 0;
 	int rc = -1;
 	struct hc_req *req = v->req;
+	if (req && v->answer) {
+		count(v, v->rec.status);
+		v->answer(v, v->rec.status, v->rec.result);
+		v->req = NULL;
+		observe_latency(v);
+		ctl_record_store(v->L, &v->rec, rj, rl);
+		return 0;
+	}
 	if (req && (rl + 1024 > sizeof small || encode_reply(v, &rp, rj, rl) < 0)) {
 		hc_buf_init(&rp, RECORD_TEXT_MAX);
 		if (hc_buf_reserve(&rp, 1024 + rl) < 0 || encode_reply(v, &rp, rj, rl) < 0)

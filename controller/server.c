@@ -100,6 +100,12 @@ static int add_routes(struct hc_server *s)
 	API(HC_GET, NS "/activations/{id}", &r_vget, 0);
 	API(HC_GET, NS "/activations/{id}/logs", &r_vlogs, 0);
 	API(HC_GET, NS "/activations/{id}/result", &r_vres, 0);
+	/* web actions answer OPTIONS and CORS themselves; bodies up to 1 MB as
+	 * OpenWhisk's payload limit */
+	rc |= hc_server_route_flags(s, HC_ANY_METHOD, "/api/v1/web/{ns}/{pkg}/{action}", ctl_h_web,
+				    NULL, PR_PARAMS_MAX, HC_ROUTE_OWN_CORS);
+	rc |= hc_server_route_flags(s, HC_ANY_METHOD, "/api/v1/web/{ns}/{pkg}/{action}/{rest+}",
+				    ctl_h_web, NULL, PR_PARAMS_MAX, HC_ROUTE_OWN_CORS);
 #undef API
 #undef R
 	return rc ? -1 : 0;
