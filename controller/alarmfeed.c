@@ -362,10 +362,32 @@ struct fire_in {
 	struct pr_alarm_fire f;
 };
 
+static void on_deleted_after_fire(int status, struct ctl_trigger *t, void *arg)
+{
+	char *what = arg;
+	hc_info("alarm %s: fired once; deleted (status %d)", what, status);
+	ctl_trigger_clear(t);
+	free(what);
+}
+
+/* deleteAfterFire of a once alarm: the trigger goes (with its rules). */
+static void delete_after_fire(struct fire_in *fi)
+{
+	char *what = malloc(2 * PR_NAME_MAX + 16);
+	if (!what)
+		return;
+	snprintf(what, 2 * PR_NAME_MAX + 16, "/%s/%s", fi->f.ns, fi->f.name);
+	if (ctl_trig_delete_all(fi->L, fi->f.ns, fi->f.name, !strcmp(fi->f.delete_after, "rules"),
+				on_deleted_after_fire, what) < 0)
+		free(what);
+}
+
 static void on_alarm_fired(int status, const char *id, void *arg)
 {
 	struct fire_in *fi = arg;
 	char body[64];
+	if ((status == 202 || status == 204) && fi->f.delete_after[0])
+		delete_after_fire(fi);
 	if (status == 202) {
 		int n = snprintf(body, sizeof(body), "{\"activationId\":\"%s\"}", id);
 		hc_req_add_header(fi->req, HDR_ACTIVATION_ID, id);

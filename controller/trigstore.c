@@ -19,15 +19,26 @@ static const char read_lua[] = "local d = redis.call('GET', KEYS[1])\n"
 			       "if not d then return false end\n"
 			       "return {d, redis.call('HGETALL', KEYS[2])}\n";
 
-/* KEYS: document, index, links, alarm, alarms; ARGV: name, alarm member.
- * What was deleted, as read_lua returns it, or nil. */
-static const char delete_lua[] = "local d = redis.call('GET', KEYS[1])\n"
-				 "if not d then return false end\n"
-				 "local links = redis.call('HGETALL', KEYS[3])\n"
-				 "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])\n"
-				 "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-				 "redis.call('ZREM', KEYS[5], ARGV[2])\n"
-				 "return {d, links}\n";
+/* KEYS: document, index, links, alarm, alarms, the rules' index; ARGV:
+ * name, alarm member, rule key prefix ("hearth:rule:<ns>/"), "1" = delete
+ * the linked rules too. What was deleted, as read_lua returns it, or nil. */
+static const char delete_lua[] =
+    "local d = redis.call('GET', KEYS[1])\n"
+    "if not d then return false end\n"
+    "local links = redis.call('HGETALL', KEYS[3])\n"
+    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "redis.call('ZREM', KEYS[5], ARGV[2])\n"
+    "if ARGV[4] == '1' then\n"
+    "  for i = 1, #links, 2 do\n"
+    "    local rule = string.match(links[i], '/(.*)$')\n"
+    "    if rule then\n"
+    "      redis.call('DEL', ARGV[3] .. rule)\n"
+    "      redis.call('ZREM', KEYS[6], rule)\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {d, links}\n";
 
 /* KEYS: rule, rules index, new trigger's document, its links, the old
  * trigger's links; ARGV: expected rule text ("" = none), new text,
@@ -264,7 +275,14 @@ int ctl_trig_read(struct ctl_loop *L, const char *ns, const char *name, ctl_trig
 int ctl_trig_delete(struct ctl_loop *L, const char *ns, const char *name, ctl_trigger_cb cb,
 		    void *arg)
 {
+	return ctl_trig_delete_all(L, ns, name, 0, cb, arg);
+}
+
+int ctl_trig_delete_all(struct ctl_loop *L, const char *ns, const char *name, int with_rules,
+			ctl_trigger_cb cb, void *arg)
+{
 	char doc[KEY_MAX], index[KEY_MAX], links[KEY_MAX], alarm[KEY_MAX], member[KEY_MAX];
+	char rindex[KEY_MAX], rprefix[KEY_MAX];
 	struct pr_fqn f = fqn_of(ns, name);
 	struct op *op = op_new(arg);
 	if (!op)
@@ -274,8 +292,11 @@ int ctl_trig_delete(struct ctl_loop *L, const char *ns, const char *name, ctl_tr
 	ctl_entity_index_key(&ctl_coll_triggers, ns, index, sizeof(index));
 	snprintf(alarm, sizeof(alarm), PR_KEY_ALARM, ns, name);
 	snprintf(member, sizeof(member), "%s/%s", ns, name);
-	const char *argv[] = {doc, index, links, alarm, PR_KEY_ALARMS, name, member};
-	return eval(L, &L->trig->del, on_trigger, op, 5, 7, argv);
+	ctl_entity_index_key(&ctl_coll_rules, ns, rindex, sizeof(rindex));
+	ctl_entity_key(&ctl_coll_rules, ns, "", rprefix, sizeof(rprefix));
+	const char *argv[] = {doc,  index,  links,   alarm, PR_KEY_ALARMS, rindex,
+			      name, member, rprefix, with_rules ? "1" : "0"};
+	return eval(L, &L->trig->del, on_trigger, op, 6, 10, argv);
 }
 
 /* ---- rules ---- */

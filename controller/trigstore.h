@@ -45,6 +45,10 @@ int ctl_trig_read(struct ctl_loop *L, const char *ns, const char *name, ctl_trig
  * deleted. 404 when there was none. */
 int ctl_trig_delete(struct ctl_loop *L, const char *ns, const char *name, ctl_trigger_cb cb,
 		    void *arg);
+/* The same, and with with_rules the rules it links too (a once alarm's
+ * deleteAfterFire "rules"). */
+int ctl_trig_delete_all(struct ctl_loop *L, const char *ns, const char *name, int with_rules,
+			ctl_trigger_cb cb, void *arg);
 
 /* status and, when 0, whether the rule's link is active. */
 typedef void (*ctl_rule_cb)(int status, int active, void *arg);

@@ -552,6 +552,8 @@ char *pr_alarm_fire_encode(const struct pr_alarm_fire *f)
 		return NULL;
 	int bad = hc_json_add_str(j, "namespace", f->ns) | hc_json_add_str(j, "name", f->name) |
 		  hc_json_add_int(j, "period", f->period_ms);
+	if (f->delete_after[0])
+		bad |= hc_json_add_str(j, "deleteAfterFire", f->delete_after);
 	cJSON *p = f->payload ? cJSON_Duplicate(f->payload, 1) : cJSON_CreateObject();
 	if (p)
 		cJSON_AddItemToObject(j, "payload", p);
@@ -569,7 +571,12 @@ int pr_alarm_fire_parse(const char *body, size_t len, struct pr_alarm_fire *f, s
 		return -1;
 	int bad = hc_json_strcpy(j, "namespace", 1, f->ns, sizeof(f->ns), err) ||
 		  hc_json_strcpy(j, "name", 1, f->name, sizeof(f->name), err) ||
-		  hc_json_int(j, "period", 1, 0, INT64_MAX, &f->period_ms, err);
+		  hc_json_int(j, "period", 1, 0, INT64_MAX, &f->period_ms, err) ||
+		  hc_json_strcpy(j, "deleteAfterFire", 0, f->delete_after, sizeof(f->delete_after),
+				 err);
+	if (!bad && f->delete_after[0] && strcmp(f->delete_after, "true") &&
+	    strcmp(f->delete_after, "rules"))
+		bad = hc_err_set(err, "deleteAfterFire must be true or rules");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
 	if (!bad && p && !cJSON_IsObject(p))
 		bad = hc_err_set(err, "payload must be an object");

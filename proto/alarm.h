@@ -94,15 +94,18 @@ cJSON *pr_alarm_read_result(const struct pr_alarm *a, const char *ns, const char
 int pr_alarm_date(const cJSON *v, int64_t *ms);
 
 /* ---- the fire: POST PR_ROUTE_INTERNAL_FIRE ----
- * {"namespace","name","period","payload"}: fire trigger ns/name once for
- * the period (ms) with payload. The controller answers 202/204 as a fire
- * does, 200 {"duplicate":true} when that period was fired already, 404
- * when the trigger is gone. */
+ * {"namespace","name","period","payload","deleteAfterFire"?}: fire trigger
+ * ns/name once for the period (ms) with payload; a once alarm's
+ * deleteAfterFire ("true": then delete the trigger; "rules": it and its
+ * rules) comes along. The controller answers 202/204 as a fire does, 200
+ * {"duplicate":true} when that period was fired already, 404 when the
+ * trigger is gone. */
 struct pr_alarm_fire {
 	char ns[PR_NAME_MAX + 1];
 	char name[PR_NAME_MAX + 1];
 	int64_t period_ms;
-	cJSON *payload; /* owned after parse; borrowed for encode */
+	cJSON *payload;	     /* owned after parse; borrowed for encode */
+	char delete_after[8]; /* "", "true" or "rules" */
 };
 char *pr_alarm_fire_encode(const struct pr_alarm_fire *f);
 int pr_alarm_fire_parse(const char *body, size_t len, struct pr_alarm_fire *f, struct hc_err *err);

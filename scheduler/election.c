@@ -17,6 +17,7 @@
 #include "common/metrics.h"
 #include "common/str.h"
 #include "proto/keys.h"
+#include "scheduler/alarms.h"
 #include "scheduler/sched.h"
 
 /* {1, 0} when we took the lease, else {0, PTTL of the holder}. */
@@ -186,6 +187,7 @@ static void on_elected(struct sch *s)
 		hc_counter_inc(s->m_elections);
 	hc_info("scheduler id=%s elected leader epoch=%lld", s->cfg.id, (long long)s->lease.epoch);
 	announce(s);
+	sch_alarms_won(s->alarms, s->lease.epoch);
 	sch_rebuild_start(s);
 }
 
@@ -278,6 +280,7 @@ void sch_step_down(struct sch *s, const char *why)
 	if (!was)
 		return;
 	hc_warn("scheduler id=%s stepping down: %s", s->cfg.id, why);
+	sch_alarms_lost(s->alarms);
 	s->phase = SCH_PH_STANDBY;
 	s->generation++;
 	s->leader_url[0] = '\0';

@@ -13,6 +13,7 @@
 #include "common/metrics.h"
 #include "common/str.h"
 #include "proto/keys.h"
+#include "scheduler/alarms.h"
 #include "scheduler/map.h"
 #include "scheduler/sched.h"
 
@@ -173,6 +174,11 @@ static void metrics_init(struct sch *s)
 
 /* ---- the loop ---- */
 
+static int alarms_leading(void *arg)
+{
+	return sch_leading(arg);
+}
+
 static int loop_init(struct hc_loop *loop, void *arg)
 {
 	struct sch *s = arg;
@@ -195,6 +201,17 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	s->tick_timer = event_new(loop->base, -1, EV_PERSIST, on_tick, s);
 	s->refresh_timer = event_new(loop->base, -1, EV_PERSIST, on_refresh, s);
 	if (!s->client || !s->redis || !s->tick_timer || !s->refresh_timer)
+		return -1;
+	struct sch_alarms_env ae = {.base = loop->base,
+				    .redis = s->redis,
+				    .client = s->client,
+				    .token = s->cfg.token,
+				    .tick_ms = s->cfg.alarm_tick_ms,
+				    .resend_ms = s->cfg.alarm_resend_ms,
+				    .catchup_ms = s->cfg.alarm_catchup_ms,
+				    .leading = alarms_leading,
+				    .arg = s};
+	if (!(s->alarms = sch_alarms_new(&ae)))
 		return -1;
 	tv = hc_ms_timeval(s->cfg.tick_ms);
 	event_add(s->tick_timer, &tv);
@@ -220,6 +237,8 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	if (s->redis)
 		hc_redis_free(s->redis);
 	s->redis = NULL;
+	sch_alarms_free(s->alarms); /* after the clients: their last callbacks are stale */
+	s->alarms = NULL;
 	if (s->lease_timer)
 		event_free(s->lease_timer);
 	if (s->stepdown_ev)

@@ -33,6 +33,7 @@ struct hc_req;
 struct hc_counter;
 struct hc_hist;
 struct sch_map;
+struct sch_alarms;
 
 struct sch_config {
 	char *id;   /* NULL = a new id at start */
@@ -51,6 +52,7 @@ struct sch_config {
 	int64_t max_waiters, max_waiters_per_action, max_creating_per_action;
 	int64_t retry_after_ms;
 	int64_t max_queued; /* allocations held while rebuilding */
+	int64_t alarm_tick_ms, alarm_resend_ms, alarm_catchup_ms; /* alarms.h */
 };
 
 extern const struct hc_config_spec sch_config_spec;
@@ -114,6 +116,7 @@ struct sch {
 	 * them Redis is known to hold (api.c waits for them before answering) */
 	uint64_t owner_sent, owner_stored;
 	uint64_t elected_at_us;
+	struct sch_alarms *alarms; /* alarms.c: the alarms feed's periods, fired while leading */
 	int stopping;	   /* shutting down: callbacks only clean up */
 	int release_lease; /* we led until shutdown: hand the lease back in sch_fini */
 };
