@@ -14,6 +14,8 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  action create|update|get|list|delete|invoke   manage and run actions\n"
+	"  trigger create|update|get|list|delete|fire    triggers (--feed for feeds)\n"
+	"  rule create|update|get|list|delete|enable|disable|status  rules\n"
 	"  activation list|get|logs|result               look at what ran\n"
 	"  namespace list                                 the namespaces of your key\n"
 	"  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
@@ -67,6 +69,10 @@ int main(int argc, char **argv)
 	char **v = argv + i;
 	if (!strcmp(cmd, "action"))
 		return cli_action(&ctx, n, v);
+	if (!strcmp(cmd, "trigger"))
+		return cli_trigger(&ctx, n, v);
+	if (!strcmp(cmd, "rule"))
+		return cli_rule(&ctx, n, v);
 	if (!strcmp(cmd, "activation"))
 		return cli_activation(&ctx, n, v);
 	if (!strcmp(cmd, "namespace"))
