@@ -449,7 +449,7 @@ static void look(struct sch_alarms *a)
 		return;
 	}
 	a->inflight = 1; /* the look itself */
-	if (now >= a->urls_at) {
+	if (now >= a->urls_at || a->nurls == 0) {
 		a->urls_at = now + URLS_EVERY_MS;
 		ask(a, on_urls, "ZREVRANGEBYSCORE %s +inf %lld LIMIT 0 8", PR_KEY_CONTROLLER_URLS,
 		    (long long)(now - URL_FRESH_MS));
