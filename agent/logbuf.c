@@ -247,13 +247,62 @@ static void trim_through(struct agt_logstream *s, const struct agt_logline *last
 
 #define MAX_STREAMS 4
 
+/* Merge the segments by read time into cut (ties keep stream order), up to
+ * limit bytes of text (cut->truncated past it). -1: out of memory. */
+static int merge_segments(struct agt_logstream *const *streams, struct seg *g, int nstreams,
+			  long long limit, struct agt_logcut *cut)
+{
+	long long used = 0;
+
+	for (int i = 0; i < nstreams; i++)
+		g[i].cur = g[i].start ? g[i].start->next : NULL;
+	for (;;) {
+		int best = -1;
+		for (int i = 0; i < nstreams; i++) {
+			struct agt_logline *l = g[i].cur;
+			if (!l || l == g[i].end)
+				continue;
+			if (best < 0 || l->ts_us < g[best].cur->ts_us)
+				best = i;
+		}
+		if (best < 0)
+			return 0;
+		struct agt_logline *l = g[best].cur;
+		g[best].cur = l->next;
+		/* Stray markers inside a segment (a direct run's frame) are never
+		 * stored as log lines. */
+		if (l->kind != AGT_LINE_TEXT)
+			continue;
+		if (limit >= 0 && used + l->len > limit) {
+			cut->truncated = 1;
+			return 0;
+		}
+		used += l->len;
+		if (cut_add(cut, l->ts_us, streams[best]->name, l->text) < 0)
+			return -1;
+	}
+}
+
+/* The lines that say a cut is truncated or incomplete. -1: out of memory. */
+static int add_notes(struct agt_logcut *cut, long long limit, uint64_t now_us)
+{
+	if (cut->truncated) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), PR_LOG_TRUNCATED_FMT, limit);
+		if (cut_add(cut, now_us, "stderr", msg) < 0)
+			return -1;
+	}
+	if (cut->incomplete && cut_add(cut, now_us, "stderr", AGT_LOG_INCOMPLETE_MSG) < 0)
+		return -1;
+	return 0;
+}
+
 enum agt_cut_result agt_log_cut(struct agt_logstream *const *streams, int nstreams, const char *act,
 				long long limit, int final, uint64_t now_us, struct agt_logcut *cut,
 				struct hc_err *err)
 {
 	struct seg g[MAX_STREAMS];
 	int any_start = 0, complete = 1, dropped = 0;
-	long long used = 0;
 
 	memset(cut, 0, sizeof(*cut));
 	if (nstreams < 1 || nstreams > MAX_STREAMS) {
@@ -276,46 +325,12 @@ enum agt_cut_result agt_log_cut(struct agt_logstream *const *streams, int nstrea
 			   act);
 		return AGT_CUT_ERROR;
 	}
-
-	/* Merge the segments by read time; ties keep stream order. */
-	for (int i = 0; i < nstreams; i++)
-		g[i].cur = g[i].start ? g[i].start->next : NULL;
-	for (;;) {
-		int best = -1;
-		for (int i = 0; i < nstreams; i++) {
-			struct agt_logline *l = g[i].cur;
-			if (!l || l == g[i].end)
-				continue;
-			if (best < 0 || l->ts_us < g[best].cur->ts_us)
-				best = i;
-		}
-		if (best < 0)
-			break;
-		struct agt_logline *l = g[best].cur;
-		g[best].cur = l->next;
-		/* Stray markers inside a segment (a direct run's frame) are never
-		 * stored as log lines. */
-		if (l->kind != AGT_LINE_TEXT)
-			continue;
-		if (limit >= 0 && used + l->len > limit) {
-			cut->truncated = 1;
-			break;
-		}
-		used += l->len;
-		if (cut_add(cut, l->ts_us, streams[best]->name, l->text) < 0)
-			goto nomem;
-	}
+	if (merge_segments(streams, g, nstreams, limit, cut) < 0)
+		goto nomem;
 	if (!complete || dropped)
 		cut->incomplete = 1;
-	if (cut->truncated) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), PR_LOG_TRUNCATED_FMT, limit);
-		if (cut_add(cut, now_us, "stderr", msg) < 0)
-			goto nomem;
-	}
-	if (cut->incomplete && cut_add(cut, now_us, "stderr", AGT_LOG_INCOMPLETE_MSG) < 0)
+	if (add_notes(cut, limit, now_us) < 0)
 		goto nomem;
-
 	for (int i = 0; i < nstreams; i++) {
 		if (g[i].end)
 			trim_through(streams[i], g[i].end);

@@ -395,6 +395,60 @@ static void conn_start(struct conn *c, uint64_t t0)
 		record_error(c);
 }
 
+/* The framing headers of a reply head (hdr_end bytes at d). */
+static void scan_headers(const char *d, size_t hdr_end, long long *clen, int *chunked,
+			 int *close_after)
+{
+	for (const char *p = memchr(d, '\n', hdr_end); p && p < d + hdr_end - 2;
+	     p = memchr(p, '\n', (size_t)(d + hdr_end - p))) {
+		p++;
+		if (!strncasecmp(p, "content-length:", 15))
+			*clen = atoll(p + 15);
+		else if (!strncasecmp(p, "transfer-encoding:", 18) &&
+			 memmem(p, (size_t)(strchr(p, '\n') - p), "chunked", 7))
+			*chunked = 1;
+		else if (!strncasecmp(p, "connection:", 11)) {
+			const char *v = p + 11;
+			while (*v == ' ')
+				v++;
+			if (!strncasecmp(v, "close", 5))
+				*close_after = 1;
+			else if (!strncasecmp(v, "keep-alive", 10))
+				*close_after = 0;
+		}
+	}
+}
+
+/* The end of a chunked body that starts at pos: as parse_reply. */
+static int chunked_end(const char *d, size_t len, size_t pos, int eof, size_t *total)
+{
+	for (;;) {
+		const char *nl = memmem(d + pos, len - pos, "\r\n", 2);
+		if (!nl)
+			return eof ? -1 : 0;
+		char *endp;
+		unsigned long long sz = strtoull(d + pos, &endp, 16);
+		if (endp == d + pos || sz > LG_MAX_RESP)
+			return -1;
+		pos = (size_t)(nl - d) + 2;
+		if (sz == 0) {
+			/* Trailers, if any, end with an empty line. */
+			const char *end = memmem(d + pos, len - pos, "\r\n", 2);
+			while (end && end != d + pos) {
+				pos = (size_t)(end - d) + 2;
+				end = memmem(d + pos, len - pos, "\r\n", 2);
+			}
+			if (!end)
+				return eof ? -1 : 0;
+			*total = pos + 2;
+			return 1;
+		}
+		if (len - pos < sz + 2)
+			return eof ? -1 : 0;
+		pos += sz + 2;
+	}
+}
+
 /* Find the end of the headers and the reply's framing. Returns 1 when the
  * whole reply is in (*status and *total set), 0 when more is needed, -1 on a
  * malformed reply. */
@@ -416,56 +470,13 @@ static int parse_reply(struct conn *c, int eof, int *status, size_t *total, int 
 	long long clen = -1;
 	int chunked = 0;
 	*close_after = d[7] == '0';
-	for (const char *p = memchr(d, '\n', hdr_end); p && p < d + hdr_end - 2;
-	     p = memchr(p, '\n', (size_t)(d + hdr_end - p))) {
-		p++;
-		if (!strncasecmp(p, "content-length:", 15))
-			clen = atoll(p + 15);
-		else if (!strncasecmp(p, "transfer-encoding:", 18) &&
-			 memmem(p, (size_t)(strchr(p, '\n') - p), "chunked", 7))
-			chunked = 1;
-		else if (!strncasecmp(p, "connection:", 11)) {
-			const char *v = p + 11;
-			while (*v == ' ')
-				v++;
-			if (!strncasecmp(v, "close", 5))
-				*close_after = 1;
-			else if (!strncasecmp(v, "keep-alive", 10))
-				*close_after = 0;
-		}
-	}
+	scan_headers(d, hdr_end, &clen, &chunked, close_after);
 	if (*status == 204 || *status == 304 || *status < 200 || !strcmp(o.method, "HEAD")) {
 		*total = hdr_end;
 		return 1;
 	}
-	if (chunked) {
-		size_t pos = hdr_end;
-		for (;;) {
-			const char *nl = memmem(d + pos, len - pos, "\r\n", 2);
-			if (!nl)
-				return eof ? -1 : 0;
-			char *endp;
-			unsigned long long sz = strtoull(d + pos, &endp, 16);
-			if (endp == d + pos || sz > LG_MAX_RESP)
-				return -1;
-			pos = (size_t)(nl - d) + 2;
-			if (sz == 0) {
-				/* Trailers, if any, end with an empty line. */
-				const char *end = memmem(d + pos, len - pos, "\r\n", 2);
-				while (end && end != d + pos) {
-					pos = (size_t)(end - d) + 2;
-					end = memmem(d + pos, len - pos, "\r\n", 2);
-				}
-				if (!end)
-					return eof ? -1 : 0;
-				*total = pos + 2;
-				return 1;
-			}
-			if (len - pos < sz + 2)
-				return eof ? -1 : 0;
-			pos += sz + 2;
-		}
-	}
+	if (chunked)
+		return chunked_end(d, len, hdr_end, eof, total);
 	if (clen >= 0) {
 		if (clen > (long long)LG_MAX_RESP)
 			return -1;
@@ -635,6 +646,103 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* An option about what to send (getopt's ch, optarg); 0 when ch is not one. */
+static int request_opt(int ch)
+{
+	switch (ch) {
+	case 'X':
+		o.method = optarg;
+		return 1;
+	case 'H':
+		if (o.nheaders == LG_MAX_HEADERS)
+			die("too many headers (max %s)", "32");
+		if (strpbrk(optarg, "\r\n") || !strchr(optarg, ':'))
+			die("bad header: %s", optarg);
+		o.headers[o.nheaders++] = optarg;
+		return 1;
+	case 'd':
+		o.body = optarg;
+		o.body_len = strlen(optarg);
+		return 1;
+	case 'F':
+		load_body_file(optarg);
+		return 1;
+	case 'u':
+		if (strlen(optarg) > 300)
+			die("credentials too long: %s", "-u");
+		b64(optarg, o.auth, sizeof(o.auth));
+		return 1;
+	case 'm':
+		o.match = optarg;
+		return 1;
+	case 'Z':
+		if (sscanf(optarg, "%d,%lf", &o.zipf_n, &o.zipf_s) != 2 || o.zipf_n < 1 ||
+		    o.zipf_n > 10000000 || o.zipf_s < 0)
+			die("bad --zipf %s (want N,S)", optarg);
+		return 1;
+	}
+	return 0;
+}
+
+/* An option about the load and the report (getopt's ch, optarg); exits on
+ * --help or an unknown option. */
+static void load_opt(int ch)
+{
+	switch (ch) {
+	case 'c':
+		o.conns = atoi(optarg);
+		if (o.conns < 1 || o.conns > LG_MAX_CONNS)
+			die("connections must be 1..4096, not %s", optarg);
+		break;
+	case 'n':
+		o.nreq = atoll(optarg);
+		if (o.nreq < 1)
+			die("bad request count %s", optarg);
+		break;
+	case 't':
+		o.duration = atof(optarg);
+		if (!(o.duration > 0 && o.duration < 86400))
+			die("bad duration %s", optarg);
+		break;
+	case 'r':
+		o.rate = atof(optarg);
+		if (!(o.rate > 0 && o.rate < 1e7))
+			die("bad rate %s", optarg);
+		break;
+	case 'P':
+		o.poisson = 1;
+		break;
+	case 'w':
+		o.warmup = atoll(optarg);
+		break;
+	case 'e':
+		o.expect = atoi(optarg);
+		if (o.expect < 100 || o.expect > 599)
+			die("bad status %s", optarg);
+		break;
+	case 'T':
+		o.timeout_ms = atoi(optarg);
+		if (o.timeout_ms < 1)
+			die("bad timeout %s", optarg);
+		break;
+	case 's':
+		o.samples_path = optarg;
+		break;
+	case 'S':
+		o.seed = (unsigned)strtoul(optarg, NULL, 10);
+		break;
+	case 'q':
+		o.quiet = 1;
+		break;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
+	}
+}
+
 static void parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -653,91 +761,9 @@ static void parse_args(int argc, char **argv)
 	o.timeout_ms = 10000;
 	o.seed = 1;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "X:H:d:u:c:n:t:r:w:e:s:m:qh", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'X':
-			o.method = optarg;
-			break;
-		case 'H':
-			if (o.nheaders == LG_MAX_HEADERS)
-				die("too many headers (max %s)", "32");
-			if (strpbrk(optarg, "\r\n") || !strchr(optarg, ':'))
-				die("bad header: %s", optarg);
-			o.headers[o.nheaders++] = optarg;
-			break;
-		case 'd':
-			o.body = optarg;
-			o.body_len = strlen(optarg);
-			break;
-		case 'F':
-			load_body_file(optarg);
-			break;
-		case 'u':
-			if (strlen(optarg) > 300)
-				die("credentials too long: %s", "-u");
-			b64(optarg, o.auth, sizeof(o.auth));
-			break;
-		case 'c':
-			o.conns = atoi(optarg);
-			if (o.conns < 1 || o.conns > LG_MAX_CONNS)
-				die("connections must be 1..4096, not %s", optarg);
-			break;
-		case 'n':
-			o.nreq = atoll(optarg);
-			if (o.nreq < 1)
-				die("bad request count %s", optarg);
-			break;
-		case 't':
-			o.duration = atof(optarg);
-			if (!(o.duration > 0 && o.duration < 86400))
-				die("bad duration %s", optarg);
-			break;
-		case 'r':
-			o.rate = atof(optarg);
-			if (!(o.rate > 0 && o.rate < 1e7))
-				die("bad rate %s", optarg);
-			break;
-		case 'P':
-			o.poisson = 1;
-			break;
-		case 'w':
-			o.warmup = atoll(optarg);
-			break;
-		case 'e':
-			o.expect = atoi(optarg);
-			if (o.expect < 100 || o.expect > 599)
-				die("bad status %s", optarg);
-			break;
-		case 'T':
-			o.timeout_ms = atoi(optarg);
-			if (o.timeout_ms < 1)
-				die("bad timeout %s", optarg);
-			break;
-		case 's':
-			o.samples_path = optarg;
-			break;
-		case 'm':
-			o.match = optarg;
-			break;
-		case 'Z':
-			if (sscanf(optarg, "%d,%lf", &o.zipf_n, &o.zipf_s) != 2 || o.zipf_n < 1 ||
-			    o.zipf_n > 10000000 || o.zipf_s < 0)
-				die("bad --zipf %s (want N,S)", optarg);
-			break;
-		case 'S':
-			o.seed = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "X:H:d:u:c:n:t:r:w:e:s:m:qh", lo, NULL)) != -1)
+		if (!request_opt(ch))
+			load_opt(ch);
 	if (optind != argc - 1) {
 		usage(stderr);
 		exit(2);
@@ -771,9 +797,9 @@ static int may_issue(uint64_t now, uint64_t end)
 	return !end || now < end;
 }
 
-int main(int argc, char **argv)
+/* Resolve the target, open epoll, and make the connections' buffers. */
+static void setup(void)
 {
-	parse_args(argc, argv);
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	int gai = getaddrinfo(o.host, o.port, &hints, &addr);
 	if (gai)
@@ -796,6 +822,76 @@ int main(int argc, char **argv)
 		hc_buf_init(&conns[i].req, LG_MAX_REQ);
 		hc_buf_init(&conns[i].in, LG_MAX_RESP);
 	}
+}
+
+/* Open loop: queue every arrival that is due by now. */
+static void queue_arrivals(uint64_t now, uint64_t *next_arrival, uint64_t end)
+{
+	while (*next_arrival <= now && may_issue(*next_arrival, end) &&
+	       (!o.nreq || st.issued + (long long)q_len < o.nreq)) {
+		if (q_len == LG_QUEUE)
+			st.dropped++;
+		else
+			queue[(q_head + q_len++) % LG_QUEUE] = *next_arrival;
+		*next_arrival += arrival_gap();
+	}
+}
+
+/* Give work to idle connections; returns how many are busy. */
+static int feed_idle(uint64_t now, uint64_t end)
+{
+	int busy = 0;
+	for (int i = 0; i < o.conns; i++) {
+		struct conn *c = &conns[i];
+		if (c->state == C_IDLE) {
+			if (o.rate) {
+				if (q_len) {
+					uint64_t t0 = queue[q_head];
+					q_head = (q_head + 1) % LG_QUEUE;
+					q_len--;
+					conn_start(c, t0);
+				}
+			} else if (may_issue(now, end)) {
+				conn_start(c, now_ns());
+			}
+		}
+		busy += c->state != C_IDLE;
+	}
+	return busy;
+}
+
+/* Requests out for longer than the timeout count as errors. */
+static void expire_requests(uint64_t now, uint64_t timeout_ns)
+{
+	for (int i = 0; i < o.conns; i++) {
+		struct conn *c = &conns[i];
+		if (c->state != C_IDLE && now > c->t0 && now - c->t0 > timeout_ns) {
+			st.timeouts++;
+			record_error(c);
+		}
+	}
+}
+
+static void teardown(void)
+{
+	for (int i = 0; i < o.conns; i++) {
+		conn_close(&conns[i]);
+		hc_buf_free(&conns[i].req);
+		hc_buf_free(&conns[i].in);
+	}
+	hc_buf_free(&st.lat);
+	free(conns);
+	free(queue);
+	free(zipf_cdf);
+	free(o.body_alloc);
+	freeaddrinfo(addr);
+	close(ep);
+}
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	setup();
 
 	uint64_t start = now_ns();
 	uint64_t end = o.duration ? start + (uint64_t)(o.duration * 1e9) : 0;
@@ -806,35 +902,9 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		uint64_t now = now_ns();
-		/* Open loop: queue every arrival that is due. */
-		if (o.rate) {
-			while (next_arrival <= now && may_issue(next_arrival, end) &&
-			       (!o.nreq || st.issued + (long long)q_len < o.nreq)) {
-				if (q_len == LG_QUEUE)
-					st.dropped++;
-				else
-					queue[(q_head + q_len++) % LG_QUEUE] = next_arrival;
-				next_arrival += arrival_gap();
-			}
-		}
-		/* Give work to idle connections. */
-		int busy = 0;
-		for (int i = 0; i < o.conns; i++) {
-			struct conn *c = &conns[i];
-			if (c->state == C_IDLE) {
-				if (o.rate) {
-					if (q_len) {
-						uint64_t t0 = queue[q_head];
-						q_head = (q_head + 1) % LG_QUEUE;
-						q_len--;
-						conn_start(c, t0);
-					}
-				} else if (may_issue(now, end)) {
-					conn_start(c, now_ns());
-				}
-			}
-			busy += c->state != C_IDLE;
-		}
+		if (o.rate)
+			queue_arrivals(now, &next_arrival, end);
+		int busy = feed_idle(now, end);
 		if (consecutive_conn_errors > LG_MAX_CONN_ERRORS) {
 			fprintf(stderr, "loadgen: giving up after %d failed requests in a row\n",
 				consecutive_conn_errors);
@@ -844,13 +914,7 @@ int main(int argc, char **argv)
 		now = now_ns();
 		if (now - last_check > 10000000ull) {
 			last_check = now;
-			for (int i = 0; i < o.conns; i++) {
-				struct conn *c = &conns[i];
-				if (c->state != C_IDLE && now > c->t0 && now - c->t0 > timeout_ns) {
-					st.timeouts++;
-					record_error(c);
-				}
-			}
+			expire_requests(now, timeout_ns);
 		}
 		int more =
 		    o.rate ? (q_len > 0 || may_issue(next_arrival, end)) : may_issue(now, end);
@@ -871,18 +935,6 @@ int main(int argc, char **argv)
 	}
 	double secs = (double)(now_ns() - start) / 1e9;
 	report(secs);
-
-	for (int i = 0; i < o.conns; i++) {
-		conn_close(&conns[i]);
-		hc_buf_free(&conns[i].req);
-		hc_buf_free(&conns[i].in);
-	}
-	hc_buf_free(&st.lat);
-	free(conns);
-	free(queue);
-	free(zipf_cdf);
-	free(o.body_alloc);
-	freeaddrinfo(addr);
-	close(ep);
+	teardown();
 	return st.errors || st.bad_status || st.dropped ? 1 : 0;
 }

@@ -108,137 +108,181 @@ static cJSON *kv(const char *k, cJSON *v)
 	return o;
 }
 
-static int action_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite)
-{
-	const char *name = NULL, *file = NULL, *kind = NULL, *main_fn = NULL, *seq = NULL;
-	long memory = 0, timeout = 0, concurrency = 0, logsize = 0;
-	int binary = 0, rc = 1;
-	cJSON *params = cJSON_CreateArray(), *annots = cJSON_CreateArray();
-	cJSON *body = cJSON_CreateObject();
-	struct hc_buf code, out;
-	hc_buf_init(&code, 48 * 1024 * 1024);
-	hc_buf_init(&out, 64 * 1024 * 1024);
+/* What `action create|update` was asked for. */
+struct put_args {
+	const char *name, *file, *kind, *main_fn, *seq;
+	long memory, timeout, concurrency, logsize;
+	int binary;
+	cJSON *params, *annots; /* {key, value} arrays */
+};
 
+/* Parse argv into pa (params and annots must exist). -1 after printing why. */
+static int put_parse(int argc, char **argv, int overwrite, struct put_args *pa)
+{
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int more = i + 1 < argc, more2 = i + 2 < argc;
 		if (!strcmp(a, "--kind") && more)
-			kind = argv[++i];
+			pa->kind = argv[++i];
 		else if (!strcmp(a, "--main") && more)
-			main_fn = argv[++i];
+			pa->main_fn = argv[++i];
 		else if (!strcmp(a, "--memory") && more)
-			memory = atol(argv[++i]);
+			pa->memory = atol(argv[++i]);
 		else if ((!strcmp(a, "--timeout") || !strcmp(a, "-t")) && more)
-			timeout = atol(argv[++i]);
+			pa->timeout = atol(argv[++i]);
 		else if (!strcmp(a, "--concurrency") && more)
-			concurrency = atol(argv[++i]);
+			pa->concurrency = atol(argv[++i]);
 		else if (!strcmp(a, "--logsize") && more)
-			logsize = atol(argv[++i]);
+			pa->logsize = atol(argv[++i]);
 		else if (!strcmp(a, "--sequence") && more)
-			seq = argv[++i];
+			pa->seq = argv[++i];
 		else if (!strcmp(a, "--binary"))
-			binary = 1;
+			pa->binary = 1;
 		else if ((!strcmp(a, "-p") || !strcmp(a, "--param")) && more2) {
-			cJSON_AddItemToArray(params, kv(argv[i + 1], cli_param_value(argv[i + 2])));
+			cJSON_AddItemToArray(pa->params,
+					     kv(argv[i + 1], cli_param_value(argv[i + 2])));
 			i += 2;
 		} else if ((!strcmp(a, "-a") || !strcmp(a, "--annotation")) && more2) {
-			cJSON_AddItemToArray(annots, kv(argv[i + 1], cli_param_value(argv[i + 2])));
+			cJSON_AddItemToArray(pa->annots,
+					     kv(argv[i + 1], cli_param_value(argv[i + 2])));
 			i += 2;
 		} else if ((!strcmp(a, "-P") || !strcmp(a, "--param-file")) && more) {
-			if (cli_params_file(argv[++i], params) < 0)
-				goto out;
+			if (cli_params_file(argv[++i], pa->params) < 0)
+				return -1;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "hearth: unknown or incomplete option %s\n%s", a, action_usage);
-			goto out;
-		} else if (!name)
-			name = a;
-		else if (!file)
-			file = a;
+			fprintf(stderr, "hearth: unknown or incomplete option %s\n%s", a,
+				action_usage);
+			return -1;
+		} else if (!pa->name)
+			pa->name = a;
+		else if (!pa->file)
+			pa->file = a;
 		else {
 			fprintf(stderr, "hearth: unexpected argument %s\n%s", a, action_usage);
-			goto out;
+			return -1;
 		}
 	}
-	if (!name || (!file && !seq && !overwrite)) {
+	if (!pa->name || (!pa->file && !pa->seq && !overwrite)) {
 		fprintf(stderr, "hearth: action %s needs a NAME and a FILE (or --sequence)\n%s",
 			overwrite ? "update" : "create", action_usage);
-		goto out;
+		return -1;
 	}
-	cJSON *exec = NULL;
-	if (seq) {
-		exec = cJSON_AddObjectToObject(body, "exec");
-		cJSON_AddStringToObject(exec, "kind", "sequence");
-		cJSON *comps = cJSON_AddArrayToObject(exec, "components");
-		char *dup = strdup(seq), *save = NULL;
-		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			char fq[1024];
-			if (t[0] == '/')
-				snprintf(fq, sizeof fq, "%s", t);
-			else
-				snprintf(fq, sizeof fq, "/_/%s", t);
-			cJSON_AddItemToArray(comps, cJSON_CreateString(fq));
-		}
-		free(dup);
-	} else if (file) {
-		if (read_file(file, &code) < 0)
-			goto out;
-		struct stat st;
-		int executable = stat(file, &st) == 0 && (st.st_mode & 0111);
-		int shebang = code.len > 2 && code.data[0] == '#' && code.data[1] == '!';
-		if (!kind) {
-			if (ends_with(file, ".js"))
-				kind = "nodejs:default";
-			else if (ends_with(file, ".py"))
-				kind = "python:default";
-			else if (ends_with(file, ".zip")) {
-				fprintf(stderr, "hearth: a zip file needs --kind (nodejs:20, python:3 or "
-						"blackbox)\n");
-				goto out;
-			} else if (executable || shebang)
-				kind = "blackbox";
-			else {
-				fprintf(stderr, "hearth: cannot tell the kind of %s; add --kind\n", file);
-				goto out;
-			}
-		}
-		if (ends_with(file, ".zip") || !is_text(code.data ? code.data : "", code.len))
-			binary = 1;
-		exec = cJSON_AddObjectToObject(body, "exec");
-		cJSON_AddStringToObject(exec, "kind", kind);
-		if (binary) {
-			size_t cap = code.len / 3 * 4 + 8;
-			char *b64 = malloc(cap);
-			if (!b64 || pr_base64_encode(code.data, code.len, b64, cap) < 0) {
-				free(b64);
-				fprintf(stderr, "hearth: out of memory encoding %s\n", file);
-				goto out;
-			}
-			cJSON_AddStringToObject(exec, "code", b64);
+	return 0;
+}
+
+/* exec of a sequence: its components, fully qualified ("/_/name"). */
+static void put_sequence(cJSON *body, const char *seq)
+{
+	cJSON *exec = cJSON_AddObjectToObject(body, "exec");
+	cJSON_AddStringToObject(exec, "kind", "sequence");
+	cJSON *comps = cJSON_AddArrayToObject(exec, "components");
+	char *dup = strdup(seq), *save = NULL;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char fq[1024];
+		if (t[0] == '/')
+			snprintf(fq, sizeof fq, "%s", t);
+		else
+			snprintf(fq, sizeof fq, "/_/%s", t);
+		cJSON_AddItemToArray(comps, cJSON_CreateString(fq));
+	}
+	free(dup);
+}
+
+/* The kind of file (its code in code) from its extension, or blackbox for
+ * an executable or a #! script. NULL after printing why. */
+static const char *guess_kind(const char *file, const struct hc_buf *code)
+{
+	struct stat st;
+	int executable = stat(file, &st) == 0 && (st.st_mode & 0111);
+	int shebang = code->len > 2 && code->data[0] == '#' && code->data[1] == '!';
+
+	if (ends_with(file, ".js"))
+		return "nodejs:default";
+	if (ends_with(file, ".py"))
+		return "python:default";
+	if (ends_with(file, ".zip")) {
+		fprintf(stderr, "hearth: a zip file needs --kind (nodejs:20, python:3 or "
+				"blackbox)\n");
+		return NULL;
+	}
+	if (executable || shebang)
+		return "blackbox";
+	fprintf(stderr, "hearth: cannot tell the kind of %s; add --kind\n", file);
+	return NULL;
+}
+
+/* exec of code from pa->file (read into code): text as it is, anything
+ * else (and zip files) base64-encoded. -1 after printing why. */
+static int put_code(cJSON *body, const struct put_args *pa, struct hc_buf *code)
+{
+	const char *kind = pa->kind;
+	int binary = pa->binary;
+
+	if (read_file(pa->file, code) < 0)
+		return -1;
+	if (!kind && !(kind = guess_kind(pa->file, code)))
+		return -1;
+	if (ends_with(pa->file, ".zip") || !is_text(code->data ? code->data : "", code->len))
+		binary = 1;
+	cJSON *exec = cJSON_AddObjectToObject(body, "exec");
+	cJSON_AddStringToObject(exec, "kind", kind);
+	if (binary) {
+		size_t cap = code->len / 3 * 4 + 8;
+		char *b64 = malloc(cap);
+		if (!b64 || pr_base64_encode(code->data, code->len, b64, cap) < 0) {
 			free(b64);
-		} else {
-			cJSON_AddStringToObject(exec, "code", hc_buf_str(&code));
+			fprintf(stderr, "hearth: out of memory encoding %s\n", pa->file);
+			return -1;
 		}
-		cJSON_AddBoolToObject(exec, "binary", binary);
-		if (main_fn)
-			cJSON_AddStringToObject(exec, "main", main_fn);
+		cJSON_AddStringToObject(exec, "code", b64);
+		free(b64);
+	} else {
+		cJSON_AddStringToObject(exec, "code", hc_buf_str(code));
 	}
-	if (cJSON_GetArraySize(params) > 0)
-		cJSON_AddItemToObject(body, "parameters", cJSON_Duplicate(params, 1));
-	if (cJSON_GetArraySize(annots) > 0)
-		cJSON_AddItemToObject(body, "annotations", cJSON_Duplicate(annots, 1));
-	if (memory || timeout || concurrency || logsize) {
+	cJSON_AddBoolToObject(exec, "binary", binary);
+	if (pa->main_fn)
+		cJSON_AddStringToObject(exec, "main", pa->main_fn);
+	return 0;
+}
+
+/* parameters, annotations and limits, for those given. */
+static void put_rest(cJSON *body, const struct put_args *pa)
+{
+	if (cJSON_GetArraySize(pa->params) > 0)
+		cJSON_AddItemToObject(body, "parameters", cJSON_Duplicate(pa->params, 1));
+	if (cJSON_GetArraySize(pa->annots) > 0)
+		cJSON_AddItemToObject(body, "annotations", cJSON_Duplicate(pa->annots, 1));
+	if (pa->memory || pa->timeout || pa->concurrency || pa->logsize) {
 		cJSON *l = cJSON_AddObjectToObject(body, "limits");
-		if (memory)
-			cJSON_AddNumberToObject(l, "memory", (double)memory);
-		if (timeout)
-			cJSON_AddNumberToObject(l, "timeout", (double)timeout);
-		if (concurrency)
-			cJSON_AddNumberToObject(l, "concurrency", (double)concurrency);
-		if (logsize)
-			cJSON_AddNumberToObject(l, "logs", (double)logsize);
+		if (pa->memory)
+			cJSON_AddNumberToObject(l, "memory", (double)pa->memory);
+		if (pa->timeout)
+			cJSON_AddNumberToObject(l, "timeout", (double)pa->timeout);
+		if (pa->concurrency)
+			cJSON_AddNumberToObject(l, "concurrency", (double)pa->concurrency);
+		if (pa->logsize)
+			cJSON_AddNumberToObject(l, "logs", (double)pa->logsize);
 	}
+}
+
+static int action_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite)
+{
+	struct put_args pa = {.params = cJSON_CreateArray(), .annots = cJSON_CreateArray()};
+	cJSON *body = cJSON_CreateObject();
+	struct hc_buf code, out;
+	int rc = 1;
+	hc_buf_init(&code, 48 * 1024 * 1024);
+	hc_buf_init(&out, 64 * 1024 * 1024);
+
+	if (put_parse(argc, argv, overwrite, &pa) < 0)
+		goto out;
+	if (pa.seq)
+		put_sequence(body, pa.seq);
+	else if (pa.file && put_code(body, &pa, &code) < 0)
+		goto out;
+	put_rest(body, &pa);
 	char path[4096];
-	if (action_path(name, path, sizeof path - 32) < 0)
+	if (action_path(pa.name, path, sizeof path - 32) < 0)
 		goto out;
 	strcat(path, overwrite ? "?overwrite=true" : "?overwrite=false");
 	char *text = cJSON_PrintUnformatted(body);
@@ -247,17 +291,18 @@ static int action_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite)
 	if (status != 200) {
 		rc = cli_fail(ctx, overwrite ? "update failed" : "create failed", status, &out);
 		if (status == 409 && !overwrite)
-			fprintf(stderr, "  Use `hearth action update %s ...` to change it.\n", name);
+			fprintf(stderr, "  Use `hearth action update %s ...` to change it.\n",
+				pa.name);
 		goto out;
 	}
 	if (ctx->json)
 		puts(hc_buf_str(&out));
 	else
-		printf("ok: %s action %s\n", overwrite ? "updated" : "created", name);
+		printf("ok: %s action %s\n", overwrite ? "updated" : "created", pa.name);
 	rc = 0;
 out:
-	cJSON_Delete(params);
-	cJSON_Delete(annots);
+	cJSON_Delete(pa.params);
+	cJSON_Delete(pa.annots);
 	cJSON_Delete(body);
 	hc_buf_free(&code);
 	hc_buf_free(&out);

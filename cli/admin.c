@@ -214,41 +214,42 @@ static int num(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
-int cli_status(struct cli_ctx *ctx, int argc, char **argv)
+/* The lease and the leader's announcement (PR_KEY_LEADER_INFO). */
+static cJSON *status_leader(redisContext *r)
 {
-	redisContext *r = connect_redis(ctx);
-	if (!r)
-		return 3;
 	struct hc_err err = {{0}};
-	cJSON *st = cJSON_CreateObject();
 	cJSON *leader = hgetall(r, PR_KEY_LEADER_INFO);
 	redisReply *lease = hc_redis_sync_cmd(r, &err, "GET %s", PR_KEY_LEADER);
 	cJSON_AddStringToObject(leader, "lease_holder",
 				lease && lease->type == REDIS_REPLY_STRING ? lease->str : "");
 	if (lease)
 		freeReplyObject(lease);
-	cJSON_AddItemToObject(st, "leader", leader);
+	return leader;
+}
 
-	/* the leader's own view of its pools */
-	const char *url = field(leader, "url");
-	if (strcmp(url, "-") != 0) {
-		char u[600];
-		snprintf(u, sizeof u, "%s/healthz", url);
-		struct hc_request req = {.method = "GET", .url = u, .timeout_ms = 2000};
-		struct hc_buf out;
-		long code = 0;
-		hc_buf_init(&out, 1024 * 1024);
-		if (hc_http_sync(&req, &code, &out, NULL) == 0 && code == 200) {
-			cJSON *h =
-			    hc_json_parse(hc_buf_str(&out), out.len, HC_JSON_MAX_DEPTH, NULL);
-			if (h)
-				cJSON_AddItemToObject(st, "scheduler", h);
-		}
-		hc_buf_free(&out);
-		leader_pools(url, st);
+/* The leader's own view: its /healthz, and its pools. */
+static void status_scheduler(const char *url, cJSON *st)
+{
+	char u[600];
+	snprintf(u, sizeof u, "%s/healthz", url);
+	struct hc_request req = {.method = "GET", .url = u, .timeout_ms = 2000};
+	struct hc_buf out;
+	long code = 0;
+	hc_buf_init(&out, 1024 * 1024);
+	if (hc_http_sync(&req, &code, &out, NULL) == 0 && code == 200) {
+		cJSON *h = hc_json_parse(hc_buf_str(&out), out.len, HC_JSON_MAX_DEPTH, NULL);
+		if (h)
+			cJSON_AddItemToObject(st, "scheduler", h);
 	}
-	controllers(r, st);
+	hc_buf_free(&out);
+	leader_pools(url, st);
+}
 
+/* Every registered agent with its registration, whether it is alive and
+ * whether an operator drained it. */
+static cJSON *status_hosts(redisContext *r, cJSON *st)
+{
+	struct hc_err err = {{0}};
 	cJSON *hosts = cJSON_AddArrayToObject(st, "hosts");
 	redisReply *ids = hc_redis_sync_cmd(r, &err, "SMEMBERS %s", PR_KEY_AGENTS);
 	for (size_t i = 0; ids && ids->type == REDIS_REPLY_ARRAY && i < ids->elements; i++) {
@@ -270,45 +271,63 @@ int cli_status(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ids)
 		freeReplyObject(ids);
+	return hosts;
+}
 
-	if (ctx->json) {
-		cli_print_json(ctx, st);
+/* The status for people: the leader, its pools, then a table of
+ * controllers and one of hosts. */
+static void status_print(const cJSON *st, const cJSON *leader, const char *url, const cJSON *hosts)
+{
+	printf("scheduler leader: %s at %s, epoch %s\n", field(leader, "id"), url,
+	       field(leader, "epoch"));
+	const cJSON *sch = cJSON_GetObjectItemCaseSensitive(st, "scheduler");
+	if (sch) {
+		char *s = cJSON_PrintUnformatted(sch);
+		printf("scheduler state: %s\n", s ? s : "?");
+		free(s);
 	} else {
-		printf("scheduler leader: %s at %s, epoch %s\n", field(leader, "id"), url,
-		       field(leader, "epoch"));
-		const cJSON *sch = cJSON_GetObjectItemCaseSensitive(st, "scheduler");
-		if (sch) {
-			char *s = cJSON_PrintUnformatted(sch);
-			printf("scheduler state: %s\n", s ? s : "?");
-			free(s);
-		} else {
-			printf("scheduler state: not reachable\n");
-		}
-		const cJSON *pools = cJSON_GetObjectItemCaseSensitive(st, "pools");
-		if (pools) {
-			printf("pools:");
-			for (const cJSON *p = pools->child; p; p = p->next)
-				printf(" %s %d", p->string, p->valueint);
-			printf("; waiting allocations %d\n", num(st, "waiting_allocations"));
-		}
-		const cJSON *ctls = cJSON_GetObjectItemCaseSensitive(st, "controllers");
-		printf("%-34s %-28s %-6s %10s %7s\n", "controller", "url", "alive", "containers",
-		       "queued");
-		for (const cJSON *c = ctls ? ctls->child : NULL; c; c = c->next) {
-			int alive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "alive"));
-			printf("%-34s %-28s %-6s %10d %7d\n", field(c, "id"), field(c, "url"),
-			       alive ? "yes" : "NO", num(c, "containers"), num(c, "queued"));
-		}
-		printf("%-34s %-28s %-6s %8s %8s %10s %s\n", "host (agent id)", "url", "alive",
-		       "memory", "used", "containers", "draining");
-		for (const cJSON *h = hosts->child; h; h = h->next)
-			printf("%-34s %-28s %-6s %8s %8s %10s %s\n", field(h, "agent"),
-			       field(h, "url"),
-			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "alive")) ? "yes"
-											  : "LOST",
-			       field(h, "memory"), field(h, "used"), field(h, "containers"),
-			       field(h, "draining"));
+		printf("scheduler state: not reachable\n");
 	}
+	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(st, "pools");
+	if (pools) {
+		printf("pools:");
+		for (const cJSON *p = pools->child; p; p = p->next)
+			printf(" %s %d", p->string, p->valueint);
+		printf("; waiting allocations %d\n", num(st, "waiting_allocations"));
+	}
+	const cJSON *ctls = cJSON_GetObjectItemCaseSensitive(st, "controllers");
+	printf("%-34s %-28s %-6s %10s %7s\n", "controller", "url", "alive", "containers", "queued");
+	for (const cJSON *c = ctls ? ctls->child : NULL; c; c = c->next) {
+		int alive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "alive"));
+		printf("%-34s %-28s %-6s %10d %7d\n", field(c, "id"), field(c, "url"),
+		       alive ? "yes" : "NO", num(c, "containers"), num(c, "queued"));
+	}
+	printf("%-34s %-28s %-6s %8s %8s %10s %s\n", "host (agent id)", "url", "alive", "memory",
+	       "used", "containers", "draining");
+	for (const cJSON *h = hosts->child; h; h = h->next)
+		printf("%-34s %-28s %-6s %8s %8s %10s %s\n", field(h, "agent"), field(h, "url"),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "alive")) ? "yes" : "LOST",
+		       field(h, "memory"), field(h, "used"), field(h, "containers"),
+		       field(h, "draining"));
+}
+
+int cli_status(struct cli_ctx *ctx, int argc, char **argv)
+{
+	redisContext *r = connect_redis(ctx);
+	if (!r)
+		return 3;
+	cJSON *st = cJSON_CreateObject();
+	cJSON *leader = status_leader(r);
+	cJSON_AddItemToObject(st, "leader", leader);
+	const char *url = field(leader, "url");
+	if (strcmp(url, "-") != 0)
+		status_scheduler(url, st);
+	controllers(r, st);
+	cJSON *hosts = status_hosts(r, st);
+	if (ctx->json)
+		cli_print_json(ctx, st);
+	else
+		status_print(st, leader, url, hosts);
 	cJSON_Delete(st);
 	redisFree(r);
 	return 0;

@@ -151,77 +151,84 @@ static const unsigned char json_esc[256] = {
     [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,	['\\'] = 1, [0x7f] = 1,
 };
 
-int hc_buf_add_json_str(struct hc_buf *b, const char *s, size_t n)
+/* The escape of byte c (one json_esc marks) into esc: its length, or 0
+ * when c passes as it is. */
+static size_t json_escape(unsigned char c, char esc[6])
 {
 	static const char hex[] = "0123456789abcdef";
+	char two;
+
+	switch (c) {
+	case '"':
+	case '\\':
+		two = (char)c;
+		break;
+	case '\n':
+		two = 'n';
+		break;
+	case '\r':
+		two = 'r';
+		break;
+	case '\t':
+		two = 't';
+		break;
+	case '\b':
+		two = 'b';
+		break;
+	case '\f':
+		two = 'f';
+		break;
+	default:
+		if (c >= 0x20 && c != 0x7f)
+			return 0;
+		esc[0] = '\\';
+		esc[1] = 'u';
+		esc[2] = '0';
+		esc[3] = '0';
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 0xf];
+		return 6;
+	}
+	esc[0] = '\\';
+	esc[1] = two;
+	return 2;
+}
+
+/* s (n bytes, nothing to escape) between quotes, in one copy. */
+static int add_quoted(struct hc_buf *b, const char *s, size_t n)
+{
+	if (buf_reserve(b, n + 2) < 0)
+		return -1;
+	b->data[b->len] = '"';
+	memcpy(b->data + b->len + 1, s, n);
+	b->data[b->len + 1 + n] = '"';
+	b->len += n + 2;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int hc_buf_add_json_str(struct hc_buf *b, const char *s, size_t n)
+{
 	size_t old = b->len, i, run = 0;
 	char esc[6];
 
 	/* the common case, nothing to escape: one copy */
 	for (i = 0; i < n && !json_esc[(unsigned char)s[i]]; i++)
 		;
-	if (i == n) {
-		if (buf_reserve(b, n + 2) < 0)
-			return -1;
-		b->data[b->len] = '"';
-		memcpy(b->data + b->len + 1, s, n);
-		b->data[b->len + 1 + n] = '"';
-		b->len += n + 2;
-		b->data[b->len] = '\0';
-		return 0;
-	}
+	if (i == n)
+		return add_quoted(b, s, n);
 	if (hc_buf_addc(b, '"') < 0)
 		return -1;
 	/* Copy runs of plain bytes at once; UTF-8 passes through unchanged. */
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *e = NULL;
-		size_t elen = 2;
+		size_t elen = json_esc[c] ? json_escape(c, esc) : 0;
 
-		if (!json_esc[c]) {
+		if (!elen) {
 			run++;
 			continue;
 		}
-
-		switch (c) {
-		case '"':
-			e = "\\\"";
-			break;
-		case '\\':
-			e = "\\\\";
-			break;
-		case '\n':
-			e = "\\n";
-			break;
-		case '\r':
-			e = "\\r";
-			break;
-		case '\t':
-			e = "\\t";
-			break;
-		case '\b':
-			e = "\\b";
-			break;
-		case '\f':
-			e = "\\f";
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				esc[0] = '\\';
-				esc[1] = 'u';
-				esc[2] = '0';
-				esc[3] = '0';
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 0xf];
-				e = esc;
-				elen = 6;
-			}
-		}
-		if (!e) {
-			run++;
-			continue;
-		}
-		if (hc_buf_add(b, s + i - run, run) < 0 || hc_buf_add(b, e, elen) < 0)
+		if (hc_buf_add(b, s + i - run, run) < 0 || hc_buf_add(b, esc, elen) < 0)
 			goto fail;
 		run = 0;
 	}

@@ -284,109 +284,121 @@ static int size_line_done(struct hc_chunked *st)
 	return 0;
 }
 
+/* One character of a chunk-size line (CH_SIZE). 0 or a negative status. */
+static int size_char(struct hc_chunked *st, char c, const struct hc_buf *out)
+{
+	int v = hexval(c);
+	if (v >= 0) {
+		if (st->remaining > (UINT64_MAX >> 4))
+			return -400;
+		st->remaining = st->remaining * 16 + (uint64_t)v;
+		if (st->remaining > out->max - out->len)
+			return -413;
+		if (++st->line > 16)
+			return -400;
+	} else if (c == ';' || is_blank(c)) {
+		if (st->line == 0)
+			return -400;
+		st->state = CH_EXT;
+	} else if (c == '\r') {
+		st->state = CH_SIZE_LF;
+	} else if (c == '\n') {
+		if (size_line_done(st) < 0)
+			return -400;
+	} else {
+		return -400;
+	}
+	return 0;
+}
+
+/* One character in any state but CH_DATA. 0 or a negative status. */
+static int framing_char(struct hc_chunked *st, char c, const struct hc_buf *out)
+{
+	switch (st->state) {
+	case CH_SIZE:
+		return size_char(st, c, out);
+	case CH_EXT: /* chunk extensions are ignored, but bounded */
+		if (c == '\r')
+			st->state = CH_SIZE_LF;
+		else if (c == '\n')
+			size_line_done(st); /* digits were seen: cannot fail */
+		else if (++st->line > CH_MAX_LINE)
+			return -400;
+		return 0;
+	case CH_SIZE_LF:
+		return c != '\n' || size_line_done(st) < 0 ? -400 : 0;
+	case CH_DATA_CR:
+		if (c == '\r')
+			st->state = CH_DATA_LF;
+		else if (c == '\n')
+			st->state = CH_SIZE;
+		else
+			return -400;
+		return 0;
+	case CH_DATA_LF:
+		if (c != '\n')
+			return -400;
+		st->state = CH_SIZE;
+		return 0;
+	case CH_TRAILER_START:
+		if (c == '\r') {
+			st->state = CH_END_LF;
+		} else if (c == '\n') {
+			st->state = CH_DONE;
+		} else {
+			st->state = CH_TRAILER;
+			st->line = 1;
+		}
+		return 0;
+	case CH_TRAILER:
+		if (c == '\n') {
+			st->state = CH_TRAILER_START;
+			st->line = 0;
+		} else if (++st->line > CH_MAX_LINE) {
+			return -400;
+		}
+		return 0;
+	case CH_END_LF:
+		if (c != '\n')
+			return -400;
+		st->state = CH_DONE;
+		return 0;
+	default:
+		return -400;
+	}
+}
+
+/* The data of the current chunk (CH_DATA): bytes taken, or a negative status. */
+static ssize_t chunk_data(struct hc_chunked *st, const char *in, size_t len, struct hc_buf *out)
+{
+	size_t n = len;
+	if (n > st->remaining)
+		n = (size_t)st->remaining;
+	if (hc_buf_add(out, in, n) < 0)
+		return errno == E2BIG ? -413 : -500;
+	st->remaining -= n;
+	if (st->remaining == 0)
+		st->state = CH_DATA_CR;
+	return (ssize_t)n;
+}
+
 ssize_t hc_chunked_decode(struct hc_chunked *st, const char *in, size_t len, struct hc_buf *out,
 			  int *done)
 {
 	size_t i = 0;
 	*done = st->state == CH_DONE;
 	while (i < len && st->state != CH_DONE) {
-		char c = in[i];
-		switch (st->state) {
-		case CH_SIZE: {
-			int v = hexval(c);
-			if (v >= 0) {
-				if (st->remaining > (UINT64_MAX >> 4))
-					return -400;
-				st->remaining = st->remaining * 16 + (uint64_t)v;
-				if (st->remaining > out->max - out->len)
-					return -413;
-				if (++st->line > 16)
-					return -400;
-			} else if (c == ';' || is_blank(c)) {
-				if (st->line == 0)
-					return -400;
-				st->state = CH_EXT;
-			} else if (c == '\r') {
-				st->state = CH_SIZE_LF;
-			} else if (c == '\n') {
-				if (size_line_done(st) < 0)
-					return -400;
-			} else {
-				return -400;
-			}
-			i++;
-			break;
+		if (st->state == CH_DATA) {
+			ssize_t n = chunk_data(st, in + i, len - i, out);
+			if (n < 0)
+				return n;
+			i += (size_t)n;
+			continue;
 		}
-		case CH_EXT: /* chunk extensions are ignored, but bounded */
-			if (c == '\r')
-				st->state = CH_SIZE_LF;
-			else if (c == '\n')
-				size_line_done(st); /* digits were seen: cannot fail */
-			else if (++st->line > CH_MAX_LINE)
-				return -400;
-			i++;
-			break;
-		case CH_SIZE_LF:
-			if (c != '\n' || size_line_done(st) < 0)
-				return -400;
-			i++;
-			break;
-		case CH_DATA: {
-			size_t n = len - i;
-			if (n > st->remaining)
-				n = (size_t)st->remaining;
-			if (hc_buf_add(out, in + i, n) < 0)
-				return errno == E2BIG ? -413 : -500;
-			st->remaining -= n;
-			i += n;
-			if (st->remaining == 0)
-				st->state = CH_DATA_CR;
-			break;
-		}
-		case CH_DATA_CR:
-			if (c == '\r')
-				st->state = CH_DATA_LF;
-			else if (c == '\n')
-				st->state = CH_SIZE;
-			else
-				return -400;
-			i++;
-			break;
-		case CH_DATA_LF:
-			if (c != '\n')
-				return -400;
-			st->state = CH_SIZE;
-			i++;
-			break;
-		case CH_TRAILER_START:
-			if (c == '\r') {
-				st->state = CH_END_LF;
-			} else if (c == '\n') {
-				st->state = CH_DONE;
-			} else {
-				st->state = CH_TRAILER;
-				st->line = 1;
-			}
-			i++;
-			break;
-		case CH_TRAILER:
-			if (c == '\n') {
-				st->state = CH_TRAILER_START;
-				st->line = 0;
-			} else if (++st->line > CH_MAX_LINE) {
-				return -400;
-			}
-			i++;
-			break;
-		case CH_END_LF:
-			if (c != '\n')
-				return -400;
-			st->state = CH_DONE;
-			i++;
-			break;
-		default:
-			return -400;
-		}
+		int rc = framing_char(st, in[i], out);
+		if (rc < 0)
+			return rc;
+		i++;
 	}
 	*done = st->state == CH_DONE;
 	return (ssize_t)i;

@@ -15,10 +15,12 @@
  * hiredis calls every queued callback (with NULL) when a context dies, and
  * then frees the context. Handshake callbacks compare their context with
  * r->ac to tell a current reply from one of a context we already dropped.
- * User commands are wrapped in a struct rcmd so their callbacks run exactly
+ * User commands are wrapped in a struct hc_rcmd so their callbacks run exactly
  * once: with a reply, with NULL from hiredis, or with NULL from the fail
- * queue (commands issued while not READY, run on the next loop pass). */
-#include "common/redis.h"
+ * queue (commands issued while not READY, run on the next loop pass).
+ * The write-behind block is rediswb.c's, URL parsing redisurl.c's
+ * (redis_int.h). */
+#include "common/redis_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,66 +43,6 @@
 #define DEFAULT_BACKOFF_MIN_MS	   50
 #define DEFAULT_BACKOFF_MAX_MS	   2000
 #define SYNC_CMD_TIMEOUT_MS	   5000
-
-enum rs_state { RS_DOWN, RS_CONNECTING, RS_HANDSHAKE, RS_READY, RS_FREEING };
-
-/* One user command in flight. For EVALSHA the arguments are kept (copied)
- * so the command can be re-sent as EVAL after a NOSCRIPT reply. */
-struct rcmd {
-	struct hc_redis *r;
-	hc_redis_cb cb;
-	void *arg;
-	struct rcmd *next; /* fail queue link */
-	/* EVALSHA fallback: argv[0..1] are "EVALSHA" sha, switched to "EVAL" src. */
-	const char *src;
-	int argc;
-	const char **argv;
-	size_t *argvlen;
-};
-
-struct sub {
-	char *channel;
-	int pattern;
-	hc_redis_msg_fn fn;
-	void *arg;
-	struct sub *next;
-};
-
-/* A command gathered value by value for the write-behind block
- * (hc_redis_fold_later). */
-#define FOLDS 2
-struct fold {
-	unsigned n;	    /* values, 0 = closed */
-	int concat;	    /* HC_FOLD_CONCAT */
-	unsigned long used; /* when a value was last added, to close the older */
-	size_t cmdlen, keylen;
-	char cmd[16];
-	char key[512];
-	struct hc_buf b; /* the values: RESP bulks, or their bytes (concat) */
-};
-
-struct hc_redis {
-	struct event_base *base;
-	struct hc_redis_opts opts;
-	enum rs_state state;
-	redisAsyncContext *ac;
-	int handshake_left; /* AUTH/SELECT replies still expected */
-	long backoff_ms;    /* delay before the next reconnect */
-	struct event *timer;
-	struct event *fail_ev;
-	struct rcmd *fail_head, *fail_tail;
-	int in_cb; /* depth of user code running on our stack */
-	hc_redis_hook hook;
-	void *hook_arg;
-	struct sub *subs;
-	int down_logged;	 /* log a failing server once, not per retry */
-	int wb_ok;		 /* the server knows CLIENT REPLY (probed at connect) */
-	int wb_n;		 /* commands in wb */
-	struct hc_buf wb;	 /* the reply-less write-behind block (see below) */
-	struct fold fold[FOLDS]; /* commands being gathered for wb */
-	unsigned fold_n;	 /* values in them */
-	unsigned long fold_seq;
-};
 
 static void start_connect(struct hc_redis *r);
 static void real_free(struct hc_redis *r);
@@ -162,29 +104,24 @@ static void sha1_hex(const char *s, size_t len, char out[41])
 
 /* ---- commands ---- */
 
-static void rcmd_free(struct rcmd *c)
-{
-	free(c); /* argv copies live in the same allocation */
-}
-
-static void run_user_cb(struct hc_redis *r, struct rcmd *c, redisReply *reply)
+static void run_user_cb(struct hc_redis *r, struct hc_rcmd *c, redisReply *reply)
 {
 	r->in_cb++;
 	if (c->cb)
 		c->cb(reply, c->arg);
 	r->in_cb--;
-	rcmd_free(c);
+	hc_rd_cmd_free(c);
 }
 
 static void on_fail_queue(evutil_socket_t fd, short what, void *arg)
 {
 	struct hc_redis *r = arg;
-	struct rcmd *c = r->fail_head;
+	struct hc_rcmd *c = r->fail_head;
 
 	/* Take the queue first: callbacks may queue new failures. */
 	r->fail_head = r->fail_tail = NULL;
 	while (c) {
-		struct rcmd *next = c->next;
+		struct hc_rcmd *next = c->next;
 
 		run_user_cb(r, c, NULL);
 		c = next;
@@ -192,7 +129,7 @@ static void on_fail_queue(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Fail a command on the next loop pass, never inside hc_redis_cmd. */
-static void fail_later(struct hc_redis *r, struct rcmd *c)
+static void fail_later(struct hc_redis *r, struct hc_rcmd *c)
 {
 	static const struct timeval zero = {0, 0};
 
@@ -206,9 +143,9 @@ static void fail_later(struct hc_redis *r, struct rcmd *c)
 		evtimer_add(r->fail_ev, &zero);
 }
 
-static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
+void hc_rd_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct rcmd *c = priv;
+	struct hc_rcmd *c = priv;
 	redisReply *rep = reply;
 
 	if (c->src && rep && rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8)) {
@@ -218,7 +155,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 		c->argv[1] = c->src;
 		c->argvlen[1] = strlen(c->src);
 		c->src = NULL;
-		if (redisAsyncCommandArgv(ac, on_reply, c, c->argc, c->argv, c->argvlen) ==
+		if (redisAsyncCommandArgv(ac, hc_rd_on_reply, c, c->argc, c->argv, c->argvlen) ==
 		    REDIS_OK)
 			return;
 		rep = NULL;
@@ -228,7 +165,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 /* Commands with more or fewer than one reply break "one callback, once":
  * subscriptions go through hc_redis_subscribe. */
-static int multi_reply_command(const char *name, size_t len)
+int hc_rd_multi_reply_command(const char *name, size_t len)
 {
 	static const char *const names[] = {"subscribe",    "psubscribe", "unsubscribe",
 					    "punsubscribe", "monitor",	  "ssubscribe",
@@ -252,26 +189,24 @@ static int multi_reply_formatted(const char *cmd, int len)
 	n = strtol(p + 1, &e, 10);
 	if (n <= 0 || e + 2 + n > end)
 		return 0;
-	return multi_reply_command(e + 2, (size_t)n);
+	return hc_rd_multi_reply_command(e + 2, (size_t)n);
 }
-
-static void wb_emit(struct hc_redis *r);
 
 /* Hand a formatted command to hiredis, or fail it later when not READY.
  * What the write-behind block holds goes first: commands keep their order. */
-static void send_formatted(struct hc_redis *r, struct rcmd *c, char *cmd, int len)
+static void send_formatted(struct hc_redis *r, struct hc_rcmd *c, char *cmd, int len)
 {
 	if (r->wb_n || r->fold_n)
-		wb_emit(r);
+		hc_rd_wb_emit(r);
 	if (r->state == RS_READY && r->ac &&
-	    redisAsyncFormattedCommand(r->ac, on_reply, c, cmd, (size_t)len) == REDIS_OK)
+	    redisAsyncFormattedCommand(r->ac, hc_rd_on_reply, c, cmd, (size_t)len) == REDIS_OK)
 		return;
 	fail_later(r, c);
 }
 
 int hc_redis_cmd(struct hc_redis *r, hc_redis_cb cb, void *arg, const char *fmt, ...)
 {
-	struct rcmd *c;
+	struct hc_rcmd *c;
 	va_list ap;
 	char *cmd;
 	int len;
@@ -296,63 +231,14 @@ int hc_redis_cmd(struct hc_redis *r, hc_redis_cb cb, void *arg, const char *fmt,
 	return 0;
 }
 
-/* "$<n>\r\n" or "*<n>\r\n" at p; returns the end. */
-static char *resp_len(char *p, char kind, size_t n)
-{
-	char d[24], *e = d + sizeof d;
-	do {
-		*--e = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	*p++ = kind;
-	memcpy(p, e, (size_t)(d + sizeof d - e));
-	p += d + sizeof d - e;
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-static size_t arg_len(const char **argv, const size_t *argvlen, int i)
-{
-	return argvlen ? argvlen[i] : strlen(argv[i]);
-}
-
-static size_t resp_size(int argc, const char **argv, const size_t *argvlen)
-{
-	size_t total = 32;
-	for (int i = 0; i < argc; i++)
-		total += arg_len(argv, argvlen, i) + 32;
-	return total;
-}
-
-/* "$<n>\r\n<s>\r\n" at p (room for n + 32 bytes); returns the end. */
-static char *resp_bulk(char *p, const char *s, size_t n)
-{
-	p = resp_len(p, '$', n);
-	memcpy(p, s, n);
-	p += n;
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-/* The RESP form of argv at p (room for resp_size() bytes); returns the end. */
-static char *resp_argv(char *p, int argc, const char **argv, const size_t *argvlen)
-{
-	p = resp_len(p, '*', (size_t)argc);
-	for (int i = 0; i < argc; i++)
-		p = resp_bulk(p, argv[i], arg_len(argv, argvlen, i));
-	return p;
-}
-
 int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, const char **argv,
 		     const size_t *argvlen)
 {
-	struct rcmd *c;
+	struct hc_rcmd *c;
 	char stack[4096], *cmd = stack, *p;
 	size_t total;
 
-	if (argc <= 0 || multi_reply_command(argv[0], arg_len(argv, argvlen, 0)))
+	if (argc <= 0 || hc_rd_multi_reply_command(argv[0], arg_len(argv, argvlen, 0)))
 		return -1;
 	/* RESP by hand: hiredis 0.14 formats each length with sprintf, which
 	 * cost more than the rest of a fire-and-forget write */
@@ -370,202 +256,10 @@ int hc_redis_cmdargv(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc, co
 	return c ? 0 : -1;
 }
 
-/* ---- write-behind ----
- * Fire-and-forget commands (hc_redis_cmdargv_later without a callback)
- * gather in r->wb and go to hiredis as one block framed by CLIENT REPLY OFF
- * and CLIENT REPLY ON: the server answers the whole block with the one +OK
- * of the ON, so neither it nor we handle a reply per command (per warm
- * invoke, the record's SET and ZADD replies had cost the controller more
- * than writing them). The block is handed over before any other command
- * (order is kept), when redisev writes (its write-behind timer, armed by
- * the first command of a block), or when it is full. A server without
- * CLIENT REPLY (probed at connect) gets the commands one by one. */
-#define WB_MAX_CMDS    128
-#define WB_MAX_BYTES   (512 << 10)
-#define FOLD_MAX_BYTES (WB_MAX_BYTES / 4)
-static const char wb_off[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
-static const char wb_on[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n";
-
-/* Hand wb to hiredis as it is. */
-static void wb_send(struct hc_redis *r)
-{
-	struct rcmd *c;
-
-	if (r->wb_n && r->state == RS_READY && r->ac &&
-	    hc_buf_add(&r->wb, wb_on, sizeof wb_on - 1) == 0 && (c = calloc(1, sizeof *c))) {
-		c->r = r;
-		if (redisAsyncFormattedCommand(r->ac, on_reply, c, r->wb.data, r->wb.len) !=
-		    REDIS_OK)
-			rcmd_free(c);
-	}
-	hc_buf_reset(&r->wb);
-	r->wb_n = 0;
-}
-
-/* Room in wb for a command of up to need bytes (sending wb first when it is
- * full); the new command is written at the end. NULL: too big for a block. */
-static char *wb_room(struct hc_redis *r, size_t need)
-{
-	size_t frame = sizeof wb_off + sizeof wb_on;
-
-	if (need + frame > WB_MAX_BYTES)
-		return NULL;
-	if (r->wb.len + need + frame > WB_MAX_BYTES)
-		wb_send(r);
-	if (hc_buf_reserve(&r->wb, need + frame) < 0)
-		return NULL;
-	if (!r->wb_n)
-		hc_buf_add(&r->wb, wb_off, sizeof wb_off - 1); /* fits: reserved */
-	return r->wb.data + r->wb.len;
-}
-
-static void wb_added(struct hc_redis *r, char *end)
-{
-	r->wb.len = (size_t)(end - r->wb.data);
-	r->wb.data[r->wb.len] = '\0';
-	r->wb_n++;
-}
-
-/* A fold becomes one command in wb. */
-static void fold_close(struct hc_redis *r, struct fold *f)
-{
-	char *p;
-
-	if (!f->n)
-		return;
-	if ((p = wb_room(r, f->b.len + f->cmdlen + f->keylen + 64))) {
-		p = resp_len(p, '*', f->concat ? 3 : 2 + (size_t)f->n);
-		p = resp_bulk(p, f->cmd, f->cmdlen);
-		p = resp_bulk(p, f->key, f->keylen);
-		if (f->concat)
-			p = resp_bulk(p, f->b.data, f->b.len);
-		else {
-			memcpy(p, f->b.data, f->b.len);
-			p += f->b.len;
-		}
-		wb_added(r, p);
-	}
-	r->fold_n -= f->n;
-	f->n = 0;
-	hc_buf_reset(&f->b);
-}
-
-static void folds_close(struct hc_redis *r)
-{
-	for (int i = 0; i < FOLDS; i++)
-		fold_close(r, &r->fold[i]);
-}
-
-static void wb_emit(struct hc_redis *r)
-{
-	folds_close(r);
-	wb_send(r);
-}
-
-static void wb_hook(void *arg)
-{
-	wb_emit(arg);
-}
-
-/* After a command or value was added: a full block goes now (redisev
- * writes it in this pass), else the write-behind timer is armed (unless it
- * is already). */
-static void wb_later(struct hc_redis *r)
-{
-	if (r->wb_n + r->fold_n >= WB_MAX_CMDS)
-		wb_emit(r);
-	else
-		hc_redisev_arm(r->ac);
-}
-
-/* Whether commands may go into the write-behind block now. */
-static int wb_usable(const struct hc_redis *r)
-{
-	return r->wb_ok && r->state == RS_READY && r->ac;
-}
-
-int hc_redis_cmdargv_later(struct hc_redis *r, hc_redis_cb cb, void *arg, int argc,
-			   const char **argv, const size_t *argvlen)
-{
-	char *p = NULL;
-
-	if (argc > 0 && !multi_reply_command(argv[0], arg_len(argv, argvlen, 0)) && !cb &&
-	    wb_usable(r)) {
-		folds_close(r); /* what was called before goes before */
-		p = wb_room(r, resp_size(argc, argv, argvlen));
-	}
-	if (!p) {
-		/* with a reply to deliver, or too big for a block: queued now,
-		 * written behind by redisev (refused there if malformed) */
-		if (r->ac)
-			hc_redisev_later(r->ac, 1);
-		int rc = hc_redis_cmdargv(r, cb, arg, argc, argv, argvlen);
-		if (r->ac)
-			hc_redisev_later(r->ac, 0);
-		return rc;
-	}
-	wb_added(r, resp_argv(p, argc, argv, argvlen));
-	wb_later(r);
-	return 0;
-}
-
-/* The open fold for cmd and key, or a new one in place of the older. */
-static struct fold *fold_for(struct hc_redis *r, int concat, const char *cmd, size_t cmdlen,
-			     const char *key, size_t keylen)
-{
-	struct fold *old = &r->fold[0];
-	for (int i = 0; i < FOLDS; i++) {
-		struct fold *f = &r->fold[i];
-		if (f->n && f->concat == concat && f->cmdlen == cmdlen && f->keylen == keylen &&
-		    memcmp(f->cmd, cmd, cmdlen) == 0 && memcmp(f->key, key, keylen) == 0)
-			return f;
-		if (!f->n || (old->n && f->used < old->used))
-			old = f;
-	}
-	fold_close(r, old);
-	old->concat = concat;
-	memcpy(old->cmd, cmd, cmdlen);
-	old->cmdlen = cmdlen;
-	memcpy(old->key, key, keylen);
-	old->keylen = keylen;
-	return old;
-}
-
-int hc_redis_fold_later(struct hc_redis *r, enum hc_fold_kind kind, const char *cmd,
-			const char *key, size_t keylen, const char *val, size_t vallen)
-{
-	size_t cmdlen = strlen(cmd);
-	int concat = kind == HC_FOLD_CONCAT;
-
-	if (!wb_usable(r) || cmdlen >= sizeof r->fold[0].cmd || keylen >= sizeof r->fold[0].key ||
-	    vallen + 64 > FOLD_MAX_BYTES) {
-		const char *argv[] = {cmd, key, val};
-		const size_t argvlen[] = {cmdlen, keylen, vallen};
-		return hc_redis_cmdargv_later(r, NULL, NULL, 3, argv, argvlen);
-	}
-	struct fold *f = fold_for(r, concat, cmd, cmdlen, key, keylen);
-	if (f->n && f->b.len + vallen + 64 > FOLD_MAX_BYTES)
-		fold_close(r, f); /* full: this value starts it again */
-	if (hc_buf_reserve(&f->b, vallen + 64) < 0)
-		return -1;
-	if (concat) {
-		memcpy(f->b.data + f->b.len, val, vallen);
-		f->b.len += vallen;
-	} else {
-		f->b.len = (size_t)(resp_bulk(f->b.data + f->b.len, val, vallen) - f->b.data);
-	}
-	f->b.data[f->b.len] = '\0';
-	f->n++;
-	f->used = ++r->fold_seq;
-	r->fold_n++;
-	wb_later(r);
-	return 0;
-}
-
 int hc_redis_eval(struct hc_redis *r, struct hc_redis_script *s, hc_redis_cb cb, void *arg,
 		  int nkeys, int argc, const char **argv, const size_t *argvlen)
 {
-	struct rcmd *c;
+	struct hc_rcmd *c;
 	char nk[16], *cmd, *p;
 	size_t total = 0, off;
 	int n = argc + 3, len;
@@ -601,7 +295,7 @@ int hc_redis_eval(struct hc_redis *r, struct hc_redis_script *s, hc_redis_cb cb,
 	}
 	len = redisFormatCommandArgv(&cmd, n, c->argv, c->argvlen);
 	if (len < 0) {
-		rcmd_free(c);
+		hc_rd_cmd_free(c);
 		return -1;
 	}
 	send_formatted(r, c, cmd, len);
@@ -640,13 +334,13 @@ static void on_sub(redisAsyncContext *ac, void *reply, void *priv)
 	if (!name || !channel || payload->type != REDIS_REPLY_STRING)
 		return;
 	r->in_cb++;
-	for (struct sub *s = r->subs; s; s = s->next)
+	for (struct hc_rsub *s = r->subs; s; s = s->next)
 		if (s->pattern == pattern && !strcmp(s->channel, name))
 			s->fn(channel, payload->str, payload->len, s->arg);
 	r->in_cb--;
 }
 
-static void send_subscribe(struct hc_redis *r, const struct sub *s)
+static void send_subscribe(struct hc_redis *r, const struct hc_rsub *s)
 {
 	if (redisAsyncCommand(r->ac, on_sub, r, s->pattern ? "PSUBSCRIBE %s" : "SUBSCRIBE %s",
 			      s->channel) != REDIS_OK)
@@ -655,7 +349,7 @@ static void send_subscribe(struct hc_redis *r, const struct sub *s)
 
 int hc_redis_subscribe(struct hc_redis *r, const char *channel, hc_redis_msg_fn fn, void *arg)
 {
-	struct sub *s, **tail;
+	struct hc_rsub *s, **tail;
 	int again = 0;
 
 	if (!channel || !*channel || !fn)
@@ -717,10 +411,10 @@ static void ready(struct hc_redis *r)
 	if (r->down_logged)
 		hc_info("redis: %s:%d: connected", r->opts.host, r->opts.port);
 	r->down_logged = 0;
-	for (struct sub *s = r->subs; s; s = s->next) {
+	for (struct hc_rsub *s = r->subs; s; s = s->next) {
 		int dup = 0;
 
-		for (struct sub *o = r->subs; o != s; o = o->next)
+		for (struct hc_rsub *o = r->subs; o != s; o = o->next)
 			dup |= o->pattern == s->pattern && !strcmp(o->channel, s->channel);
 		if (!dup)
 			send_subscribe(r, s);
@@ -852,7 +546,7 @@ static void start_connect(struct hc_redis *r)
 		schedule_reconnect(r);
 		return;
 	}
-	hc_redisev_on_write(ac, wb_hook, r);
+	hc_redisev_on_write(ac, hc_rd_wb_hook, r);
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	r->ac = ac;
@@ -882,9 +576,7 @@ struct hc_redis *hc_redis_new(struct event_base *base, const struct hc_redis_opt
 		return NULL;
 	r->base = base;
 	r->opts = *opts;
-	hc_buf_init(&r->wb, WB_MAX_BYTES);
-	for (int i = 0; i < FOLDS; i++)
-		hc_buf_init(&r->fold[i].b, FOLD_MAX_BYTES);
+	hc_rd_wb_init(r);
 	if (r->opts.connect_timeout_ms <= 0)
 		r->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (r->opts.backoff_min_ms <= 0)
@@ -932,15 +624,13 @@ static void real_free(struct hc_redis *r)
 	if (r->fail_ev)
 		event_free(r->fail_ev);
 	while (r->subs) {
-		struct sub *s = r->subs;
+		struct hc_rsub *s = r->subs;
 
 		r->subs = s->next;
 		free(s->channel);
 		free(s);
 	}
-	hc_buf_free(&r->wb);
-	for (int i = 0; i < FOLDS; i++)
-		hc_buf_free(&r->fold[i].b);
+	hc_rd_wb_free(r);
 	free(r);
 }
 
@@ -966,129 +656,6 @@ void hc_redis_free(struct hc_redis *r)
 			return;
 	}
 	real_free(r);
-}
-
-/* ---- URL ---- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Copy [s, s+n) into out (size outlen), decoding %XX. */
-static int copy_decoded(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-
-		if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = hi * 16 + lo;
-			i += 2;
-		}
-		if (o + 1 >= outlen || c == 0)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-static int parse_uint(const char *s, size_t n, long max, long *out)
-{
-	long v = 0;
-
-	if (n == 0 || n > 10)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int hc_redis_parse_url(const char *url, struct hc_redis_opts *out, struct hc_err *err)
-{
-	const char *p, *at, *end, *hostend, *slash;
-	size_t ulen;
-	long v;
-
-	if (!url || !*url)
-		return hc_err_set(err, "redis url: empty");
-	ulen = strlen(url);
-	if (ulen > 1024)
-		return hc_err_set(err, "redis url: longer than 1024 bytes");
-	memset(out, 0, sizeof(*out));
-	out->port = 6379;
-	p = url;
-	if (!strncmp(p, "redis://", 8))
-		p += 8;
-	else if (strstr(p, "://"))
-		return hc_err_set(err, "redis url: only redis:// is supported: %s", url);
-	end = url + ulen;
-	/* The password may hold '/' or '@': the host starts after the last '@'. */
-	at = NULL;
-	for (const char *q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-
-		if (!colon)
-			return hc_err_set(err, "redis url: give the password as :password@");
-		if (colon != p && !((size_t)(colon - p) == 7 && !strncmp(p, "default", 7)))
-			return hc_err_set(err, "redis url: user names other than 'default' are "
-					       "not supported");
-		if (copy_decoded(colon + 1, (size_t)(at - colon - 1), out->password,
-				 sizeof(out->password)) < 0)
-			return hc_err_set(err, "redis url: bad or too long password");
-		p = at + 1;
-	}
-	slash = memchr(p, '/', (size_t)(end - p));
-	if (!slash)
-		slash = end;
-	if (*p == '[') {
-		hostend = memchr(p, ']', (size_t)(slash - p));
-		if (!hostend)
-			return hc_err_set(err, "redis url: unterminated [ in host");
-		if (copy_decoded(p + 1, (size_t)(hostend - p - 1), out->host, sizeof(out->host)) <
-		    0)
-			return hc_err_set(err, "redis url: bad host");
-		hostend++;
-	} else {
-		hostend = memchr(p, ':', (size_t)(slash - p));
-		if (!hostend)
-			hostend = slash;
-		if (copy_decoded(p, (size_t)(hostend - p), out->host, sizeof(out->host)) < 0)
-			return hc_err_set(err, "redis url: bad or too long host");
-	}
-	if (!out->host[0])
-		return hc_err_set(err, "redis url: no host in %s", url);
-	if (hostend < slash) {
-		if (*hostend != ':' ||
-		    parse_uint(hostend + 1, (size_t)(slash - hostend - 1), 65535, &v) < 0 || v == 0)
-			return hc_err_set(err, "redis url: bad port in %s", url);
-		out->port = (int)v;
-	}
-	if (slash < end && slash + 1 < end) {
-		if (parse_uint(slash + 1, (size_t)(end - slash - 1), INT_MAX, &v) < 0)
-			return hc_err_set(err, "redis url: bad database number in %s", url);
-		out->db = (int)v;
-	}
-	return 0;
 }
 
 /* ---- blocking helpers ---- */

@@ -445,47 +445,41 @@ static cJSON *dup_or(const cJSON *a, const cJSON *b, int arr)
 	return arr ? cJSON_CreateArray() : cJSON_CreateObject();
 }
 
-cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const char *ns,
-		       const char *name, const char *digest, const struct pr_limit_bounds *b,
-		       uint64_t now_ms, struct hc_err *err)
+/* The new document's version, publish flag and limits: the old
+ * document's (its version one patch up), overridden by what put says. -1
+ * with err when put's limits are out of bounds. */
+static int merge_meta(const cJSON *old, const struct pr_action_put *put,
+		      const struct pr_limit_bounds *b, char version[32], int *publish,
+		      struct pr_limits *limits, struct hc_err *err)
 {
-	cJSON *doc = NULL, *exec = NULL, *ann = NULL, *params = NULL, *lim = NULL;
-	char version[32] = "0.0.1";
-	struct pr_limits limits = b->def;
-	int publish = 0;
-
-	if (!old && !put->has_exec) {
-		hc_err_set(err, MALFORMED "exec undefined");
-		return NULL;
-	}
 	if (old) {
 		const cJSON *ov = cJSON_GetObjectItemCaseSensitive(old, "version");
-		if (cJSON_IsString(ov) &&
-		    pr_semver_uppatch(ov->valuestring, version, sizeof(version)) < 0)
-			snprintf(version, sizeof(version), "0.0.1");
-		publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "publish"));
+		if (cJSON_IsString(ov) && pr_semver_uppatch(ov->valuestring, version, 32) < 0)
+			snprintf(version, 32, "0.0.1");
+		*publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "publish"));
 		if (pr_limits_decode(cJSON_GetObjectItemCaseSensitive(old, "limits"), &b->def, b,
-				     &limits, NULL) < 0)
-			limits = b->def; /* stored under wider bounds: start over */
+				     limits, NULL) < 0)
+			*limits = b->def; /* stored under wider bounds: start over */
 	}
 	if (put->version)
-		snprintf(version, sizeof(version), "%s", put->version);
+		snprintf(version, 32, "%s", put->version);
 	if (put->publish >= 0)
-		publish = put->publish;
-	if (put->limits && pr_limits_decode(put->limits, &limits, b, &limits, err) < 0)
-		return NULL;
+		*publish = put->publish;
+	if (put->limits && pr_limits_decode(put->limits, limits, b, limits, err) < 0)
+		return -1;
+	return 0;
+}
 
-	if (put->has_exec)
-		exec = build_exec(put, digest);
-	else
-		exec = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(old, "exec"), 1);
-	params = dup_or(put->parameters,
-			old ? cJSON_GetObjectItemCaseSensitive(old, "parameters") : NULL, 1);
-	ann = old ? dup_or(cJSON_GetObjectItemCaseSensitive(old, "annotations"), NULL, 1)
-		  : cJSON_CreateArray();
-	lim = pr_limits_to_json(&limits);
-	if (!exec || !params || !ann || !lim)
-		goto oom;
+/* The new document's annotations: the old document's, less those put
+ * deletes, plus those it sets, and the two hearth keeps (exec: the kind
+ * of exec; provide-api-key: false on a new action). NULL: out of memory. */
+static cJSON *merge_annotations(const cJSON *old, const struct pr_action_put *put,
+				const cJSON *exec)
+{
+	cJSON *ann = old ? dup_or(cJSON_GetObjectItemCaseSensitive(old, "annotations"), NULL, 1)
+			 : cJSON_CreateArray();
+	if (!ann)
+		return NULL;
 	if (put->del_annotations) {
 		const cJSON *d;
 		cJSON_ArrayForEach(d, put->del_annotations) del_annotation(ann, d->valuestring);
@@ -507,6 +501,36 @@ cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const 
 		goto oom;
 	if (!old && !pr_annotation(ann, "provide-api-key") &&
 	    set_annotation(ann, "provide-api-key", cJSON_CreateFalse()) < 0)
+		goto oom;
+	return ann;
+oom:
+	cJSON_Delete(ann);
+	return NULL;
+}
+
+cJSON *pr_action_build(const cJSON *old, const struct pr_action_put *put, const char *ns,
+		       const char *name, const char *digest, const struct pr_limit_bounds *b,
+		       uint64_t now_ms, struct hc_err *err)
+{
+	cJSON *doc = NULL, *exec = NULL, *ann = NULL, *params = NULL, *lim = NULL;
+	char version[32] = "0.0.1";
+	struct pr_limits limits = b->def;
+	int publish = 0;
+
+	if (!old && !put->has_exec) {
+		hc_err_set(err, MALFORMED "exec undefined");
+		return NULL;
+	}
+	if (merge_meta(old, put, b, version, &publish, &limits, err) < 0)
+		return NULL;
+	if (put->has_exec)
+		exec = build_exec(put, digest);
+	else
+		exec = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(old, "exec"), 1);
+	params = dup_or(put->parameters,
+			old ? cJSON_GetObjectItemCaseSensitive(old, "parameters") : NULL, 1);
+	lim = pr_limits_to_json(&limits);
+	if (!exec || !params || !lim || !(ann = merge_annotations(old, put, exec)))
 		goto oom;
 
 	doc = cJSON_CreateObject();

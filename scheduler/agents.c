@@ -1,11 +1,5 @@
-/* scheduler/agents.c — the pool's decisions carried out on agents.
- *
- * create -> POST {agent}/containers, destroy -> DELETE {agent}/containers/{id},
- * both with the cluster token and X-Hearth-Epoch (fencing: an agent that has
- * seen a newer leader answers 409, and we step down at once). Answers go
- * back to the pool (sch_pool_created / _create_failed / _destroyed) unless
- * the pool they were meant for is gone (generation changed). Also GET
- * {agent}/containers for the failover rebuild. */
+/* scheduler/agents.c — the pool's decisions carried out on agents
+ * (agents.h), and GET {agent}/containers for the failover rebuild. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +11,8 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "proto/agent.h"
-#include "scheduler/sched.h"
+#include "scheduler/agents.h"
+#include "scheduler/election.h"
 
 #define MAX_LIST_RESPONSE (32u << 20)
 
@@ -32,11 +27,6 @@ struct agent_call {
 	char url[PR_URL_MAX];
 	sch_list_cb list_cb;
 };
-
-static uint64_t io_now_ms(void *arg)
-{
-	return hc_now_ms();
-}
 
 /* Headers: token and (for mutations) our epoch. */
 static void headers(struct sch *s, int epoch, char auth[320], char ep[64], const char *hs[4])
@@ -76,6 +66,8 @@ static void fail_later(struct agent_call *call)
 		free(call);
 }
 
+static void destroy_orphan(struct sch *s, const char *agent_url, const char *id);
+
 static void on_done(const struct hc_response *resp, void *arg)
 {
 	struct agent_call *call = arg;
@@ -87,7 +79,7 @@ static void on_done(const struct hc_response *resp, void *arg)
 	    call->gen == s->generation) {
 		hc_warn("agent %s refused epoch %lld: a newer leader exists", call->url,
 			(long long)s->lease.epoch);
-		sch_step_down(s, "an agent refused our epoch");
+		sch_election_resign(s, "an agent refused our epoch");
 		free(call);
 		return;
 	}
@@ -107,7 +99,7 @@ static void on_done(const struct hc_response *resp, void *arg)
 			if (!current)
 				break; /* a later leader's rebuild reclaims it */
 			if (sch_pool_created(s->pool, call->seq, &d) < 0)
-				sch_agent_destroy_orphan(s, call->url, d.id);
+				destroy_orphan(s, call->url, d.id);
 			break;
 		}
 		hc_warn("agent %s: create failed: status=%ld %s%.200s", call->url, resp->status,
@@ -156,9 +148,8 @@ static struct agent_call *new_call(struct sch *s, enum call_kind kind, const cha
 	return call;
 }
 
-static void io_create(void *arg, const struct sch_container *c)
+void sch_agent_create(struct sch *s, const struct sch_container *c)
 {
-	struct sch *s = arg;
 	struct agent_call *call = new_call(s, CALL_CREATE, c->host->url);
 	struct pr_agent_create body;
 	char auth[320], ep[64], url[PR_URL_MAX + 32], *text = NULL;
@@ -170,7 +161,7 @@ static void io_create(void *arg, const struct sch_container *c)
 	call->seq = c->seq;
 	/* Check the clock before every mutation: a lapsed leader sends nothing. */
 	if (!sch_lease_may_act(&s->lease, hc_mono_us())) {
-		sch_step_down_soon(s);
+		sch_election_resign_soon(s);
 		fail_later(call);
 		return;
 	}
@@ -200,9 +191,8 @@ static void io_create(void *arg, const struct sch_container *c)
 	free(text);
 }
 
-static void io_destroy(void *arg, const struct sch_container *c)
+void sch_agent_destroy(struct sch *s, const struct sch_container *c)
 {
-	struct sch *s = arg;
 	struct agent_call *call = new_call(s, CALL_DESTROY, c->host->url);
 	char auth[320], ep[64], url[PR_URL_MAX + 64];
 	const char *hs[4];
@@ -211,7 +201,7 @@ static void io_destroy(void *arg, const struct sch_container *c)
 		return;
 	call->seq = c->seq;
 	if (!sch_lease_may_act(&s->lease, hc_mono_us())) {
-		sch_step_down_soon(s);
+		sch_election_resign_soon(s);
 		fail_later(call);
 		return;
 	}
@@ -223,7 +213,8 @@ static void io_destroy(void *arg, const struct sch_container *c)
 		fail_later(call);
 }
 
-void sch_agent_destroy_orphan(struct sch *s, const char *agent_url, const char *id)
+/* DELETE a container the pool does not track (an orphan). */
+static void destroy_orphan(struct sch *s, const char *agent_url, const char *id)
 {
 	struct agent_call *call;
 	char auth[320], ep[64], url[PR_URL_MAX + 64];
@@ -265,13 +256,3 @@ int sch_agent_list(struct sch *s, const char *host_id, const char *agent_url, sc
 	}
 	return 0;
 }
-
-const struct sch_pool_ops sch_pool_io_ops = {
-    .now_ms = io_now_ms,
-    .create = io_create,
-    .destroy = io_destroy,
-    .reply = sch_api_reply,
-    .owner_changed = sch_persist_owner,
-    .gone = sch_persist_gone,
-    .controller_url = sch_controller_url,
-};

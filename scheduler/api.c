@@ -5,7 +5,8 @@
  * The pool answers an allocation from memory (or later, when a container
  * is created) and writes the ownership behind; the answer that hands a
  * container over goes out once Redis has that write (one round trip
- * behind it on the same connection, see answer_when_stored). While a new
+ * behind it on the same connection, see answer_when_stored). Every handler
+ * that may act as leader fences first (sch_election_fence). While a new
  * leader rebuilds its pools, allocations wait in a bounded queue within
  * their wait_ms; a standby answers 503 naming the leader. */
 #include <stdio.h>
@@ -18,7 +19,9 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/str.h"
-#include "scheduler/sched.h"
+#include "scheduler/api.h"
+#include "scheduler/election.h"
+#include "scheduler/persist.h"
 
 #define REF_BODY_MAX   4096
 #define ALLOC_BODY_MAX 8192
@@ -43,14 +46,29 @@ static int authorized(const struct sch *s, struct hc_req *req)
 	return diff == 0 && hlen == tlen;
 }
 
+/* 503 for callers that reached a non-leader, naming the leader if known. */
+static void redirect(struct sch *s, struct hc_req *req, const char *why)
+{
+	struct pr_sched_redirect r;
+	cJSON *j;
+
+	memset(&r, 0, sizeof(r));
+	hc_strlcpy(r.error, why, sizeof(r.error));
+	if (s->phase == SCH_PH_STANDBY)
+		hc_strlcpy(r.leader, s->leader_url, sizeof(r.leader));
+	j = pr_sched_redirect_to_json(&r);
+	hc_reply_json(req, 503, j);
+	cJSON_Delete(j);
+}
+
 static int gate(struct sch *s, struct hc_req *req)
 {
 	if (!authorized(s, req)) {
 		hc_reply_error(req, 401, "missing or wrong cluster token");
 		return -1;
 	}
-	if (!sch_leading(s)) {
-		sch_redirect(s, req, "not the leader");
+	if (!sch_election_fence(s)) {
+		redirect(s, req, "not the leader");
 		return -1;
 	}
 	return 0;
@@ -73,14 +91,13 @@ static void reply_busy(struct hc_req *req, int64_t retry_after_ms, const char *w
 	cJSON_Delete(j);
 }
 
-/* An answer waiting for Redis to hold the ownership writes sent before it
- * (up to owner_sent = upto): an allocation's 200 (j), or /busy's 204. */
+/* An answer waiting for Redis to hold the ownership writes sent before it:
+ * an allocation's 200 (j), or /busy's 204. */
 struct held {
-	struct sch *s;
+	struct sch_persist_wait w; /* first: the wait's done finds the answer */
 	struct hc_req *req;
 	cJSON *j;
 	int alloc;
-	uint64_t upto;
 };
 
 static void observe_alloc(struct sch *s, struct hc_req *req)
@@ -104,45 +121,37 @@ static void send_held(struct sch *s, struct hc_req *req, cJSON *j, int alloc)
 	cJSON_Delete(j);
 }
 
-static void on_owner_stored(redisReply *r, void *arg)
+static void on_owner_stored(struct sch_persist_wait *w)
 {
-	struct held *h = arg;
+	struct held *h = (struct held *)w;
 
-	if (r && r->type != REDIS_REPLY_ERROR && h->upto > h->s->owner_stored)
-		h->s->owner_stored = h->upto;
-	/* without Redis the answer goes out as it would have: the container
-	 * is the caller's either way */
-	send_held(h->s, h->req, h->j, h->alloc);
+	send_held(h->w.s, h->req, h->j, h->alloc);
 	free(h);
 }
 
-/* Ownership is written behind (sch_persist_owner) on this connection; a
- * PING behind those writes comes back once Redis has processed them.
- * Without this wait, a leader stopped between its answer and the write
- * left a busy container without an owner in Redis, and the next leader
- * reclaimed it under a running activation (it_scheduler
- * test_sigstop_leader saw it). Nothing to wait for when every write sent
- * is known processed (a controller taking back its own free container
- * changes no owner). What a PING cannot tell: a write Redis refused
- * (out of memory, read-only), or one lost with the connection before the
- * PING that follows it; both leave the owner to the next rebuild's
- * reading of the agents. Answers (held or at once) with j (alloc) or 204. */
+/* Ownership is written behind (persist.c); an answer that hands a container
+ * over goes out once Redis has processed those writes. Without this wait,
+ * a leader stopped between its answer and the write left a busy container
+ * without an owner in Redis, and the next leader reclaimed it under a
+ * running activation (it_scheduler test_sigstop_leader saw it). Nothing to
+ * wait for when every write sent is known processed (a controller taking
+ * back its own free container changes no owner). Answers (held or at once)
+ * with j (alloc) or 204. */
 static void answer_when_stored(struct sch *s, struct hc_req *req, cJSON *j, int alloc)
 {
 	struct held *h;
 
-	if (s->owner_stored != s->owner_sent && (h = calloc(1, sizeof(*h)))) {
-		h->s = s, h->req = req, h->j = j, h->alloc = alloc, h->upto = s->owner_sent;
-		if (hc_redis_cmd(s->redis, on_owner_stored, h, "PING") == 0)
+	if (sch_persist_pending(s) && (h = calloc(1, sizeof(*h)))) {
+		h->req = req, h->j = j, h->alloc = alloc;
+		if (sch_persist_wait(s, &h->w, on_owner_stored) == 0)
 			return;
 		free(h);
 	}
 	send_held(s, req, j, alloc);
 }
 
-void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
+void sch_api_reply(struct sch *s, void *cookie, const struct sch_alloc_result *res)
 {
-	struct sch *s = arg;
 	struct hc_req *req = cookie;
 
 	if (s->m_outcome[res->outcome])
@@ -154,7 +163,7 @@ void sch_api_reply(void *arg, void *cookie, const struct sch_alloc_result *res)
 		return;
 	case SCH_OUT_ABORTED:
 		observe_alloc(s, req);
-		sch_redirect(s, req, res->error ? res->error : "no longer the leader");
+		redirect(s, req, res->error ? res->error : "no longer the leader");
 		return;
 	case SCH_OUT_FORWARD: /* hands nothing over: nothing to wait for */
 		send_held(s, req, pr_alloc_reply_to_json(&res->reply), 1);
@@ -183,7 +192,7 @@ static void handle_allocate(struct hc_req *req, void *arg)
 	if (s->phase == SCH_PH_REBUILDING) {
 		struct sch_queued *q;
 		if (s->nqueued >= s->cfg.max_queued || !(q = calloc(1, sizeof(*q)))) {
-			sch_redirect(s, req, "leader is rebuilding its pools; retry shortly");
+			redirect(s, req, "leader is rebuilding its pools; retry shortly");
 			return;
 		}
 		q->req = req;
@@ -209,7 +218,23 @@ void sch_api_drain_queue(struct sch *s)
 		else if (s->pool)
 			sch_pool_allocate(s->pool, &q->ar, q->req);
 		else
-			sch_redirect(s, q->req, "no longer the leader");
+			redirect(s, q->req, "no longer the leader");
+		free(q);
+	}
+}
+
+void sch_api_expire_queue(struct sch *s)
+{
+	struct sch_queued *q, *next;
+	uint64_t now = hc_mono_us();
+
+	for (q = TAILQ_FIRST(&s->queued); q; q = next) {
+		next = TAILQ_NEXT(q, link);
+		if (now < q->deadline_us)
+			continue;
+		TAILQ_REMOVE(&s->queued, q, link);
+		s->nqueued--;
+		redirect(s, q->req, "timed out while the leader rebuilt its pools");
 		free(q);
 	}
 }
@@ -221,7 +246,7 @@ void sch_api_abort_queue(struct sch *s)
 	while ((q = TAILQ_FIRST(&s->queued))) {
 		TAILQ_REMOVE(&s->queued, q, link);
 		s->nqueued--;
-		sch_redirect(s, q->req, "no longer the leader");
+		redirect(s, q->req, "no longer the leader");
 		free(q);
 	}
 }
@@ -244,7 +269,7 @@ static void handle_ref(struct sch *s, struct hc_req *req, enum ref_kind kind)
 		return;
 	}
 	if (s->phase != SCH_PH_SERVING) {
-		sch_redirect(s, req, "leader is rebuilding its pools; retry shortly");
+		redirect(s, req, "leader is rebuilding its pools; retry shortly");
 		return;
 	}
 	switch (kind) {
@@ -301,7 +326,7 @@ static void handle_healthz(struct hc_req *req, void *arg)
 {
 	struct sch *s = arg;
 	struct pr_sched_health h;
-	int leading = sch_leading(s);
+	int leading = sch_election_fence(s);
 	cJSON *j;
 
 	memset(&h, 0, sizeof(h));

@@ -1,8 +1,9 @@
-/* scheduler/election.c — the leader lease on Redis.
+/* scheduler/election.c — the leader lease on Redis (election.h).
  *
  * lease.c decides; this file sends what it asks for (acquire and renew as
  * Lua scripts, INCR of the epoch), feeds the replies back, announces a win
- * (PR_KEY_LEADER_INFO + PUBLISH PR_CH_LEADER) and handles stepping down. A
+ * (PR_KEY_LEADER_INFO + PUBLISH PR_CH_LEADER), keeps the leader's url as
+ * last known, and reports a win and a loss through the hooks. A
  * one-shot timer is re-armed for the machine's next deadline, so a standby
  * tries again the moment the holder's lease would lapse and a leader fences
  * itself on time. */
@@ -11,14 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scheduler/election.h"
+
 #include "common/clock.h"
-#include "common/http.h"
 #include "common/log.h"
-#include "common/metrics.h"
 #include "common/str.h"
 #include "proto/keys.h"
-#include "scheduler/alarms.h"
-#include "scheduler/sched.h"
 
 /* {1, 0} when we took the lease, else {0, PTTL of the holder}. */
 static const char acquire_lua[] =
@@ -61,7 +60,7 @@ static void on_leader_info(redisReply *r, void *arg)
 	struct sch *s = arg;
 	const char *id = NULL, *url = NULL, *epoch = NULL;
 
-	if (!r || r->type != REDIS_REPLY_ARRAY || s->phase != SCH_PH_STANDBY)
+	if (!r || r->type != REDIS_REPLY_ARRAY || s->elected)
 		return;
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *k = r->element[i], *v = r->element[i + 1];
@@ -176,25 +175,30 @@ static void announce(struct sch *s)
 	}
 }
 
+/* The loss after a win, reported once. */
+static void report_lost(struct sch *s, const char *why)
+{
+	if (!s->elected)
+		return;
+	s->elected = 0;
+	s->leader_url[0] = '\0';
+	s->election_hooks->on_lost(s, why);
+}
+
 static void on_elected(struct sch *s)
 {
-	s->generation++;
-	s->phase = SCH_PH_REBUILDING;
-	s->elected_at_us = hc_mono_us();
+	s->elected = 1;
 	hc_strlcpy(s->leader_url, s->url, sizeof(s->leader_url));
 	s->leader_epoch = s->lease.epoch;
-	if (s->m_elections)
-		hc_counter_inc(s->m_elections);
 	hc_info("scheduler id=%s elected leader epoch=%lld", s->cfg.id, (long long)s->lease.epoch);
 	announce(s);
-	sch_alarms_won(s->alarms, s->lease.epoch);
-	sch_rebuild_start(s);
+	s->election_hooks->on_won(s);
 }
 
 static void handle(struct sch *s, const struct sch_lease_step *st)
 {
 	if (st->event == SCH_LEASE_EV_STEPPED_DOWN)
-		sch_step_down(s, "lease lost");
+		sch_election_resign(s, "lease lost");
 	else if (st->event == SCH_LEASE_EV_ELECTED)
 		on_elected(s);
 	if (st->cmd != SCH_LEASE_NONE)
@@ -217,7 +221,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void on_stepdown_ev(evutil_socket_t fd, short what, void *arg)
 {
-	sch_step_down(arg, "an agent refused our epoch or the lease lapsed");
+	sch_election_resign(arg, "an agent refused our epoch or the lease lapsed");
 }
 
 static void on_connect(struct hc_redis *r, void *arg)
@@ -230,7 +234,7 @@ static void on_connect(struct hc_redis *r, void *arg)
 	lease_run(s);
 }
 
-int sch_election_start(struct sch *s)
+int sch_election_start(struct sch *s, const struct sch_election_hooks *hooks)
 {
 	struct sch_lease_config lc = {
 	    .lease_ms = s->cfg.lease_ms,
@@ -239,6 +243,7 @@ int sch_election_start(struct sch *s)
 	    .margin_ms = s->cfg.margin_ms,
 	};
 
+	s->election_hooks = hooks;
 	s->acquire_script.src = acquire_lua;
 	s->renew_script.src = renew_lua;
 	sch_lease_init(&s->lease, &lc, hc_mono_us());
@@ -251,60 +256,37 @@ int sch_election_start(struct sch *s)
 	return 0;
 }
 
-int sch_leading(struct sch *s)
+void sch_election_free(struct sch *s)
 {
-	if (s->phase == SCH_PH_STANDBY)
+	if (s->lease_timer)
+		event_free(s->lease_timer);
+	if (s->stepdown_ev)
+		event_free(s->stepdown_ev);
+	s->lease_timer = s->stepdown_ev = NULL;
+}
+
+int sch_election_fence(struct sch *s)
+{
+	if (!s->elected)
 		return 0;
 	if (sch_lease_may_act(&s->lease, hc_mono_us()))
 		return 1;
 	/* Lapsed by our clock (e.g. we were stopped): fence before anything else. */
 	lease_run(s);
-	if (s->phase != SCH_PH_STANDBY)
-		sch_step_down(s, "lease lapsed");
+	sch_election_resign(s, "lease lapsed");
 	return 0;
 }
 
-void sch_step_down_soon(struct sch *s)
+void sch_election_resign_soon(struct sch *s)
 {
 	struct timeval tv = {0, 0};
 	if (s->stepdown_ev)
 		evtimer_add(s->stepdown_ev, &tv);
 }
 
-void sch_step_down(struct sch *s, const char *why)
+void sch_election_resign(struct sch *s, const char *why)
 {
-	int was = s->phase != SCH_PH_STANDBY;
-
 	if (s->lease.role != SCH_ROLE_STANDBY)
 		sch_lease_step_down(&s->lease, hc_mono_us());
-	if (!was)
-		return;
-	hc_warn("scheduler id=%s stepping down: %s", s->cfg.id, why);
-	sch_alarms_lost(s->alarms);
-	s->phase = SCH_PH_STANDBY;
-	s->generation++;
-	s->leader_url[0] = '\0';
-	if (s->m_stepdowns)
-		hc_counter_inc(s->m_stepdowns);
-	if (s->pool) {
-		struct sch_pool *p = s->pool;
-		s->pool = NULL;
-		sch_pool_free(p); /* waiting allocations get 503 through sch_api_reply */
-	}
-	sch_rebuild_reset(s);
-	sch_api_abort_queue(s);
-}
-
-void sch_redirect(struct sch *s, struct hc_req *req, const char *why)
-{
-	struct pr_sched_redirect r;
-	cJSON *j;
-
-	memset(&r, 0, sizeof(r));
-	hc_strlcpy(r.error, why, sizeof(r.error));
-	if (s->phase == SCH_PH_STANDBY)
-		hc_strlcpy(r.leader, s->leader_url, sizeof(r.leader));
-	j = pr_sched_redirect_to_json(&r);
-	hc_reply_json(req, 503, j);
-	cJSON_Delete(j);
+	report_lost(s, why);
 }

@@ -4,9 +4,12 @@
  * arrived, an agent answered, a host appeared or vanished, time passed) and
  * answers with decisions through struct sch_pool_ops (create this container
  * on host H, destroy that one, reply to that allocation, ownership changed),
- * which the I/O layer (scheduler/agents.c, api.c) executes and later reports
- * back (sch_pool_created, sch_pool_destroyed...). Time comes from ops->now_ms,
- * so tests run it with a fake clock and fake hosts.
+ * which the I/O layer (wired in scheduler/daemon.c: agents.c, api.c,
+ * persist.c, controllers.c) executes and later reports back
+ * (sch_pool_created, sch_pool_destroyed...). Time comes from ops->now_ms,
+ * so tests run it with a fake clock and fake hosts. The implementation is
+ * split by responsibility over pool.c, poolalloc.c, poolhost.c and
+ * poolevent.c (pool_int.h).
  *
  * Container states (the scheduler's view; the agent's is in desc.state):
  *
@@ -133,6 +136,13 @@ struct sch_alloc_result {
 	const char *error;	     /* REJECTED, ABORTED: a static message */
 };
 
+/* What the controller_url op knows of a container's owner. */
+enum sch_owner_lookup {
+	SCH_OWNER_GONE = -1,   /* gone: its free containers are nobody's */
+	SCH_OWNER_UNKNOWN = 0, /* not known yet: it may be alive, take nothing from it */
+	SCH_OWNER_KNOWN = 1,   /* alive: callers forward to its url */
+};
+
 /* Decisions. All are called on the pool's thread, from inside pool calls;
  * they must not call back into the pool (queue work instead). */
 struct sch_pool_ops {
@@ -148,7 +158,7 @@ struct sch_pool_ops {
 	void (*owner_changed)(void *arg, const struct sch_container *c);
 	/* c (with an id) left service: forget its owner, tell controllers. May be NULL. */
 	void (*gone)(void *arg, const struct sch_container *c, const char *why);
-	/* A controller's url: 1 known (url filled), 0 not known yet, -1 known gone. */
+	/* A controller's url: an enum sch_owner_lookup (KNOWN: url filled). */
 	int (*controller_url)(void *arg, const char *controller, char *url, size_t len);
 };
 

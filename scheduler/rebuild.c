@@ -1,11 +1,12 @@
-/* scheduler/rebuild.c — what the leader learns from Redis and agents, and
- * what it writes back.
+/* scheduler/rebuild.c — what the leader learns from Redis and agents
+ * (rebuild.h).
  *
  * Failover rebuild: HGETALL PR_KEY_OWNERS, SMEMBERS PR_KEY_AGENTS, HGETALL
  * each agent's registration (an expired one is a dead host), GET /containers
  * from each live agent, restore every container into a fresh pool with its
  * owner (sch_pool_restore decides: free, busy, stem cell or reclaim), then
- * serve the allocations queued meanwhile. A host is added draining until its
+ * report the pool rebuilt (the daemon then serves the allocations queued
+ * meanwhile). A host is added draining until its
  * containers are known, so prewarm refill counts what is already there.
  *
  * Refresh (every cfg.refresh_ms while serving): the same host scan; a host
@@ -18,14 +19,9 @@
  * (LATE_KEEP_MS), so its warm containers come back with their owners
  * instead of being reclaimed; after that they are forgotten (HDEL). A host
  * whose list failed is left out of the pool until a list succeeds.
- * Every controller that owns a container (given out, or restored with its
- * owner) is looked up (PR_KEY_CONTROLLER) at each refresh, which also gives
- * the forwarding url; one that is gone loses its free containers to anyone
- * and its busy ones are destroyed.
- *
- * Ownership is written behind (PR_KEY_OWNERS, PR_KEY_WARM) from the pool's
- * ops; an allocation's answer waits only for a PING behind those writes
- * (api.c), so a container handed over always has its owner in Redis. */
+ * A container restored with its owner has that controller watched
+ * (controllers.c) like one given out. Answers that belong to an earlier
+ * term (the generation changed) are dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +32,16 @@
 #include "common/str.h"
 #include "proto/agent.h"
 #include "proto/keys.h"
+#include "scheduler/agents.h"
+#include "scheduler/controllers.h"
 #include "scheduler/map.h"
-#include "scheduler/sched.h"
+#include "scheduler/persist.h"
+#include "scheduler/rebuild.h"
 
 #define MAX_AGENTS   10000
 #define LATE_KEEP_MS (10 * 60 * 1000)
 
-/* One host (or controller) being read. */
+/* One host (or the list of hosts) being read. */
 struct rctx {
 	struct sch *s;
 	uint64_t gen;
@@ -69,202 +68,6 @@ static struct rctx *rctx_new(struct sch *s, uint64_t round, const char *id)
 static int stale(const struct rctx *x)
 {
 	return x->gen != x->s->generation || !x->s->pool;
-}
-
-/* ---- write-behind of ownership ---- */
-
-/* PR_KEY_WARM for a "/ns/name" label. */
-static int warm_key(const char *action, char *key, size_t len)
-{
-	const char *slash;
-	char ns[PR_SCHED_NS_MAX];
-	size_t n;
-
-	if (action[0] != '/' || !(slash = strchr(action + 1, '/')))
-		return -1;
-	n = (size_t)(slash - action - 1);
-	if (n == 0 || n >= sizeof(ns))
-		return -1;
-	memcpy(ns, action + 1, n);
-	ns[n] = '\0';
-	snprintf(key, len, PR_KEY_WARM, ns, slash + 1);
-	return 0;
-}
-
-static struct sch_ctl_info *watch_controller(struct sch *s, const char *id);
-
-void sch_persist_owner(void *arg, const struct sch_container *c)
-{
-	struct sch *s = arg;
-	char wk[PR_ACTION_MAX + 32];
-	int has_warm = warm_key(c->desc.action, wk, sizeof(wk)) == 0;
-
-	if (!c->desc.id[0])
-		return;
-	s->owner_sent++;
-	if (c->desc.owner[0]) {
-		struct pr_assignment as;
-		char *json;
-
-		/* an owner that dies must be noticed, whether or not another
-		 * controller ever asks for its URL */
-		(void)watch_controller(s, c->desc.owner);
-		memset(&as, 0, sizeof(as));
-		hc_strlcpy(as.action, c->desc.action, sizeof(as.action));
-		hc_strlcpy(as.version, c->desc.version, sizeof(as.version));
-		hc_strlcpy(as.digest, c->desc.digest, sizeof(as.digest));
-		json = pr_assignment_encode(&as);
-		if (json) {
-			hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", PR_KEY_ASSIGNED,
-				     c->desc.id, json);
-			free(json);
-		}
-		hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", PR_KEY_OWNERS, c->desc.id,
-			     c->desc.owner);
-		if (has_warm)
-			hc_redis_cmd(s->redis, NULL, NULL, "HSET %s %s %s", wk, c->desc.id,
-				     c->desc.owner);
-	} else {
-		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, c->desc.id);
-		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, c->desc.id);
-		if (has_warm)
-			hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", wk, c->desc.id);
-	}
-}
-
-void sch_persist_gone(void *arg, const struct sch_container *c, const char *why)
-{
-	struct sch *s = arg;
-	char wk[PR_ACTION_MAX + 32], *msg;
-	struct pr_container_event ev;
-
-	hc_debug("container=%s host=%s gone: %s", c->desc.id, c->host->id, why);
-	hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, c->desc.id);
-	hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, c->desc.id);
-	if (warm_key(c->desc.action, wk, sizeof(wk)) == 0)
-		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", wk, c->desc.id);
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.event, sizeof(ev.event), "destroyed");
-	hc_strlcpy(ev.container, c->desc.id, sizeof(ev.container));
-	hc_strlcpy(ev.agent, c->host->id, sizeof(ev.agent));
-	msg = pr_container_event_encode(&ev);
-	if (msg) {
-		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_CONTAINERS, msg);
-		free(msg);
-	}
-}
-
-static void publish_host(struct sch *s, const char *event, const char *id)
-{
-	struct pr_host_event ev;
-	char *msg;
-
-	memset(&ev, 0, sizeof(ev));
-	hc_strlcpy(ev.event, event, sizeof(ev.event));
-	hc_strlcpy(ev.agent, id, sizeof(ev.agent));
-	msg = pr_host_event_encode(&ev);
-	if (msg) {
-		hc_redis_cmd(s->redis, NULL, NULL, "PUBLISH %s %s", PR_CH_HOSTS, msg);
-		free(msg);
-	}
-}
-
-/* ---- controllers ---- */
-
-static void on_ctl_url(redisReply *r, void *arg)
-{
-	struct rctx *x = arg;
-	struct sch *s = x->s;
-	/* an answer to an earlier leadership says nothing about this pool */
-	struct sch_ctl_info *ci =
-	    stale(x) || !sch_leading(s) ? NULL : sch_map_get(s->controllers, x->id);
-
-	/* HMGET url draining */
-	const redisReply *url =
-	    r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[0] : NULL;
-
-	if (ci && url && url->type == REDIS_REPLY_STRING && url->len < sizeof(ci->url)) {
-		hc_strlcpy(ci->url, url->str, sizeof(ci->url));
-		ci->state = r->element[1]->type == REDIS_REPLY_STRING ? 2 : 1;
-		ci->seen = 1;
-	} else if (ci && url && url->type == REDIS_REPLY_NIL && ci->state != -1) {
-		uint64_t t = hc_mono_us() / 1000;
-		if (!ci->seen && !ci->missing_since_ms)
-			ci->missing_since_ms = t;
-		if (!ci->seen && t - ci->missing_since_ms < SCH_CTL_UNSEEN_GRACE_MS) {
-			free(x); /* perhaps starting: asked again at the next refresh */
-			return;
-		}
-		ci->state = -1;
-		hc_info("controller=%s gone: its free containers are anyone's, its busy "
-			"ones are destroyed",
-			x->id);
-		sch_pool_owner_gone(s->pool, x->id);
-		/* it owns nothing now: stop asking about it (met again, it is
-		 * looked up again) */
-		free(sch_map_del(s->controllers, x->id));
-	}
-	free(x);
-}
-
-/* A new leadership looks every known controller up afresh (what it
- * learnt while leading before may be stale); having been seen registered
- * stays true. */
-static void reset_ctl(const char *key, void *val, void *arg)
-{
-	struct sch_ctl_info *ci = val;
-
-	ci->state = 0;
-	ci->missing_since_ms = 0;
-}
-
-static void lookup_controller(struct sch *s, const char *id)
-{
-	char key[PR_OWNER_MAX + 32];
-	struct rctx *x = rctx_new(s, 0, id);
-
-	if (!x)
-		return;
-	snprintf(key, sizeof(key), PR_KEY_CONTROLLER, id);
-	hc_redis_cmd(s->redis, on_ctl_url, x, "HMGET %s %s %s", key, PR_CONTROLLER_F_URL,
-		     PR_CONTROLLER_F_DRAINING);
-}
-
-/* Known controllers are looked up at every refresh (sch_refresh): one
- * whose registration expired gives up its containers. NULL: newly met,
- * being looked up. */
-static struct sch_ctl_info *watch_controller(struct sch *s, const char *id)
-{
-	struct sch_ctl_info *ci = sch_map_get(s->controllers, id);
-
-	if (ci)
-		return ci;
-	ci = calloc(1, sizeof(*ci));
-	if (!ci || sch_map_put(s->controllers, id, ci) < 0) {
-		free(ci);
-		return NULL;
-	}
-	lookup_controller(s, id);
-	return NULL;
-}
-
-int sch_controller_url(void *arg, const char *controller, char *url, size_t len)
-{
-	struct sch *s = arg;
-	struct sch_ctl_info *ci = watch_controller(s, controller);
-
-	if (!ci)
-		return 0;
-	if (ci->state == 1)
-		snprintf(url, len, "%s", ci->url);
-	/* a draining controller serves nothing new: its free containers are
-	 * anyone's (its busy ones stay its own until it has gone) */
-	return ci->state == 2 ? -1 : ci->state;
-}
-
-static void refresh_one_ctl(const char *key, void *val, void *arg)
-{
-	lookup_controller(arg, key);
 }
 
 /* ---- hosts ---- */
@@ -317,13 +120,13 @@ static void on_list(struct sch *s, const char *host_id, struct pr_container *lis
 			    sch_pool_restore(s->pool, host_id, &list[i], owner ? owner : "");
 			/* restored with its owner: watched like one given out */
 			if ((st == SCH_C_BUSY || st == SCH_C_FREE) && owner && owner[0])
-				(void)watch_controller(s, owner);
+				sch_ctl_watch(s, owner);
 			free(owner);
 			free(as);
 		}
 		sch_pool_host_set(s->pool, x->id, x->url, x->memory_mb, x->draining);
 		if (x->round)
-			publish_host(s, "joined", x->id);
+			sch_persist_host_event(s, "joined", x->id);
 	}
 	host_done(s, x);
 	free(x);
@@ -497,54 +300,44 @@ void sch_rebuild_reset(struct sch *s)
 	s->refresh_pending = 0;
 }
 
-void sch_rebuild_start(struct sch *s)
+int sch_rebuild_start(struct sch *s, const struct sch_rebuild_hooks *hooks)
 {
-	struct sch_pool_config pc;
 	struct rctx *a, *b, *c;
 
 	sch_rebuild_reset(s);
-	sch_map_each(s->controllers, reset_ctl, NULL);
-	memset(&pc, 0, sizeof(pc));
-	pc.prewarm = s->prewarm;
-	pc.nprewarm = s->nprewarm;
-	pc.keepalive = s->keepalive;
-	pc.max_waiters = (int)s->cfg.max_waiters;
-	pc.max_waiters_per_action = (int)s->cfg.max_waiters_per_action;
-	pc.max_creating_per_action = (int)s->cfg.max_creating_per_action;
-	pc.retry_after_ms = s->cfg.retry_after_ms;
-	s->pool = sch_pool_new(&pc, &sch_pool_io_ops, s);
+	s->rebuild_hooks = hooks;
 	s->rebuild_owners = sch_map_new();
 	s->rebuild_assigned = sch_map_new();
 	s->pending_hosts = sch_map_new();
 	a = rctx_new(s, 0, NULL);
 	b = rctx_new(s, 0, NULL);
 	c = rctx_new(s, 0, NULL);
-	if (!s->pool || !s->rebuild_owners || !s->rebuild_assigned || !s->pending_hosts || !a ||
-	    !b || !c) {
+	if (!s->rebuild_owners || !s->rebuild_assigned || !s->pending_hosts || !a || !b || !c) {
 		free(a);
 		free(b);
 		free(c);
-		sch_step_down(s, "out of memory");
-		return;
+		sch_rebuild_reset(s);
+		return -1;
 	}
 	/* One connection answers in order: owners are known before any list. */
 	hc_redis_cmd(s->redis, on_owners, a, "HGETALL %s", PR_KEY_OWNERS);
 	hc_redis_cmd(s->redis, on_assigned, c, "HGETALL %s", PR_KEY_ASSIGNED);
 	hc_redis_cmd(s->redis, on_agents, b, "SMEMBERS %s", PR_KEY_AGENTS);
+	return 0;
 }
 
 static void drop_stale_owner(const char *id, void *val, void *arg)
 {
 	struct sch *s = arg;
 	if (!sch_pool_find(s->pool, id))
-		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_OWNERS, id);
+		sch_persist_drop_owner(s, id);
 }
 
 static void drop_stale_assigned(const char *id, void *val, void *arg)
 {
 	struct sch *s = arg;
 	if (!sch_pool_find(s->pool, id))
-		hc_redis_cmd(s->redis, NULL, NULL, "HDEL %s %s", PR_KEY_ASSIGNED, id);
+		sch_persist_drop_assignment(s, id);
 }
 
 /* The owners of containers no agent has listed since the rebuild: they no
@@ -576,8 +369,7 @@ static void finish_rebuild(struct sch *s)
 		(unsigned long long)((hc_mono_us() - s->elected_at_us) / 1000), st.hosts,
 		st.count[SCH_C_FREE], st.count[SCH_C_BUSY], st.count[SCH_C_PREWARM],
 		st.count[SCH_C_DESTROYING]);
-	s->phase = SCH_PH_SERVING;
-	sch_api_drain_queue(s);
+	s->rebuild_hooks->on_rebuilt(s);
 }
 
 struct lost_walk {
@@ -598,6 +390,7 @@ static void finish_refresh(struct sch *s)
 {
 	struct lost_walk w;
 
+	/* a lapsed lease drops nothing: the next fence steps down */
 	if (!s->pool || !s->refresh_live || !sch_leading(s))
 		return;
 	memset(&w, 0, sizeof(w));
@@ -606,7 +399,7 @@ static void finish_refresh(struct sch *s)
 	for (int i = 0; i < w.n; i++) {
 		hc_warn("host=%s lost (registration expired): dropping its containers", w.ids[i]);
 		sch_pool_host_remove(s->pool, w.ids[i]);
-		publish_host(s, "lost", w.ids[i]);
+		sch_persist_host_event(s, "lost", w.ids[i]);
 		if (s->m_hosts_lost)
 			hc_counter_inc(s->m_hosts_lost);
 	}
@@ -623,7 +416,7 @@ void sch_refresh(struct sch *s)
 	if ((s->rebuild_owners || s->rebuild_assigned) && hc_now_ms() >= s->late_until_ms &&
 	    !s->refresh_pending)
 		forget_late(s);
-	sch_map_each(s->controllers, refresh_one_ctl, s);
+	sch_ctl_refresh(s);
 	if (s->refresh_pending > 0)
 		return; /* the previous round is still out */
 	sch_map_free(s->refresh_live);
@@ -634,21 +427,4 @@ void sch_refresh(struct sch *s)
 		return;
 	}
 	hc_redis_cmd(s->redis, on_agents, x, "SMEMBERS %s", PR_KEY_AGENTS);
-}
-
-void sch_on_message(const char *channel, const char *payload, size_t len, void *arg)
-{
-	struct sch *s = arg;
-	struct pr_container_event ev;
-
-	if (s->stopping || s->phase != SCH_PH_SERVING)
-		return;
-	if (!strcmp(channel, PR_CH_HOSTS)) {
-		sch_refresh(s); /* coalesced with a round in flight */
-		return;
-	}
-	if (!strcmp(channel, PR_CH_CONTAINERS) &&
-	    pr_container_event_decode(payload, len, &ev, NULL) == 0 && !strcmp(ev.event, "dead") &&
-	    sch_leading(s) && s->pool && sch_pool_dead(s->pool, ev.container) == 0)
-		hc_info("container=%s agent=%s died: destroyed", ev.container, ev.agent);
 }

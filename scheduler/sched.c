@@ -1,6 +1,6 @@
 /* scheduler/sched.c — set-up and tear-down of the hearth-scheduler daemon:
- * the HTTP server (one loop), Redis and HTTP clients, timers (lease,
- * pool housekeeping, refresh) and metrics. */
+ * the HTTP server (one loop), Redis and HTTP clients, and metrics; what
+ * runs on the loop starts in daemon.c. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,42 +13,11 @@
 #include "common/metrics.h"
 #include "common/str.h"
 #include "proto/keys.h"
-#include "scheduler/alarms.h"
-#include "scheduler/map.h"
+#include "scheduler/api.h"
+#include "scheduler/controllers.h"
+#include "scheduler/daemon.h"
+#include "scheduler/rebuild.h"
 #include "scheduler/sched.h"
-
-static void expire_queued(struct sch *s)
-{
-	struct sch_queued *q, *next;
-	uint64_t now = hc_mono_us();
-
-	for (q = TAILQ_FIRST(&s->queued); q; q = next) {
-		next = TAILQ_NEXT(q, link);
-		if (now < q->deadline_us)
-			continue;
-		TAILQ_REMOVE(&s->queued, q, link);
-		s->nqueued--;
-		sch_redirect(s, q->req, "timed out while the leader rebuilt its pools");
-		free(q);
-	}
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct sch *s = arg;
-
-	if (!sch_leading(s))
-		return;
-	if (s->phase == SCH_PH_REBUILDING)
-		expire_queued(s);
-	else if (s->pool)
-		sch_pool_tick(s->pool);
-}
-
-static void on_refresh(evutil_socket_t fd, short what, void *arg)
-{
-	sch_refresh(arg);
-}
 
 /* ---- metrics ---- */
 
@@ -174,18 +143,12 @@ static void metrics_init(struct sch *s)
 
 /* ---- the loop ---- */
 
-static int alarms_leading(void *arg)
-{
-	return sch_leading(arg);
-}
-
 static int loop_init(struct hc_loop *loop, void *arg)
 {
 	struct sch *s = arg;
 	struct hc_redis_opts ro;
 	struct hc_err err = {{0}};
 	struct hc_client_opts co = {0};
-	struct timeval tv;
 
 	s->base = loop->base;
 	if (hc_redis_parse_url(s->cfg.redis, &ro, &err) < 0) {
@@ -195,29 +158,9 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	s->client = hc_client_new(loop->base, &co);
 	s->redis = hc_redis_new(loop->base, &ro);
 	s->sub = hc_redis_new(loop->base, &ro);
-	if (!s->sub || hc_redis_subscribe(s->sub, PR_CH_HOSTS, sch_on_message, s) < 0 ||
-	    hc_redis_subscribe(s->sub, PR_CH_CONTAINERS, sch_on_message, s) < 0)
+	if (!s->client || !s->redis || !s->sub)
 		return -1;
-	s->tick_timer = event_new(loop->base, -1, EV_PERSIST, on_tick, s);
-	s->refresh_timer = event_new(loop->base, -1, EV_PERSIST, on_refresh, s);
-	if (!s->client || !s->redis || !s->tick_timer || !s->refresh_timer)
-		return -1;
-	struct sch_alarms_env ae = {.base = loop->base,
-				    .redis = s->redis,
-				    .client = s->client,
-				    .token = s->cfg.token,
-				    .tick_ms = s->cfg.alarm_tick_ms,
-				    .resend_ms = s->cfg.alarm_resend_ms,
-				    .catchup_ms = s->cfg.alarm_catchup_ms,
-				    .leading = alarms_leading,
-				    .arg = s};
-	if (!(s->alarms = sch_alarms_new(&ae)))
-		return -1;
-	tv = hc_ms_timeval(s->cfg.tick_ms);
-	event_add(s->tick_timer, &tv);
-	tv = hc_ms_timeval(s->cfg.refresh_ms);
-	event_add(s->refresh_timer, &tv);
-	return sch_election_start(s);
+	return sch_daemon_start(s);
 }
 
 static int loop_fini(struct hc_loop *loop, void *arg)
@@ -225,9 +168,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	struct sch *s = arg;
 
 	s->release_lease = sch_lease_may_act(&s->lease, hc_mono_us());
-	sch_step_down(s, "shutting down");
-	s->stopping = 1;
-	s->generation++;
+	sch_daemon_stop(s);
 	if (s->client)
 		hc_client_free(s->client);
 	s->client = NULL;
@@ -237,17 +178,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	if (s->redis)
 		hc_redis_free(s->redis);
 	s->redis = NULL;
-	sch_alarms_free(s->alarms); /* after the clients: their last callbacks are stale */
-	s->alarms = NULL;
-	if (s->lease_timer)
-		event_free(s->lease_timer);
-	if (s->stepdown_ev)
-		event_free(s->stepdown_ev);
-	if (s->tick_timer)
-		event_free(s->tick_timer);
-	if (s->refresh_timer)
-		event_free(s->refresh_timer);
-	s->lease_timer = s->stepdown_ev = s->tick_timer = s->refresh_timer = NULL;
+	sch_daemon_free(s);
 	return 0;
 }
 
@@ -259,8 +190,7 @@ int sch_init(struct sch *s, struct hc_err *err)
 	if (sch_prewarm_parse(s->cfg.prewarm, &s->prewarm, &s->nprewarm, err) < 0)
 		return -1;
 	s->keepalive = sch_keepalive_fixed(s->cfg.keepalive_ms);
-	s->controllers = sch_map_new();
-	if (!s->keepalive || !s->controllers)
+	if (!s->keepalive || sch_ctl_init(s) < 0)
 		return hc_err_set(err, "out of memory");
 	memset(&so, 0, sizeof(so));
 	so.name = "scheduler";
@@ -282,11 +212,6 @@ int sch_init(struct sch *s, struct hc_err *err)
 		return hc_err_set(err, "cannot add routes");
 	metrics_init(s);
 	return 0;
-}
-
-static void free_val(const char *key, void *val, void *arg)
-{
-	free(val);
 }
 
 /* A leader that stops cleanly deletes its lease (only if still its own), so
@@ -327,11 +252,7 @@ void sch_fini(struct sch *s)
 		sch_pool_free(s->pool);
 	s->pool = NULL;
 	sch_rebuild_reset(s);
-	if (s->controllers) {
-		sch_map_each(s->controllers, free_val, NULL);
-		sch_map_free(s->controllers);
-	}
-	s->controllers = NULL;
+	sch_ctl_fini(s);
 	if (s->keepalive)
 		s->keepalive->destroy(s->keepalive);
 	s->keepalive = NULL;
