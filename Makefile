@@ -6,8 +6,11 @@
 #   make run CLUSTER=1  the same with 3 agents, 2 schedulers, 2 controllers
 #   make SANITIZE=1 … the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz         build libFuzzer targets with clang into build/fuzz/
-#   make install      PREFIX=/usr/local DESTDIR= install the binaries
+#   make install      PREFIX=/usr/local DESTDIR= install the binaries (and the
+#                     openwhisk npm module nodejs actions get, in lib/hearth)
+#   make npm          fetch that module into build/node_modules (test and run do)
 #   make format|lint  clang-format / clang-tidy over the tree
+#   make check-format fail if a file is not formatted as `make format` would
 #
 # Objects land in build/obj; header dependencies are tracked with -MMD, and
 # build/.flags records the compiler flags so that changing them (SANITIZE=1)
@@ -52,6 +55,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 IT_SRC     := $(wildcard tests/integration/it_*.c)
 IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/%,$(IT_SRC))
 HARNESS_OBJ := $(call obj,$(wildcard tests/lib/*.c))
+# The waiting helpers are the part of tests/lib that unit tests use too.
+WAIT_OBJ   := $(call obj,tests/lib/wait.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
@@ -60,7 +65,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Daemon libraries name their sources through a second expansion.
 .SECONDEXPANSION:
 
-.PHONY: all deps test unit integration replay e2e run bench fuzz install clean format lint check-format
+.PHONY: all deps npm test unit integration replay e2e run bench fuzz install clean format lint lint-files check-format
 all: $(BINS) $(UNIT_BINS) $(IT_BINS) $(REPLAY_BINS) $(BENCH_BINS) $(B)/compile_commands.json
 
 # Rebuild everything when the flags change.
@@ -109,10 +114,11 @@ $(B)/obj/empty.o: $(B)/.flags
 	echo 'typedef int hc_empty_unit;' | $(CC) $(CFLAGS) -x c -c - -o $@
 $(DAEMON_LIBS): $(B)/obj/empty.o
 
-# Unit tests link every library, so any module can be tested.
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(DAEMON_LIBS) $(COMMON_LIB)
+# Unit tests link every library, so any module can be tested, and the
+# waiting helpers (not the harness: unit tests start no processes).
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(WAIT_OBJ) $(DAEMON_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(WAIT_OBJ) $(DAEMON_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
 
 # Integration tests also link the harness that starts real processes.
 $(B)/tests/it_%: $(B)/obj/tests/integration/it_%.o $(HARNESS_OBJ) $(DAEMON_LIBS) $(COMMON_LIB)
@@ -132,14 +138,32 @@ $(B)/obj/tests/fuzz/replay_main.o: tests/fuzz/replay_main.c $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/compile_commands.json: Makefile
+# Every C file the build compiles; rewritten only when the list or the
+# flags change, so editors and `make lint` always see new files.
+CC_DB_SRC := $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c)) $(wildcard tests/lib/*.c) \
+             $(UNIT_SRC) $(IT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c $(BENCH_SRC)
+$(B)/compile_commands.json: FORCE
 	@mkdir -p $(B)
-	@deploy/compile-commands.sh '$(CC) $(CFLAGS)' $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c)) $(UNIT_SRC) $(IT_SRC) $(FUZZ_SRC) > $@
+	@deploy/compile-commands.sh '$(CC) $(CFLAGS)' $(CC_DB_SRC) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 deps:
 	@deploy/deps.sh
 
-test: deps
+# The openwhisk npm client, which OpenWhisk's nodejs images ship: nodejs
+# actions require('openwhisk'). hearth-runtime puts the node_modules beside
+# it on NODE_PATH (in a runc container that directory is /hearth). Fetched
+# from the npm registry once by `make npm` (and so by test, run, bench,
+# install); a plain `make` never needs the network.
+NPM_OPENWHISK := openwhisk@3.21.9
+NPM_STAMP     := $(B)/node_modules/openwhisk/package.json
+$(NPM_STAMP):
+	@mkdir -p $(B)
+	npm install --prefix $(B) --no-audit --no-fund --no-save --no-package-lock \
+	  --loglevel=error $(NPM_OPENWHISK)
+npm: deps $(NPM_STAMP)
+
+test: deps npm
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@tests/run.sh $(B)
 
@@ -153,11 +177,11 @@ e2e: all
 	@tests/run.sh $(B) e2e
 
 # CLUSTER=1: 3 agents (127.0.0.2-4), 2 schedulers, 2 controllers behind nginx.
-run: deps
+run: deps npm
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(if $(CLUSTER),HEARTH_CLUSTER=1) deploy/hearth-node.sh
 
-bench: deps
+bench: deps npm
 	@deploy/deps.sh bench
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@HEARTH_BUILD=$(B) bench/run.sh $(if $(QUICK),--quick,)
@@ -173,19 +197,41 @@ fuzz:
 	done
 	@echo "run e.g.: $(B)/fuzz/fuzz_http_parse -max_total_time=60 tests/fuzz/corpus/http_parse"
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: all $(NPM_STAMP)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hearth
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	cp -R $(B)/node_modules $(DESTDIR)$(PREFIX)/lib/hearth/
 
 clean:
 	rm -rf $(B)
 
-SRC_ALL = $(COMMON_SRC) $(wildcard $(addsuffix /*.[ch],$(DAEMONS))) $(wildcard common/*.h proto/*.h) $(UNIT_SRC) $(FUZZ_SRC)
+# Every C source and header of the tree, tests and benchmarks included.
+SRC_ALL = $(CC_DB_SRC) $(wildcard $(addsuffix /*.h,$(DAEMONS)) common/*.h proto/*.h tests/lib/*.h)
 format:
+	@deploy/deps.sh lint
 	clang-format -i $(SRC_ALL)
+# Fails when any file differs from what `make format` would make of it.
 check-format:
-	clang-format --dry-run -Werror $(SRC_ALL)
-lint: $(B)/compile_commands.json
-	clang-tidy -p $(B) --quiet $(COMMON_SRC) $(foreach d,$(DAEMONS),$(wildcard $(d)/*.c))
+	@deploy/deps.sh lint
+	@clang-format --dry-run -Werror $(SRC_ALL)
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+# clang-tidy with .clang-tidy's checks over every file the build compiles,
+# in parallel; a file is checked again only once it, a header it includes
+# or .clang-tidy changed (its .d is written as the compiler would). Any
+# finding fails. Unit and integration tests are read with
+# tests/lib/lint_cmocka.h, which tells the analyzer that a failed cmocka
+# check does not return.
+LINT_STAMPS := $(patsubst %.c,$(B)/lint/%.ok,$(CC_DB_SRC))
+LINT_CMOCKA  = $(if $(filter tests/unit/% tests/integration/%,$<),-include tests/lib/lint_cmocka.h)
+lint:
+	@deploy/deps.sh lint
+	@$(MAKE) --no-print-directory -k -j$$(nproc) lint-files
+lint-files: $(LINT_STAMPS)
+$(B)/lint/%.ok: %.c .clang-tidy $(B)/compile_commands.json
+	@mkdir -p $(dir $@)
+	@echo "clang-tidy $<"
+	@if clang-tidy -p $(B) --quiet $(addprefix --extra-arg=,$(LINT_CMOCKA)) $< >$(@:.ok=.log) 2>&1; \
+	then $(CC) $(CFLAGS) $(LINT_CMOCKA) -MM -MP -MT $@ $< >$(@:.ok=.d) && touch $@; \
+	else grep -v ' generated\.$$' $(@:.ok=.log); exit 1; fi
+
+-include $(shell find $(B)/obj $(B)/lint -name '*.d' 2>/dev/null)

@@ -41,12 +41,16 @@ struct agt_waiter {
 };
 
 /* A /log request waiting for the end sentinels. */
+#define AGT_LOG_NS_MAX 256
+
 struct agt_logwait {
 	struct agt_logwait *next;
 	struct agt_container *c;
 	struct hc_req *req;
 	char activation[AGT_LOG_ACT_MAX + 1];
 	long long limit;
+	char ns[AGT_LOG_NS_MAX + 1]; /* whose log quota the lines count against; "" = none */
+	long long quota;	     /* its default log bytes a day (an override may apply) */
 	struct event *timer;
 	uint64_t start_us;
 };
@@ -167,8 +171,11 @@ void agt_create(struct agt_agent *a, struct hc_req *req, const struct pr_agent_c
 void agt_destroy(struct agt_agent *a, struct agt_container *c, struct hc_req *req);
 void agt_suspend(struct agt_agent *a, struct agt_container *c, struct hc_req *req);
 void agt_resume(struct agt_agent *a, struct agt_container *c, struct hc_req *req);
+/* ns and quota (NULL, -1: none): the lines stored count against ns's log
+ * bytes of the day (PR_KEY_LOG_BYTES_PREFIX), at most quota or ns's
+ * override (PR_KEY_NS_LIMITS); past it they are dropped with a note. */
 void agt_log(struct agt_agent *a, struct agt_container *c, struct hc_req *req,
-	     const char *activation, long long limit);
+	     const char *activation, long long limit, const char *ns, long long quota);
 void agt_list(struct agt_agent *a, struct hc_req *req);
 void agt_health(struct agt_agent *a, struct hc_req *req);
 

@@ -8,6 +8,7 @@
 #include "common/http.h"
 #include "common/json.h"
 #include "proto/agent.h"
+#include "proto/auth.h"
 
 #define CREATE_BODY_MAX 16384
 #define LOG_LIMIT_MAX	(1LL << 40)
@@ -142,8 +143,8 @@ static void h_log(struct hc_req *req, void *arg)
 {
 	struct agt_agent *a = arg;
 	struct agt_container *c;
-	const char *act, *lim;
-	long long limit = PR_LOG_DEFAULT_LIMIT;
+	const char *act, *lim, *ns, *quota;
+	long long limit = PR_LOG_DEFAULT_LIMIT, q = -1;
 
 	if (gate(a, req, 0) || !(c = find(a, req)))
 		return;
@@ -162,7 +163,19 @@ static void h_log(struct hc_req *req, void *arg)
 			return;
 		}
 	}
-	agt_log(a, c, req, act, limit);
+	/* the namespace whose log quota the lines count against (and its
+	 * default quota, a day's bytes): both or neither */
+	ns = hc_req_query(req, "ns");
+	quota = hc_req_query(req, "quota");
+	if (ns || quota) {
+		char *end;
+		q = quota ? strtoll(quota, &end, 10) : -1;
+		if (!ns || !pr_namespace_valid(ns) || !quota || !quota[0] || *end || q < 0) {
+			hc_reply_error(req, 400, "ns (a namespace) and quota (bytes) go together");
+			return;
+		}
+	}
+	agt_log(a, c, req, act, limit, ns, q);
 }
 
 int agt_api_routes(struct hc_server *s, struct agt_agent *a)

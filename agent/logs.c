@@ -15,6 +15,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "proto/keys.h"
+#include "proto/limits.h"
 
 #define READ_CHUNK  65536
 #define RPUSH_BATCH 256
@@ -131,8 +132,89 @@ static void on_logs_written(redisReply *r, void *arg)
 	free(lw);
 }
 
+/* KEYS: the activation's log list, the namespace's log bytes of the day,
+ * its overrides. ARGV: the TTL (ms), the default quota, the override's
+ * field, the note to store when lines are dropped ("{quota}" is replaced),
+ * then the lines. The lines that fit go in, counted; {stored, dropped}. */
+static struct hc_redis_script quota_script = {
+    .src = "local q = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or ARGV[2])\n"
+	   "local used = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+	   "local n, bytes, batch = 0, 0, {}\n"
+	   "for i = 5, #ARGV do\n"
+	   "  if used + bytes + #ARGV[i] > q then break end\n"
+	   "  bytes, n = bytes + #ARGV[i], n + 1\n"
+	   "  batch[#batch + 1] = ARGV[i]\n"
+	   "  if #batch == 256 then redis.call('RPUSH', KEYS[1], unpack(batch)); batch = {} end\n"
+	   "end\n"
+	   "if #batch > 0 then redis.call('RPUSH', KEYS[1], unpack(batch)) end\n"
+	   "local dropped = #ARGV - 4 - n\n"
+	   "if bytes > 0 then\n"
+	   "  redis.call('INCRBY', KEYS[2], bytes)\n"
+	   "  redis.call('PEXPIRE', KEYS[2], 172800000)\n"
+	   "end\n"
+	   "if dropped > 0 then\n"
+	   "  redis.call('RPUSH', KEYS[1], (string.gsub(ARGV[4], '{quota}', tostring(q))))\n"
+	   "end\n"
+	   "if n > 0 or dropped > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n"
+	   "return {n, dropped}\n",
+};
+
+static void on_quota_logs_written(redisReply *r, void *arg)
+{
+	struct logwrite *lw = arg;
+	int ok = r && r->type == REDIS_REPLY_ARRAY;
+	agt_observe(lw->a, AGT_M_LOG, ok, lw->start_us);
+	if (ok)
+		hc_reply(lw->req, 204, NULL, NULL, 0);
+	else
+		hc_reply_error(lw->req, 500, "cannot write logs to redis: %s",
+			       r && r->type == REDIS_REPLY_ERROR ? r->str : "not connected");
+	free(lw);
+}
+
+/* The lines through quota_script (see agt_log). */
+static void write_logs_quota(struct agt_agent *a, struct logwrite *lw, const char *key,
+			     const struct agt_logwait *w, struct agt_logcut *cut)
+{
+	char k_day[AGT_LOG_NS_MAX + 64], k_lim[AGT_LOG_NS_MAX + 32], ttl[24], q[24], iso[40];
+	char note[2 * AGT_LOG_NS_MAX + 300];
+	size_t argc = 7 + cut->n;
+	const char **argv = calloc(argc, sizeof(*argv));
+	if (!argv) {
+		hc_reply_error(lw->req, 500, "out of memory");
+		free(lw);
+		return;
+	}
+	snprintf(k_day, sizeof(k_day), PR_KEY_LOG_BYTES_PREFIX "%s:%llu", w->ns,
+		 (unsigned long long)(hc_now_ms() / 86400000));
+	snprintf(k_lim, sizeof(k_lim), PR_KEY_NS_LIMITS, w->ns);
+	snprintf(ttl, sizeof(ttl), "%lld", (long long)a->cfg->activation_ttl_ms);
+	snprintf(q, sizeof(q), "%lld", w->quota);
+	hc_iso8601_us(hc_now_us(), iso);
+	snprintf(note, sizeof(note),
+		 "%s stderr: Logs were truncated because the namespace '%s' has stored its "
+		 "quota of {quota} log bytes for today; the operator can raise it (hearth admin "
+		 "limits %s --log-bytes N).",
+		 iso, w->ns, w->ns);
+	argv[0] = key;
+	argv[1] = k_day;
+	argv[2] = k_lim;
+	argv[3] = ttl;
+	argv[4] = q;
+	argv[5] = PR_LIM_F_LOGS;
+	argv[6] = note;
+	for (size_t i = 0; i < cut->n; i++)
+		argv[7 + i] = cut->lines[i];
+	if (hc_redis_eval(a->redis, &quota_script, on_quota_logs_written, lw, 3, (int)argc, argv,
+			  NULL) < 0) {
+		hc_reply_error(lw->req, 500, "cannot write logs to redis");
+		free(lw);
+	}
+	free(argv);
+}
+
 static void write_logs(struct agt_agent *a, struct hc_req *req, const char *act,
-		       struct agt_logcut *cut, uint64_t start_us)
+		       struct agt_logcut *cut, uint64_t start_us, const struct agt_logwait *w)
 {
 	const char *argv[RPUSH_BATCH + 2];
 	size_t lens[RPUSH_BATCH + 2];
@@ -153,6 +235,10 @@ static void write_logs(struct agt_agent *a, struct hc_req *req, const char *act,
 	lw->a = a;
 	lw->start_us = start_us;
 	snprintf(key, sizeof(key), PR_KEY_LOGS, act);
+	if (w && w->ns[0] && w->quota >= 0) {
+		write_logs_quota(a, lw, key, w, cut);
+		return;
+	}
 	/* One transaction: the lines and their expiry land together. */
 	hc_redis_cmd(a->redis, NULL, NULL, "MULTI");
 	for (size_t i = 0; i < cut->n;) {
@@ -210,7 +296,7 @@ static void logwait_finish(struct agt_logwait *w, int final)
 			hc_info("container=%s activation=%s logs%s%s", c->d.id, w->activation,
 				cut.incomplete ? " incomplete" : "",
 				cut.truncated ? " truncated" : "");
-		write_logs(c->agent, w->req, w->activation, &cut, w->start_us);
+		write_logs(c->agent, w->req, w->activation, &cut, w->start_us, w);
 		agt_logcut_free(&cut);
 	}
 	logwait_free(w);
@@ -224,7 +310,7 @@ static void on_logwait_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 void agt_log(struct agt_agent *a, struct agt_container *c, struct hc_req *req,
-	     const char *activation, long long limit)
+	     const char *activation, long long limit, const char *ns, long long quota)
 {
 	struct agt_logwait *w = calloc(1, sizeof(*w));
 	struct timeval tv;
@@ -236,6 +322,8 @@ void agt_log(struct agt_agent *a, struct agt_container *c, struct hc_req *req,
 	w->c = c;
 	w->req = req;
 	w->limit = limit;
+	snprintf(w->ns, sizeof(w->ns), "%s", ns ? ns : "");
+	w->quota = ns ? quota : -1;
 	w->start_us = hc_req_start_us(req);
 	snprintf(w->activation, sizeof(w->activation), "%s", activation);
 	w->next = c->logwaits;

@@ -12,12 +12,19 @@
 #include "common/redis.h"
 #include "proto/auth.h"
 #include "proto/keys.h"
+#include "proto/limits.h"
 #include "proto/scheduler.h"
 
 static const char admin_usage[] =
     "usage: hearth admin key create NAMESPACE [--cred UUID:KEY]\n"
     "       hearth admin key delete UUID\n"
     "       hearth admin namespace delete NAMESPACE\n"
+    "       hearth admin limits NAMESPACE [--invocations-per-minute N] [--concurrent N]\n"
+    "                           [--fires-per-minute N] [--actions N] [--code-bytes SIZE]\n"
+    "                           [--log-bytes SIZE] [--reset]\n"
+    "           one namespace's limits over the controllers' defaults (every controller\n"
+    "           applies them within a second); a value of \"default\" removes one,\n"
+    "           --reset all; with no option, show them. SIZE: bytes, or 64k, 500m, 2g.\n"
     "These talk to Redis: --redis URL, HEARTH_REDIS_URL, or $HEARTH_DATA/cluster.env.\n";
 
 static redisContext *connect_redis(struct cli_ctx *ctx)
@@ -41,6 +48,116 @@ static redisContext *connect_redis(struct cli_ctx *ctx)
 	return rc;
 }
 
+static cJSON *hgetall(redisContext *r, const char *key);
+
+/* A whole number >= 0, or with size a size ("64k", "2g"). */
+static int parse_value(const char *v, int size, int64_t *out)
+{
+	char *end;
+	if (size)
+		return pr_size_parse(v, out);
+	long long n = strtoll(v, &end, 10);
+	if (!v[0] || *end || n < 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* `hearth admin limits NS [--flag VALUE]... [--reset]`: the PR_KEY_NS_LIMITS
+ * hash (proto/limits.h). */
+static int admin_limits(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct {
+		const char *flag, *field;
+		int size;
+	} flags[] = {
+	    {"--invocations-per-minute", PR_LIM_F_INVOKES, 0},
+	    {"--concurrent", PR_LIM_F_CONCURRENT, 0},
+	    {"--fires-per-minute", PR_LIM_F_FIRES, 0},
+	    {"--actions", PR_LIM_F_ACTIONS, 0},
+	    {"--code-bytes", PR_LIM_F_CODE, 1},
+	    {"--log-bytes", PR_LIM_F_LOGS, 1},
+	};
+	const size_t nflags = sizeof(flags) / sizeof(flags[0]);
+	const char *ns = argv[2];
+	char key[PR_NAME_MAX + 32], vals[sizeof(flags) / sizeof(flags[0])][24];
+	const char *set[sizeof(flags) / sizeof(flags[0])] = {0};
+	int reset = 0, rc = 1;
+	struct hc_err err = {{0}};
+	if (!pr_namespace_valid(ns)) {
+		fprintf(stderr, "hearth: namespace '%s' is not valid\n", ns);
+		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--reset")) {
+			reset = 1;
+			continue;
+		}
+		size_t f = 0;
+		while (f < nflags && strcmp(argv[i], flags[f].flag) != 0)
+			f++;
+		if (f == nflags || i + 1 >= argc) {
+			fprintf(stderr, "hearth: %s %s\n", argv[i],
+				f == nflags ? "is not an option of admin limits" : "needs a value");
+			fputs(admin_usage, stderr);
+			return 2;
+		}
+		const char *v = argv[++i];
+		int64_t n;
+		if (!strcmp(v, "default")) {
+			set[f] = "";
+			continue;
+		}
+		if (parse_value(v, flags[f].size, &n) < 0) {
+			fprintf(stderr, "hearth: %s: '%s' is not %s\n", flags[f].flag, v,
+				flags[f].size ? "a size (bytes, or 64k, 500m, 2g)"
+					      : "a whole number >= 0");
+			return 2;
+		}
+		snprintf(vals[f], sizeof(vals[f]), "%lld", (long long)n);
+		set[f] = vals[f];
+	}
+	redisContext *r = connect_redis(ctx);
+	if (!r)
+		return 3;
+	snprintf(key, sizeof(key), PR_KEY_NS_LIMITS, ns);
+	redisReply *rep;
+	if (reset && !(rep = hc_redis_sync_cmd(r, &err, "DEL %s", key)))
+		goto fail;
+	if (reset)
+		freeReplyObject(rep);
+	for (size_t f = 0; f < nflags; f++) {
+		if (!set[f])
+			continue;
+		rep = set[f][0]
+			  ? hc_redis_sync_cmd(r, &err, "HSET %s %s %s", key, flags[f].field, set[f])
+			  : hc_redis_sync_cmd(r, &err, "HDEL %s %s", key, flags[f].field);
+		if (!rep)
+			goto fail;
+		freeReplyObject(rep);
+	}
+	cJSON *o = hgetall(r, key);
+	if (ctx->json) {
+		cli_print_json(ctx, o);
+	} else {
+		printf("%s:", ns);
+		for (size_t f = 0; f < nflags; f++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, flags[f].field);
+			printf(" %s=%s", flags[f].field,
+			       cJSON_IsString(v) ? v->valuestring : "default");
+		}
+		printf("\n");
+	}
+	cJSON_Delete(o);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "hearth: cannot set the limits: %s\n", err.msg);
+out:
+	redisFree(r);
+	return rc;
+}
+
 int cli_admin(struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 3) {
@@ -48,6 +165,8 @@ int cli_admin(struct cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	const char *what = argv[1], *sub = argv[2];
+	if (!strcmp(what, "limits"))
+		return admin_limits(ctx, argc, argv);
 	int rc = 1;
 	struct hc_err err = {{0}};
 	redisContext *r = NULL;

@@ -21,6 +21,7 @@
 #include "common/str.h"
 #include "controller/api.h"
 #include "controller/entity.h"
+#include "controller/limits.h"
 #include "controller/store.h"
 #include "proto/keys.h"
 
@@ -200,6 +201,8 @@ static void on_put_done(redisReply *r, void *arg)
 	char ck[2 * PR_NAME_MAX + 2];
 	ctl_action_key(ck, sizeof(ck), op->ns, op->name);
 	ctl_cache_drop(c->actions, ck); /* read-your-writes on this controller */
+	if (op->put.has_exec)		/* the namespace's quotas count it (limits.h) */
+		ctl_limits_note_action(op->L, op->ns, op->name, (int64_t)op->put.code_len);
 	if (op->put.code || !op->put.has_exec) {
 		/* the reply carries the code: the new one, or the stored one */
 		if (op->put.code) {
@@ -308,6 +311,18 @@ fail:
 	op_free(op);
 }
 
+/* The namespace's quotas allow it (limits.h): on to the write. */
+static void on_quota(int status, const char *msg, void *arg)
+{
+	struct act_op *op = arg;
+	if (status) {
+		hc_reply_error(op->req, status, "%s", msg);
+		op_free(op);
+		return;
+	}
+	hc_redis_cmd(op->L->redis, on_put_old, op, "GET %s", op->key);
+}
+
 void ctl_action_put(struct hc_req *req, const struct ctl_caller *who)
 {
 	struct act_op *op = op_new(req, who);
@@ -325,7 +340,8 @@ void ctl_action_put(struct hc_req *req, const struct ctl_caller *who)
 		op_free(op);
 		return;
 	}
-	hc_redis_cmd(op->L->redis, on_put_old, op, "GET %s", op->key);
+	ctl_limits_check_put(op->L, op->ns, op->name,
+			     op->put.has_exec ? (int64_t)op->put.code_len : -1, on_quota, op);
 }
 
 /* ---- DELETE ---- */
@@ -341,6 +357,7 @@ static void on_deleted(redisReply *r, void *arg)
 		char ck[2 * PR_NAME_MAX + 2];
 		ctl_action_key(ck, sizeof(ck), op->ns, op->name);
 		ctl_cache_drop(op->L->ctl->actions, ck);
+		ctl_limits_note_action(op->L, op->ns, op->name, -1);
 		reply_json_take(op->req, 200, pr_action_to_api(op->doc, NULL, 0));
 	}
 	op_free(op);

@@ -10,6 +10,7 @@
 #include "common/str.h"
 #include "controller/activation.h"
 #include "controller/fwdcli.h"
+#include "controller/limits.h"
 
 #define DISPATCH_ATTEMPTS 3 /* dispatches of one activation that never reached a container */
 #define RESEND_MAX	  2 /* containers that may refuse one activation before it fails */
@@ -544,6 +545,7 @@ void ctl_inv_free(struct ctl_inv *v)
 {
 	if (v->wait_armed)
 		event_del(&v->wait_timer);
+	ctl_limits_release(v->held);
 	ctl_cache_release(&v->aref);
 	pr_activation_clear(&v->rec);
 	cJSON_Delete(v->params_json);

@@ -87,6 +87,7 @@ struct ctl_inv {
 	const char *result_text;
 	size_t result_text_len;
 	int printed_nothing; /* the runtime said so: no logs to ask for */
+	struct ctl_nslim *held; /* an invoke's admission (limits.h), released at the end */
 };
 
 /* ---- activation.c ---- */

@@ -317,6 +317,119 @@ void ctl_activation_result(struct hc_req *req, const struct ctl_caller *who)
 
 /* ---- list ---- */
 
+/* docs=true: the log lists of KEYS (PR_KEY_LOGS), each as LRANGE gives
+ * it, until ARGV[1] bytes are read; false for the rest. */
+static const char logs_lua[] = "local r, total, max = {}, 0, tonumber(ARGV[1])\n"
+			       "for i, k in ipairs(KEYS) do\n"
+			       "  if total >= max then r[i] = false else\n"
+			       "    local l = redis.call('LRANGE', k, 0, -1)\n"
+			       "    for _, x in ipairs(l) do total = total + #x end\n"
+			       "    r[i] = l\n"
+			       "  end\n"
+			       "end\n"
+			       "return r\n";
+static _Thread_local struct hc_redis_script logs_script = {.src = logs_lua};
+/* The logs one page of docs=true carries at most, all records together. */
+#define LIST_LOGS_MAX (16 << 20)
+
+static void reply_list(struct rec_op *op)
+{
+	cJSON *arr = cJSON_CreateArray();
+	cJSON *rec;
+	while (arr && (rec = cJSON_DetachItemFromArray(op->rec, 0))) {
+		cJSON *item = op->docs ? pr_activation_extended(rec) : pr_activation_summary(rec);
+		cJSON_Delete(rec);
+		if (item)
+			cJSON_AddItemToArray(arr, item);
+	}
+	reply_take(op->req, 200, arr);
+	rec_free(op);
+}
+
+/* The agent's logs into the records of the page that hold none. */
+static void on_list_logs(redisReply *r, void *arg)
+{
+	struct rec_op *op = arg;
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		store_down(op);
+		return;
+	}
+	size_t k = 0;
+	cJSON *rec;
+	cJSON_ArrayForEach(rec, op->rec)
+	{
+		const cJSON *logs = cJSON_GetObjectItemCaseSensitive(rec, "logs");
+		if (cJSON_IsArray(logs) && cJSON_GetArraySize(logs) > 0)
+			continue; /* a sequence's component ids, or logs of its own */
+		if (k >= r->elements)
+			break;
+		const redisReply *e = r->element[k++];
+		cJSON *lines = cJSON_CreateArray();
+		if (e->type == REDIS_REPLY_ARRAY) {
+			for (size_t i = 0; lines && i < e->elements; i++)
+				if (e->element[i]->type == REDIS_REPLY_STRING)
+					cJSON_AddItemToArray(
+					    lines, cJSON_CreateString(e->element[i]->str));
+		} else if (lines) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "activationId");
+			char note[160];
+			snprintf(note, sizeof(note),
+				 "The logs of this page are over %d MB: this activation's are at "
+				 "/activations/%s/logs.",
+				 LIST_LOGS_MAX >> 20, cJSON_IsString(id) ? id->valuestring : "");
+			cJSON_AddItemToArray(lines, cJSON_CreateString(note));
+		}
+		if (lines && cJSON_GetArraySize(lines) > 0)
+			pr_activation_set_logs(rec, lines);
+		cJSON_Delete(lines);
+	}
+	reply_list(op);
+}
+
+/* docs=true: the logs of the records that hold none, in one call. */
+static void fetch_list_logs(struct rec_op *op)
+{
+	int n = 0, i = 0;
+	cJSON *rec;
+	cJSON_ArrayForEach(rec, op->rec)
+	{
+		const cJSON *logs = cJSON_GetObjectItemCaseSensitive(rec, "logs");
+		if (!cJSON_IsArray(logs) || cJSON_GetArraySize(logs) == 0)
+			n++;
+	}
+	if (n == 0) {
+		reply_list(op);
+		return;
+	}
+	const char **argv = calloc((size_t)n + 1, sizeof(*argv));
+	char(*keys)[128] = calloc((size_t)n, sizeof(*keys));
+	char max[24];
+	if (!argv || !keys) {
+		free(argv);
+		free(keys);
+		hc_reply_error(op->req, 500, "out of memory");
+		rec_free(op);
+		return;
+	}
+	cJSON_ArrayForEach(rec, op->rec)
+	{
+		const cJSON *logs = cJSON_GetObjectItemCaseSensitive(rec, "logs");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "activationId");
+		if (cJSON_IsArray(logs) && cJSON_GetArraySize(logs) > 0)
+			continue;
+		snprintf(keys[i], sizeof(keys[i]), PR_KEY_LOGS,
+			 cJSON_IsString(id) ? id->valuestring : "-");
+		argv[i] = keys[i];
+		i++;
+	}
+	snprintf(max, sizeof(max), "%d", LIST_LOGS_MAX);
+	argv[n] = max;
+	if (hc_redis_eval(op->L->redis, &logs_script, on_list_logs, op, n, n + 1, argv, NULL) < 0)
+		store_down(op);
+	free(argv);
+	free(keys);
+}
+
 static void on_list_records(redisReply *r, void *arg)
 {
 	struct rec_op *op = arg;
@@ -324,24 +437,29 @@ static void on_list_records(redisReply *r, void *arg)
 		store_down(op);
 		return;
 	}
-	cJSON *arr = cJSON_CreateArray();
+	/* the page's stored records, in order, in op->rec */
+	op->rec = cJSON_CreateArray();
 	int64_t n = 0;
-	for (size_t i = 0; arr && i < r->elements && n < op->limit; i++) {
+	for (size_t i = 0; op->rec && i < r->elements && n < op->limit; i++) {
 		const redisReply *e = r->element[i];
 		if (e->type != REDIS_REPLY_STRING)
 			continue; /* expired */
 		cJSON *rec = pr_activation_unpack(e->str, e->len, op->ids[i]);
 		if (!rec)
 			continue;
-		cJSON *item = op->docs ? pr_activation_extended(rec) : pr_activation_summary(rec);
-		cJSON_Delete(rec);
-		if (item) {
-			cJSON_AddItemToArray(arr, item);
-			n++;
-		}
+		cJSON_AddItemToArray(op->rec, rec);
+		n++;
 	}
-	reply_take(op->req, 200, arr);
-	rec_free(op);
+	if (!op->rec) {
+		hc_reply_error(op->req, 500, "out of memory");
+		rec_free(op);
+	} else if (op->docs) {
+		/* OpenWhisk's full records carry their logs (wsk activation
+		 * list --full, sls logs); the agent stored them apart */
+		fetch_list_logs(op);
+	} else {
+		reply_list(op);
+	}
 }
 
 /* The records of the gathered ids, through ctl_records_lua. */

@@ -24,15 +24,16 @@ void ctl_agent_resume(struct ctl_loop *L, const struct ctl_ctr *c, hc_client_cb 
 }
 
 void ctl_agent_logs(struct ctl_loop *L, const struct ctl_ctr *c, const char *activation,
-		    int64_t limit)
+		    int64_t limit, const char *ns, int64_t quota)
 {
-	char url[512];
+	char url[1024];
 	if (!c->d.agent[0])
 		return;
 	struct hc_buf u = HC_BUF_FIXED(url); /* no printf: once per activation */
 	if (hc_buf_adds(&u, c->d.agent) | hc_buf_adds(&u, "/log/") | hc_buf_adds(&u, c->d.id) |
 	    hc_buf_adds(&u, "?activation=") | hc_buf_adds(&u, activation) |
-	    hc_buf_adds(&u, "&limit=") | hc_buf_add_int(&u, limit))
+	    hc_buf_adds(&u, "&limit=") | hc_buf_add_int(&u, limit) | hc_buf_adds(&u, "&ns=") |
+	    hc_buf_adds(&u, ns) | hc_buf_adds(&u, "&quota=") | hc_buf_add_int(&u, quota))
 		return;
 	/* one per activation: the lean client keeps it cheap */
 	struct hc_request rq = {

@@ -16,9 +16,11 @@
 void ctl_agent_suspend(struct ctl_loop *L, const struct ctl_ctr *c, hc_client_cb cb, void *arg);
 void ctl_agent_resume(struct ctl_loop *L, const struct ctl_ctr *c, hc_client_cb cb, void *arg);
 
-/* Ask c's agent to store activation's logs (at most limit bytes); fire and
- * forget. Nothing is asked of a container with no agent. */
+/* Ask c's agent to store activation's logs (at most limit bytes), counted
+ * against namespace ns's log quota (quota bytes a day unless the operator
+ * set ns's own); fire and forget. Nothing is asked of a container with no
+ * agent. ns holds only URL-safe characters (pr_namespace_valid). */
 void ctl_agent_logs(struct ctl_loop *L, const struct ctl_ctr *c, const char *activation,
-		    int64_t limit);
+		    int64_t limit, const char *ns, int64_t quota);
 
 #endif

@@ -54,6 +54,8 @@ struct ctl_api_route {
 	ctl_api_fn fn;
 };
 void ctl_h_info(struct hc_req *req, void *arg); /* GET /api/v1 */
+void ctl_h_root(struct hc_req *req, void *arg); /* GET /: runtimes and limits (info.c) */
+void ctl_h_ping(struct hc_req *req, void *arg); /* GET /ping (info.c) */
 void ctl_h_healthz(struct hc_req *req, void *arg);
 
 void ctl_namespaces(struct hc_req *req, const struct ctl_caller *who);

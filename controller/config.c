@@ -6,6 +6,7 @@
 
 #include "common/id.h"
 #include "controller/ctl.h"
+#include "controller/kinds.h"
 
 #define O(f) offsetof(struct ctl_config, f)
 
@@ -61,6 +62,27 @@ static const struct hc_opt opts[] = {
      "largest per-container concurrency"},
     {"guest", HC_OPT_STR, "", 0, "HEARTH_GUEST_KEY", O(guest), 0, 0,
      "uuid:key to install for namespace guest at start (e.g. OpenWhisk's)"},
+    {"limit-invocations-per-minute", HC_OPT_INT, "60000000", 0, NULL, O(ns_invokes_per_minute), 0,
+     1LL << 53,
+     "invocations a namespace may make per minute, across every controller (OpenWhisk's "
+     "actionInvokePerMinuteLimit; `hearth admin limits` sets one namespace's)"},
+    {"limit-concurrent-invocations", HC_OPT_INT, "100000", 0, NULL, O(ns_concurrent), 0, 1LL << 53,
+     "activations a namespace may have in flight, across every controller (OpenWhisk's "
+     "actionInvokeConcurrentLimit)"},
+    {"limit-fires-per-minute", HC_OPT_INT, "6000000", 0, NULL, O(ns_fires_per_minute), 0, 1LL << 53,
+     "trigger fires a namespace may make per minute (triggerFirePerMinuteLimit)"},
+    {"quota-actions", HC_OPT_INT, "10000", 0, NULL, O(quota_actions), 0, 1LL << 53,
+     "actions a namespace may hold"},
+    {"quota-code", HC_OPT_SIZE, "1g", 0, NULL, O(quota_code), 0, 1LL << 53,
+     "code a namespace's actions may hold together (bytes as uploaded)"},
+    {"quota-logs", HC_OPT_SIZE, "1g", 0, NULL, O(quota_logs), 0, 1LL << 53,
+     "log bytes a namespace's activations may store per day (UTC); lines past it are "
+     "dropped with a note"},
+    {"kinds", HC_OPT_STR, "auto", 0, "HEARTH_KINDS", O(kinds), 0, 0,
+     "kinds accepted at PUT and listed at GET /: \"auto\" (the interpreters of this host, "
+     "asked their version once at start) or a list such as nodejs:20,python:3.11; any "
+     "other kind is refused, never run by another version. With agents on other hosts, "
+     "list what every one of them has"},
     {"alarm-minute", HC_OPT_DURATION, "60s", 0, NULL, O(alarm_minute_ms), 10, 3600000,
      "the length of a minute for /whisk.system/alarms/interval (tests shorten it; keep 60s)"},
 };
@@ -107,6 +129,10 @@ int ctl_config_finish(struct ctl *c, struct hc_err *err)
 	}
 	if (strlen(cf->id) >= 64)
 		return hc_err_set(err, "id is longer than 63 characters");
+	struct pr_kinds kinds;
+	if (ctl_kinds_setup(cf->kinds, &kinds, err) < 0)
+		return -1;
+	pr_kinds_set(&kinds);
 	return 0;
 }
 

@@ -6,14 +6,15 @@
  *
  *   server.c                      wiring: routes, loops, pub/sub
  *   auth, actions, activations,   the REST handlers (api.h)
- *   invoke, internal, meta
+ *   invoke, internal, meta, info
  *   sequence.c                    compositions of activations
  *   activation.c, finish.c        one activation: dispatch, run, end
  *   container.c                   the container state machine (sole writer)
  *   call, schedcli, agentcli,     clients: every failure is delivered on a
  *   rtcli, fwdcli, records,       later loop turn, never from inside the
- *   store, xloop                  call that started it
- *   pool.c, cache.c, this file    pure bookkeeping and types
+ *   store, limits, xloop          call that started it
+ *   pool.c, cache.c, kinds.c,     pure bookkeeping and types
+ *   this file
  *
  * Threads: hc_server runs N event loops; each has its own struct ctl_loop.
  * What loops share is immutable (config, cached snapshots in cache.h) or
@@ -39,6 +40,7 @@ struct ctl_sched_loop;
 struct ctl_auth_memo;
 struct ctl_records;
 struct ctl_entity_loop;
+struct ctl_limits_loop;
 struct ctl_trig_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
@@ -62,6 +64,10 @@ struct ctl_config {
 	char *api_host;
 	int64_t timeout_min, timeout_max, memory_min, memory_max, logs_max, concurrency_max;
 	char *guest; /* "uuid:key" installed for namespace guest at start, "" = none */
+	char *kinds; /* "auto" or a list (controller/kinds.h) */
+	/* namespace limits' defaults (controller/limits.h) */
+	int64_t ns_invokes_per_minute, ns_concurrent, ns_fires_per_minute;
+	int64_t quota_actions, quota_code, quota_logs; /* count, bytes, bytes a day */
 	int64_t alarm_minute_ms; /* an interval alarm's minute (tests shorten it) */
 };
 
@@ -116,6 +122,7 @@ struct ctl_loop {
 	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
 	struct ctl_records *records;  /* records.c: what was announced lately */
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
+	struct ctl_limits_loop *limits; /* limits.c: namespaces' counters */
 	struct ctl_trig_loop *trig;	/* trigstore.c: trigger, rule and alarm scripts */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;

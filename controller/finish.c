@@ -134,7 +134,9 @@ static void ask_logs(struct ctl_inv *v)
 		return; /* concurrent mode: no per-activation logs, as in OpenWhisk */
 	if (v->printed_nothing || v->L->stopping)
 		return; /* nothing to collect: the logs read as [] */
-	ctl_agent_logs(v->L, c, v->rec.id, (int64_t)v->rec.limits.logs_mb * 1024 * 1024);
+	/* the invoking namespace's log quota: its records hold the logs */
+	ctl_agent_logs(v->L, c, v->rec.id, (int64_t)v->rec.limits.logs_mb * 1024 * 1024,
+		       v->rec.subject, v->L->ctl->cfg.quota_logs);
 }
 
 /* ---- the text path: the common end ---- */

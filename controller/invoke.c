@@ -10,16 +10,20 @@
 #include "common/str.h"
 #include "controller/activation.h"
 #include "controller/api.h"
+#include "controller/limits.h"
 #include "controller/sequence.h"
 #include "controller/store.h"
 
 struct invoke_req {
 	struct hc_req *req;
 	struct ctl_loop *L;
+	char ns[PR_NAME_MAX + 1]; /* the action's */
+	char name[PR_NAME_MAX + 1];
 	char subject[PR_NAME_MAX + 1];
 	int blocking, result_only;
 	int64_t wait_ms;
 	char caller_key[160];
+	struct ctl_nslim *held; /* the subject's admission (limits.h) */
 };
 
 /* The activation's value: the action's defaults under the request body.
@@ -60,7 +64,9 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	struct invoke_req *ir = arg;
 	struct hc_req *req = ir->req;
 	cJSON *params;
+	struct ctl_nslim *held = ir->held;
 	if (!ref) {
+		ctl_limits_release(held);
 		if (status == 404)
 			hc_reply_error(req, 404, "The requested resource does not exist.");
 		else
@@ -70,13 +76,16 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 	const struct ctl_action *a = ref->val;
 	if (merge_params(req, a, &params) < 0) {
 		ctl_cache_release(ref);
+		ctl_limits_release(held);
 		goto out;
 	}
 	struct ctl_inv *v = ctl_inv_new(ir->L, ref, params, ir->subject, NULL);
 	if (!v) {
+		ctl_limits_release(held);
 		hc_reply_error(req, 500, "out of memory");
 		goto out;
 	}
+	v->held = held; /* released when the activation ends */
 	v->req = req;
 	v->result_only = ir->result_only;
 	hc_strlcpy(v->caller_key, ir->caller_key, sizeof(v->caller_key));
@@ -98,6 +107,19 @@ out:
 	free(ir);
 }
 
+/* The subject's limits answered: 429, or on to the action. */
+static void on_admitted(int status, const char *msg, struct ctl_nslim *held, void *arg)
+{
+	struct invoke_req *ir = arg;
+	if (status) {
+		hc_reply_error(ir->req, status, "%s", msg);
+		free(ir);
+		return;
+	}
+	ir->held = held;
+	ctl_action_lookup(ir->L, ir->ns, ir->name, on_action, ir);
+}
+
 void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 {
 	struct ctl_loop *L = ctl_loop_of(req);
@@ -107,19 +129,31 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 	const char *name = hc_req_param(req, "name");
 	int blocking = ctl_query_bool(req, "blocking", 0);
 	int result = ctl_query_bool(req, "result", 0);
-	int64_t timeout;
-	if (blocking < 0 || result < 0 ||
-	    ctl_query_int(req, "timeout", L->ctl->cfg.blocking_wait_ms, INT32_MAX, &timeout) < 0) {
+	int64_t timeout, max_wait = L->ctl->cfg.blocking_wait_ms;
+	/* Pekko's words for a malformed query parameter, then OpenWhisk's own
+	 * (Actions.scala stringToFiniteDuration: 0 < timeout <= the longest
+	 * blocking wait, Messages.invalidTimeout) */
+	if (blocking < 0 || result < 0) {
+		const char *p = blocking < 0 ? "blocking" : "result";
 		hc_reply_error(req, 400,
-			       "The request content was malformed:\nblocking and "
-			       "result must be true or false, timeout a number of "
-			       "milliseconds");
+			       "The query parameter '%s' was malformed:\n'%.64s' is not a valid "
+			       "Boolean value",
+			       p, hc_req_query(req, p));
+		return;
+	}
+	if (ctl_query_int(req, "timeout", max_wait, max_wait, &timeout) < 0 || timeout == 0) {
+		hc_reply_error(req, 400,
+			       "The query parameter 'timeout' was malformed:\nTimeout must be "
+			       "number of milliseconds up to %lld.",
+			       (long long)max_wait);
 		return;
 	}
 	if (!name || !pr_name_valid(name)) {
 		hc_reply_error(req, 404, "The requested resource does not exist.");
 		return;
 	}
+	/* the namespace limits, then the action: OpenWhisk's entitlement
+	 * checks its throttles before it reads the entity */
 	struct invoke_req *ir = calloc(1, sizeof(*ir));
 	if (!ir) {
 		hc_reply_error(req, 500, "out of memory");
@@ -129,10 +163,10 @@ void ctl_action_invoke(struct hc_req *req, const struct ctl_caller *who)
 	ir->L = L;
 	ir->blocking = blocking;
 	ir->result_only = result;
-	ir->wait_ms = timeout > 0 && timeout < L->ctl->cfg.blocking_wait_ms
-			  ? timeout
-			  : L->ctl->cfg.blocking_wait_ms;
+	ir->wait_ms = timeout;
 	hc_strlcpy(ir->subject, who->ns, sizeof(ir->subject));
+	hc_strlcpy(ir->ns, ns, sizeof(ir->ns));
+	hc_strlcpy(ir->name, name, sizeof(ir->name));
 	ctl_caller_key(who, ir->caller_key, sizeof(ir->caller_key));
-	ctl_action_lookup(L, ns, name, on_action, ir);
+	ctl_limits_check_invoke(L, who->ns, on_admitted, ir);
 }

@@ -1,5 +1,5 @@
 /* controller/meta.c — the small routes: GET /api/v1, /healthz, the
- * caller's namespaces and limits. */
+ * caller's namespaces (GET /, /ping and /limits: info.c). */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -46,29 +46,4 @@ void ctl_namespaces(struct hc_req *req, const struct ctl_caller *who)
 	if (a)
 		cJSON_AddItemToArray(a, cJSON_CreateString(who->ns));
 	reply_json_take(req, a);
-}
-
-void ctl_limits(struct hc_req *req, const struct ctl_caller *who)
-{
-	struct ctl *c = ctl_loop_of(req)->ctl;
-	const struct pr_limit_bounds *b = &c->bounds;
-	if (!ctl_req_ns(req, who))
-		return;
-	cJSON *j = cJSON_CreateObject();
-	if (j) {
-		/* hearth does not throttle per namespace (OpenWhisk's perf setup) */
-		hc_json_add_int(j, "invocationsPerMinute", 999999);
-		hc_json_add_int(j, "concurrentInvocations", 999999);
-		hc_json_add_int(j, "firesPerMinute", 999999);
-		hc_json_add_int(j, "minActionMemory", b->min.memory_mb * 1024 * 1024);
-		hc_json_add_int(j, "maxActionMemory", b->max.memory_mb * 1024 * 1024);
-		hc_json_add_int(j, "minActionLogs", b->min.logs_mb * 1024 * 1024);
-		hc_json_add_int(j, "maxActionLogs", b->max.logs_mb * 1024 * 1024);
-		hc_json_add_int(j, "minActionTimeout", b->min.timeout_ms);
-		hc_json_add_int(j, "maxActionTimeout", b->max.timeout_ms);
-		hc_json_add_int(j, "minActionConcurrency", b->min.concurrency);
-		hc_json_add_int(j, "maxActionConcurrency", b->max.concurrency);
-		hc_json_add_int(j, "maxParameterSize", PR_PARAMS_MAX);
-	}
-	reply_json_take(req, j);
 }

@@ -16,6 +16,7 @@
 #include "controller/call.h"
 #include "controller/container.h"
 #include "controller/entity.h"
+#include "controller/limits.h"
 #include "controller/records.h"
 #include "controller/schedcli.h"
 #include "controller/store.h"
@@ -86,6 +87,8 @@ static int add_routes(struct hc_server *s)
 	API(HC_DELETE, NS "/rules/{name}", &r_rdel, 0);
 	API(HC_POST, NS "/rules/{name}", &r_rpost, 0);
 	R(HC_GET, "/api/v1", ctl_h_info, NULL, 0);
+	R(HC_GET, "/", ctl_h_root, NULL, 0);
+	R(HC_GET, "/ping", ctl_h_ping, NULL, 0);
 	R(HC_GET, "/healthz", ctl_h_healthz, NULL, 0);
 	R(HC_GET, "/metrics", hc_handle_metrics, NULL, 0);
 	R(HC_POST, "/internal/run", ctl_h_internal_run, NULL, (size_t)2 << 20);
@@ -188,6 +191,7 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 ||
 	    ctl_ctrs_loop_init(L) < 0 || ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 ||
 	    ctl_records_loop_init(L) < 0 || ctl_entity_loop_init(L) < 0 ||
+	    ctl_limits_loop_init(L) < 0 ||
 	    ctl_trig_loop_init(L) < 0)
 		return -1;
 	if (loop->index == 0 && (subscribe(L, &ro) < 0 || ctl_sched_register_start(L) < 0))
@@ -238,6 +242,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	ctl_entity_loop_fini(L);
 	ctl_trig_loop_fini(L);
 	ctl_auth_loop_fini(L);
+	ctl_limits_loop_fini(L); /* last: activations ended above release what they held */
 	free(L);
 	loop->data = NULL;
 	return 0;

@@ -3,6 +3,7 @@
 #   deploy/deps.sh          build + run + test packages
 #   deploy/deps.sh bench    also what `make bench` needs (wrk, gnuplot, perf)
 #   deploy/deps.sh fuzz     also clang and its sanitizer runtimes
+#   deploy/deps.sh lint     also clang-tidy and clang-format
 # Runs apt-get as root, or through sudo; says what to do when neither works.
 set -eu
 
@@ -12,6 +13,7 @@ python3 iproute2 procps nginx-light"
 case "${1:-}" in
   bench) pkgs="$pkgs wrk gnuplot-nox linux-perf" ;;
   fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  lint) pkgs="$pkgs clang-tidy clang-format" ;;
 esac
 
 missing=""
@@ -22,7 +24,9 @@ done
 # Actions of kind nodejs need a node binary; any packaged node (Debian's
 # nodejs, or a NodeSource one already present) will do.
 command -v node >/dev/null 2>&1 || [ -x /usr/bin/node ] || missing="$missing nodejs"
-# The end-to-end tests install the openwhisk npm client with npm.
+# npm fetches the openwhisk npm client: `make npm` into build/node_modules,
+# which nodejs actions get on NODE_PATH (as OpenWhisk's nodejs images ship
+# it), and the end-to-end tests into tests/e2e/node_modules.
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 # tests/integration/deploy_files.sh validates the Kubernetes manifests with
 # kubectl; a kubectl from another source (e.g. Google's package) will do, and

@@ -11,6 +11,7 @@
 
 #include "common/id.h"
 #include "common/json.h"
+#include "proto/kinds.h"
 
 /* The stored document's revision (hearth's own; not in the API's form). */
 #define F_REV "rev"
@@ -110,30 +111,7 @@ cJSON *pr_limits_to_json(const struct pr_limits *l)
 
 int pr_kind_resolve(const char *kind, char *out, size_t outlen, struct hc_err *err)
 {
-	const char *r = NULL;
-	if (!kind)
-		kind = "";
-	if (!strcmp(kind, "nodejs") || !strcmp(kind, "nodejs:default") ||
-	    !strcmp(kind, "nodejs:20") || !strcmp(kind, "nodejs:18"))
-		r = "nodejs:20";
-	else if (!strcmp(kind, "python") || !strcmp(kind, "python:default") ||
-		 !strcmp(kind, "python:3") ||
-		 (!strncmp(kind, "python:3.", 9) && kind[9] &&
-		  strspn(kind + 9, "0123456789") == strlen(kind + 9)))
-		r = "python:3";
-	else if (!strcmp(kind, "blackbox"))
-		r = "blackbox";
-	else if (!strcmp(kind, "sequence"))
-		r = "sequence";
-	if (!r)
-		return hc_err_set(err,
-				  MALFORMED "kind '%.64s' is not supported; use nodejs:20, "
-					    "python:3, blackbox or sequence",
-				  kind);
-	if (strlen(r) >= outlen)
-		return hc_err_set(err, "kind buffer too small");
-	strcpy(out, r);
-	return 0;
+	return pr_kinds_resolve(pr_kinds_get(), kind, out, outlen, err);
 }
 
 /* ---- names and versions ---- */
@@ -285,8 +263,39 @@ static int decode_exec(struct pr_action_put *p, const cJSON *exec, const char *o
 		if (!cJSON_IsBool(binary))
 			return hc_err_set(err, MALFORMED "exec.binary must be a boolean");
 		p->binary = cJSON_IsTrue(binary);
+	} else if (p->code) {
+		/* no flag (the openwhisk npm client and serverless-openwhisk send
+		 * a zip Buffer as base64 without one): OpenWhisk decides from the
+		 * code itself */
+		p->binary = pr_code_is_binary(p->code, p->code_len);
 	}
 	return 0;
+}
+
+/* OpenWhisk's Exec.isBinaryCode: the trimmed code is non-empty, a multiple
+ * of 4 long and matches
+ * ^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$
+ * (so no blank inside: source code always has one). */
+int pr_code_is_binary(const char *code, size_t len)
+{
+	size_t a = 0, b = len;
+	/* Java's String.trim: every char <= ' ' at either end */
+	while (a < b && (unsigned char)code[a] <= ' ')
+		a++;
+	while (b > a && (unsigned char)code[b - 1] <= ' ')
+		b--;
+	size_t n = b - a;
+	if (n == 0 || n % 4 != 0)
+		return 0;
+	size_t pad = 0;
+	while (pad < 2 && code[b - 1 - pad] == '=')
+		pad++;
+	for (size_t i = a; i < b - pad; i++) {
+		unsigned char c = (unsigned char)code[i];
+		if (!isalnum(c) && c != '+' && c != '/')
+			return 0;
+	}
+	return 1;
 }
 
 int pr_action_put_decode(const char *body, size_t len, const struct pr_limit_bounds *b,

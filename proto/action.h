@@ -45,11 +45,12 @@ int pr_limits_decode(const cJSON *j, const struct pr_limits *base, const struct 
 cJSON *pr_limits_to_json(const struct pr_limits *l);
 
 /* ---- kinds ---- */
-/* Resolve an exec kind to hearth's canonical one: "nodejs", "nodejs:default",
- * "nodejs:<n>" -> "nodejs:20"; "python", "python:default", "python:3",
- * "python:3.<n>" -> "python:3"; "blackbox"; "sequence". Returns 0, or -1
- * with err ("kind 'x' is not supported; use nodejs:20, python:3, blackbox or
- * sequence") when unknown. */
+/* Resolve an exec kind against the kinds this deployment runs
+ * (proto/kinds.h: "nodejs", "nodejs:default" -> the default nodejs kind;
+ * "python", "python:default" -> "python:3"; a listed kind, "blackbox" and
+ * "sequence" -> themselves). Returns 0, or -1 with err holding OpenWhisk's
+ * "The specified runtime 'x' is not supported by this platform. Valid
+ * values are: ..." (never another version in its place). */
 int pr_kind_resolve(const char *kind, char *out, size_t outlen, struct hc_err *err);
 
 /* ---- PUT ---- */
@@ -81,6 +82,11 @@ int pr_action_put_decode(const char *body, size_t len, const struct pr_limit_bou
 			 const char *own_ns, struct pr_action_put *out, int *status,
 			 struct hc_err *err);
 void pr_action_put_free(struct pr_action_put *p);
+
+/* Whether code (len bytes) is base64, by OpenWhisk's rule (Exec.isBinaryCode):
+ * what a PUT without exec.binary stores as binary (a zip for nodejs and
+ * python, an executable or a zip for blackbox). */
+int pr_code_is_binary(const char *code, size_t len);
 
 /* Build the stored document for ns/name from put over old (the stored
  * document, NULL on create), OpenWhisk's update rules: absent fields keep

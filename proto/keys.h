@@ -71,6 +71,20 @@
 #define PR_KEY_ACT_DIR      PR_KEY_ACT_DIR_PREFIX "%s" /* ns, or ns/name -> zset of slice numbers (score = member) */
 #define PR_KEY_LOGS         "hearth:logs:%s"           /* id -> list of formatted log lines (agent writes) */
 
+/* ---- namespace limits (controller/limits.c, proto/limits.h) ---- */
+#define PR_KEY_NS_LIMITS    "hearth:limits:%s"         /* ns -> hash of the operator's overrides (`hearth admin limits`) */
+/* Counters shared by every controller loop. Each loop counts locally and
+ * adds its counts to these once a second (controller/limits.c), reading
+ * back the totals: */
+#define PR_KEY_RATE_INV_PREFIX  "hearth:rate:inv:"     /* + ns ":" minute (ms / 60000) -> invocations charged, PEXPIRE 2 min */
+#define PR_KEY_RATE_FIRE_PREFIX "hearth:rate:fire:"    /* + ns ":" minute -> trigger fires charged, likewise */
+#define PR_KEY_INFLIGHT_PREFIX  "hearth:inflight:"     /* + ns -> hash owner (controller loop) -> "count:ms" (fresh for 3 s), PEXPIRE 10 s */
+/* What a namespace stores, for its quotas: "a:<name>" -> code bytes of that
+ * action, "code" -> their sum, "actions" -> how many, "v" -> 1 once counted
+ * (a namespace from before the quotas is counted at its first PUT). */
+#define PR_KEY_NS_USAGE     "hearth:usage:%s"
+#define PR_KEY_LOG_BYTES_PREFIX "hearth:logbytes:"     /* + ns ":" day (ms / 86400000) -> log bytes stored that day (agent), PEXPIRE 2 days */
+
 /* ---- scheduler ---- */
 #define PR_KEY_LEADER       "hearth:scheduler:leader"  /* lease: leader id, PX ttl */
 #define PR_KEY_EPOCH        "hearth:scheduler:epoch"   /* INCR on every win */

@@ -1,10 +1,13 @@
 /* kind.c — kinds, interpreters and launchers (see kind.h). */
 #include "runtime/kind.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "proto/kinds.h"
 
 static int family_is(const char *kind, const char *fam)
 {
@@ -49,10 +52,9 @@ int rt_family_has_launcher(enum rt_family f)
 int rt_family_interpreter(enum rt_family f, const char *override, char *out, size_t outlen,
 			  struct hc_err *err)
 {
-	static const char *const node[] = {"/usr/bin/node", "/usr/local/bin/node",
-					   "/usr/bin/nodejs", NULL};
-	static const char *const py[] = {"/usr/bin/python3", "/usr/local/bin/python3", NULL};
-	const char *const *cand = f == RT_FAM_NODEJS ? node : f == RT_FAM_PYTHON ? py : NULL;
+	const char *const *cand = f == RT_FAM_NODEJS   ? pr_kind_node_paths
+				  : f == RT_FAM_PYTHON ? pr_kind_python_paths
+						       : NULL;
 	const char *name = f == RT_FAM_NODEJS ? "node" : "python3";
 	const char *path;
 
@@ -83,6 +85,48 @@ int rt_family_interpreter(enum rt_family f, const char *override, char *out, siz
 	}
 	return hc_err_set(
 	    err, "no %s interpreter found (looked in /usr/bin, /usr/local/bin, $PATH)", name);
+}
+
+int rt_kind_interpreter(const char *kind, enum rt_family f, const char *override, char *out,
+			size_t outlen, struct hc_err *err)
+{
+	char name[32];
+	pr_kind_versioned_name(kind, name, sizeof(name));
+	if (name[0] && !(override && override[0])) {
+		for (const char *const *d = pr_kind_bin_dirs; *d; d++) {
+			if (snprintf(out, outlen, "%s/%s", *d, name) < (int)outlen &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	return rt_family_interpreter(f, override, out, outlen, err);
+}
+
+int rt_node_modules_dir(char *out, size_t outlen)
+{
+	static const char *const rel[] = {"node_modules", "../lib/hearth/node_modules", NULL};
+	/* make install's with PREFIX /usr/local or /usr: /usr is visible in a
+	 * runc container too, where ../lib from /hearth is not */
+	static const char *const abs[] = {"/usr/local/lib/hearth/node_modules",
+					  "/usr/lib/hearth/node_modules", NULL};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (const char *const *r = rel; *r; r++)
+		if (snprintf(out, outlen, "%s/%s", exe, *r) < (int)outlen &&
+		    access(out, R_OK | X_OK) == 0)
+			return 0;
+	for (const char *const *a = abs; *a; a++)
+		if (snprintf(out, outlen, "%s", *a) < (int)outlen && access(out, R_OK | X_OK) == 0)
+			return 0;
+	out[0] = '\0';
+	return -1;
 }
 
 /* Registered by main.c from the embedded scripts (embed.h): the library

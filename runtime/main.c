@@ -31,6 +31,7 @@ struct rt_config {
 	char *api_host;
 	char *node;
 	char *python;
+	char *node_path;
 	int64_t init_max;
 	int64_t run_max;
 	int64_t result_max;
@@ -54,6 +55,9 @@ static const struct hc_opt opts[] = {
      "node binary (default: /usr/bin/node, /usr/local/bin/node, then $PATH)"},
     {"python", HC_OPT_STR, NULL, 0, "HEARTH_RUNTIME_PYTHON", OFF(python), 0, 0,
      "python3 binary (default: /usr/bin/python3, /usr/local/bin/python3, then $PATH)"},
+    {"node-path", HC_OPT_STR, NULL, 0, "HEARTH_RUNTIME_NODE_PATH", OFF(node_path), 0, 0,
+     "NODE_PATH of nodejs actions (default: node_modules beside this binary, else "
+     "../lib/hearth/node_modules: the openwhisk npm client `make` installs there; \"\" = none)"},
     {"init-max-body", HC_OPT_SIZE, "48m", 0, "HEARTH_RUNTIME_INIT_MAX_BODY", OFF(init_max), 1024,
      (int64_t)1 << 30, "largest /init body (the code)"},
     {"run-max-body", HC_OPT_SIZE, "1m", 0, "HEARTH_RUNTIME_RUN_MAX_BODY", OFF(run_max), 1024,
@@ -149,6 +153,7 @@ int main(int argc, char **argv)
 					    .api_host = cfg.api_host,
 					    .node = cfg.node,
 					    .python = cfg.python,
+					    .node_path = cfg.node_path,
 					    .max_result = (size_t)cfg.result_max};
 		svc = rt_service_new(hc_server_loop(srv, 0)->base, &o, &err);
 	}

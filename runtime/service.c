@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "proto/kinds.h"
 #include "proto/runtime.h"
 #include "runtime/code.h"
 #include "runtime/kind.h"
@@ -39,12 +40,14 @@ struct rt_service {
 	struct event_base *base;
 	enum rt_state state;
 	enum rt_family fam;
+	char kind[32]; /* as started (--kind) or as /init named it: picks the interpreter */
 	int init_started;
 	char broken[256];
 	enum pr_rt_fate fate; /* why it is RT_BROKEN (PR_RT_HDR_RUN) */
 	char workdir[PATH_MAX];
 	char *api_host;
 	char *node, *python;
+	char *node_path; /* NODE_PATH given to nodejs launchers, NULL = none */
 	size_t max_result;
 	struct rt_launcher *l;
 	struct rt_code *code;
@@ -387,6 +390,9 @@ static char **child_env(struct rt_service *s, const cJSON *extra)
 		env[n - 1] = NULL;
 	if (s->fam == RT_FAM_PYTHON)
 		env[n++] = strdup("PYTHONDONTWRITEBYTECODE=1");
+	if (s->fam == RT_FAM_NODEJS && s->node_path &&
+	    asprintf(&env[n++], "NODE_PATH=%s", s->node_path) < 0)
+		env[n - 1] = NULL;
 	cJSON_ArrayForEach(e, extra)
 	{
 		if (n >= ENV_MAX)
@@ -422,8 +428,8 @@ static int start_launcher(struct rt_service *s, struct hc_err *err)
 	char **env = NULL;
 	int rc = -1;
 
-	if (rt_family_interpreter(s->fam, s->fam == RT_FAM_NODEJS ? s->node : s->python, interp,
-				  sizeof interp, err) < 0)
+	if (rt_kind_interpreter(s->kind, s->fam, s->fam == RT_FAM_NODEJS ? s->node : s->python,
+				interp, sizeof interp, err) < 0)
 		return -1;
 	text = rt_family_launcher(s->fam, &len, &fname);
 	if (!text)
@@ -593,6 +599,14 @@ static void handle_init(struct hc_req *req, void *arg)
 				  rt_family_name(s->fam), in.kind);
 			goto out;
 		}
+		/* a stem cell of one version never runs another's code */
+		char want[32], have[32];
+		pr_kind_versioned_name(in.kind, want, sizeof want);
+		pr_kind_versioned_name(s->kind, have, sizeof have);
+		if (want[0] && have[0] && strcmp(want, have) != 0) {
+			reply_err(req, 400, "this runtime runs kind %s, not %s", s->kind, in.kind);
+			goto out;
+		}
 	}
 	if (fam == RT_FAM_NONE) {
 		reply_err(req, 400,
@@ -604,6 +618,8 @@ static void handle_init(struct hc_req *req, void *arg)
 		goto out;
 	}
 	s->fam = fam;
+	if (!s->kind[0] && in.kind)
+		snprintf(s->kind, sizeof s->kind, "%s", in.kind);
 	s->init_started = 1;
 	s->init_req = req;
 	s->concurrency = fam == RT_FAM_NODEJS ? in.concurrency : 1;
@@ -722,10 +738,18 @@ struct rt_service *rt_service_new(struct event_base *base, const struct rt_servi
 	s->api_host = o->api_host && o->api_host[0] ? strdup(o->api_host) : NULL;
 	s->node = o->node ? strdup(o->node) : NULL;
 	s->python = o->python ? strdup(o->python) : NULL;
+	if (o->node_path) {
+		s->node_path = o->node_path[0] ? strdup(o->node_path) : NULL;
+	} else {
+		char nm[PATH_MAX];
+		if (rt_node_modules_dir(nm, sizeof nm) == 0)
+			s->node_path = strdup(nm);
+	}
 	if (o->kind && o->kind[0] && rt_kind_family(o->kind, &s->fam, err) < 0) {
 		rt_service_free(s);
 		return NULL;
 	}
+	snprintf(s->kind, sizeof s->kind, "%s", o->kind ? o->kind : "");
 	if (rt_family_has_launcher(s->fam)) {
 		if (start_launcher(s, &lerr) < 0)
 			set_broken(s, PR_RT_FATE_EXITED, "cannot start the %s launcher: %s", rt_family_name(s->fam),
@@ -762,5 +786,6 @@ void rt_service_free(struct rt_service *s)
 	free(s->api_host);
 	free(s->node);
 	free(s->python);
+	free(s->node_path);
 	free(s);
 }

@@ -37,7 +37,8 @@ struct rt_service_opts {
 	const char *api_host; /* __OW_API_HOST for the function; NULL = unset */
 	const char *node;     /* interpreter overrides; NULL/"" = search */
 	const char *python;
-	size_t max_result; /* 0 = PR_RT_RESULT_MAX */
+	const char *node_path; /* NODE_PATH for nodejs; NULL = rt_node_modules_dir, "" = none */
+	size_t max_result;     /* 0 = PR_RT_RESULT_MAX */
 };
 
 /* Create the service on base and, when the kind has a launcher, start it

@@ -149,6 +149,9 @@ function setEnv(body) {
 }
 
 function done(seq, r) {
+  // OpenWhisk's runner.js: a main that returns nothing (or a promise of
+  // nothing, "return;") succeeds with {}; null is still not a dictionary.
+  if (r === undefined) r = {};
   let json;
   try {
     json = JSON.stringify(r);

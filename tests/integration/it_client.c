@@ -29,6 +29,7 @@
 
 #include "common/client.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 #define EVENTUALLY_MS 10000
 
@@ -178,11 +179,12 @@ static int fixture_start(void **state)
 	if (!bs)
 		return -1;
 	{
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
+		struct sockaddr_in sin = {0}; /* bound to 127.0.0.1: IPv4 */
+		socklen_t len = sizeof(sin);
 
-		getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len);
-		fx.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&sin, &len) < 0)
+			return -1;
+		fx.port = ntohs(sin.sin_port);
 	}
 	snprintf(fx.url, sizeof(fx.url), "http://127.0.0.1:%d", fx.port);
 	return pthread_create(&fx.thread, NULL, fixture_main, NULL) == 0 ? 0 : -1;
@@ -213,69 +215,6 @@ static void fixture_counts(int *requests, int *peers)
 	*requests = fx.requests;
 	*peers = fx.npeers;
 	pthread_mutex_unlock(&fx.lock);
-}
-
-/* ---- loop helpers ---- */
-
-struct until {
-	struct event_base *base;
-	int (*cond)(void *);
-	void *arg;
-	struct timespec deadline;
-	int met;
-};
-
-static int past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
-static void until_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct until *u = arg;
-
-	if (u->cond(u->arg)) {
-		u->met = 1;
-		event_base_loopbreak(u->base);
-	} else if (past(&u->deadline)) {
-		event_base_loopbreak(u->base);
-	}
-}
-
-static int run_until(struct event_base *base, int (*cond)(void *), void *arg, long ms)
-{
-	struct until u = {.base = base, .cond = cond, .arg = arg};
-	struct timeval tick = {0, 2000};
-	struct event *ev;
-
-	clock_gettime(CLOCK_MONOTONIC, &u.deadline);
-	u.deadline.tv_sec += ms / 1000;
-	u.deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (u.deadline.tv_nsec >= 1000000000L) {
-		u.deadline.tv_sec++;
-		u.deadline.tv_nsec -= 1000000000L;
-	}
-	if (cond(arg))
-		return 1;
-	ev = event_new(base, -1, EV_PERSIST, until_tick, &u);
-	assert_non_null(ev);
-	event_add(ev, &tick);
-	event_base_dispatch(base);
-	event_free(ev);
-	return u.met;
-}
-
-static int never(void *arg)
-{
-	return 0;
-}
-
-static int flag_set(void *arg)
-{
-	return *(int *)arg != 0;
 }
 
 /* What one callback saw (copied: the response is valid only in the call). */
@@ -332,7 +271,7 @@ static void test_get_round_trip(void **state)
 	assert_non_null(hc_client_request(c, &req, record, &s));
 	assert_int_equal(hc_client_pending(c), 1);
 	assert_int_equal(s.calls, 0); /* never inside hc_client_request */
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
 	assert_int_equal(s.calls, 1);
 	assert_false(s.has_error);
 	assert_int_equal(s.status, 200);
@@ -345,7 +284,7 @@ static void test_get_round_trip(void **state)
 	memset(&s, 0, sizeof(s));
 	url_of(url, sizeof(url), "/nothing");
 	assert_non_null(hc_client_request(c, &req, record, &s));
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
 	assert_false(s.has_error);
 	assert_int_equal(s.status, 404);
 	hc_client_free(c);
@@ -383,9 +322,9 @@ static void test_post_round_trip(void **state)
 	req.body_len = 0;
 	assert_non_null(hc_client_request(c, &req, record, &del));
 	assert_int_equal(hc_client_pending(c), 3);
-	assert_true(run_until(base, seen_call, &del, EVENTUALLY_MS));
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
-	assert_true(run_until(base, seen_call, &put, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &del, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &put, EVENTUALLY_MS));
 	assert_int_equal(s.status, 200);
 	assert_int_equal(s.body_len, strlen("POST xyz|") + (1u << 20) + 1000);
 	assert_memory_equal(s.body, "POST xyz|b\0bbb", 14);
@@ -429,7 +368,7 @@ static void test_keepalive_reuse(void **state)
 	url_of(url, sizeof(url), "/echo");
 	fixture_reset_counts();
 	assert_non_null(hc_client_request(ch.c, &ch.req, chain_next, &ch));
-	assert_true(run_until(base, chain_done, &ch, EVENTUALLY_MS));
+	assert_true(th_run_until(base, chain_done, &ch, EVENTUALLY_MS));
 	assert_int_equal(ch.ok, 100);
 	fixture_counts(&requests, &peers);
 	assert_int_equal(requests, 100);
@@ -483,7 +422,7 @@ static void test_concurrent(void **state)
 		assert_non_null(hc_client_request(c, &req, one_cb, &ones[i]));
 	}
 	assert_int_equal(hc_client_pending(c), CONCURRENT);
-	assert_true(run_until(base, many_done, &m, EVENTUALLY_MS));
+	assert_true(th_run_until(base, many_done, &m, EVENTUALLY_MS));
 	assert_int_equal(m.ok, CONCURRENT);
 	assert_int_equal(hc_client_pending(c), 0);
 	hc_client_free(c);
@@ -500,7 +439,7 @@ static void test_timeout(void **state)
 
 	url_of(url, sizeof(url), "/hang");
 	assert_non_null(hc_client_request(c, &req, record, &s));
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
 	assert_int_equal(s.calls, 1);
 	assert_true(s.has_error);
 	assert_true(s.timed_out);
@@ -526,9 +465,9 @@ static void test_max_response(void **state)
 	url_of(url3, sizeof(url3), "/big?n=1000");
 	req.url = url3;
 	assert_non_null(hc_client_request(c, &req, record, &exact));
-	assert_true(run_until(base, seen_call, &big, EVENTUALLY_MS));
-	assert_true(run_until(base, seen_call, &chunked, EVENTUALLY_MS));
-	assert_true(run_until(base, seen_call, &exact, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &big, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &chunked, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &exact, EVENTUALLY_MS));
 	assert_true(big.has_error);
 	assert_string_equal(big.error, "response larger than 1000 bytes");
 	assert_false(big.timed_out);
@@ -553,7 +492,7 @@ static void test_refused(void **state)
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", th_free_port());
 	assert_non_null(hc_client_request(c, &req, record, &s));
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
 	assert_int_equal(s.calls, 1);
 	assert_true(s.has_error);
 	assert_false(s.timed_out);
@@ -561,7 +500,7 @@ static void test_refused(void **state)
 	/* Only http and https: other schemes fail through the callback. */
 	req.url = "file:///etc/passwd";
 	assert_non_null(hc_client_request(c, &req, record, &bad));
-	assert_true(run_until(base, seen_call, &bad, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &bad, EVENTUALLY_MS));
 	assert_true(bad.has_error);
 	assert_int_equal(bad.body_len, 0);
 	/* No url: refused at once, no callback. */
@@ -582,13 +521,13 @@ static void test_location(void **state)
 
 	url_of(url, sizeof(url), "/redirect");
 	assert_non_null(hc_client_request(c, &req, record, &s));
-	assert_true(run_until(base, seen_call, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &s, EVENTUALLY_MS));
 	assert_int_equal(s.status, 302); /* not followed */
 	assert_string_equal(s.location, "http://127.0.0.1/elsewhere");
 	/* The same (recycled) easy handle carries no Location over. */
 	url_of(url, sizeof(url), "/echo");
 	assert_non_null(hc_client_request(c, &req, record, &plain));
-	assert_true(run_until(base, seen_call, &plain, EVENTUALLY_MS));
+	assert_true(th_run_until(base, seen_call, &plain, EVENTUALLY_MS));
 	assert_string_equal(plain.location, "");
 	hc_client_free(c);
 	event_base_free(base);
@@ -621,18 +560,18 @@ static void test_cancel(void **state)
 	url_of(fast, sizeof(fast), "/echo");
 	call = hc_client_request(c, &req, record, &s);
 	assert_non_null(call);
-	run_until(base, never, NULL, 50); /* the request is on the wire */
+	th_run_for(base, 50); /* the request is on the wire */
 	hc_call_cancel(call);
 	assert_int_equal(hc_client_pending(c), 0);
-	run_until(base, never, NULL, 500); /* past when /slow answers */
+	th_run_for(base, 500); /* past when /slow answers */
 	assert_int_equal(s.calls, 0);
 
 	/* Cancel from inside another call's callback. */
 	k.victim = hc_client_request(c, &req, record, &victim);
 	req.url = fast;
 	assert_non_null(hc_client_request(c, &req, cancel_other, &k));
-	assert_true(run_until(base, flag_set, &k.calls, EVENTUALLY_MS));
-	run_until(base, never, NULL, 500);
+	assert_true(th_run_until(base, th_flag_set, &k.calls, EVENTUALLY_MS));
+	th_run_for(base, 500);
 	assert_int_equal(victim.calls, 0);
 	assert_int_equal(hc_client_pending(c), 0);
 	hc_client_free(c);
@@ -650,7 +589,7 @@ static void test_free_with_pending(void **state)
 	url_of(url, sizeof(url), "/hang");
 	for (int i = 0; i < 3; i++)
 		assert_non_null(hc_client_request(c, &req, record, &s[i]));
-	run_until(base, never, NULL, 50);
+	th_run_for(base, 50);
 	hc_client_free(c);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(s[i].calls, 1);
@@ -686,7 +625,7 @@ static void test_free_inside_callback(void **state)
 	assert_non_null(hc_client_request(f.c, &req, record, &f.other));
 	req.url = fast;
 	assert_non_null(hc_client_request(f.c, &req, free_in_cb, &f));
-	assert_true(run_until(base, flag_set, &f.freed, EVENTUALLY_MS));
+	assert_true(th_run_until(base, th_flag_set, &f.freed, EVENTUALLY_MS));
 	assert_int_equal(f.other.calls, 1);
 	assert_string_equal(f.other.error, "cancelled");
 	event_base_free(base);
@@ -744,7 +683,7 @@ static void *thread_requests(void *arg)
 
 	url_of(url, sizeof(url), "/echo");
 	if (ch.c && hc_client_request(ch.c, &ch.req, chain_next, &ch))
-		run_until(base, chain_done, &ch, EVENTUALLY_MS);
+		th_run_until(base, chain_done, &ch, EVENTUALLY_MS);
 	hc_client_free(ch.c);
 	event_base_free(base);
 	*(int *)arg = ch.ok;
@@ -835,15 +774,17 @@ static void test_harness_spawn(void **state)
 	int grandchild;
 	char *env[] = {"TH_VAR=hello", NULL};
 	char log[512], want[300], bin[300];
-	int st, i;
+	int st;
 	pid_t pid;
 
 	pid = th_spawn(argv, env, log, sizeof(log));
 	assert_true(pid > 0);
 	snprintf(want, sizeof(want), "/sh-%d.log", (int)pid);
 	assert_non_null(strstr(log, want));
-	for (i = 0; i < 500 && !log_has(log, "var=hello"); i++)
-		usleep(10000);
+	TH_RETRY(5000, 10) {
+		if (log_has(log, "var=hello"))
+			break;
+	}
 	assert_true(log_has(log, "var=hello"));
 	st = th_stop(pid, SIGTERM, 2000);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
@@ -852,8 +793,11 @@ static void test_harness_spawn(void **state)
 	/* A child that ignores SIGTERM is killed after the grace period. */
 	pid = th_spawn(stubborn, NULL, log, sizeof(log));
 	assert_true(pid > 0);
-	for (i = 0; i < 500 && !log_has(log, "ready"); i++)
-		usleep(10000);
+	TH_RETRY(5000, 10) {
+		if (log_has(log, "ready"))
+			break;
+	}
+	assert_true(log_has(log, "ready"));
 	st = th_stop(pid, SIGTERM, 200);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	assert_int_equal(th_stop(pid, SIGTERM, 100), -1); /* forgotten */
@@ -871,20 +815,66 @@ static void test_harness_spawn(void **state)
 	/* A grandchild (a shell's child) does not outlive th_stop. */
 	pid = th_spawn(family, NULL, log, sizeof(log));
 	assert_true(pid > 0);
-	for (i = 0; i < 500 && !log_has(log, "child="); i++)
-		usleep(10000);
+	TH_RETRY(5000, 10) {
+		if (log_has(log, "child="))
+			break;
+	}
 	assert_true(log_has(log, "child="));
 	grandchild = atoi(strstr(read_log(log, text, sizeof(text)), "child=") + 6);
 	assert_true(grandchild > 0);
 	th_stop(pid, SIGTERM, 1000);
-	for (i = 0; i < 500 && kill(grandchild, 0) == 0 && !is_zombie(grandchild); i++)
-		usleep(10000);
+	TH_RETRY(5000, 10) {
+		if (kill(grandchild, 0) == -1 || is_zombie(grandchild))
+			break;
+	}
 	assert_true(kill(grandchild, 0) == -1 || is_zombie(grandchild));
 
 	assert_int_equal(th_spawn(missing, NULL, NULL, 0), -1);
 	snprintf(want, sizeof(want), "%s/hearth-agent",
 		 getenv("HEARTH_BUILD") ? getenv("HEARTH_BUILD") : "build");
 	assert_string_equal(th_bin("hearth-agent", bin, sizeof(bin)), want);
+}
+
+/* th_daemon_start: a daemon that answers /healthz, and one that never
+ * does (refused within its timeout, and stopped); th_redis_connect. */
+static void test_harness_daemon(void **state)
+{
+	char port[16], log[512], url[128];
+	int p = th_free_port();
+	char *runtime[] = {"hearth-runtime", "--port", port, NULL};
+	char *mute[] = {"sh", "-c", "exec sleep 30", NULL};
+	struct th_redis r;
+	redisContext *c;
+	redisReply *rep;
+	long long t0;
+	pid_t pid;
+
+	snprintf(port, sizeof(port), "%d", p);
+	pid = th_daemon_start(runtime, NULL, p, EVENTUALLY_MS, log, sizeof(log));
+	assert_true(pid > 0);
+	assert_non_null(strstr(log, "/hearth-runtime-"));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", p);
+	assert_int_equal(th_http("GET", url, NULL, NULL, 0, NULL), 200);
+	assert_true(WIFEXITED(th_stop(pid, SIGTERM, 5000)));
+
+	t0 = th_now_ms();
+	assert_int_equal(th_daemon_start(mute, NULL, th_free_port(), 300, log, sizeof(log)), -1);
+	assert_true(th_now_ms() - t0 >= 300);
+	assert_non_null(strstr(log, "/sh-"));
+	pid = atoi(strstr(log, "/sh-") + 4);
+	assert_true(pid > 0);
+	assert_true(kill(pid, 0) == -1 || is_zombie(pid)); /* stopped, not left running */
+
+	assert_int_equal(th_redis_start(&r), 0);
+	c = th_redis_connect(&r);
+	assert_non_null(c);
+	rep = redisCommand(c, "PING");
+	assert_non_null(rep);
+	assert_string_equal(rep->str, "PONG");
+	freeReplyObject(rep);
+	redisFree(c);
+	th_redis_stop(&r);
+	assert_null(th_redis_connect(&r));
 }
 
 int main(void)
@@ -905,6 +895,7 @@ int main(void)
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_harness_http),
 	    cmocka_unit_test(test_harness_spawn),
+	    cmocka_unit_test(test_harness_daemon),
 	};
 
 	return cmocka_run_group_tests_name("client", tests, fixture_start, fixture_stop);

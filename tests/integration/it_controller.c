@@ -27,6 +27,7 @@
 #include "proto/auth.h"
 #include "proto/keys.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 static struct th_redis R;
 static redisContext *rc;
@@ -35,12 +36,6 @@ static pid_t ctl_pid;
 static char base[64];
 static char auth_hdr[256];
 static const char *const hdrs[] = {auth_hdr, "Content-Type: application/json", NULL};
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static void make_auth(char *out, size_t n, const char *cred)
 {
@@ -86,42 +81,24 @@ static const char *sget(const cJSON *o, const char *k)
 
 static int setup(void **state)
 {
-	struct hc_redis_opts ro;
 	struct hc_err err;
 	char cred[PR_AUTH_CRED_LEN + 1], ports[16];
 	if (th_redis_start(&R) < 0)
 		return -1;
-	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
-	rc = hc_redis_sync_connect(&ro, &err);
+	rc = th_redis_connect(&R);
 	assert_non_null(rc);
 	assert_int_equal(pr_auth_key_create(rc, "guest", PR_AUTH_GUEST, cred, &err), 0);
 	make_auth(auth_hdr, sizeof(auth_hdr), PR_AUTH_GUEST);
 	port = th_free_port();
 	snprintf(ports, sizeof(ports), "%d", port);
-	char *argv[] = {"hearth-controller",
-			"--port",
-			ports,
-			"--threads",
-			"2",
-			"--redis",
-			R.url,
-			"--token",
-			"t0ken",
-			"--activation-ttl",
-			"1h",
-			"--queue-max",
-			"2",
+	char *argv[] = {"hearth-controller", "--port", ports, "--threads", "2", "--redis", R.url,
+			"--token", "t0ken", "--activation-ttl", "1h", "--queue-max", "2",
 			/* no scheduler here: the activations test_overflow_queue
 			 * leaves waiting would hold a drain to its end */
-			"--drain",
-			"0",
-			NULL};
-	ctl_pid = th_spawn(argv, NULL, NULL, 0);
+			"--drain", "0", NULL};
+	ctl_pid = th_daemon_start(argv, NULL, port, 10000, NULL, 0);
 	assert_true(ctl_pid > 0);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
-	char url[128];
-	snprintf(url, sizeof(url), "%s/healthz", base);
-	assert_int_equal(th_wait_http_ok(url, 10000), 0);
 	return 0;
 }
 
@@ -284,7 +261,7 @@ static void test_list_and_code_dedup(void **state)
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/api/v1/namespaces/_/actions/list%d", i);
 		assert_int_equal(req("PUT", path, body, NULL), 200);
-		sleep_ms(5); /* distinct `updated` */
+		th_sleep_ms(5); /* distinct `updated` */
 	}
 	/* newest first, summaries only */
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/actions", NULL, &j), 200);
@@ -474,7 +451,8 @@ static void test_activations(void **state)
 	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?name=a:b", NULL, &j), 400);
 	assert_non_null(strstr(sget(j, "error"), "not a valid action name"));
 	cJSON_Delete(j);
-	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?name=p/a/b", NULL, NULL), 400);
+	assert_int_equal(req("GET", "/api/v1/namespaces/_/activations?name=p/a/b", NULL, NULL),
+			 400);
 	expect_list("since=1500", 2, 0, id3);
 	expect_list("since=2001&upto=2999", 1, 0, id3); /* cut inside a slice */
 	expect_list("upto=1500&skip=0", 1, 0, id1);
@@ -632,8 +610,11 @@ static void test_key_revocation(void **state)
 	cred[PR_AUTH_UUID_LEN] = '\0';
 	assert_int_equal(pr_auth_key_delete(rc, cred, &err), 0);
 	long st = 0;
-	for (int i = 0; i < 100 && (st = th_http("GET", url, hh, NULL, 0, NULL)) == 200; i++)
-		sleep_ms(20);
+	TH_RETRY(2000, 20) {
+		st = th_http("GET", url, hh, NULL, 0, NULL);
+		if (st != 200)
+			break;
+	}
 	assert_int_equal(st, 401);
 }
 
@@ -700,8 +681,11 @@ static void test_auth_memo(void **state)
 	snprintf(uuid, sizeof(uuid), "%.*s", PR_AUTH_UUID_LEN, cred);
 	assert_int_equal(pr_auth_key_delete(rc, uuid, &err), 0);
 	long st = 0;
-	for (int i = 0; i < 250 && (st = th_http("GET", url, gh, NULL, 0, NULL)) == 200; i++)
-		sleep_ms(20);
+	TH_RETRY(5000, 20) {
+		st = th_http("GET", url, gh, NULL, 0, NULL);
+		if (st != 200)
+			break;
+	}
 	assert_int_equal(st, 401);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(th_http("GET", url, gh, NULL, 0, NULL), 401);

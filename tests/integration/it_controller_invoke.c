@@ -40,6 +40,7 @@
 #include "proto/auth.h"
 #include "proto/keys.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 #define TOKEN "it-token"
 
@@ -50,20 +51,11 @@ static char auth_hdr[256];
 static const char *const hdrs[] = {auth_hdr, "Content-Type: application/json", NULL};
 static const char *const tok_hdrs[] = {"Authorization: Bearer " TOKEN, NULL};
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static pid_t start(char **argv, int port, char *url)
 {
-	char health[128];
-	pid_t pid = th_spawn(argv, NULL, NULL, 0);
+	pid_t pid = th_daemon_start(argv, NULL, port, 15000, NULL, 0);
 	assert_true(pid > 0);
 	snprintf(url, 64, "http://127.0.0.1:%d", port);
-	snprintf(health, sizeof(health), "%s/healthz", url);
-	assert_int_equal(th_wait_http_ok(health, 15000), 0);
 	return pid;
 }
 
@@ -93,13 +85,11 @@ static pid_t start_scheduler(int i)
 
 static int setup(void **state)
 {
-	struct hc_redis_opts ro;
 	struct hc_err err;
 	char cred[PR_AUTH_CRED_LEN + 1], port[16], b64[200];
 	if (th_redis_start(&R) < 0)
 		return -1;
-	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
-	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	redisContext *rc = th_redis_connect(&R);
 	assert_non_null(rc);
 	assert_int_equal(pr_auth_key_create(rc, "guest", PR_AUTH_GUEST, cred, &err), 0);
 	redisFree(rc);
@@ -121,7 +111,7 @@ static int setup(void **state)
 			 "1s",		 NULL};
 	agent_pid = start(aargv, p, agent_url);
 	sched_pid[0] = start_scheduler(0);
-	sleep_ms(300); /* let the first one win the lease */
+	th_sleep_ms(300); /* let the first one win the lease */
 	sched_pid[1] = start_scheduler(1);
 	for (int i = 0; i < 2; i++) {
 		p = th_free_port();
@@ -142,7 +132,7 @@ static int setup(void **state)
 				 NULL};
 		ctl_pid[i] = start(cargv, p, ctl_url[i]);
 	}
-	sleep_ms(300); /* controllers learn the leader */
+	th_sleep_ms(300); /* controllers learn the leader */
 	return 0;
 }
 
@@ -276,8 +266,11 @@ static int wait_containers_gone(const char *name, long within_ms)
 {
 	char st[8][16];
 	int n = 1;
-	for (long i = 0; i < within_ms / 50 && (n = container_states(name, st, 8)) > 0; i++)
-		sleep_ms(50);
+	TH_RETRY(within_ms, 50) {
+		n = container_states(name, st, 8);
+		if (n == 0)
+			break;
+	}
 	return n;
 }
 
@@ -350,12 +343,12 @@ static void test_silent_actions_skip_logs(void **state)
 	invoke_id("quiet", "{\"say\":\"hi\"}", loud, sizeof(loud));
 	int found = 0;
 	cJSON *logs = NULL;
-	for (int i = 0; i < 100 && !found; i++) {
+	TH_RETRY(5000, 50) {
 		cJSON_Delete(logs);
 		logs = activation_logs(loud);
 		found = cJSON_GetArraySize(logs) >= 2;
-		if (!found)
-			sleep_ms(50);
+		if (found)
+			break;
 	}
 	assert_true(found);
 	assert_int_equal(cJSON_GetArraySize(logs), 2);
@@ -372,14 +365,17 @@ static void test_silent_actions_skip_logs(void **state)
 	/* the agent served exactly one log request: the printing one's (a
 	 * silent one's request, had there been one, went out before it) */
 	long n = before;
-	for (int i = 0; i < 100 && (n = agent_log_requests()) == before; i++)
-		sleep_ms(20);
+	TH_RETRY(2000, 20) {
+		n = agent_log_requests();
+		if (n != before)
+			break;
+	}
 	assert_int_equal(n, before + 1);
-	sleep_ms(300); /* nothing else was on its way */
+	th_sleep_ms(300); /* nothing else was on its way */
 	assert_int_equal(agent_log_requests(), before + 1);
 	/* silent again after it: still nothing asked */
 	invoke_id("quiet", "{}", quiet[5], sizeof(quiet[5]));
-	sleep_ms(300);
+	th_sleep_ms(300);
 	assert_int_equal(agent_log_requests(), before + 1);
 	/* and the silent ones read as [] (logs and the record) */
 	for (int i = 0; i < 6; i++) {
@@ -420,13 +416,13 @@ static void test_blocking_result_and_codes(void **state)
 	char path[128];
 	snprintf(path, sizeof(path), "/activations/%s/logs", id);
 	int found = 0;
-	for (int i = 0; i < 100 && !found; i++) {
+	TH_RETRY(5000, 50) {
 		assert_int_equal(api(0, "GET", path, NULL, &j), 200);
 		const cJSON *l = cJSON_GetArrayItem(get(j, "logs"), 0);
 		found = l && strstr(l->valuestring, "stdout: echo 7") != NULL;
 		cJSON_Delete(j);
-		if (!found)
-			sleep_ms(50);
+		if (found)
+			break;
 	}
 	assert_true(found);
 	snprintf(path, sizeof(path), "/activations/%s", id);
@@ -440,10 +436,7 @@ static void test_blocking_result_and_codes(void **state)
 	uint64_t now = (uint64_t)time(NULL) * 1000;
 	assert_true(pr_activation_id_ms(id) + 60000 > now && pr_activation_id_ms(id) < now + 60000);
 	assert_true(pr_activation_id_ms(id) == start);
-	struct hc_redis_opts ro;
-	struct hc_err err;
-	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
-	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	redisContext *rc = th_redis_connect(&R);
 	assert_non_null(rc);
 	char key[40];
 	struct hc_buf kb = HC_BUF_FIXED(key);
@@ -502,12 +495,12 @@ static void test_blocking_result_and_codes(void **state)
 	kb = (struct hc_buf)HC_BUF_FIXED(key);
 	pr_activation_key(&kb, bid);
 	int there = 0;
-	for (int i = 0; i < 100 && !there; i++) {
+	TH_RETRY(2000, 20) {
 		rr = hc_redis_sync_cmd(rc, NULL, "HEXISTS %s %s", key, bid);
 		there = rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == 1;
 		freeReplyObject(rr);
-		if (!there)
-			sleep_ms(20);
+		if (there)
+			break;
 	}
 	assert_true(there);
 	rr = hc_redis_sync_cmd(rc, NULL, "PTTL %s", key);
@@ -530,9 +523,11 @@ static void test_blocking_result_and_codes(void **state)
 	snprintf(path, sizeof(path), "/activations/%s/result", get(j, "activationId")->valuestring);
 	cJSON_Delete(j);
 	long st = 0;
-	for (int i = 0; i < 100 && (st = api(0, "GET", path, NULL, &j)) != 200; i++) {
+	TH_RETRY(5000, 50) {
+		st = api(0, "GET", path, NULL, &j);
+		if (st == 200)
+			break;
 		cJSON_Delete(j);
-		sleep_ms(50);
 	}
 	assert_int_equal(st, 200);
 	assert_int_equal(get(get(j, "result"), "x")->valueint, 9);
@@ -562,17 +557,14 @@ static void test_blocking_result_and_codes(void **state)
  * log has its TTL (SET "" NX PXAT) before its first line. */
 static void test_index_announced_once(void **state)
 {
-	struct hc_redis_opts ro;
-	struct hc_err err;
 	cJSON *j;
 	put_action("once", "nodejs:20", "function main(a){return a}", NULL);
 	assert_int_equal(api(0, "POST", "/actions/once?blocking=true&result=true", "{}", &j), 200);
 	cJSON_Delete(j);
 	/* the watched records land in buckets (100 ms) no record before them
 	 * used: a loop sends a bucket's SET once, before its first line */
-	sleep_ms(250);
-	assert_int_equal(hc_redis_parse_url(R.url, &ro, &err), 0);
-	redisContext *mc = hc_redis_sync_connect(&ro, &err);
+	th_sleep_ms(250);
+	redisContext *mc = th_redis_connect(&R);
 	assert_non_null(mc);
 	redisReply *rr = redisCommand(mc, "MONITOR");
 	assert_true(rr && rr->type == REDIS_REPLY_STATUS);
@@ -581,11 +573,11 @@ static void test_index_announced_once(void **state)
 		assert_int_equal(
 		    api(0, "POST", "/actions/once?blocking=true&result=true", "{}", &j), 200);
 		cJSON_Delete(j);
-		sleep_ms(80);
+		th_sleep_ms(80);
 	}
-	sleep_ms(300); /* the last write-behind block is out */
+	th_sleep_ms(300); /* the last write-behind block is out */
 	/* the monitor never goes quiet (heartbeats): read up to a marker */
-	redisContext *rc = hc_redis_sync_connect(&ro, &err);
+	redisContext *rc = th_redis_connect(&R);
 	assert_non_null(rc);
 	freeReplyObject(hc_redis_sync_cmd(rc, NULL, "ECHO once-end"));
 	redisFree(rc);
@@ -746,11 +738,10 @@ static void test_cold_then_warm_and_pause(void **state)
 
 	/* after the pause grace the container is suspended... */
 	int n = 0;
-	for (int i = 0; i < 100; i++) {
+	TH_RETRY(2000, 20) {
 		n = container_states("warm", st, 8);
 		if (n == 1 && !strcmp(st[0], "suspended"))
 			break;
-		sleep_ms(20);
 	}
 	assert_int_equal(n, 1);
 	assert_string_equal(st[0], "suspended");
@@ -824,8 +815,11 @@ static void test_container_destroyed_elsewhere(void **state)
 	snprintf(u, sizeof(u), "%s/containers/%s", agent_url, id);
 	assert_int_equal(th_http("DELETE", u, tok_hdrs, NULL, 0, NULL), 204);
 	long n = before;
-	for (int i = 0; i < 100 && (n = ctl_containers(0)) == before; i++)
-		sleep_ms(20);
+	TH_RETRY(2000, 20) {
+		n = ctl_containers(0);
+		if (n != before)
+			break;
+	}
 	assert_int_equal(n, before - 1);
 	/* the next invoke gets a new container */
 	assert_int_equal(api(0, "POST", "/actions/gone?blocking=true&result=true", NULL, &j), 200);
@@ -919,10 +913,10 @@ static void test_refused_container_is_replaced(void **state)
 	/* the agent cannot tell anyone while it is stopped */
 	assert_int_equal(kill(agent_pid, SIGSTOP), 0);
 	assert_int_equal(kill(rt, SIGKILL), 0);
-	sleep_ms(5); /* its socket closes with it */
+	th_sleep_ms(5); /* its socket closes with it */
 	struct bg_invoke b = {.path = "/actions/refused?blocking=true&result=true"};
 	assert_int_equal(pthread_create(&b.t, NULL, bg_invoke_main, &b), 0);
-	sleep_ms(300); /* the controller finds the port closed and asks for another */
+	th_sleep_ms(300); /* the controller finds the port closed and asks for another */
 	assert_int_equal(kill(agent_pid, SIGCONT), 0);
 	pthread_join(b.t, NULL);
 	assert_int_equal(b.status, 200);
@@ -958,9 +952,11 @@ static void test_sequence(void **state)
 	snprintf(seq_id, sizeof(seq_id), "%s", get(j, "activationId")->valuestring);
 	cJSON_Delete(j);
 	long s = 0;
-	for (int i = 0; i < 50 && (s = api(0, "GET", path, NULL, &j)) != 200; i++) {
+	TH_RETRY(1000, 20) {
+		s = api(0, "GET", path, NULL, &j);
+		if (s == 200)
+			break;
 		cJSON_Delete(j);
-		sleep_ms(20);
 	}
 	assert_int_equal(s, 200);
 	assert_string_equal(get(j, "cause")->valuestring, seq_id);
@@ -1022,10 +1018,9 @@ static int run_on_1_then_idle(const char *name)
 	assert_int_equal(api(1, "POST", path, NULL, &j), 200);
 	int pid = get(j, "pid")->valueint;
 	cJSON_Delete(j);
-	for (int i = 0; i < 100; i++) {
+	TH_RETRY(2000, 20) {
 		if (container_states(name, st, 8) == 1 && !strcmp(st[0], "suspended"))
 			break;
-		sleep_ms(20);
 	}
 	return pid;
 }
@@ -1122,10 +1117,10 @@ static void test_drain_on_sigterm(void **state)
 	assert_int_equal(container_states("drain", st, 8), 2);
 	struct bg_post b = {.url = u, .body = "{\"ms\":4000}"};
 	assert_int_equal(pthread_create(&b.t, NULL, bg_post_main, &b), 0);
-	sleep_ms(300);
+	th_sleep_ms(300);
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	/* the idle one goes to controller 0 while the long run goes on */
-	sleep_ms(1500); /* suspended, released, and seen draining at a refresh */
+	th_sleep_ms(1500); /* suspended, released, and seen draining at a refresh */
 	assert_int_equal(api(0, "POST", "/actions/drain?blocking=true", "{\"ms\":0}", &j), 200);
 	assert_false(atomic_load(&b.done));
 	assert_false(has_init_time(j)); /* warm: the other controller's container, no /init */
@@ -1138,7 +1133,7 @@ static void test_drain_on_sigterm(void **state)
 	assert_true(th_wait_exit(pid, 8000) >= 0);
 	/* the scheduler sees the controller gone at its next refresh (1 s): a
 	 * busy container would be destroyed then, a free one stays */
-	sleep_ms(2500);
+	th_sleep_ms(2500);
 	assert_int_equal(container_states("drain", st, 8), 2);
 }
 
@@ -1171,7 +1166,7 @@ static void test_forwarding(void **state)
 			assert_int_equal(container_states(name, st, 8), 1);
 			forwards++;
 		}
-		sleep_ms(150);
+		th_sleep_ms(150);
 	}
 	assert_int_equal(forwards, 3);
 	/* informational: how many were handed between controller 1's loops */
@@ -1216,7 +1211,7 @@ static void test_scheduler_failover(void **state)
 		assert_int_equal(s, 200);
 		assert_non_null(get(j, "v"));
 		cJSON_Delete(j);
-		sleep_ms(30);
+		th_sleep_ms(30);
 	}
 	/* the standby is the leader now */
 	assert_true(allocations(sched_url[1]) > 0);

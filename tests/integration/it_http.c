@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/localnet.h"
+#include "tests/lib/wait.h"
 
 struct fixture {
 	struct hc_server *srv;
@@ -173,14 +174,14 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 	struct fixture *f = calloc(1, sizeof *f);
 	struct hc_err err = {{0}};
 	struct hc_server_opts o = {
-		.name = "test",
-		.threads = threads,
-		.max_head = 4096,
-		.max_body = 1024,
-		.max_conns = max_conns,
-		.request_timeout_ms = req_timeout,
-		.idle_timeout_ms = idle,
-		.unix_name = start_unix,
+	    .name = "test",
+	    .threads = threads,
+	    .max_head = 4096,
+	    .max_body = 1024,
+	    .max_conns = max_conns,
+	    .request_timeout_ms = req_timeout,
+	    .idle_timeout_ms = idle,
+	    .unix_name = start_unix,
 	};
 	f->srv = hc_server_new(&o, &err);
 	assert_non_null(f->srv);
@@ -196,8 +197,8 @@ static struct fixture *start(int threads, long max_conns, long req_timeout, long
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/defer-large", h_defer_large, NULL, 0),
 			 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/slow", h_slow, NULL, 0), 0);
-	assert_int_equal(hc_server_route(f->srv, HC_GET | HC_HEAD, "/take-huge", h_take_huge, NULL, 0),
-			 0);
+	assert_int_equal(
+	    hc_server_route(f->srv, HC_GET | HC_HEAD, "/take-huge", h_take_huge, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/nocontent", h_nocontent, NULL, 0), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_POST, "/mid", h_echo, NULL, 64 << 10), 0);
 	assert_int_equal(hc_server_route(f->srv, HC_GET, "/peer", h_peer, NULL, 0), 0);
@@ -248,7 +249,8 @@ static int read_response(int fd, char *buf, size_t cap, int timeout_ms)
 		char *he = strstr(buf, "\r\n\r\n");
 		if (he) {
 			const char *cl = strstr(buf, "Content-Length: ");
-			size_t want = (size_t)(he + 4 - buf) + (cl && cl < he ? (size_t)atol(cl + 16) : 0);
+			size_t want =
+			    (size_t)(he + 4 - buf) + (cl && cl < he ? (size_t)atol(cl + 16) : 0);
 			if (len >= want) {
 				return (int)want;
 			}
@@ -397,7 +399,8 @@ static void test_errors_are_json(void **state)
 	send_all(fd, "GET /error HTTP/1.1\r\nX-Request-ID: abc-123\r\n\r\n", 46);
 	char buf[4096];
 	assert_true(read_response(fd, buf, sizeof buf, 2000) > 0);
-	assert_non_null(strstr(buf, "{\"error\":\"resource already exists\",\"code\":\"abc-123\"}"));
+	assert_non_null(
+	    strstr(buf, "{\"error\":\"resource already exists\",\"code\":\"abc-123\"}"));
 	close(fd);
 	stop(f);
 }
@@ -434,7 +437,8 @@ static void test_limits(void **state)
 	/* chunked over the limit */
 	fd = dial(f->port);
 	char chunked[4000];
-	n = snprintf(chunked, sizeof chunked, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	n = snprintf(chunked, sizeof chunked,
+		     "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
 	for (int i = 0; i < 3; i++)
 		n += snprintf(chunked + n, sizeof chunked - (size_t)n, "200\r\n%0512d\r\n", 0);
 	expect_json_error(fd, chunked, "HTTP/1.1 413", 1);
@@ -454,7 +458,8 @@ static void test_chunked_and_continue(void **state)
 	assert_true(n > 0);
 	assert_string_equal(buf + n - 7, "abcdefg");
 	/* Expect: 100-continue gets an interim response before the body */
-	const char *head = "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
+	const char *head =
+	    "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
 	send_all(fd, head, strlen(head));
 	n = (int)recv(fd, buf, 25, MSG_WAITALL);
 	assert_int_equal(n, 25);
@@ -492,7 +497,7 @@ static void test_slow_clients(void **state)
 	char buf[4096];
 	/* trickle a header byte every 100 ms: the idle timer never fires, the deadline does */
 	for (int i = 0; i < 5; i++) {
-		usleep(100 * 1000);
+		th_sleep_ms(100);
 		send_all(fd, "X", 1);
 	}
 	int n = read_response(fd, buf, sizeof buf, 2000);
@@ -531,7 +536,7 @@ static void test_connection_cap(void **state)
 	assert_non_null(strstr(buf, "{\"error\":"));
 	close(extra);
 	close(fds[0]);
-	usleep(100 * 1000);
+	th_sleep_ms(100);
 	/* a slot is free again */
 	extra = dial(f->port);
 	send_all(extra, "GET /hello HTTP/1.1\r\n\r\n", 23);
@@ -551,7 +556,7 @@ static void test_client_gone_before_deferred_reply(void **state)
 		send_all(fd, "GET /defer HTTP/1.1\r\n\r\n", 23);
 		close(fd);
 	}
-	usleep(300 * 1000);
+	th_sleep_ms(300);
 	expect_reply(f->port, "GET /defer HTTP/1.1\r\n\r\n", "later");
 	stop(f);
 }
@@ -687,8 +692,10 @@ static void test_shutdown_answers_pending(void **state)
 	int fd = dial(f->port);
 	parked = NULL;
 	send_all(fd, "GET /never HTTP/1.1\r\n\r\n", 23);
-	for (int i = 0; i < 100 && !parked; i++)
-		usleep(10 * 1000);
+	TH_RETRY(1000, 10) {
+		if (parked)
+			break;
+	}
 	assert_non_null(parked);
 	hc_server_stop(f->srv);
 	char buf[4096];
@@ -822,7 +829,7 @@ static long rd_response(struct rd *r, char *head, size_t headcap, int check, cha
 		got += n;
 		rd_drop(r, n);
 		if (pause_ms > 0 && got >= next_pause) {
-			usleep((useconds_t)pause_ms * 1000);
+			th_sleep_ms(pause_ms);
 			next_pause += 1 << 20;
 		}
 	}
@@ -838,7 +845,7 @@ static void test_reply_larger_than_socket_buffer(void **state)
 	char head[4096], body[64];
 	send_all(r->fd, "GET /huge HTTP/1.1\r\n\r\n", 22);
 	/* the handler has long replied; most of the reply still waits in the server */
-	usleep(300 * 1000);
+	th_sleep_ms(300);
 	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 5), (long)HUGE_LEN);
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	assert_null(strstr(head, "Connection: close"));
@@ -850,7 +857,7 @@ static void test_reply_larger_than_socket_buffer(void **state)
 
 	/* pipelined behind a reply that is still being written: kept in order */
 	send_all(r->fd, "GET /huge HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 45);
-	usleep(200 * 1000);
+	th_sleep_ms(200);
 	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 2), (long)HUGE_LEN);
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "hello");
@@ -885,7 +892,7 @@ static void test_half_close_gets_deferred_reply(void **state)
 	char head[4096];
 	send_all(r->fd, "GET /defer-large HTTP/1.1\r\n\r\n", 29);
 	assert_int_equal(shutdown(r->fd, SHUT_WR), 0);
-	usleep(300 * 1000);
+	th_sleep_ms(300);
 	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 5), (long)LARGE_LEN);
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	assert_int_equal(r->len, 0);
@@ -942,7 +949,7 @@ static void test_idle_clock_restarts_at_reply(void **state)
 	int n = read_response(fd, buf, sizeof buf, 3000);
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
-	usleep(80 * 1000); /* 180 ms after the request, 80 after the reply */
+	th_sleep_ms(80); /* 180 ms after the request, 80 after the reply */
 	send_all(fd, "GET /hello HTTP/1.1\r\n\r\n", 23);
 	n = read_response(fd, buf, sizeof buf, 3000);
 	assert_true(n > 0);
@@ -1031,7 +1038,7 @@ static void test_taken_reply_and_head(void **state)
 	struct rd *r = rd_new(dial_small_window(f->port));
 	char head[4096], body[64];
 	send_all(r->fd, "GET /take-huge HTTP/1.1\r\n\r\n", 27);
-	usleep(300 * 1000);
+	th_sleep_ms(300);
 	assert_int_equal(rd_response(r, head, sizeof head, 1, NULL, 0, 2), (long)HUGE_LEN);
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
 	/* HEAD: the length, no body; the next reply follows the head at once */
@@ -1105,7 +1112,8 @@ static void test_bodies_with_head(void **state)
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 5);
 	assert_string_equal(body, "hello");
 	/* Expect: 100-continue with the body already sent: no interim reply */
-	const char *cont = "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nwxyz";
+	const char *cont =
+	    "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nwxyz";
 	send_all(r->fd, cont, strlen(cont));
 	assert_int_equal(rd_response(r, head, sizeof head, 0, body, sizeof body, 0), 4);
 	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
@@ -1120,7 +1128,7 @@ static void test_bodies_with_head(void **state)
 			req[(size_t)hn + i] = pat(i);
 		expect_echo(r, req, (size_t)hn + n, req + hn, n);
 		send_all(r->fd, req, (size_t)hn + 10);
-		usleep(50 * 1000);
+		th_sleep_ms(50);
 		expect_echo(r, req + hn + 10, n - 10, req + hn, n);
 		free(req);
 	}
@@ -1145,28 +1153,28 @@ int main(void)
 {
 	hc_log_setup("it_http", HC_LOG_WARN, 0);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_and_keepalive),
-		cmocka_unit_test(test_local_socket),
-		cmocka_unit_test(test_pipelining),
-		cmocka_unit_test(test_errors_are_json),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_chunked_and_continue),
-		cmocka_unit_test(test_params_query_headers),
-		cmocka_unit_test(test_slow_clients),
-		cmocka_unit_test(test_connection_cap),
-		cmocka_unit_test(test_client_gone_before_deferred_reply),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_port_not_shared),
-		cmocka_unit_test(test_shutdown_answers_pending),
-		cmocka_unit_test(test_reply_larger_than_socket_buffer),
-		cmocka_unit_test(test_half_close_gets_deferred_reply),
-		cmocka_unit_test(test_handler_slower_than_idle_timeout),
-		cmocka_unit_test(test_idle_clock_restarts_at_reply),
-		cmocka_unit_test(test_pipelining_deferred_first),
-		cmocka_unit_test(test_pipelined_flood_behind_deferred),
-		cmocka_unit_test(test_taken_reply_and_head),
-		cmocka_unit_test(test_bodies_with_head),
-		cmocka_unit_test(test_pipelined_then_half_close),
+	    cmocka_unit_test(test_basic_and_keepalive),
+	    cmocka_unit_test(test_local_socket),
+	    cmocka_unit_test(test_pipelining),
+	    cmocka_unit_test(test_errors_are_json),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_chunked_and_continue),
+	    cmocka_unit_test(test_params_query_headers),
+	    cmocka_unit_test(test_slow_clients),
+	    cmocka_unit_test(test_connection_cap),
+	    cmocka_unit_test(test_client_gone_before_deferred_reply),
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_port_not_shared),
+	    cmocka_unit_test(test_shutdown_answers_pending),
+	    cmocka_unit_test(test_reply_larger_than_socket_buffer),
+	    cmocka_unit_test(test_half_close_gets_deferred_reply),
+	    cmocka_unit_test(test_handler_slower_than_idle_timeout),
+	    cmocka_unit_test(test_idle_clock_restarts_at_reply),
+	    cmocka_unit_test(test_pipelining_deferred_first),
+	    cmocka_unit_test(test_pipelined_flood_behind_deferred),
+	    cmocka_unit_test(test_taken_reply_and_head),
+	    cmocka_unit_test(test_bodies_with_head),
+	    cmocka_unit_test(test_pipelined_then_half_close),
 	};
 	int rc = cmocka_run_group_tests_name("http_server", tests, NULL, NULL);
 	hc_metrics_free_all();

@@ -28,6 +28,7 @@
 #include "common/kclient.h"
 #include "common/localnet.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 /* ---- fixture server ---- */
 
@@ -295,8 +296,7 @@ static void test_idle_close_by_peer(void **state)
 	/* the peer closes the idle connection after 1 s; the client is not
 	 * running its loop meanwhile, so the next request meets a dead
 	 * connection and must still succeed (retried once) */
-	struct timespec ts = {2, 200000000};
-	nanosleep(&ts, NULL);
+	th_sleep_ms(2200);
 	one(base, k, "POST", "/echo", "{\"a\":2}", 5000, 0, &r);
 	assert_string_equal(r.error, "");
 	assert_int_equal(r.status, 200);
@@ -423,8 +423,10 @@ static void test_local_socket(void **state)
 	/* the server goes: its socket is closed, and after its 1 s idle
 	 * timeout the kept connection too */
 	evhttp_del_accept_socket(fx.http, bound);
-	for (int i = 0; i < 100 && th_unix_accepted(name) > 0; i++)
-		usleep(50 * 1000);
+	TH_RETRY(5000, 50) {
+		if (th_unix_accepted(name) <= 0)
+			break;
+	}
 	assert_int_equal(th_unix_accepted(name), 0);
 	one(base, k, "GET", "/via", NULL, 5000, 0, &r);
 	assert_string_not_equal(r.error, "");

@@ -18,74 +18,13 @@
 
 #include "common/redis.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 #define EVENTUALLY_MS 10000 /* generous bound for "eventually" */
 
 static struct th_redis srv; /* shared by the tests that do not restart it */
 
 /* ---- loop helpers ---- */
-
-struct until {
-	struct event_base *base;
-	int (*cond)(void *);
-	void *arg;
-	struct timespec deadline;
-	int met;
-};
-
-static int past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
-static void until_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct until *u = arg;
-
-	if (u->cond(u->arg)) {
-		u->met = 1;
-		event_base_loopbreak(u->base);
-	} else if (past(&u->deadline)) {
-		event_base_loopbreak(u->base);
-	}
-}
-
-/* Run the loop until cond(arg) holds or ms pass. Returns whether it held. */
-static int run_until(struct event_base *base, int (*cond)(void *), void *arg, long ms)
-{
-	struct until u = {.base = base, .cond = cond, .arg = arg};
-	struct timeval tick = {0, 2000};
-	struct event *ev;
-
-	clock_gettime(CLOCK_MONOTONIC, &u.deadline);
-	u.deadline.tv_sec += ms / 1000;
-	u.deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (u.deadline.tv_nsec >= 1000000000L) {
-		u.deadline.tv_sec++;
-		u.deadline.tv_nsec -= 1000000000L;
-	}
-	if (cond(arg))
-		return 1;
-	ev = event_new(base, -1, EV_PERSIST, until_tick, &u);
-	assert_non_null(ev);
-	event_add(ev, &tick);
-	event_base_dispatch(base);
-	event_free(ev);
-	return u.met;
-}
-
-static int never(void *arg)
-{
-	return 0;
-}
-
-static int flag_set(void *arg)
-{
-	return *(int *)arg != 0;
-}
 
 static int is_connected(void *arg)
 {
@@ -111,12 +50,9 @@ static struct hc_redis_opts opts_for(const struct th_redis *s)
 
 static redisContext *sync_for(const struct th_redis *s)
 {
-	struct hc_redis_opts o = opts_for(s);
-	struct hc_err err = {""};
-	redisContext *c = hc_redis_sync_connect(&o, &err);
+	redisContext *c = th_redis_connect(s);
 
-	if (!c)
-		fail_msg("sync connect: %s", err.msg);
+	assert_non_null(c);
 	return c;
 }
 
@@ -194,7 +130,7 @@ static void test_connect_with_password(void **state)
 	assert_non_null(r);
 	hc_redis_on_connect(r, count_connect, &h);
 	assert_false(hc_redis_connected(r)); /* connecting is asynchronous */
-	assert_true(run_until(base, flag_set, &h.connects, EVENTUALLY_MS));
+	assert_true(th_run_until(base, th_flag_set, &h.connects, EVENTUALLY_MS));
 	assert_int_equal(h.connects, 1);
 	assert_true(hc_redis_connected(r));
 	hc_redis_free(r);
@@ -222,13 +158,13 @@ static void test_wrong_password_keeps_retrying(void **state)
 	r = hc_redis_new(base, &o);
 	assert_non_null(r);
 	hc_redis_on_connect(r, count_connect, &h);
-	run_until(base, never, NULL, 300);
+	th_run_for(base, 300);
 	assert_int_equal(h.connects, 0);
 	assert_false(hc_redis_connected(r));
 	/* A command while unauthenticated fails, on a later loop pass. */
 	assert_int_equal(hc_redis_cmd(r, record, &g, "PING"), 0);
 	assert_int_equal(g.calls, 0);
-	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g, EVENTUALLY_MS));
 	assert_int_equal(g.calls, 1);
 	assert_true(g.was_null);
 
@@ -253,13 +189,13 @@ static void test_set_get(void **state)
 	const char *argv[] = {"SET", "it:bin", "a\0b"};
 	const size_t lens[] = {3, 6, 3};
 
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	assert_int_equal(hc_redis_cmd(r, record, &set, "SET %s %s", "it:k", "hello world"), 0);
 	assert_int_equal(hc_redis_cmd(r, record, &get, "GET %s", "it:k"), 0);
 	assert_int_equal(hc_redis_cmdargv(r, NULL, NULL, 3, argv, lens), 0);
 	assert_int_equal(hc_redis_cmd(r, record, &bin, "STRLEN it:bin"), 0);
 	assert_int_equal(hc_redis_cmd(r, record, &err, "INCR %s", "it:k"), 0);
-	assert_true(run_until(base, got_reply, &err, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &err, EVENTUALLY_MS));
 	assert_int_equal(set.type, REDIS_REPLY_STATUS);
 	assert_string_equal(set.str, "OK");
 	assert_int_equal(get.type, REDIS_REPLY_STRING);
@@ -310,11 +246,11 @@ static void test_pipelined(void **state)
 	struct pipe_state p = {0};
 	struct got del = {0};
 
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	hc_redis_cmd(r, record, &del, "DEL it:counter");
 	for (int i = 0; i < PIPELINED; i++)
 		assert_int_equal(hc_redis_cmd(r, on_incr, &p, "INCR it:counter"), 0);
-	assert_true(run_until(base, flag_set, &p.done, EVENTUALLY_MS));
+	assert_true(th_run_until(base, th_flag_set, &p.done, EVENTUALLY_MS));
 	assert_int_equal(del.calls, 1);
 	assert_int_equal(p.next, PIPELINED);
 	assert_int_equal(p.in_order, PIPELINED);
@@ -361,12 +297,12 @@ static void test_eval_fallback(void **state)
 		 "redis.call('SET', KEYS[1], ARGV[1]) return KEYS[1] .. '|' .. "
 		 "string.len(redis.call('GET', KEYS[1])) .. '|%s'",
 		 token);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	eval0 = cmd_calls(c, "eval");
 	evalsha0 = cmd_calls(c, "evalsha");
 
 	assert_int_equal(hc_redis_eval(r, &s, record, &g1, 1, 2, argv, lens), 0);
-	assert_true(run_until(base, got_reply, &g1, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g1, EVENTUALLY_MS));
 	assert_int_equal(g1.calls, 1);
 	assert_int_equal(g1.type, REDIS_REPLY_STRING);
 	assert_true(strstr(g1.str, "it:evalkey|5|") == g1.str);
@@ -382,7 +318,7 @@ static void test_eval_fallback(void **state)
 
 	/* Cached now: EVALSHA only. */
 	assert_int_equal(hc_redis_eval(r, &s, record, &g2, 1, 2, argv, lens), 0);
-	assert_true(run_until(base, got_reply, &g2, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g2, EVENTUALLY_MS));
 	assert_string_equal(g2.str, g1.str);
 	assert_int_equal(cmd_calls(c, "evalsha"), evalsha0 + 2);
 	assert_int_equal(cmd_calls(c, "eval"), eval0 + 1);
@@ -392,7 +328,7 @@ static void test_eval_fallback(void **state)
 	assert_non_null(rep);
 	freeReplyObject(rep);
 	assert_int_equal(hc_redis_eval(r, &s, record, &g3, 1, 2, argv, lens), 0);
-	assert_true(run_until(base, got_reply, &g3, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g3, EVENTUALLY_MS));
 	assert_string_equal(g3.str, g1.str);
 	assert_int_equal(cmd_calls(c, "evalsha"), evalsha0 + 3);
 	assert_int_equal(cmd_calls(c, "eval"), eval0 + 2);
@@ -448,9 +384,9 @@ static void test_eval_script_error(void **state)
 	struct hc_redis_script s = {.src = "return redis.call('NOSUCHCOMMAND')"};
 	struct got g = {0};
 
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	assert_int_equal(hc_redis_eval(r, &s, record, &g, 0, 0, NULL, NULL), 0);
-	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g, EVENTUALLY_MS));
 	/* The script's own error arrives, not NOSCRIPT, and only once. */
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.type, REDIS_REPLY_ERROR);
@@ -509,10 +445,9 @@ static void test_subscribe(void **state)
 	assert_int_equal(hc_redis_subscribe(sub, "it:chan", on_msg, &m), 0);
 	assert_int_equal(hc_redis_subscribe(sub, "it:pat.*", on_pmsg, &m), 0);
 	assert_int_equal(hc_redis_subscribe(sub, "", on_msg, &m), -1);
-	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, sub, EVENTUALLY_MS));
 	/* Wait until Redis has both subscriptions, then publish to each once. */
-	for (int i = 0; i < 500 && !ready; i++) {
-		run_until(base, never, NULL, 10);
+	TH_RETRY_LOOP(base, 5000, 10) {
 		rep = hc_redis_sync_cmd(c, &err, "PUBSUB NUMSUB it:chan");
 		assert_non_null(rep);
 		ready = rep->element[1]->integer == 1;
@@ -521,6 +456,8 @@ static void test_subscribe(void **state)
 		assert_non_null(rep);
 		ready = ready && rep->integer >= 1;
 		freeReplyObject(rep);
+		if (ready)
+			break;
 	}
 	assert_true(ready);
 	rep = redisCommand(c, "PUBLISH it:chan %b", "pay\0load", (size_t)8);
@@ -528,7 +465,7 @@ static void test_subscribe(void **state)
 	assert_int_equal(rep->integer, 1);
 	freeReplyObject(rep);
 	assert_int_equal(sync_int(c, "PUBLISH %s x", "it:pat.one"), 1);
-	assert_true(run_until(base, both_seen, &m, EVENTUALLY_MS));
+	assert_true(th_run_until(base, both_seen, &m, EVENTUALLY_MS));
 	assert_int_equal(m.n, 1);
 	assert_string_equal(m.channel, "it:chan");
 	assert_int_equal(m.len, 8);
@@ -556,8 +493,10 @@ static int subscribed_on(redisContext *c, const char *channel)
 
 static void wait_subscribed(struct event_base *base, redisContext *c, const char *channel)
 {
-	for (int i = 0; i < 500 && subscribed_on(c, channel) < 1; i++)
-		run_until(base, never, NULL, 10);
+	TH_RETRY_LOOP(base, 5000, 10) {
+		if (subscribed_on(c, channel) >= 1)
+			break;
+	}
 	assert_int_equal(subscribed_on(c, channel), 1);
 }
 
@@ -578,43 +517,43 @@ static void test_reconnect(void **state)
 	sub = hc_redis_new(base, &o);
 	hc_redis_on_connect(r, count_connect, &h);
 	hc_redis_subscribe(sub, "it:re", on_msg, &m);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
-	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, sub, EVENTUALLY_MS));
 	c = sync_for(&own);
 	wait_subscribed(base, c, "it:re");
 	redisFree(c);
 
 	/* A command pending when the server goes away gets NULL. */
 	hc_redis_cmd(r, record, &blocked, "BLPOP it:never 30");
-	run_until(base, never, NULL, 20);
+	th_run_for(base, 20);
 	th_redis_stop(&own);
-	assert_true(run_until(base, got_reply, &blocked, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &blocked, EVENTUALLY_MS));
 	assert_true(blocked.was_null);
-	assert_true(run_until(base, is_down, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_down, r, EVENTUALLY_MS));
 
 	/* While down: NULL, on a later loop pass, not inside hc_redis_cmd. */
 	hc_redis_cmd(r, record, &down, "GET it:x");
 	assert_int_equal(down.calls, 0);
-	assert_true(run_until(base, got_reply, &down, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &down, EVENTUALLY_MS));
 	assert_true(down.was_null);
-	run_until(base, never, NULL, 150); /* a few failed reconnects */
+	th_run_for(base, 150); /* a few failed reconnects */
 
 	/* A new server on the same port: both clients come back. */
 	assert_int_equal(th_redis_restart(&own), 0);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	assert_int_equal(h.connects, 2);
 	hc_redis_cmd(r, record, &set, "SET it:x back");
 	hc_redis_cmd(r, record, &get, "GET it:x");
-	assert_true(run_until(base, got_reply, &get, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &get, EVENTUALLY_MS));
 	assert_string_equal(set.str, "OK");
 	assert_string_equal(get.str, "back");
 
 	/* The subscription was re-issued on the new connection. */
-	assert_true(run_until(base, is_connected, sub, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, sub, EVENTUALLY_MS));
 	c = sync_for(&own);
 	wait_subscribed(base, c, "it:re");
 	assert_int_equal(sync_int(c, "PUBLISH it:re %s", "again"), 1);
-	assert_true(run_until(base, flag_set, &m.n, EVENTUALLY_MS));
+	assert_true(th_run_until(base, th_flag_set, &m.n, EVENTUALLY_MS));
 	assert_string_equal(m.payload, "again");
 	redisFree(c);
 
@@ -637,14 +576,14 @@ static void test_paused_server(void **state)
 	/* The connect timeout must not cut a slow but connected server. */
 	o.connect_timeout_ms = 100;
 	r = hc_redis_new(base, &o);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	rep = hc_redis_sync_cmd(c, &err, "CLIENT PAUSE 400 ALL");
 	assert_non_null(rep);
 	freeReplyObject(rep);
 	hc_redis_cmd(r, record, &g, "PING");
-	run_until(base, never, NULL, 100);
+	th_run_for(base, 100);
 	assert_int_equal(g.calls, 0); /* still paused */
-	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g, EVENTUALLY_MS));
 	assert_int_equal(g.type, REDIS_REPLY_STATUS);
 	assert_string_equal(g.str, "PONG");
 	assert_true(hc_redis_connected(r));
@@ -662,9 +601,9 @@ static void test_free_with_pending(void **state)
 	struct hc_redis *r = hc_redis_new(base, &o);
 	struct got a = {0}, b = {0};
 
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	hc_redis_cmd(r, record, &a, "BLPOP it:never 30");
-	run_until(base, never, NULL, 20);
+	th_run_for(base, 20);
 	hc_redis_free(r);
 	assert_int_equal(a.calls, 1);
 	assert_true(a.was_null);
@@ -704,12 +643,12 @@ static void test_free_inside_callback(void **state)
 	struct self_free s = {0};
 
 	s.r = hc_redis_new(base, &o);
-	assert_true(run_until(base, is_connected, s.r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, s.r, EVENTUALLY_MS));
 	hc_redis_cmd(s.r, free_in_cb, &s, "PING");
 	hc_redis_cmd(s.r, record, &s.other, "BLPOP it:never 30");
 	/* The other command completes exactly once (NULL) when the deferred
 	 * free runs on the next loop pass. */
-	assert_true(run_until(base, other_done, &s, EVENTUALLY_MS));
+	assert_true(th_run_until(base, other_done, &s, EVENTUALLY_MS));
 	assert_true(s.freed);
 	assert_int_equal(s.other.calls, 1);
 	assert_true(s.other.was_null);
@@ -730,8 +669,8 @@ static void test_free_inside_hook(void **state)
 	int freed = 0;
 
 	hc_redis_on_connect(r, free_in_hook, &freed);
-	assert_true(run_until(base, flag_set, &freed, EVENTUALLY_MS));
-	run_until(base, never, NULL, 20); /* the deferred free runs */
+	assert_true(th_run_until(base, th_flag_set, &freed, EVENTUALLY_MS));
+	th_run_for(base, 20); /* the deferred free runs */
 	event_base_free(base);
 }
 
@@ -747,9 +686,9 @@ static void test_select_db(void **state)
 
 	o.db = 3;
 	r = hc_redis_new(base, &o);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	hc_redis_cmd(r, record, &g, "SET it:db three");
-	assert_true(run_until(base, got_reply, &g, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &g, EVENTUALLY_MS));
 	c0 = sync_for(&srv);
 	c3 = hc_redis_sync_connect(&o, NULL);
 	assert_non_null(c3);
@@ -831,7 +770,7 @@ static void test_cmdargv_lengths(void **state)
 
 	for (size_t i = 0; i < 100000; i++)
 		val[i] = (char)(i * 131 + 7); /* binary, NULs and CRLFs included */
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		for (int later = 0; later < 2; later++) {
 			struct ordered set = {.clock = &clock};
@@ -847,7 +786,7 @@ static void test_cmdargv_lengths(void **state)
 			else
 				assert_int_equal(
 				    hc_redis_cmdargv(r, record_at, &set, 3, argv, argl), 0);
-			assert_true(run_until(base, ordered_done, &set, EVENTUALLY_MS));
+			assert_true(th_run_until(base, ordered_done, &set, EVENTUALLY_MS));
 			assert_int_equal(set.g.type, REDIS_REPLY_STATUS);
 			assert_string_equal(set.g.str, "OK");
 			rep = hc_redis_sync_cmd(c, &err, "GET %s", key);
@@ -866,7 +805,7 @@ static void test_cmdargv_lengths(void **state)
 
 		assert_int_equal(hc_redis_cmdargv(r, NULL, NULL, 3, set, NULL), 0);
 		assert_int_equal(hc_redis_cmdargv(r, record_at, &get, 2, argv, NULL), 0);
-		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_true(th_run_until(base, ordered_done, &get, EVENTUALLY_MS));
 		assert_string_equal(get.g.str, "plain value");
 	}
 	free(val);
@@ -888,13 +827,13 @@ static void test_later_then_ordinary(void **state)
 	const char *incr[] = {"INCR", "it:later:n"};
 
 	del.clock = set.clock = get.clock = i1.clock = i2.clock = i3.clock = n.clock = &clock;
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	hc_redis_cmd(r, record_at, &del, "DEL it:later:k it:later:n");
-	assert_true(run_until(base, ordered_done, &del, EVENTUALLY_MS));
+	assert_true(th_run_until(base, ordered_done, &del, EVENTUALLY_MS));
 
 	assert_int_equal(hc_redis_cmdargv_later(r, record_at, &set, 3, setv, NULL), 0);
 	assert_int_equal(hc_redis_cmd(r, record_at, &get, "GET %s", "it:later:k"), 0);
-	assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+	assert_true(th_run_until(base, ordered_done, &get, EVENTUALLY_MS));
 	assert_int_equal(set.g.calls, 1);
 	assert_string_equal(set.g.str, "OK");
 	assert_int_equal(get.g.type, REDIS_REPLY_STRING);
@@ -906,7 +845,7 @@ static void test_later_then_ordinary(void **state)
 	hc_redis_cmdargv_later(r, record_at, &i2, 2, incr, NULL);
 	hc_redis_cmdargv_later(r, record_at, &i3, 2, incr, NULL);
 	hc_redis_cmd(r, record_at, &n, "GET it:later:n");
-	assert_true(run_until(base, ordered_done, &n, EVENTUALLY_MS));
+	assert_true(th_run_until(base, ordered_done, &n, EVENTUALLY_MS));
 	assert_string_equal(n.g.str, "3");
 	assert_int_equal(i1.g.integer, 1);
 	assert_int_equal(i2.g.integer, 2);
@@ -947,7 +886,7 @@ static void test_later_alone_is_written(void **state)
 	char v[5][8];
 
 	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:later:list"));
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (int i = 0; i < 5; i++) {
 		const char *argv[] = {"RPUSH", "it:later:list", v[i]};
 
@@ -957,8 +896,8 @@ static void test_later_alone_is_written(void **state)
 		assert_int_equal(hc_redis_cmdargv_later(r, record_at, &p[i], 3, argv, NULL), 0);
 	}
 	/* not a single ordinary command follows */
-	assert_true(run_until(base, list_has, &seen, 2000));
-	assert_true(run_until(base, ordered_done, &p[4], EVENTUALLY_MS));
+	assert_true(th_run_until(base, list_has, &seen, 2000));
+	assert_true(th_run_until(base, ordered_done, &p[4], EVENTUALLY_MS));
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(p[i].g.calls, 1);
 		assert_int_equal(p[i].g.integer, i + 1);
@@ -972,15 +911,15 @@ static void test_later_alone_is_written(void **state)
 	freeReplyObject(rep);
 
 	/* and again after a quiet spell: the timer is armed anew */
-	run_until(base, never, NULL, 20);
+	th_run_for(base, 20);
 	{
 		struct ordered q = {.clock = &clock};
 		const char *argv[] = {"RPUSH", "it:later:list", "again"};
 
 		seen.want = 6;
 		assert_int_equal(hc_redis_cmdargv_later(r, record_at, &q, 3, argv, NULL), 0);
-		assert_true(run_until(base, list_has, &seen, 2000));
-		assert_true(run_until(base, ordered_done, &q, EVENTUALLY_MS));
+		assert_true(th_run_until(base, list_has, &seen, 2000));
+		assert_true(th_run_until(base, ordered_done, &q, EVENTUALLY_MS));
 		assert_int_equal(q.g.integer, 6);
 	}
 	hc_redis_free(r);
@@ -1022,16 +961,16 @@ static void test_later_many_in_one_pass(void **state)
 	const char *argv[] = {"RPUSH", "it:later:many", "x"};
 
 	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:later:many"));
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (int i = 0; i < MANY_LATER; i++)
 		assert_int_equal(hc_redis_cmdargv_later(r, on_many, &m, 3, argv, NULL), 0);
 	assert_int_equal(m.calls, 0); /* nothing answered inside the calls */
-	assert_true(run_until(base, many_done, &m, EVENTUALLY_MS));
+	assert_true(th_run_until(base, many_done, &m, EVENTUALLY_MS));
 	assert_int_equal(m.in_order, MANY_LATER);
 	assert_true(list_has(&seen));
 	assert_int_equal(sync_int(c, "LLEN %s", "it:later:many"), MANY_LATER);
 	/* no more than that arrives later */
-	run_until(base, never, NULL, 20);
+	th_run_for(base, 20);
 	assert_int_equal(m.calls, MANY_LATER);
 	assert_int_equal(sync_int(c, "LLEN %s", "it:later:many"), MANY_LATER);
 	hc_redis_free(r);
@@ -1058,7 +997,7 @@ static void test_later_without_replies(void **state)
 
 	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:wb:list it:wb:n it:wb:big"));
 	long frames = cmd_calls(c, "client|reply");
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	/* alignment: behind, ordinary, behind, ordinary ... */
 	for (int i = 0; i < 50; i++) {
 		const char *set[] = {"SET", v, "x"};
@@ -1070,9 +1009,9 @@ static void test_later_without_replies(void **state)
 		inc[i].clock = &clock;
 		assert_int_equal(hc_redis_cmdargv(r, record_at, &inc[i], 2, incr, NULL), 0);
 		if (i % 7 == 0) /* sometimes a loop pass in between */
-			assert_true(run_until(base, ordered_done, &inc[i], EVENTUALLY_MS));
+			assert_true(th_run_until(base, ordered_done, &inc[i], EVENTUALLY_MS));
 	}
-	assert_true(run_until(base, ordered_done, &inc[49], EVENTUALLY_MS));
+	assert_true(th_run_until(base, ordered_done, &inc[49], EVENTUALLY_MS));
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(inc[i].g.type, REDIS_REPLY_INTEGER);
 		assert_int_equal(inc[i].g.integer, i + 1);
@@ -1085,7 +1024,7 @@ static void test_later_without_replies(void **state)
 		snprintf(v, sizeof v, "%d", i);
 		assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, push, NULL), 0);
 	}
-	assert_true(run_until(base, list_has, &seen, 2000));
+	assert_true(th_run_until(base, list_has, &seen, 2000));
 	redisReply *rep = hc_redis_sync_cmd(c, NULL, "LRANGE it:wb:list 0 -1");
 	assert_non_null(rep);
 	assert_int_equal(rep->elements, WB_MANY);
@@ -1106,7 +1045,7 @@ static void test_later_without_replies(void **state)
 		memset(big, 'b', n);
 		assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, set, setl), 0);
 		assert_int_equal(hc_redis_cmd(r, record_at, &get, "STRLEN it:wb:big"), 0);
-		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_true(th_run_until(base, ordered_done, &get, EVENTUALLY_MS));
 		assert_int_equal(get.g.integer, (long long)n);
 		free(big);
 	}
@@ -1114,7 +1053,7 @@ static void test_later_without_replies(void **state)
 	{
 		struct ordered get = {.clock = &clock};
 		assert_int_equal(hc_redis_cmd(r, record_at, &get, "GET it:wb:n"), 0);
-		assert_true(run_until(base, ordered_done, &get, EVENTUALLY_MS));
+		assert_true(th_run_until(base, ordered_done, &get, EVENTUALLY_MS));
 		assert_string_equal(get.g.str, "50");
 	}
 	hc_redis_free(r);
@@ -1145,19 +1084,18 @@ static void test_fold_later(void **state)
 	freeReplyObject(hc_redis_sync_cmd(c, NULL, "DEL it:f:a it:f:b it:f:c it:f:s it:f:t"));
 	long frames = cmd_calls(c, "client|reply"), pushes = cmd_calls(c, "rpush");
 	long appends = cmd_calls(c, "append");
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	for (int i = 0; i < 300; i++) {
 		snprintf(member, sizeof member, "m%d,", i);
 		strcat(want, member);
 		assert_int_equal(fold(r, HC_FOLD_CONCAT, "APPEND", "it:f:s", member), 0);
 		/* runs of 10 per key: a, b, a, ... */
-		assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", (i / 10) % 2 ? "it:f:b" : "it:f:a",
-				      member),
-				 0);
+		assert_int_equal(
+		    fold(r, HC_FOLD_ARGS, "RPUSH", (i / 10) % 2 ? "it:f:b" : "it:f:a", member), 0);
 	}
 	card.clock = &clock;
 	assert_int_equal(hc_redis_cmd(r, record_at, &card, "LLEN it:f:a"), 0);
-	assert_true(run_until(base, ordered_done, &card, EVENTUALLY_MS));
+	assert_true(th_run_until(base, ordered_done, &card, EVENTUALLY_MS));
 	assert_int_equal(card.g.integer, 150);
 	assert_int_equal(sync_int(c, "LLEN %s", "it:f:b"), 150);
 	redisReply *rep = hc_redis_sync_cmd(c, NULL, "LRANGE it:f:b 0 1");
@@ -1180,7 +1118,7 @@ static void test_fold_later(void **state)
 		struct ordered one = {.clock = &clock};
 		assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", "it:f:c", "only"), 0);
 		assert_int_equal(hc_redis_cmd(r, record_at, &one, "LLEN it:f:c"), 0);
-		assert_true(run_until(base, ordered_done, &one, EVENTUALLY_MS));
+		assert_true(th_run_until(base, ordered_done, &one, EVENTUALLY_MS));
 		assert_int_equal(one.g.integer, 1);
 	}
 	/* a later command after a fold: the key exists when it runs */
@@ -1189,8 +1127,10 @@ static void test_fold_later(void **state)
 	assert_int_equal(hc_redis_cmdargv_later(r, NULL, NULL, 3, exp, NULL), 0);
 	/* alone, with nothing after it: the timer writes it */
 	assert_int_equal(fold(r, HC_FOLD_ARGS, "RPUSH", "it:f:a", "last"), 0);
-	for (int i = 0; i < 200 && sync_int(c, "LLEN %s", "it:f:a") != 151; i++)
-		run_until(base, never, NULL, 10);
+	TH_RETRY_LOOP(base, 2000, 10) {
+		if (sync_int(c, "LLEN %s", "it:f:a") == 151)
+			break;
+	}
 	assert_int_equal(sync_int(c, "LLEN %s", "it:f:a"), 151);
 	assert_true(sync_int(c, "PTTL %s", "it:f:t") > 0);
 	hc_redis_free(r);
@@ -1213,7 +1153,7 @@ static void test_later_failures(void **state)
 	r = hc_redis_new(base, &o);
 	assert_int_equal(hc_redis_cmdargv_later(r, record, &down, 3, argv, NULL), 0);
 	assert_int_equal(down.calls, 0);
-	assert_true(run_until(base, got_reply, &down, EVENTUALLY_MS));
+	assert_true(th_run_until(base, got_reply, &down, EVENTUALLY_MS));
 	assert_int_equal(down.calls, 1);
 	assert_true(down.was_null);
 	hc_redis_free(r);
@@ -1221,12 +1161,12 @@ static void test_later_failures(void **state)
 	/* freed while the write waits behind */
 	o = opts_for(&srv);
 	r = hc_redis_new(base, &o);
-	assert_true(run_until(base, is_connected, r, EVENTUALLY_MS));
+	assert_true(th_run_until(base, is_connected, r, EVENTUALLY_MS));
 	assert_int_equal(hc_redis_cmdargv_later(r, record, &pending, 3, argv, NULL), 0);
 	hc_redis_free(r);
 	assert_int_equal(pending.calls, 1);
 	assert_true(pending.was_null);
-	run_until(base, never, NULL, 20); /* no timer fires on freed memory */
+	th_run_for(base, 20); /* no timer fires on freed memory */
 	assert_int_equal(pending.calls, 1);
 	event_base_free(base);
 }

@@ -29,6 +29,7 @@
 #include "proto/agent.h"
 #include "proto/runtime.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 struct rt {
 	pid_t pid;
@@ -39,13 +40,8 @@ struct rt {
 
 static char tmpdir[256];
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void)
+/* The wall clock in ms: activation deadlines are epoch milliseconds. */
+static long long epoch_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -55,7 +51,7 @@ static long long now_ms(void)
 /* Start hearth-runtime; kind NULL = no --kind (no stem cell). */
 static void rt_start_args(struct rt *r, const char *kind, const char *extra1, const char *extra2)
 {
-	char port[16], url[96];
+	char port[16];
 	char *argv[10];
 	int n = 0;
 
@@ -74,11 +70,9 @@ static void rt_start_args(struct rt *r, const char *kind, const char *extra1, co
 	if (extra2)
 		argv[n++] = (char *)extra2;
 	argv[n] = NULL;
-	r->pid = th_spawn(argv, NULL, r->log, sizeof r->log);
+	r->pid = th_daemon_start(argv, NULL, r->port, 10000, r->log, sizeof r->log);
 	assert_true(r->pid > 0);
 	snprintf(r->base, sizeof r->base, "http://127.0.0.1:%d", r->port);
-	snprintf(url, sizeof url, "%s/healthz", r->base);
-	assert_int_equal(th_wait_http_ok(url, 10000), 0);
 }
 
 static void rt_start(struct rt *r, const char *kind)
@@ -383,10 +377,9 @@ static int alive(pid_t pid)
 
 static int wait_dead(pid_t pid, long ms)
 {
-	for (long t = 0; t < ms; t += 20) {
+	TH_RETRY(ms, 20) {
 		if (!alive(pid))
 			return 0;
-		sleep_ms(20);
 	}
 	return -1;
 }
@@ -411,7 +404,7 @@ static void test_node_timeout_kills(void **state)
 		NULL);
 	snprintf(body, sizeof body,
 		 "{\"value\":{\"file\":\"%s\"},\"deadline\":\"%lld\",\"timeout\":1500}", pidfile,
-		 now_ms() + 1500);
+		 epoch_ms() + 1500);
 	run_expect(&r, body, 502, "The action exceeded its time limits of 1500 milliseconds.");
 	{
 		FILE *f = fopen(pidfile, "r");
@@ -437,7 +430,7 @@ static void test_deadline_without_hint(void **state)
 
 	rt_start(&r, "python:3");
 	init_ok(&r, "import time\ndef main(a):\n    time.sleep(30)\n    return {}\n", NULL);
-	snprintf(body, sizeof body, "{\"value\":{},\"deadline\":%lld}", now_ms() + 500);
+	snprintf(body, sizeof body, "{\"value\":{},\"deadline\":%lld}", epoch_ms() + 500);
 	run_expect(&r, body, 502, "The action exceeded its time limits of");
 	rt_stop(&r);
 }
@@ -515,14 +508,13 @@ static void test_busy_503(void **state)
 	assert_int_equal(pthread_create(&th, NULL, conc_thread, &slow), 0);
 	/* wait until the slow one is in flight: its start marker is in the log
 	 * (written before its first output) */
-	for (int i = 0; i < 200; i++) {
+	TH_RETRY(2000, 10) {
 		size_t len;
 		char *log = read_all(r.log, &len);
 		int in = strstr(log, "XXX_THE_START_OF_A_WHISK_ACTIVATION_XXX a1") != NULL;
 		free(log);
 		if (in)
 			break;
-		sleep_ms(10);
 	}
 	run_expect(&r, "{\"value\":{\"n\":2}}", 503, "Too many concurrent activations");
 	pthread_join(th, NULL);
@@ -564,7 +556,7 @@ static void test_python_hello_args(void **state)
  * values must not grow the launcher: with setenv, 400 runs of 32 KB values
  * grow it by over 12 MB. */
 
-#define ENV_RUNS 400
+#define ENV_RUNS	400
 #define ENV_VALUE_BYTES (32 << 10)
 
 /* The launcher's resident size as the function reports it ({"rss": N}). */
@@ -585,21 +577,23 @@ static void env_checks(struct rt *r)
 {
 	/* the key is set, then absent, then set again (run before and after
 	 * env_churn: the python launcher switches to its buffers after 16 runs) */
-	run_expect(r,
-		   "{\"value\":{},\"activation_id\":\"aaaa0000000000000000000000000001\","
-		   "\"api_key\":\"u:k\"}",
-		   200,
-		   "\"id\":\"aaaa0000000000000000000000000001\","
-		   "\"child\":\"aaaa0000000000000000000000000001|u:k\",\"listed\":true,\"key\":true");
+	run_expect(
+	    r,
+	    "{\"value\":{},\"activation_id\":\"aaaa0000000000000000000000000001\","
+	    "\"api_key\":\"u:k\"}",
+	    200,
+	    "\"id\":\"aaaa0000000000000000000000000001\","
+	    "\"child\":\"aaaa0000000000000000000000000001|u:k\",\"listed\":true,\"key\":true");
 	run_expect(r, "{\"value\":{},\"activation_id\":\"bbbb0000000000000000000000000002\"}", 200,
 		   "\"id\":\"bbbb0000000000000000000000000002\","
 		   "\"child\":\"bbbb0000000000000000000000000002|\",\"listed\":true,\"key\":false");
-	run_expect(r,
-		   "{\"value\":{},\"activation_id\":\"cccc0000000000000000000000000003\","
-		   "\"api_key\":\"u:k2\"}",
-		   200,
-		   "\"id\":\"cccc0000000000000000000000000003\","
-		   "\"child\":\"cccc0000000000000000000000000003|u:k2\",\"listed\":true,\"key\":true");
+	run_expect(
+	    r,
+	    "{\"value\":{},\"activation_id\":\"cccc0000000000000000000000000003\","
+	    "\"api_key\":\"u:k2\"}",
+	    200,
+	    "\"id\":\"cccc0000000000000000000000000003\","
+	    "\"child\":\"cccc0000000000000000000000000003|u:k2\",\"listed\":true,\"key\":true");
 }
 
 static void env_churn(struct rt *r)
@@ -612,12 +606,14 @@ static void env_churn(struct rt *r)
 		if (i == 50)
 			before = env_rss(r);
 		hc_buf_reset(&b);
-		assert_int_equal(hc_buf_addf(&b, "{\"value\":{},\"activation_id\":\"%032d\","
-						 "\"action_name\":\"/g/%d-",
+		assert_int_equal(hc_buf_addf(&b,
+					     "{\"value\":{},\"activation_id\":\"%032d\","
+					     "\"action_name\":\"/g/%d-",
 					     i, i),
 				 0);
 		for (int j = 0; j < ENV_VALUE_BYTES; j++)
-			assert_int_equal(hc_buf_add(&b, &"abcdefghijklmnopqrstuvwxyz"[(i + j) % 26], 1), 0);
+			assert_int_equal(
+			    hc_buf_add(&b, &"abcdefghijklmnopqrstuvwxyz"[(i + j) % 26], 1), 0);
 		assert_int_equal(hc_buf_adds(&b, "\"}"), 0);
 		char *out = NULL;
 		assert_int_equal(post(r, "/run", hc_buf_str(&b), &out), 200);
@@ -658,19 +654,21 @@ static void test_python_env_everywhere_no_leak(void **state)
 	struct rt r;
 
 	rt_start(&r, "python:3");
-	init_ok(&r,
-		"import os, subprocess\n"
-		"def main(a):\n"
-		"    if a.get('rss'):\n"
-		"        with open('/proc/self/statm') as f:\n"
-		"            return {'rss': int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')}\n"
-		"    if '__OW_ACTION_NAME' in os.environ: return {}\n"
-		"    c = subprocess.run(['sh', '-c', 'printf %s \"$__OW_ACTIVATION_ID|$__OW_API_KEY\"'],\n"
-		"                       capture_output=True, text=True).stdout\n"
-		"    return {'id': os.environ.get('__OW_ACTIVATION_ID'), 'child': c,\n"
-		"            'listed': '__OW_ACTIVATION_ID' in list(os.environ),\n"
-		"            'key': '__OW_API_KEY' in os.environ}\n",
-		NULL);
+	init_ok(
+	    &r,
+	    "import os, subprocess\n"
+	    "def main(a):\n"
+	    "    if a.get('rss'):\n"
+	    "        with open('/proc/self/statm') as f:\n"
+	    "            return {'rss': int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')}\n"
+	    "    if '__OW_ACTION_NAME' in os.environ: return {}\n"
+	    "    c = subprocess.run(['sh', '-c', 'printf %s "
+	    "\"$__OW_ACTIVATION_ID|$__OW_API_KEY\"'],\n"
+	    "                       capture_output=True, text=True).stdout\n"
+	    "    return {'id': os.environ.get('__OW_ACTIVATION_ID'), 'child': c,\n"
+	    "            'listed': '__OW_ACTIVATION_ID' in list(os.environ),\n"
+	    "            'key': '__OW_API_KEY' in os.environ}\n",
+	    NULL);
 	env_checks(&r);
 	env_churn(&r);
 	env_checks(&r);
@@ -975,7 +973,7 @@ static void test_log_markers(void **state)
 static void rt_start_split(struct rt *r, const char *kind, char *errlog, size_t errlen)
 {
 	static int seq;
-	char bin[512], cmd[2048], url[96];
+	char bin[512], cmd[2048];
 
 	r->port = th_free_port();
 	assert_true(r->port > 0);
@@ -985,12 +983,10 @@ static void rt_start_split(struct rt *r, const char *kind, char *errlog, size_t 
 		 kind ? " --kind " : "", kind ? kind : "", errlog);
 	{
 		char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-		r->pid = th_spawn(argv, NULL, r->log, sizeof r->log);
+		r->pid = th_daemon_start(argv, NULL, r->port, 10000, r->log, sizeof r->log);
 	}
 	assert_true(r->pid > 0);
 	snprintf(r->base, sizeof r->base, "http://127.0.0.1:%d", r->port);
-	snprintf(url, sizeof url, "%s/healthz", r->base);
-	assert_int_equal(th_wait_http_ok(url, 10000), 0);
 }
 
 struct run_res {
@@ -1281,7 +1277,7 @@ static void test_log_bytes_node(void **state)
 	n = run_framed(&r, errlog, "n-throw", "{\"throw\":true}", NULL, 502, "thrown", 1, "", NULL);
 	assert_true(n > 0);
 	/* killed at its deadline: what it printed before still lands in its frame */
-	snprintf(body, sizeof body, "\"deadline\":\"%lld\",\"timeout\":500", now_ms() + 500);
+	snprintf(body, sizeof body, "\"deadline\":\"%lld\",\"timeout\":500", epoch_ms() + 500);
 	n = run_framed(&r, errlog, "n-hang", "{\"out\":\"tick\",\"hang\":true}", body, 502,
 		       "exceeded its time limits", 1, "tick\n", "");
 	assert_int_equal(n, 5);
@@ -1325,7 +1321,7 @@ static void test_log_bytes_killed_while_printing(void **state)
 		"  for (;;) { process.stdout.write(line); process.stderr.write(line); }\n"
 		"}\n",
 		NULL);
-	snprintf(extra, sizeof extra, "\"deadline\":\"%lld\",\"timeout\":400", now_ms() + 400);
+	snprintf(extra, sizeof extra, "\"deadline\":\"%lld\",\"timeout\":400", epoch_ms() + 400);
 	n = run_framed(&r, errlog, "k-spam", "{}", extra, 502, "exceeded its time limits", 1, NULL,
 		       NULL);
 	seg = segment(r.log, "k-spam", &len);

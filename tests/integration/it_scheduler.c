@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/redis.h"
@@ -38,6 +39,7 @@
 #include "proto/keys.h"
 #include "proto/scheduler.h"
 #include "tests/lib/harness.h"
+#include "tests/lib/wait.h"
 
 #define LEASE_MS 1000
 #define TOKEN	 "it-sched-token"
@@ -55,12 +57,6 @@ struct sched {
 
 static const char *const auth_hdr[] = {"Authorization: Bearer " TOKEN,
 				       "Content-Type: application/json", NULL};
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static int start_sched(struct sched *s, const char *id, const char *prewarm)
 {
@@ -94,17 +90,13 @@ static int start_sched(struct sched *s, const char *id, const char *prewarm)
 			"--prewarm",
 			(char *)prewarm,
 			NULL};
-	s->pid = th_spawn(argv, NULL, NULL, 0);
-	if (s->pid < 0)
-		return -1;
-	char hz[96];
-	snprintf(hz, sizeof(hz), "%s/healthz", s->url);
-	return th_wait_http_ok(hz, 5000);
+	s->pid = th_daemon_start(argv, NULL, s->port, 5000, NULL, 0);
+	return s->pid > 0 ? 0 : -1;
 }
 
 static int start_agent(pid_t *pid, int *port, const char *id)
 {
-	char p[16], range[32], url[64], dir[300];
+	char p[16], range[32], dir[300];
 	static int nagents;
 	int base = 20000 + (getpid() % 100) * 80 + (nagents++ % 2) * 40;
 
@@ -116,11 +108,8 @@ static int start_agent(pid_t *pid, int *port, const char *id)
 			"--redis",	redis.url,  "--token",	   TOKEN,	   "--backend",
 			"process",	"--memory", "1024",	   "--port-range", range,
 			"--state-dir",	dir,	    "--heartbeat", "200ms",	   NULL};
-	*pid = th_spawn(argv, NULL, NULL, 0);
-	if (*pid < 0)
-		return -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", *port);
-	return th_wait_http_ok(url, 5000);
+	*pid = th_daemon_start(argv, NULL, *port, 5000, NULL, 0);
+	return *pid > 0 ? 0 : -1;
 }
 
 static int health(const struct sched *s, struct pr_sched_health *h)
@@ -144,9 +133,7 @@ static int health(const struct sched *s, struct pr_sched_health *h)
  * timeout_ms. */
 static int wait_leader(struct sched *s, int n, long timeout_ms)
 {
-	uint64_t end = hc_mono_us() + (uint64_t)timeout_ms * 1000;
-
-	do {
+	TH_RETRY(timeout_ms, 10) {
 		int found = -1, count = 0;
 		for (int i = 0; i < n; i++) {
 			struct pr_sched_health h;
@@ -159,8 +146,7 @@ static int wait_leader(struct sched *s, int n, long timeout_ms)
 		}
 		if (count == 1)
 			return found;
-		sleep_ms(10);
-	} while (hc_mono_us() < end);
+	}
 	return -1;
 }
 
@@ -232,7 +218,7 @@ static long allocate_retrying(struct sched *s, int n, const char *name, const ch
 		free(body);
 		if (!hint[0]) {
 			cur = (target + 1) % n;
-			sleep_ms(20);
+			th_sleep_ms(20);
 		}
 	}
 	return st;
@@ -249,18 +235,16 @@ static long allocate_big_once(const struct sched *s, const char *name, const cha
 static long allocate_big(const struct sched *s, const char *name, const char *ctl, long within_ms,
 			 struct pr_alloc_reply *out)
 {
-	uint64_t end = hc_mono_us() + (uint64_t)within_ms * 1000;
-	long st;
+	long st = 0;
 
-	do {
+	TH_RETRY(within_ms, 50) {
 		char *body = NULL;
 		st = allocate_big_once(s, name, ctl, &body);
 		if (st == 200) {
 			return take_reply(body, out);
 		}
 		free(body);
-		sleep_ms(50);
-	} while (hc_mono_us() < end);
+	}
 	return st;
 }
 
@@ -285,12 +269,7 @@ static int agent_count(int port)
 /* A blocking connection to the test's Redis, or NULL. */
 static redisContext *redis_connect(void)
 {
-	struct hc_redis_opts ro;
-	struct hc_err err;
-
-	if (hc_redis_parse_url(redis.url, &ro, &err) < 0)
-		return NULL;
-	return hc_redis_sync_connect(&ro, &err);
+	return th_redis_connect(&redis);
 }
 
 /* Registers controller id with Redis as a controller's heartbeat does, for
@@ -325,18 +304,17 @@ static int set_controller(const char *id, long ttl_ms)
 static int wait_owner(const char *id, const char *owner, long within_ms)
 {
 	redisContext *rc = redis_connect();
-	uint64_t end = hc_mono_us() + (uint64_t)within_ms * 1000;
 	int found = 0;
 
 	if (!rc)
 		return -1;
-	while (!found && hc_mono_us() < end) {
+	TH_RETRY(within_ms, 20) {
 		redisReply *r = hc_redis_sync_cmd(rc, NULL, "HGET %s %s", PR_KEY_OWNERS, id);
 		found = owner ? r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, owner)
 			      : r && r->type == REDIS_REPLY_NIL;
 		freeReplyObject(r);
-		if (!found)
-			sleep_ms(20);
+		if (found)
+			break;
 	}
 	redisFree(rc);
 	return found ? 0 : -1;
@@ -369,13 +347,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
+	struct stat st;
 	th_stop_all();
 	memset(&redis, 0, sizeof(redis));
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", statedir);
-	if (system(cmd) != 0)
-		return -1;
-	return 0;
+	agt_rmtree(statedir);
+	return stat(statedir, &st) == 0 ? -1 : 0;
 }
 
 static void stop_all_sched(struct sched *s, int n)
@@ -408,9 +384,10 @@ static void test_failover_sigkill(void **state)
 	for (int i = 0; i < NSCHED; i++) {
 		if (i == l)
 			continue;
-		uint64_t end = hc_mono_us() + 2000000;
-		while (health(&s[i], &h) == 0 && strcmp(h.leader, s[l].url) && hc_mono_us() < end)
-			sleep_ms(20);
+		TH_RETRY(2000, 20) {
+			if (health(&s[i], &h) != 0 || !strcmp(h.leader, s[l].url))
+				break;
+		}
 		assert_string_equal(h.role, "standby");
 		assert_string_equal(h.leader, s[l].url);
 	}
@@ -440,8 +417,7 @@ static void test_standby_redirect_and_auth(void **state)
 	int sb = 1 - l;
 	/* The standby learns the leader within a retry interval or two. */
 	struct pr_sched_redirect r;
-	uint64_t end = hc_mono_us() + 2000000;
-	do {
+	TH_RETRY(2000, 10) {
 		free(body);
 		body = NULL;
 		st = allocate(&s[sb], "x", "c1", &body);
@@ -449,7 +425,9 @@ static void test_standby_redirect_and_auth(void **state)
 		cJSON *j = hc_json_parse(body, strlen(body), 8, NULL);
 		assert_int_equal(pr_sched_redirect_from_json(j, &r, NULL), 0);
 		cJSON_Delete(j);
-	} while (strcmp(r.leader, s[l].url) && hc_mono_us() < end);
+		if (!strcmp(r.leader, s[l].url))
+			break;
+	}
 	assert_string_equal(r.leader, s[l].url);
 	free(body);
 	body = NULL;
@@ -613,7 +591,7 @@ static void test_host_down_during_rebuild(void **state)
 	/* the standby leads and rebuilds without the host (its registration
 	 * expires after 3 heartbeats of 200 ms, before the 1 s lease) */
 	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == 1 - l);
-	sleep_ms(1000);
+	th_sleep_ms(1000);
 	assert_int_equal(kill(agent, SIGCONT), 0);
 	/* back: read at the next refresh, with the owners read at the rebuild */
 	assert_int_equal(allocate_retrying(s, 2, "late", "c1", 8000, &rep), 200);
@@ -651,7 +629,7 @@ static void *keep_reg_thread(void *arg)
 		return NULL;
 	while (!atomic_load(&k->stop)) {
 		freeReplyObject(hc_redis_sync_cmd(rc, NULL, "PEXPIRE %s 1000", k->key));
-		sleep_ms(100);
+		th_sleep_ms(100);
 	}
 	redisFree(rc);
 	return NULL;
@@ -684,7 +662,7 @@ static void test_host_silent_during_rebuild(void **state)
 	assert_true(wait_leader(s, 2, LEASE_MS + 4000) == n);
 	/* the rebuild's GET /containers times out (agent-timeout, 2 s): the
 	 * host is left out (parked while each refresh tries to list it) */
-	sleep_ms(3000);
+	th_sleep_ms(3000);
 	assert_int_equal(kill(agent, SIGCONT), 0);
 	atomic_store(&k.stop, 1);
 	pthread_join(t, NULL);
@@ -714,7 +692,6 @@ static void test_dead_container_and_lost_host(void **state)
 	struct pr_alloc_reply a, b;
 	pid_t agent;
 	int aport;
-	uint64_t end;
 
 	one_host_one_leader(s, &agent, &aport, "agent-lost", "d0", "");
 	assert_int_equal(allocate_retrying(s, 1, "dies", "c1", 5000, &a), 200);
@@ -723,18 +700,20 @@ static void test_dead_container_and_lost_host(void **state)
 
 	/* The runtime process dies: the agent says so, the scheduler forgets it. */
 	kill(a.container.pid, SIGKILL);
-	end = hc_mono_us() + 3000000;
-	while (post_ref(&s[0], "/busy", a.container.id) != 404 && hc_mono_us() < end)
-		sleep_ms(50);
+	TH_RETRY(3000, 50) {
+		if (post_ref(&s[0], "/busy", a.container.id) == 404)
+			break;
+	}
 	assert_int_equal(post_ref(&s[0], "/busy", a.container.id), 404);
 	assert_int_equal(post_ref(&s[0], "/busy", b.container.id), 204);
 
 	/* The agent dies without a word: its registration expires (3 heartbeats). */
 	th_stop(agent, SIGKILL, 1000);
 	kill(b.container.pid, SIGKILL); /* the process backend's child outlives it */
-	end = hc_mono_us() + 5000000;
-	while (!metric(&s[0], "hearth_scheduler_hosts_lost_total 1") && hc_mono_us() < end)
-		sleep_ms(50);
+	TH_RETRY(5000, 50) {
+		if (metric(&s[0], "hearth_scheduler_hosts_lost_total 1"))
+			break;
+	}
 	assert_true(metric(&s[0], "hearth_scheduler_hosts_lost_total 1"));
 	assert_int_equal(post_ref(&s[0], "/release", b.container.id), 404);
 	char *body = NULL;
@@ -782,13 +761,12 @@ static void test_owner_stored_before_answer(void **state)
 	struct pr_alloc_reply a;
 	pid_t agent;
 	int aport;
-	uint64_t end;
 
 	one_host_one_leader(s, &agent, &aport, "agent-pause", "w0", "nodejs:20:128:1");
-	end = hc_mono_us() + 5000000;
-	while (!metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1") &&
-	       hc_mono_us() < end)
-		sleep_ms(20);
+	TH_RETRY(5000, 20) {
+		if (metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1"))
+			break;
+	}
 	assert_true(metric(&s[0], "hearth_scheduler_containers{state=\"prewarm\"} 1"));
 	/* within the lease: renewals wait 400 ms, the lease is 1 s */
 	redisContext *rc = redis_connect();
@@ -864,7 +842,7 @@ static void test_graceful_handover(void **state)
 	l = two_scheds(s, "g0", "g1", "");
 	assert_int_equal(health(&s[l], &h), 0);
 	int64_t e1 = h.epoch;
-	sleep_ms(300); /* a renew has happened: the lease is fresh */
+	th_sleep_ms(300); /* a renew has happened: the lease is fresh */
 	uint64_t t0 = hc_mono_us();
 	th_stop(s[l].pid, SIGTERM, 2000);
 	s[l].pid = 0;

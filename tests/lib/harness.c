@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/redis.h"
+#include "tests/lib/wait.h"
 
 #define TH_MAX_CHILDREN 64
 #define TH_MAX_ENV	512
@@ -45,22 +47,6 @@ static pthread_mutex_t children_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static unsigned spawn_seq;
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* A signal that would end the test must not leave children behind. Only
  * kill(2) is used here: it is async-signal-safe. */
@@ -326,7 +312,7 @@ pid_t th_spawn(char *const argv[], char *const envp_extra[], char *logpath, size
 int th_stop(pid_t pid, int sig, long grace_ms)
 {
 	char dir[256] = "";
-	long deadline = now_ms() + grace_ms;
+	long long deadline = th_now_ms() + grace_ms;
 	int status = 0;
 	pid_t w;
 
@@ -341,14 +327,14 @@ int th_stop(pid_t pid, int sig, long grace_ms)
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid || (w < 0 && errno != EINTR))
 			break;
-		if (now_ms() >= deadline) {
+		if (th_now_ms() >= deadline) {
 			kill(-pid, SIGKILL);
 			do
 				w = waitpid(pid, &status, 0);
 			while (w < 0 && errno == EINTR);
 			break;
 		}
-		sleep_ms(5);
+		th_sleep_ms(5);
 	}
 	/* Whatever the child left behind in its group (a shell's children). */
 	kill(-pid, SIGKILL);
@@ -359,20 +345,16 @@ int th_stop(pid_t pid, int sig, long grace_ms)
 int th_wait_exit(pid_t pid, long timeout_ms)
 {
 	char dir[256];
-	long deadline = now_ms() + timeout_ms;
-	int status;
-	pid_t w;
+	int status = 0;
+	pid_t w = 0;
 
-	for (;;) {
+	TH_RETRY(timeout_ms, 5) {
 		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
+		if (w == pid || (w < 0 && errno != EINTR))
 			break;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (now_ms() >= deadline)
-			return -1;
-		sleep_ms(5);
 	}
+	if (w != pid)
+		return -1;
 	if (forget(pid, dir, sizeof(dir)) == 0) {
 		kill(-pid, SIGKILL);
 		remove_dir(dir);
@@ -395,12 +377,11 @@ void th_stop_all(void)
 
 int th_wait_port(const char *host, int port, long timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return -1;
-	for (;;) {
+	TH_RETRY(timeout_ms, 10) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int ok;
 
@@ -410,10 +391,8 @@ int th_wait_port(const char *host, int port, long timeout_ms)
 		close(fd);
 		if (ok)
 			return 0;
-		if (now_ms() >= deadline)
-			return -1;
-		sleep_ms(10);
 	}
+	return -1;
 }
 
 static size_t http_write(char *p, size_t size, size_t n, void *arg)
@@ -480,15 +459,43 @@ long th_http(const char *method, const char *url, const char *const *headers, co
 
 int th_wait_http_ok(const char *url, long timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
-
-	for (;;) {
+	TH_RETRY(timeout_ms, 20) {
 		if (http_do("GET", url, NULL, NULL, 0, NULL, 1000) == 200)
 			return 0;
-		if (now_ms() >= deadline)
-			return -1;
-		sleep_ms(20);
 	}
+	return -1;
+}
+
+pid_t th_daemon_start(char *const argv[], char *const envp_extra[], int port, long timeout_ms,
+		      char *logpath, size_t logpath_len)
+{
+	char log[700] = "", url[64];
+	pid_t pid = spawn(argv, envp_extra, NULL, log, sizeof(log));
+
+	if (logpath && logpath_len)
+		snprintf(logpath, logpath_len, "%s", log);
+	if (pid < 0)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
+	if (th_wait_http_ok(url, timeout_ms) == 0)
+		return pid;
+	fprintf(stderr, "th_daemon_start: %s did not answer %s within %ld ms; see %s\n", argv[0],
+		url, timeout_ms, log);
+	th_stop(pid, SIGTERM, 2000);
+	return -1;
+}
+
+redisContext *th_redis_connect(const struct th_redis *r)
+{
+	struct hc_redis_opts o;
+	struct hc_err err = {""};
+	redisContext *c = NULL;
+
+	if (hc_redis_parse_url(r->url, &o, &err) == 0)
+		c = hc_redis_sync_connect(&o, &err);
+	if (!c)
+		fprintf(stderr, "th_redis_connect: %s: %s\n", r->url, err.msg);
+	return c;
 }
 
 int th_have_runc(void)
@@ -524,10 +531,9 @@ fail:
  * Returns 0, -1 on timeout, -2 when the child exited (port taken?). */
 static int redis_wait(struct th_redis *r, long timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
 	struct timeval tv = {0, 200000};
 
-	for (;;) {
+	TH_RETRY(timeout_ms, 20) {
 		redisContext *c = redisConnectWithTimeout("127.0.0.1", r->port, tv);
 		int ok = 0;
 
@@ -549,10 +555,8 @@ static int redis_wait(struct th_redis *r, long timeout_ms)
 			return 0;
 		if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
 			return -2;
-		if (now_ms() >= deadline)
-			return -1;
-		sleep_ms(20);
 	}
+	return -1;
 }
 
 /* Start redis-server on r->port with r->password (both already set). */

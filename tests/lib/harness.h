@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <hiredis/hiredis.h>
+
 struct th_redis {
 	pid_t pid;
 	int port;
@@ -39,6 +41,19 @@ void th_redis_stop(struct th_redis *r);
  * PR_SET_PDEATHSIG(SIGKILL), tied to the thread that spawned it: spawn from
  * a thread that lives as long as the child. Returns the pid or -1. */
 pid_t th_spawn(char *const argv[], char *const envp_extra[], char *logpath, size_t logpath_len);
+
+/* Start a daemon that serves HTTP on 127.0.0.1:port (argv must say so) as
+ * th_spawn does, and wait up to timeout_ms until its /healthz answers 200.
+ * Its log path is written to logpath if given. Returns the pid, or -1
+ * with a message on stderr naming the log (a daemon that did not come up
+ * is stopped). */
+pid_t th_daemon_start(char *const argv[], char *const envp_extra[], int port, long timeout_ms,
+		      char *logpath, size_t logpath_len);
+
+/* A blocking connection to r's server, authenticated, for the test's own
+ * checks (hc_redis_sync_cmd). NULL with a message on stderr on failure;
+ * the caller frees it with redisFree. */
+redisContext *th_redis_connect(const struct th_redis *r);
 
 /* Wait until something accepts TCP connections on host:port, up to
  * timeout_ms. Returns 0 or -1. */

@@ -176,7 +176,8 @@ static void test_unpack(void **state)
 	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},{},\"nodejs:20\",1,2,3,4,0,0,-1]",
 	    /* a number where a name goes */
 	    "[1,7,\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],\"nodejs:20\",1,2,3,4,0,0,-1]",
-	    /* a kind longer than a record holds */
+	    /* a kind longer than a record holds (one string on two lines) */
+	    // NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
 	    "[1,\"guest\",\"n\",\"\",\"0.0.1\",1,2,\"\",0,{},[],"
 	    "\"0123456789012345678901234567890123456789\",1,2,3,4,0,0,-1]",
 	    /* one field too many */

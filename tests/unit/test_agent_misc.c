@@ -28,6 +28,7 @@
 #include "agent/config.h"
 #include "agent/lifecycle.h"
 #include "agent/ports.h"
+#include "tests/lib/wait.h"
 
 static void test_ports(void **state)
 {
@@ -245,16 +246,12 @@ static void on_status(pid_t pid, int status, void *arg)
 	event_base_loopbreak(s->base);
 }
 
-static void run_until(struct event_base *base, int *counter, int want)
+/* Run the loop until *counter reaches want, for up to 5 s. */
+static void run_to_count(struct event_base *base, const int *counter, int want)
 {
-	struct timeval tv;
+	struct th_at_least c = {counter, want};
 
-	for (int i = 0; i < 50 && *counter < want; i++) {
-		tv.tv_sec = 0;
-		tv.tv_usec = 100 * 1000;
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
+	th_run_until(base, th_reached, &c, 5000);
 	assert_true(*counter >= want);
 }
 
@@ -279,7 +276,7 @@ static void test_spawn_reap(void **state)
 	assert_true(pid > 0);
 	close(fds[1]);
 	assert_int_equal(agt_reaper_watch(pid, on_status, &s), 0);
-	run_until(base, &s.exits, 1);
+	run_to_count(base, &s.exits, 1);
 	assert_true(WIFEXITED(s.status));
 	assert_int_equal(WEXITSTATUS(s.status), 3);
 	n = read(fds[0], buf, sizeof(buf));
@@ -293,10 +290,10 @@ static void test_spawn_reap(void **state)
 	sp.stdout_fd = -1;
 	pid = agt_spawn(&sp, &err);
 	assert_true(pid > 0);
-	usleep(100 * 1000);
+	th_sleep_ms(100);
 	agt_reaper_poll(); /* reaped with nobody watching */
 	assert_int_equal(agt_reaper_watch(pid, on_status, &s), 0);
-	run_until(base, &s.exits, 2);
+	run_to_count(base, &s.exits, 2);
 	assert_int_equal(WEXITSTATUS(s.status), 0);
 
 	/* exec failure shows as 127 */
@@ -316,11 +313,11 @@ static void test_spawn_reap(void **state)
 	assert_int_equal(agt_reaper_watch(pid, on_status, &s), 0);
 	assert_int_equal(getpgid(pid), pid);
 	kill(-pid, SIGSTOP);
-	run_until(base, &s.stops, 1);
+	run_to_count(base, &s.stops, 1);
 	kill(-pid, SIGCONT);
-	run_until(base, &s.conts, 1);
+	run_to_count(base, &s.conts, 1);
 	kill(-pid, SIGKILL);
-	run_until(base, &s.exits, 3);
+	run_to_count(base, &s.exits, 3);
 	assert_true(WIFSIGNALED(s.status));
 
 	agt_reaper_free();

@@ -35,17 +35,20 @@ static void test_kinds(void **state)
 {
 	char k[32];
 	struct hc_err err;
-	const char *ok[][2] = {{"nodejs", "nodejs:20"},	    {"nodejs:default", "nodejs:20"},
-			       {"nodejs:20", "nodejs:20"},  {"python:default", "python:3"},
-			       {"python:3.11", "python:3"}, {"python", "python:3"},
-			       {"blackbox", "blackbox"},    {"sequence", "sequence"}};
+	const char *ok[][2] = {{"nodejs", "nodejs:20"},	   {"nodejs:default", "nodejs:20"},
+			       {"nodejs:20", "nodejs:20"}, {"python:default", "python:3"},
+			       {"python:3", "python:3"},   {"python", "python:3"},
+			       {"blackbox", "blackbox"},   {"sequence", "sequence"}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_equal(pr_kind_resolve(ok[i][0], k, sizeof(k), &err), 0);
 		assert_string_equal(k, ok[i][1]);
 	}
 	assert_int_equal(pr_kind_resolve("java:8", k, sizeof(k), &err), -1);
-	assert_non_null(strstr(err.msg, "kind 'java:8' is not supported"));
+	assert_non_null(strstr(err.msg, "The specified runtime 'java:8' is not supported"));
 	assert_int_equal(pr_kind_resolve("python:3.x", k, sizeof(k), &err), -1);
+	/* versions the (built-in) list does not have are refused, not swapped */
+	assert_int_equal(pr_kind_resolve("nodejs:18", k, sizeof(k), &err), -1);
+	assert_int_equal(pr_kind_resolve("python:3.11", k, sizeof(k), &err), -1);
 }
 
 static void test_limits_messages(void **state)
@@ -117,6 +120,55 @@ static void test_put_errors(void **state)
 	assert_int_equal(status, 413);
 	assert_non_null(strstr(err.msg, "parameters larger than allowed"));
 	free(big);
+}
+
+/* exec.binary absent: inferred from the code as OpenWhisk's
+ * Exec.isBinaryCode; given: kept as given. */
+static void test_binary_inferred(void **state)
+{
+	struct pr_action_put p;
+	struct hc_err err;
+	int status;
+	assert_true(pr_code_is_binary("UEsDBA==", 8));
+	assert_true(pr_code_is_binary("UEsDBAo=", 8));
+	assert_true(pr_code_is_binary("UEsDBAoA", 8));
+	assert_true(pr_code_is_binary("\n  UEsD+/9z \r\n", 14)); /* trimmed at the ends */
+	assert_false(pr_code_is_binary("UEsDBA=", 7));		 /* not a multiple of 4 */
+	assert_false(pr_code_is_binary("UEs=BA==", 8));		 /* padding inside */
+	assert_false(pr_code_is_binary("UE===", 5));
+	assert_false(pr_code_is_binary("U===", 4));
+	assert_false(pr_code_is_binary("UEsD BAoA", 9)); /* a blank inside */
+	assert_false(pr_code_is_binary("", 0));
+	assert_false(pr_code_is_binary("    ", 4));
+	assert_false(pr_code_is_binary("function main() { return {}; }", 30));
+	assert_false(pr_code_is_binary("UEsD-_9z", 8)); /* the URL alphabet is not OpenWhisk's */
+
+	const char *zip = "{\"exec\":{\"kind\":\"nodejs:default\",\"code\":\"UEsDBBQAAAAIAA==\"}}";
+	assert_int_equal(decode(zip, &p, &status, &err), 0);
+	assert_true(p.binary);
+	cJSON *doc = pr_action_build(NULL, &p, "guest", "z", "d", &B, 1000, &err);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(doc, "exec"), "binary")));
+	cJSON_Delete(doc);
+	pr_action_put_free(&p);
+	assert_int_equal(decode("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":"
+				"\"function main() {}\"}}",
+				&p, &status, &err),
+			 0);
+	assert_false(p.binary);
+	pr_action_put_free(&p);
+	/* an explicit flag wins either way */
+	assert_int_equal(decode("{\"exec\":{\"kind\":\"nodejs:default\",\"code\":"
+				"\"UEsDBA==\",\"binary\":false}}",
+				&p, &status, &err),
+			 0);
+	assert_false(p.binary);
+	pr_action_put_free(&p);
+	assert_int_equal(
+	    decode("{\"exec\":{\"kind\":\"blackbox\",\"code\":\"f0VMRgIB\"}}", &p, &status, &err),
+	    0);
+	assert_true(p.binary);
+	pr_action_put_free(&p);
 }
 
 static void test_put_sequence_resolves_underscore(void **state)
@@ -270,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(test_kinds),
 	    cmocka_unit_test(test_limits_messages),
 	    cmocka_unit_test(test_put_errors),
+	    cmocka_unit_test(test_binary_inferred),
 	    cmocka_unit_test(test_put_sequence_resolves_underscore),
 	    cmocka_unit_test(test_create_then_update),
 	    cmocka_unit_test(test_params_merge),

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "runtime/cmd.h"
 #include "runtime/launcher.h"
 #include "runtime/proc.h"
+#include "tests/lib/wait.h"
 
 #define MAXR 8
 
@@ -74,12 +74,12 @@ static struct rt_launcher *start(const char *script, enum rt_proto proto, size_t
 	return l;
 }
 
-/* Run the loop until cond holds (generous bound: 10 s). */
+/* Run the loop until *a reaches want (generous bound: 10 s). */
 static void loop_until(const int *a, int want)
 {
-	time_t t0 = time(NULL);
-	while (*a < want && time(NULL) - t0 < 10)
-		event_base_loop(base, EVLOOP_ONCE);
+	struct th_at_least c = {a, want};
+
+	th_run_until(base, th_reached, &c, 10000);
 	assert_true(*a >= want);
 }
 
