@@ -397,8 +397,12 @@ static void on_alarm_fired(int status, const char *id, void *arg)
 	} else {
 		if (status != 404) /* not fired: the next send of this period may */
 			ctl_alarm_unmark_fired(fi->L, fi->f.ns, fi->f.name, fi->f.period_ms);
-		hc_reply_error(fi->req, status == 404 ? 404 : 503,
-			       status == 404 ? MSG_NOT_FOUND : "the trigger could not be read");
+		if (status == 429)
+			hc_reply_error(fi->req, 429, "%s", id); /* sent again after alarm-resend */
+		else
+			hc_reply_error(fi->req, status == 404 ? 404 : 503,
+				       status == 404 ? MSG_NOT_FOUND
+						     : "the trigger could not be read");
 	}
 	free(fi);
 }

@@ -8,6 +8,7 @@
 #include "common/str.h"
 #include "controller/activation.h"
 #include "controller/fire.h"
+#include "controller/limits.h"
 #include "controller/records.h"
 #include "controller/sequence.h"
 #include "controller/store.h"
@@ -37,8 +38,11 @@ struct fire {
 struct rule_start {
 	struct fire *f;
 	int idx;
+	struct ctl_nslim *held; /* the invocation's admission (limits.h) */
 	char rule[2 * PR_NAME_MAX + 2];	  /* "ns/rule" */
 	char action[PR_FQN_MAX];	  /* "ns/pkg/action" */
+	char ns[PR_NAME_MAX + 1];	  /* the action's namespace */
+	char rel[2 * PR_NAME_MAX + 2];	  /* and its name there: "pkg/action" */
 };
 
 static void fire_free(struct fire *f)
@@ -95,7 +99,10 @@ static void on_rule_action(struct ctl_ref *ref, int status, void *arg)
 	struct rule_start *rs = arg;
 	struct fire *f = rs->f;
 	struct hc_err err = {{0}};
+	struct ctl_nslim *held = rs->held;
+	rs->held = NULL;
 	if (!ref) {
+		ctl_limits_release(held);
 		if (status == 404)
 			outcome(rs, PR_ST_APP_ERROR, NULL, MSG_NOT_FOUND);
 		else
@@ -108,19 +115,19 @@ static void on_rule_action(struct ctl_ref *ref, int status, void *arg)
 	cJSON *params = pr_params_merge(a->info.parameters, f->args, a->info.annotations, &err);
 	if (!params) {
 		ctl_cache_release(ref);
+		ctl_limits_release(held);
 		outcome(rs, PR_ST_APP_ERROR, NULL, err.msg);
 		return;
 	}
 	int sequence = a->info.is_sequence;
 	int wants_key = pr_annotation_true(a->info.annotations, "provide-api-key", 1);
-	/* TODO(limits): the namespace's invocations-per-minute check belongs
-	 * here too once controller/limits.h is on main (a 429 is an
-	 * application error in the trigger's logs). */
 	struct ctl_inv *v = ctl_inv_new(f->L, ref, params, f->ns, NULL);
 	if (!v) {
+		ctl_limits_release(held);
 		outcome(rs, PR_ST_INTERNAL_ERROR, NULL, "out of memory");
 		return;
 	}
+	v->held = held; /* released when the activation ends */
 	v->nonblocking = 1;
 	v->accepted = on_accepted;
 	v->accepted_arg = rs;
@@ -133,6 +140,17 @@ static void on_rule_action(struct ctl_ref *ref, int status, void *arg)
 	} else {
 		ctl_inv_dispatch(v);
 	}
+}
+
+static void on_rule_admitted(int status, const char *msg, struct ctl_nslim *held, void *arg)
+{
+	struct rule_start *rs = arg;
+	if (status) {
+		outcome(rs, PR_ST_APP_ERROR, NULL, msg);
+		return;
+	}
+	rs->held = held;
+	ctl_action_lookup(rs->f->L, rs->ns, rs->rel, on_rule_action, rs);
 }
 
 static void start_rule(struct fire *f, int idx, const cJSON *link)
@@ -168,7 +186,11 @@ static void start_rule(struct fire *f, int idx, const cJSON *link)
 		return;
 	}
 	pr_fqn_rel(&action, rel, sizeof(rel));
-	ctl_action_lookup(f->L, action.ns, rel, on_rule_action, rs);
+	hc_strlcpy(rs->rel, rel, sizeof(rs->rel));
+	hc_strlcpy(rs->ns, action.ns, sizeof(rs->ns));
+	/* as OpenWhisk posts each rule's invoke: the namespace's invocation
+	 * throttles first (a 429 is an application error in the logs) */
+	ctl_limits_check_invoke(f->L, f->ns, on_rule_admitted, rs);
 }
 
 static int any_active(const cJSON *rules)
@@ -226,6 +248,20 @@ static void on_trigger(int status, struct ctl_trigger *t, void *arg)
 	unref(f);
 }
 
+static void on_fire_admitted(int status, const char *msg, struct ctl_nslim *held, void *arg)
+{
+	struct fire *f = arg;
+	if (status) {
+		f->cb(status, msg, f->arg);
+		fire_free(f);
+		return;
+	}
+	if (ctl_trig_read(f->L, f->ns, f->name, on_trigger, f) < 0) {
+		f->cb(500, NULL, f->arg);
+		fire_free(f);
+	}
+}
+
 int ctl_fire(struct ctl_loop *L, const char *ns, const char *name, cJSON *payload,
 	     const char *caller_key, ctl_fire_cb cb, void *arg)
 {
@@ -242,11 +278,7 @@ int ctl_fire(struct ctl_loop *L, const char *ns, const char *name, cJSON *payloa
 	f->cb = cb;
 	f->arg = arg;
 	pr_activation_init(&f->rec);
-	/* TODO(limits): wt-details' trigger-fires-per-minute check (controller/limits.h, not
-	 * on main yet) goes here: a 429 "Too many requests in the last minute (count: N, allowed: M)." */
-	if (ctl_trig_read(L, ns, name, on_trigger, f) < 0) {
-		fire_free(f);
-		return -1;
-	}
+	/* the namespace's fires per minute first, as OpenWhisk's entitlement */
+	ctl_limits_check_fire(L, ns, on_fire_admitted, f);
 	return 0;
 }

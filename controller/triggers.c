@@ -326,6 +326,8 @@ static void on_fired(int status, const char *id, void *arg)
 		hc_reply(req, 202, "application/json", body, (size_t)n);
 	} else if (status == 204) {
 		hc_reply(req, 204, NULL, NULL, 0);
+	} else if (status == 429) {
+		hc_reply_error(req, 429, "%s", id);
 	} else {
 		reply_status(req, status);
 	}
