@@ -13,8 +13,9 @@
  * its rules (inactive, 404 on enable, linked again once it is back); the
  * feed lifecycle through the CLI with a user feed action that records the
  * events it is given, and a feed that refuses (the trigger is not kept);
- * the CLI's rule commands; and the latency from a fire to the start of
- * its rule's action (printed). */
+ * the CLI's rule commands; a namespace's fires per minute (429) and its
+ * invocation throttle on each rule's invoke; and the latency from a fire
+ * to the start of its rule's action (printed). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -698,6 +699,75 @@ static void test_feed_lifecycle_cli(void **state)
 	assert_int_equal(api("GET", "/rules/cr", NULL, NULL), 404);
 }
 
+/* The namespace's limits: fires per minute answer 429 with OpenWhisk's
+ * message; each rule's invoke is throttled as an invoke is, and a refused
+ * one is an application error in the trigger's logs. */
+static void test_fire_limits(void **state)
+{
+	char cred[PR_AUTH_CRED_LEN + 1], b64[200], hdr[256], url[512], *out = NULL;
+	struct hc_err err;
+	const char *key = "43bc46b1-71f6-4ed5-8c54-816aa4f8c502:"
+			  "abcdO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
+	assert_int_equal(pr_auth_key_create(rc, "ltd", key, cred, &err), 0);
+	pr_base64_encode(key, strlen(key), b64, sizeof(b64));
+	snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", b64);
+	const char *const h[] = {hdr, "Content-Type: application/json", NULL};
+	freeReplyObject(redisCommand(rc, "HSET hearth:limits:ltd firesPerMinute 3 "
+					 "invocationsPerMinute 2"));
+	/* the counts are per minute: not across a minute's end */
+	while (now_ms() / 1000 % 60 > 45)
+		sleep_ms(500);
+#define LTD(m, path, body)                                                                         	(snprintf(url, sizeof(url), "%s/api/v1/namespaces/_%s", ctl_url, path), free(out),           	 out = NULL, th_http(m, url, h, body, body ? strlen(body) : 0, &out))
+	assert_int_equal(LTD("PUT", "/actions/la",
+			     "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(a){return a}\"}}"),
+			 200);
+	assert_int_equal(LTD("PUT", "/triggers/tl", "{}"), 200);
+	assert_int_equal(LTD("PUT", "/rules/rl", "{\"trigger\":\"/_/tl\",\"action\":\"/_/la\"}"),
+			 200);
+	char ids[3][40];
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(LTD("POST", "/triggers/tl", "{}"), 202);
+		cJSON *j = cJSON_Parse(out);
+		snprintf(ids[i], sizeof(ids[i]), "%s", str(j, "activationId"));
+		cJSON_Delete(j);
+	}
+	assert_int_equal(LTD("POST", "/triggers/tl", "{}"), 429);
+	cJSON *j = cJSON_Parse(out);
+	assert_string_equal(str(j, "error"),
+			    "Too many requests in the last minute (count: 4, allowed: 3).");
+	cJSON_Delete(j);
+	/* two rule invokes admitted, the third refused */
+	int refused = 0, ran = 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url), "%s/api/v1/namespaces/_/activations/%s", ctl_url, ids[i]);
+		long st = 0;
+		for (int k = 0; k < 100 && st != 200; k++) {
+			free(out);
+			out = NULL;
+			if ((st = th_http("GET", url, h, NULL, 0, &out)) != 200)
+				sleep_ms(50);
+		}
+		assert_int_equal(st, 200);
+		cJSON *rec = cJSON_Parse(out);
+		cJSON *outs = outcomes(rec);
+		const cJSON *o = outcome_of(outs, "ltd/rl");
+		if (get(o, "statusCode")->valueint == 1) {
+			refused++;
+			assert_string_equal(str(o, "error"),
+					    "Too many requests in the last minute (count: 3, allowed: "
+					    "2).");
+		} else {
+			ran += get(o, "statusCode")->valueint == 0;
+		}
+		cJSON_Delete(outs);
+		cJSON_Delete(rec);
+	}
+	assert_int_equal(ran, 2);
+	assert_int_equal(refused, 1);
+	free(out);
+#undef LTD
+}
+
 static int cmp_ll(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
@@ -757,6 +827,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_status_and_move),
 	    cmocka_unit_test(test_trigger_delete_keeps_rules),
 	    cmocka_unit_test(test_feed_lifecycle_cli),
+	    cmocka_unit_test(test_fire_limits),
 	    cmocka_unit_test(test_fire_latency),
 	};
 	return cmocka_run_group_tests_name("it_triggers", tests, setup, teardown);
