@@ -49,6 +49,9 @@ void cli_urlencode(const char *s, char *out, size_t outlen);
 /* Sub-commands; argv[0] is the sub-command's own name. Return exit codes. */
 int cli_action(struct cli_ctx *ctx, int argc, char **argv);
 int cli_package(struct cli_ctx *ctx, int argc, char **argv);
+/* trigger.c: `hearth trigger ...` and `hearth rule ...`. */
+int cli_trigger(struct cli_ctx *ctx, int argc, char **argv);
+int cli_rule(struct cli_ctx *ctx, int argc, char **argv);
 int cli_activation(struct cli_ctx *ctx, int argc, char **argv);
 int cli_namespace(struct cli_ctx *ctx, int argc, char **argv);
 int cli_admin(struct cli_ctx *ctx, int argc, char **argv);

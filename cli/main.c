@@ -15,6 +15,8 @@ static const char usage[] =
 	"commands:\n"
 	"  action create|update|get|list|delete|invoke   manage and run actions\n"
 	"  package create|update|get|list|delete|bind    packages, bindings, shared packages\n"
+	"  trigger create|update|get|list|delete|fire    triggers (--feed for feeds)\n"
+	"  rule create|update|get|list|delete|enable|disable|status  rules\n"
 	"  activation list|get|logs|result               look at what ran\n"
 	"  namespace list                                 the namespaces of your key\n"
 	"  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
@@ -70,6 +72,10 @@ int main(int argc, char **argv)
 		return cli_action(&ctx, n, v);
 	if (!strcmp(cmd, "package"))
 		return cli_package(&ctx, n, v);
+	if (!strcmp(cmd, "trigger"))
+		return cli_trigger(&ctx, n, v);
+	if (!strcmp(cmd, "rule"))
+		return cli_rule(&ctx, n, v);
 	if (!strcmp(cmd, "activation"))
 		return cli_activation(&ctx, n, v);
 	if (!strcmp(cmd, "namespace"))

@@ -36,6 +36,12 @@ struct ctl_inv;
 /* The activation is over; record is its stored form (the callee takes
  * it; NULL when out of memory). v is freed when this returns. */
 typedef void (*ctl_inv_done_fn)(struct ctl_inv *v, cJSON *record, void *arg);
+/* A non-blocking activation with no caller to answer (a rule a trigger
+ * fired) is told once whether it was accepted: status 0 (it runs, or waits
+ * for a container), 429 (no room: no record) or 500 (it ended before it
+ * ran; msg says why). Called from inside ctl_inv_dispatch or later; v is
+ * valid during the call and must not be freed by it. */
+typedef void (*ctl_inv_accept_fn)(struct ctl_inv *v, int status, const char *msg, void *arg);
 /* Answer v->req instead of the REST reply (web actions): once, with the
  * activation's status (PR_ST_*) and result when it is over, or with status
  * -1 (result NULL) when it outlived its blocking wait. v->req is NULL
@@ -70,6 +76,8 @@ struct ctl_inv {
 	struct ctl_rt_call rt;	 /* its /init or /run in flight */
 	ctl_inv_done_fn done;	 /* compositions and forwarded runs: who gets the record */
 	void *done_arg;
+	ctl_inv_accept_fn accepted; /* nonblocking without req: told when accepted */
+	void *accepted_arg;
 	ctl_inv_answer_fn answer; /* who answers req, when not the REST reply */
 	void *answer_arg;
 	void (*answer_free)(void *answer_arg); /* when v is freed */

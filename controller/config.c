@@ -83,6 +83,8 @@ static const struct hc_opt opts[] = {
      "asked their version once at start) or a list such as nodejs:20,python:3.11; any "
      "other kind is refused, never run by another version. With agents on other hosts, "
      "list what every one of them has"},
+    {"alarm-minute", HC_OPT_DURATION, "60s", 0, NULL, O(alarm_minute_ms), 10, 3600000,
+     "the length of a minute for /whisk.system/alarms/interval (tests shorten it; keep 60s)"},
 };
 
 const struct hc_config_spec ctl_config_spec = {

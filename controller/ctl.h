@@ -43,6 +43,7 @@ struct ctl_auth_memo;
 struct ctl_records;
 struct ctl_entity_loop;
 struct ctl_limits_loop;
+struct ctl_trig_loop;
 struct ctl_ctr_hooks;
 struct ctl_alloc_hooks;
 struct ctl_comp_hooks;
@@ -71,6 +72,7 @@ struct ctl_config {
 	/* namespace limits' defaults (controller/limits.h) */
 	int64_t ns_invokes_per_minute, ns_concurrent, ns_fires_per_minute;
 	int64_t quota_actions, quota_code, quota_logs; /* count, bytes, bytes a day */
+	int64_t alarm_minute_ms; /* an interval alarm's minute (tests shorten it) */
 };
 
 /* How an activation found its container (metrics). */
@@ -127,6 +129,7 @@ struct ctl_loop {
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
 	struct ctl_limits_loop *limits; /* limits.c: namespaces' counters */
 	struct ctl_pkg_loop *pkg;	/* packages.c: its delete script */
+	struct ctl_trig_loop *trig;	/* trigstore.c: trigger, rule and alarm scripts */
 	/* the entity and record scripts (hc_redis_eval caches their SHA) */
 	struct hc_redis_script put_script, del_script, records_script, index_script;
 	/* the default blocking wait and the pause grace as libevent common

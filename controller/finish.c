@@ -43,10 +43,20 @@ void ctl_inv_accepted(struct ctl_inv *v)
 	hc_reply(req, 202, "application/json", body, (size_t)n);
 }
 
+/* The accepted hook, once. */
+static void tell_accepted(struct ctl_inv *v, int status, const char *msg)
+{
+	ctl_inv_accept_fn fn = v->accepted;
+	v->accepted = NULL;
+	fn(v, status, msg, v->accepted_arg);
+}
+
 void ctl_inv_accept_now(struct ctl_inv *v)
 {
 	if (v->nonblocking && v->req)
 		ctl_inv_accepted(v);
+	else if (v->accepted)
+		tell_accepted(v, 0, NULL);
 }
 
 static void on_wait_timer(evutil_socket_t fd, short what, void *arg)
@@ -209,6 +219,11 @@ out:
 
 void ctl_inv_finish(struct ctl_inv *v)
 {
+	if (v->accepted) {
+		/* ended before it was accepted: it never ran */
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(v->rec.result, "error");
+		tell_accepted(v, 500, cJSON_IsString(e) ? e->valuestring : "the activation failed");
+	}
 	if (!v->rec.end_ms)
 		v->rec.end_ms = hc_now_ms();
 	if (!v->relayed && !v->done && finish_text(v) == 0) {
@@ -252,6 +267,8 @@ void ctl_inv_fail(struct ctl_inv *v, int code, const char *msg)
 void ctl_inv_reject(struct ctl_inv *v, const char *msg)
 {
 	hc_counter_inc(v->L->ctl->m.invokes_rejected);
+	if (v->accepted)
+		tell_accepted(v, 429, msg);
 	if (v->req) {
 		hc_req_add_header(v->req, HDR_ACTIVATION_ID, v->rec.id);
 		hc_reply_error(v->req, 429, "%s", msg);

@@ -301,6 +301,9 @@ static void heartbeat(evutil_socket_t fd, short what, void *arg)
 			     c->url);
 		hc_redis_cmd(L->redis, NULL, NULL, "PEXPIRE %s %lld", key, ttl);
 	}
+	/* where the scheduler leader sends alarm fires (scheduler/alarms.c) */
+	hc_redis_cmd(L->redis, NULL, NULL, "ZADD %s %llu %s", PR_KEY_CONTROLLER_URLS,
+		     (unsigned long long)hc_now_ms(), c->url);
 	hc_redis_cmd(L->redis, on_leader_info, c, "HGET %s %s", PR_KEY_LEADER_INFO, PR_SCHED_F_URL);
 }
 

@@ -21,7 +21,10 @@
 #include "controller/records.h"
 #include "controller/schedcli.h"
 #include "controller/store.h"
+#include "controller/triggers.h"
+#include "controller/trigstore.h"
 #include "proto/agent.h"
+#include "proto/alarm.h"
 #include "proto/keys.h"
 
 extern const char *const ctl_put_lua;
@@ -49,6 +52,18 @@ static const struct ctl_api_route r_plist = {ctl_packages_list};
 static const struct ctl_api_route r_pget = {ctl_package_get};
 static const struct ctl_api_route r_pput = {ctl_package_put};
 static const struct ctl_api_route r_pdel = {ctl_package_delete};
+static const struct ctl_api_route r_tlist = {ctl_triggers_list};
+static const struct ctl_api_route r_tget = {ctl_trigger_get};
+static const struct ctl_api_route r_tput = {ctl_trigger_put};
+static const struct ctl_api_route r_tdel = {ctl_trigger_delete};
+static const struct ctl_api_route r_tfire = {ctl_trigger_fire};
+static const struct ctl_api_route r_rlist = {ctl_rules_list};
+static const struct ctl_api_route r_rget = {ctl_rule_get};
+static const struct ctl_api_route r_rput = {ctl_rule_put};
+static const struct ctl_api_route r_rdel = {ctl_rule_delete};
+static const struct ctl_api_route r_rpost = {ctl_rule_post};
+static const struct ctl_api_route r_afeed = {ctl_alarm_feed_invoke};
+static const struct ctl_api_route r_afeedget = {ctl_alarm_feed_get};
 
 #define NS "/api/v1/namespaces/{ns}"
 
@@ -61,6 +76,22 @@ static int add_routes(struct hc_server *s)
 	/* routes are tried in order and do not overlap: the invoke first */
 	API(HC_POST, NS "/actions/{name}", &r_ainv, 0);
 	API(HC_POST, NS "/actions/{pkg}/{name}", &r_ainv, 0);
+	/* the built-in alarms feed (controller/alarmfeed.c) */
+#define FEED "/api/v1/namespaces/" PR_ALARMS_NS "/actions/" PR_ALARMS_PKG "/{feed}"
+	API(HC_POST, FEED, &r_afeed, 0);
+	API(HC_GET, FEED, &r_afeedget, 0);
+#undef FEED
+	R(HC_POST, PR_ROUTE_INTERNAL_FIRE, ctl_h_internal_fire, NULL, (size_t)2 << 20);
+	API(HC_POST, NS "/triggers/{name}", &r_tfire, 0);
+	API(HC_GET, NS "/triggers", &r_tlist, 0);
+	API(HC_PUT, NS "/triggers/{name}", &r_tput, (size_t)3 << 20);
+	API(HC_GET, NS "/triggers/{name}", &r_tget, 0);
+	API(HC_DELETE, NS "/triggers/{name}", &r_tdel, 0);
+	API(HC_GET, NS "/rules", &r_rlist, 0);
+	API(HC_PUT, NS "/rules/{name}", &r_rput, (size_t)3 << 20);
+	API(HC_GET, NS "/rules/{name}", &r_rget, 0);
+	API(HC_DELETE, NS "/rules/{name}", &r_rdel, 0);
+	API(HC_POST, NS "/rules/{name}", &r_rpost, 0);
 	R(HC_GET, "/api/v1", ctl_h_info, NULL, 0);
 	R(HC_GET, "/", ctl_h_root, NULL, 0);
 	R(HC_GET, "/ping", ctl_h_ping, NULL, 0);
@@ -179,7 +210,7 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 ||
 	    ctl_ctrs_loop_init(L) < 0 || ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 ||
 	    ctl_records_loop_init(L) < 0 || ctl_entity_loop_init(L) < 0 ||
-	    ctl_limits_loop_init(L) < 0 || ctl_pkg_loop_init(L) < 0)
+	    ctl_limits_loop_init(L) < 0 || ctl_pkg_loop_init(L) < 0 || ctl_trig_loop_init(L) < 0)
 		return -1;
 	if (loop->index == 0 && (subscribe(L, &ro) < 0 || ctl_sched_register_start(L) < 0))
 		return -1;
@@ -228,6 +259,7 @@ static int loop_fini(struct hc_loop *loop, void *arg)
 	ctl_records_loop_fini(L);
 	ctl_entity_loop_fini(L);
 	ctl_pkg_loop_fini(L);
+	ctl_trig_loop_fini(L);
 	ctl_auth_loop_fini(L);
 	ctl_limits_loop_fini(L); /* last: activations ended above release what they held */
 	free(L);

@@ -163,7 +163,9 @@ cJSON *pr_activation_to_json(const struct pr_activation *a)
 		  hc_json_add_str(j, "version", a->version[0] ? a->version : "0.0.1") |
 		  hc_json_add_bool(j, "publish", a->publish) |
 		  hc_json_add_int(j, "start", (int64_t)a->start_ms);
-	if (a->end_ms) {
+	if (a->trigger) {
+		bad |= hc_json_add_int(j, "end", 0);
+	} else if (a->end_ms) {
 		bad |= hc_json_add_int(j, "end", (int64_t)a->end_ms);
 		bad |= hc_json_add_int(j, "duration",
 				       a->end_ms >= a->start_ms ? (int64_t)(a->end_ms - a->start_ms)
@@ -188,6 +190,11 @@ cJSON *pr_activation_to_json(const struct pr_activation *a)
 	cJSON *ann = cJSON_AddArrayToObject(j, "annotations");
 	if (!ann)
 		goto oom;
+	if (a->trigger) {
+		if (bad)
+			goto oom;
+		return j;
+	}
 	if (has(a->path))
 		snprintf(path, sizeof(path), "%s", a->path);
 	else
@@ -269,7 +276,9 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 	     hc_buf_adds(b, ",\"version\":") | add_qstr(b, a->version[0] ? a->version : "0.0.1") |
 	     hc_buf_adds(b, a->publish ? ",\"publish\":true" : ",\"publish\":false") |
 	     add_key_int(b, ",\"start\":", (int64_t)a->start_ms);
-	if (a->end_ms)
+	if (a->trigger)
+		rc |= hc_buf_adds(b, ",\"end\":0");
+	else if (a->end_ms)
 		rc |=
 		    add_key_int(b, ",\"end\":", (int64_t)a->end_ms) |
 		    add_key_int(b, ",\"duration\":",
@@ -288,6 +297,8 @@ int pr_activation_encode(struct hc_buf *b, const struct pr_activation *a, const 
 		rc |= add_tree(b, a->result, "{}");
 	rc |= hc_buf_adds(b, "},\"logs\":") | add_tree(b, a->logs, "[]") |
 	      hc_buf_adds(b, ",\"annotations\":[");
+	if (a->trigger)
+		return rc | hc_buf_adds(b, "]}") ? -1 : 0;
 	if (a->sequence)
 		rc |= add_ann_head(b, &first, "topmost") |
 		      hc_buf_adds(b, a->cause[0] ? "false}" : "true}");
@@ -365,7 +376,7 @@ enum {
 	PK_BINDING,
 	PK_FIELDS_PKG
 };
-enum { PKF_PUBLISH = 1, PKF_TIMEOUT = 2, PKF_TOPMOST = 4, PKF_CONDUCTOR = 8 };
+enum { PKF_PUBLISH = 1, PKF_TIMEOUT = 2, PKF_TOPMOST = 4, PKF_CONDUCTOR = 8, PKF_TRIGGER = 16 };
 
 static int add_pk_str(struct hc_buf *b, const char *s)
 {
@@ -382,7 +393,8 @@ int pr_activation_pack(struct hc_buf *b, const struct pr_activation *a, const ch
 {
 	const char *subject = strcmp(a->subject, a->ns) == 0 ? "" : a->subject;
 	int flags = (a->publish ? PKF_PUBLISH : 0) | (a->timeout ? PKF_TIMEOUT : 0) |
-		    (a->sequence ? PKF_TOPMOST : 0) | (a->conductor ? PKF_CONDUCTOR : 0);
+		    (a->sequence ? PKF_TOPMOST : 0) | (a->conductor ? PKF_CONDUCTOR : 0) |
+		    (a->trigger ? PKF_TRIGGER : 0);
 	int rc = hc_buf_adds(b, "[1,") | add_pk_str(b, a->ns) | add_pk_str(b, a->name) |
 		 add_pk_str(b, subject) | add_pk_str(b, a->version) |
 		 add_pk_int(b, (int64_t)a->start_ms) | add_pk_int(b, (int64_t)a->end_ms) |
@@ -456,6 +468,7 @@ static int unpack_fields(struct pr_activation *a, cJSON *arr, cJSON **f)
 	a->timeout = !!(flags & PKF_TIMEOUT);
 	a->sequence = !!(flags & PKF_TOPMOST);
 	a->conductor = !!(flags & PKF_CONDUCTOR);
+	a->trigger = !!(flags & PKF_TRIGGER);
 	a->result = cJSON_DetachItemViaPointer(arr, f[PK_RESULT]);
 	a->logs = cJSON_DetachItemViaPointer(arr, f[PK_LOGS]);
 	return 0;
@@ -508,7 +521,13 @@ cJSON *pr_activation_summary(const cJSON *stored)
 		if (v)
 			cJSON_AddItemToObject(s, keep[i], cJSON_Duplicate(v, 1));
 	}
-	if (cJSON_GetObjectItemCaseSensitive(stored, "end")) {
+	/* a trigger's record ends at 0: no end, duration or statusCode (the
+	 * activations view's summarize) */
+	const cJSON *end = cJSON_GetObjectItemCaseSensitive(s, "end");
+	if (cJSON_IsNumber(end) && end->valuedouble == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "end");
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "duration");
+	} else if (end) {
 		int st = pr_activation_status(stored);
 		if (st >= 0)
 			cJSON_AddNumberToObject(s, "statusCode", st);

@@ -51,6 +51,9 @@ struct pr_activation {
 	 * stored text's while it is unpacked); not freed by pr_activation_clear */
 	const char *path;
 	const char *binding;
+	/* a trigger's record (Triggers.scala): "end" 0 and no duration, no
+	 * annotations; its logs are the rules' outcomes */
+	int trigger;
 };
 
 /* A new activation id for an activation created at now_ms: 12 hex digits

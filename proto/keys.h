@@ -24,6 +24,16 @@
 #define PR_KEY_ACTION_PREFIX    "hearth:action:"       /* the prefixes of the three above, for scripts */
 #define PR_KEY_CODE_PREFIX      "hearth:code:"
 #define PR_KEY_CODE_REFS_PREFIX "hearth:coderefs:"
+/* Packages, triggers and rules are controller/entity.c's documents
+ * ("hearth:<kind>:<path>/<name>", names in "hearth:<kinds>:<path>"). A
+ * trigger's rule links are a hash beside its document, and its alarm (the
+ * built-in alarms feed, proto/alarm.h) a hash of its own; both go with the
+ * trigger when it is deleted. */
+#define PR_KEY_TRIGGER_RULES "hearth:trigrules:%s/%s"  /* ns, trigger -> hash "ns/rule" -> link JSON (proto/trigger.h) */
+#define PR_KEY_ALARM        "hearth:alarm:%s/%s"       /* ns, trigger -> hash {spec, rev, state, reason, changed, fired} */
+#define PR_KEY_ALARMS       "hearth:alarms"            /* zset "ns/trigger" -> its next period (unix ms) */
+#define PR_KEY_ALARMS_PENDING "hearth:alarms:pending"  /* zset "ns/trigger|period" -> when it was claimed (ms): claimed, not yet handed to a controller */
+#define PR_KEY_ALARM_FIRED  "hearth:alarmfired:%s/%s:%lld" /* ns, trigger, period: set NX by the controller that fires it (TTL 1 day) */
 
 /* ---- activations (expire after the activation TTL) ---- */
 /* Records live in one string per PR_ACT_BUCKET_MS of creation time, which
@@ -107,6 +117,7 @@
 /* ---- controllers ---- */
 #define PR_KEY_CONTROLLER   "hearth:controller:%s"     /* controller id -> hash {url}, TTL */
 #define PR_KEY_CONTROLLER_STOPPED "hearth:controller-stopped:%s" /* controller id: stopped just now, short TTL */
+#define PR_KEY_CONTROLLER_URLS "hearth:controllers"   /* zset controller URL -> its last heartbeat (ms): where the scheduler sends alarm fires */
 
 /* ---- pub/sub channels ---- */
 #define PR_CH_LEADER        "hearth:ch:leader"         /* "{id, url, epoch}" on every win */

@@ -52,6 +52,14 @@ static const struct hc_opt opts[] = {
      "retry hint given with 429 when there is no capacity"},
     {"max-queued", HC_OPT_INT, "1024", 0, NULL, O(max_queued), 0, 1000000,
      "allocations held while a new leader rebuilds its pools"},
+    {"alarm-tick", HC_OPT_DURATION, "200ms", 0, NULL, O(alarm_tick_ms), 1, 60000,
+     "longest wait between two looks for due alarm periods (the earliest one is waited "
+     "for exactly)"},
+    {"alarm-resend", HC_OPT_DURATION, "2s", 0, NULL, O(alarm_resend_ms), 10, 600000,
+     "a claimed alarm period no controller has answered is sent again after this long"},
+    {"alarm-catchup", HC_OPT_DURATION, "60s", 0, NULL, O(alarm_catchup_ms), 0,
+     INT64_C(7) * 24 * 3600 * 1000,
+     "alarm periods missed (no leader) are fired late if at most this old, else skipped"},
 };
 
 const struct hc_config_spec sch_config_spec = {

@@ -20,6 +20,7 @@
 #include "proto/agent.h"
 #include "proto/keys.h"
 #include "scheduler/agents.h"
+#include "scheduler/alarms.h"
 #include "scheduler/api.h"
 #include "scheduler/controllers.h"
 #include "scheduler/election.h"
@@ -157,6 +158,7 @@ static void on_won(struct sch *s)
 	if (s->m_elections)
 		hc_counter_inc(s->m_elections);
 	sch_ctl_new_term(s);
+	sch_alarms_won(s->alarms, s->lease.epoch);
 	s->pool = new_pool(s);
 	if (!s->pool || sch_rebuild_start(s, &rebuild_hooks) < 0)
 		sch_election_resign(s, "out of memory");
@@ -168,6 +170,7 @@ static void on_lost(struct sch *s, const char *why)
 		return;
 	hc_warn("scheduler id=%s stepping down: %s", s->cfg.id, why);
 	set_phase(s, SCH_PH_STANDBY);
+	sch_alarms_lost(s->alarms);
 	if (s->m_stepdowns)
 		hc_counter_inc(s->m_stepdowns);
 	if (s->pool) {
@@ -225,16 +228,30 @@ static void on_message(const char *channel, const char *payload, size_t len, voi
 		hc_info("container=%s agent=%s died: destroyed", ev.container, ev.agent);
 }
 
+static int alarms_leading(void *arg)
+{
+	return sch_election_fence(arg);
+}
+
 int sch_daemon_start(struct sch *s)
 {
 	struct timeval tv;
+	struct sch_alarms_env ae = {.base = s->base,
+				    .redis = s->redis,
+				    .client = s->client,
+				    .token = s->cfg.token,
+				    .tick_ms = s->cfg.alarm_tick_ms,
+				    .resend_ms = s->cfg.alarm_resend_ms,
+				    .catchup_ms = s->cfg.alarm_catchup_ms,
+				    .leading = alarms_leading,
+				    .arg = s};
 
 	if (hc_redis_subscribe(s->sub, PR_CH_HOSTS, on_message, s) < 0 ||
 	    hc_redis_subscribe(s->sub, PR_CH_CONTAINERS, on_message, s) < 0)
 		return -1;
 	s->tick_timer = event_new(s->base, -1, EV_PERSIST, on_tick, s);
 	s->refresh_timer = event_new(s->base, -1, EV_PERSIST, on_refresh, s);
-	if (!s->tick_timer || !s->refresh_timer)
+	if (!s->tick_timer || !s->refresh_timer || !(s->alarms = sch_alarms_new(&ae)))
 		return -1;
 	tv = hc_ms_timeval(s->cfg.tick_ms);
 	event_add(s->tick_timer, &tv);
@@ -258,4 +275,6 @@ void sch_daemon_free(struct sch *s)
 	if (s->refresh_timer)
 		event_free(s->refresh_timer);
 	s->tick_timer = s->refresh_timer = NULL;
+	sch_alarms_free(s->alarms); /* after the clients: their last callbacks are stale */
+	s->alarms = NULL;
 }

@@ -16,6 +16,8 @@
  *   election.c     the lease on Redis (lease.h is the state machine),
  *                  announcing a win, fencing, stepping down
  *   persist.c      ownership written behind to Redis, container and host events
+ *   alarms.c       the alarms feed's periods, claimed and sent to controllers
+ *                  while leading (told by daemon.c; knows nothing above it)
  *   pool*.c, lease.c, map.c, keepalive.c, config.c   pure: no I/O
  *
  * One event loop: every handler and callback runs on it, so nothing here
@@ -46,6 +48,7 @@ struct hc_req;
 struct hc_counter;
 struct hc_hist;
 struct sch_map;
+struct sch_alarms;
 struct sch_election_hooks;
 struct sch_rebuild_hooks;
 
@@ -66,6 +69,7 @@ struct sch_config {
 	int64_t max_waiters, max_waiters_per_action, max_creating_per_action;
 	int64_t retry_after_ms;
 	int64_t max_queued; /* allocations held while rebuilding */
+	int64_t alarm_tick_ms, alarm_resend_ms, alarm_catchup_ms; /* alarms.h */
 };
 
 extern const struct hc_config_spec sch_config_spec;
@@ -134,6 +138,7 @@ struct sch {
 	struct sch_pool *pool;
 	uint64_t elected_at_us;
 	struct event *tick_timer, *refresh_timer;
+	struct sch_alarms *alarms; /* alarms.c: the alarms feed's periods, fired while leading */
 	int stopping; /* shutting down: callbacks only clean up */
 
 	/* election.c */
