@@ -167,9 +167,6 @@ int agt_logstream_feed(struct agt_logstream *s, const char *data, size_t n, uint
 			continue; /* no newline yet: wait for more */
 		} else if (n == 0) {
 			s->after_split = 1; /* a newline in the next read ends this line */
-		} else if (*data == '\n') {
-			data++;
-			n--;
 		}
 		rc |= add_line(s, s->partial, s->partial_len, s->partial_ts);
 		s->partial_len = 0;

@@ -39,7 +39,7 @@ int agt_ports_init(struct agt_ports *p, int lo, int hi, const char *host, struct
 	memset(p, 0, sizeof(*p));
 	if (lo < 1 || hi > 65535 || lo > hi)
 		return hc_err_set(err, "port range %d-%d: need 1 <= LO <= HI <= 65535", lo, hi);
-	p->taken = calloc((size_t)(hi - lo + 1), 1);
+	p->taken = calloc((size_t)hi - (size_t)lo + 1, 1);
 	if (!p->taken)
 		return hc_err_set(err, "out of memory");
 	p->lo = lo;

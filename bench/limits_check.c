@@ -65,6 +65,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char(*names)[32] = calloc((size_t)nns, sizeof(*names));
+	if (!names) {
+		fprintf(stderr, "limits_check: out of memory\n");
+		return 1;
+	}
 	for (int i = 0; i < nns; i++) {
 		struct res r = {0};
 		snprintf(names[i], sizeof(names[i]), "ns%d", i);
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
 			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		if (!r.done || r.status) {
 			fprintf(stderr, "limits_check: the first check did not come back\n");
+			free(names);
 			return 1;
 		}
 		ctl_limits_release(r.held);
@@ -89,6 +94,7 @@ int main(int argc, char **argv)
 		ns_per[run] = us * 1000 / (uint64_t)iters;
 		if (r.done != iters || r.status) {
 			fprintf(stderr, "limits_check: checks refused or not answered at once\n");
+			free(names);
 			return 1;
 		}
 	}

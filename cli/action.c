@@ -10,25 +10,25 @@
 #include "proto/auth.h"
 
 static const char action_usage[] =
-	"usage: hearth action create|update NAME [FILE] [options]\n"
-	"       hearth action invoke NAME [-p KEY VALUE]... [-P FILE] [-b|--blocking] [-r|--result]\n"
-	"       hearth action get NAME [--code] [--url]\n"
-	"       hearth action list [--limit N] [--skip N]\n"
-	"       hearth action delete NAME\n"
-	"NAME is `name`, `pkg/name` or `/namespace/name`.\n"
-	"create/update options:\n"
-	"  --kind KIND         nodejs:20, python:3, blackbox (default: from the file's extension;\n"
-	"                      an executable or a file starting with #! is a blackbox)\n"
-	"  --main NAME         the function to call (default: main)\n"
-	"  --memory MB         memory limit (128..512)\n"
-	"  --timeout MS        time limit in milliseconds (100..300000)\n"
-	"  --concurrency N     activations one container may run at once\n"
-	"  --logsize MB        log limit\n"
-	"  --sequence A,B,C    make a sequence of existing actions (no FILE)\n"
-	"  -p KEY VALUE        default parameter (VALUE is JSON if it parses, else a string)\n"
-	"  -P FILE             default parameters from a JSON object file\n"
-	"  -a KEY VALUE        annotation\n"
-	"  --binary            send FILE base64-encoded (zip files always are)\n";
+    "usage: hearth action create|update NAME [FILE] [options]\n"
+    "       hearth action invoke NAME [-p KEY VALUE]... [-P FILE] [-b|--blocking] [-r|--result]\n"
+    "       hearth action get NAME [--code] [--url]\n"
+    "       hearth action list [--limit N] [--skip N]\n"
+    "       hearth action delete NAME\n"
+    "NAME is `name`, `pkg/name` or `/namespace/name`.\n"
+    "create/update options:\n"
+    "  --kind KIND         nodejs:20, python:3, blackbox (default: from the file's extension;\n"
+    "                      an executable or a file starting with #! is a blackbox)\n"
+    "  --main NAME         the function to call (default: main)\n"
+    "  --memory MB         memory limit (128..512)\n"
+    "  --timeout MS        time limit in milliseconds (100..300000)\n"
+    "  --concurrency N     activations one container may run at once\n"
+    "  --logsize MB        log limit\n"
+    "  --sequence A,B,C    make a sequence of existing actions (no FILE)\n"
+    "  -p KEY VALUE        default parameter (VALUE is JSON if it parses, else a string)\n"
+    "  -P FILE             default parameters from a JSON object file\n"
+    "  -a KEY VALUE        annotation\n"
+    "  --binary            send FILE base64-encoded (zip files always are)\n";
 
 /* "name", "pkg/name", "/ns/name", "/ns/pkg/name" -> ns and the rest. */
 static int split_name(const char *q, char *ns, size_t nslen, char *rest, size_t restlen)
@@ -89,7 +89,11 @@ static int is_text(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)p[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t k = c < 0x80	    ? 1
+			   : (c >> 5) == 6  ? 2
+			   : (c >> 4) == 14 ? 3
+			   : (c >> 3) == 30 ? 4
+					    : 0;
 		if (k == 0 || c == 0 || i + k > n)
 			return 0;
 		for (size_t j = 1; j < k; j++)
@@ -363,9 +367,10 @@ static int action_invoke(struct cli_ctx *ctx, int argc, char **argv)
 		if (ctx->json)
 			cli_print_json(ctx, j);
 		else if (blocking)
-			printf("ok: invoked %s, still running after the blocking wait; activation %s\n"
-			       "  see `hearth activation get %s`\n",
-			       name, id ? id : "?", id ? id : "ID");
+			printf(
+			    "ok: invoked %s, still running after the blocking wait; activation %s\n"
+			    "  see `hearth activation get %s`\n",
+			    name, id ? id : "?", id ? id : "ID");
 		else
 			printf("ok: invoked %s with id %s\n", name, id ? id : "?");
 		rc = 0;
@@ -433,7 +438,8 @@ static int action_list(struct cli_ctx *ctx, int argc, char **argv)
 		else if (!strcmp(argv[i], "--skip") && i + 1 < argc)
 			skip = atol(argv[++i]);
 		else {
-			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i], action_usage);
+			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i],
+				action_usage);
 			return 1;
 		}
 	}
@@ -455,7 +461,8 @@ static int action_list(struct cli_ctx *ctx, int argc, char **argv)
 			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
 			const cJSON *pub = cJSON_GetObjectItemCaseSensitive(e, "publish");
 			char fq[600];
-			snprintf(fq, sizeof fq, "/%s/%s", cJSON_IsString(ns) ? ns->valuestring : "?",
+			snprintf(fq, sizeof fq, "/%s/%s",
+				 cJSON_IsString(ns) ? ns->valuestring : "?",
 				 cJSON_IsString(nm) ? nm->valuestring : "?");
 			printf("%-60s %-8s %s\n", fq, cJSON_IsTrue(pub) ? "shared" : "private",
 			       annotation(e, "exec"));
@@ -485,7 +492,8 @@ static int action_url(struct cli_ctx *ctx, const char *name)
 	if (!j || !cJSON_IsString(ns) || !cJSON_IsString(nm)) {
 		rc = status == 200 ? 5 : cli_fail(ctx, "get failed", status, &out);
 		if (status == 200)
-			fprintf(stderr, "hearth: the API answered an action without its namespace\n");
+			fprintf(stderr,
+				"hearth: the API answered an action without its namespace\n");
 		goto out;
 	}
 	/* the namespace is "ns" or "ns/pkg" */
@@ -503,7 +511,8 @@ static int action_url(struct cli_ctx *ctx, const char *name)
 		if (cJSON_IsString(k) && !strcmp(k->valuestring, "web-export"))
 			web = cJSON_GetObjectItemCaseSensitive(e, "value");
 	}
-	if (cJSON_IsTrue(web) || (cJSON_IsString(web) && !strcmp(web->valuestring, "true")))
+	if (web &&
+	    (cJSON_IsTrue(web) || (cJSON_IsString(web) && !strcmp(web->valuestring, "true"))))
 		snprintf(url, sizeof url, "%s/api/v1/web/%s/%s/%s", ctx->apihost, root,
 			 pkg[0] ? pkg : "default", nm->valuestring);
 	else
@@ -551,8 +560,8 @@ int cli_action(struct cli_ctx *ctx, int argc, char **argv)
 		if (!strcmp(sub, "get") && url)
 			return action_url(ctx, argv[1]);
 		if (!strcmp(sub, "get"))
-			return action_simple(ctx, "GET", argv[1], code ? "?code=true" : "?code=false",
-					     "get failed");
+			return action_simple(ctx, "GET", argv[1],
+					     code ? "?code=true" : "?code=false", "get failed");
 		return action_simple(ctx, "DELETE", argv[1], "", "delete failed");
 	}
 	fprintf(stderr, "hearth: unknown action command '%s'\n%s", sub, action_usage);

@@ -10,10 +10,10 @@
 #include "common/json.h"
 
 static const char activation_usage[] =
-	"usage: hearth activation list [NAME] [--limit N] [--skip N] [--since MS] [--upto MS]\n"
-	"       hearth activation get ID\n"
-	"       hearth activation logs ID\n"
-	"       hearth activation result ID\n";
+    "usage: hearth activation list [NAME] [--limit N] [--skip N] [--since MS] [--upto MS]\n"
+    "       hearth activation get ID\n"
+    "       hearth activation logs ID\n"
+    "       hearth activation result ID\n";
 
 static cJSON *get_json(struct cli_ctx *ctx, const char *path, const char *what, int *rc)
 {
@@ -66,7 +66,8 @@ static int act_list(struct cli_ctx *ctx, int argc, char **argv)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
-			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i], activation_usage);
+			fprintf(stderr, "hearth: unexpected argument %s\n%s", argv[i],
+				activation_usage);
 			return 1;
 		}
 	}
@@ -83,8 +84,8 @@ static int act_list(struct cli_ctx *ctx, int argc, char **argv)
 	if (ctx->json) {
 		cli_print_json(ctx, j);
 	} else {
-		printf("%-19s %-32s %-10s %-5s %-9s %-24s %s\n", "Datetime", "Activation ID", "Kind",
-		       "Start", "Duration", "Status", "Entity");
+		printf("%-19s %-32s %-10s %-5s %-9s %-24s %s\n", "Datetime", "Activation ID",
+		       "Kind", "Start", "Duration", "Status", "Entity");
 		for (const cJSON *e = j->child; e; e = e->next) {
 			time_t t = (time_t)(num(e, "start") / 1000);
 			struct tm tm;
@@ -100,8 +101,9 @@ static int act_list(struct cli_ctx *ctx, int argc, char **argv)
 			if (dur >= 0)
 				snprintf(d, sizeof d, "%ldms", dur);
 			printf("%-19s %-32s %-10s %-5s %-9s %-24s %s/%s:%s\n", when,
-			       str(e, "activationId"), cJSON_IsString(kind) ? kind->valuestring : "",
-			       start, d, sc >= 0 && sc <= 3 ? st[sc] : "running", str(e, "namespace"),
+			       str(e, "activationId"),
+			       cJSON_IsString(kind) ? kind->valuestring : "", start, d,
+			       sc >= 0 && sc <= 3 ? st[sc] : "running", str(e, "namespace"),
 			       str(e, "name"), str(e, "version"));
 		}
 	}

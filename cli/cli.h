@@ -11,11 +11,11 @@
 #include "common/buf.h"
 
 struct cli_ctx {
-	char apihost[512];   /* "http://127.0.0.1:3233" */
-	char auth[256];      /* "uuid:key" */
-	char redis[512];     /* redis://:pw@host:port */
-	char props_path[512];/* where apihost/auth came from, for error messages */
-	int json;            /* --json: machine-readable output */
+	char apihost[512];    /* "http://127.0.0.1:3233" */
+	char auth[256];	      /* "uuid:key" */
+	char redis[512];      /* redis://:pw@host:port */
+	char props_path[512]; /* where apihost/auth came from, for error messages */
+	int json;	      /* --json: machine-readable output */
 	long timeout_ms;
 };
 

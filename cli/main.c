@@ -10,23 +10,23 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-	"usage: hearth [--apihost URL] [--auth UUID:KEY] [--redis URL] [--json] COMMAND ...\n"
-	"\n"
-	"commands:\n"
-	"  action create|update|get|list|delete|invoke   manage and run actions\n"
-	"  package create|update|get|list|delete|bind    packages, bindings, shared packages\n"
-	"  trigger create|update|get|list|delete|fire    triggers (--feed for feeds)\n"
-	"  rule create|update|get|list|delete|enable|disable|status  rules\n"
-	"  activation list|get|logs|result               look at what ran\n"
-	"  namespace list                                 the namespaces of your key\n"
-	"  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
-	"  status                                         the cluster at a glance\n"
-	"  host list|drain HOST|undrain HOST              operators: function hosts\n"
-	"\n"
-	"`hearth COMMAND --help` tells more. The API host and key come from the flags,\n"
-	"HEARTH_API and HEARTH_AUTH, $WSK_CONFIG_FILE, $HEARTH_DATA/wskprops,\n"
-	"./.hearth/wskprops (what `make run` writes) or ~/.wskprops. Output is for people;\n"
-	"--json prints JSON for scripts.\n";
+    "usage: hearth [--apihost URL] [--auth UUID:KEY] [--redis URL] [--json] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  action create|update|get|list|delete|invoke   manage and run actions\n"
+    "  package create|update|get|list|delete|bind    packages, bindings, shared packages\n"
+    "  trigger create|update|get|list|delete|fire    triggers (--feed for feeds)\n"
+    "  rule create|update|get|list|delete|enable|disable|status  rules\n"
+    "  activation list|get|logs|result               look at what ran\n"
+    "  namespace list                                 the namespaces of your key\n"
+    "  admin key create|delete, admin namespace delete  operators: keys in Redis\n"
+    "  status                                         the cluster at a glance\n"
+    "  host list|drain HOST|undrain HOST              operators: function hosts\n"
+    "\n"
+    "`hearth COMMAND --help` tells more. The API host and key come from the flags,\n"
+    "HEARTH_API and HEARTH_AUTH, $WSK_CONFIG_FILE, $HEARTH_DATA/wskprops,\n"
+    "./.hearth/wskprops (what `make run` writes) or ~/.wskprops. Output is for people;\n"
+    "--json prints JSON for scripts.\n";
 
 int main(int argc, char **argv)
 {

@@ -31,7 +31,8 @@ static void read_kv_file(const char *path, struct cli_ctx *ctx, int *found)
 		if ((!strcmp(line, "APIHOST") || !strcmp(line, "HEARTH_API")) && !ctx->apihost[0]) {
 			snprintf(ctx->apihost, sizeof ctx->apihost, "%s", v);
 			*found = 1;
-		} else if ((!strcmp(line, "AUTH") || !strcmp(line, "HEARTH_AUTH")) && !ctx->auth[0]) {
+		} else if ((!strcmp(line, "AUTH") || !strcmp(line, "HEARTH_AUTH")) &&
+			   !ctx->auth[0]) {
 			snprintf(ctx->auth, sizeof ctx->auth, "%s", v);
 			*found = 1;
 		} else if (!strcmp(line, "HEARTH_REDIS_URL") && !ctx->redis[0]) {
@@ -106,20 +107,21 @@ long cli_rest(struct cli_ctx *ctx, const char *method, const char *path, const c
 		headers[2] = authz;
 	}
 	struct hc_request req = {
-		.method = method,
-		.url = url,
-		.headers = headers,
-		.body = body,
-		.body_len = body ? strlen(body) : 0,
-		.timeout_ms = ctx->timeout_ms,
-		.max_response = 64 * 1024 * 1024,
+	    .method = method,
+	    .url = url,
+	    .headers = headers,
+	    .body = body,
+	    .body_len = body ? strlen(body) : 0,
+	    .timeout_ms = ctx->timeout_ms,
+	    .max_response = 64 * 1024 * 1024,
 	};
 	long status = 0;
 	struct hc_err err = {{0}};
 	if (hc_http_sync(&req, &status, out, &err) < 0) {
 		fprintf(stderr,
 			"hearth: cannot reach the API at %s: %s\n"
-			"  Is the node running? Start one with `make run`, or point the CLI at it with\n"
+			"  Is the node running? Start one with `make run`, or point the CLI at it "
+			"with\n"
 			"  --apihost URL, HEARTH_API, or an APIHOST line in a wskprops file.\n",
 			ctx->apihost, err.msg);
 		return 0;
@@ -150,12 +152,14 @@ int cli_fail(struct cli_ctx *ctx, const char *what, long status, const struct hc
 			msg ? msg : (body->len ? hc_buf_str(body) : "no details"), status,
 			code ? ", code " : "", code ? code : "");
 		if (status == 401)
-			fprintf(stderr, "  The API refused the key. Check --auth, HEARTH_AUTH or the AUTH "
-					"line of %s.\n",
+			fprintf(stderr,
+				"  The API refused the key. Check --auth, HEARTH_AUTH or the AUTH "
+				"line of %s.\n",
 				ctx->props_path[0] ? ctx->props_path : "your wskprops file");
 		else if (status == 403)
-			fprintf(stderr, "  The key is not allowed to use that namespace; use `_` for your "
-					"own.\n");
+			fprintf(stderr,
+				"  The key is not allowed to use that namespace; use `_` for your "
+				"own.\n");
 		else if (status == 429)
 			fprintf(stderr, "  The platform is at capacity; retry in a moment.\n");
 	}

@@ -18,21 +18,22 @@
 #define OUT_MAX (64u * 1024 * 1024)
 
 static const char trigger_usage[] =
-	"usage: hearth trigger create NAME [--feed FEED] [-p KEY VALUE]... [-P FILE] [-a KEY VALUE]...\n"
-	"       hearth trigger update NAME [-p KEY VALUE]... [-P FILE] [-a KEY VALUE]...\n"
-	"       hearth trigger get NAME\n"
-	"       hearth trigger list [--limit N] [--skip N]\n"
-	"       hearth trigger delete NAME\n"
-	"       hearth trigger fire NAME [-p KEY VALUE]... [-P FILE]\n"
-	"With --feed (e.g. /whisk.system/alarms/interval -p minutes 5), the -p parameters go\n"
-	"to the feed action, which is told CREATE; get, update and delete tell it READ,\n"
-	"UPDATE and DELETE.\n";
+    "usage: hearth trigger create NAME [--feed FEED] [-p KEY VALUE]... [-P FILE] [-a KEY "
+    "VALUE]...\n"
+    "       hearth trigger update NAME [-p KEY VALUE]... [-P FILE] [-a KEY VALUE]...\n"
+    "       hearth trigger get NAME\n"
+    "       hearth trigger list [--limit N] [--skip N]\n"
+    "       hearth trigger delete NAME\n"
+    "       hearth trigger fire NAME [-p KEY VALUE]... [-P FILE]\n"
+    "With --feed (e.g. /whisk.system/alarms/interval -p minutes 5), the -p parameters go\n"
+    "to the feed action, which is told CREATE; get, update and delete tell it READ,\n"
+    "UPDATE and DELETE.\n";
 
 static const char rule_usage[] =
-	"usage: hearth rule create|update NAME TRIGGER ACTION\n"
-	"       hearth rule enable|disable|status|get|delete NAME\n"
-	"       hearth rule list [--limit N] [--skip N]\n"
-	"TRIGGER and ACTION are `name`, `pkg/name` (actions) or `/namespace/...`.\n";
+    "usage: hearth rule create|update NAME TRIGGER ACTION\n"
+    "       hearth rule enable|disable|status|get|delete NAME\n"
+    "       hearth rule list [--limit N] [--skip N]\n"
+    "TRIGGER and ACTION are `name`, `pkg/name` (actions) or `/namespace/...`.\n";
 
 /* "/ns/rest" as given, or "/_/name" for a name of the caller's namespace. */
 static void qualify(const char *name, char *out, size_t n)
@@ -102,10 +103,12 @@ static int parse_opts(int argc, char **argv, struct topts *o, const char *usage)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if ((!strcmp(a, "-p") || !strcmp(a, "--param")) && i + 2 < argc) {
-			cJSON_AddItemToArray(o->params, kv(argv[i + 1], cli_param_value(argv[i + 2])));
+			cJSON_AddItemToArray(o->params,
+					     kv(argv[i + 1], cli_param_value(argv[i + 2])));
 			i += 2;
 		} else if ((!strcmp(a, "-a") || !strcmp(a, "--annotation")) && i + 2 < argc) {
-			cJSON_AddItemToArray(o->annots, kv(argv[i + 1], cli_param_value(argv[i + 2])));
+			cJSON_AddItemToArray(o->annots,
+					     kv(argv[i + 1], cli_param_value(argv[i + 2])));
 			i += 2;
 		} else if ((!strcmp(a, "-P") || !strcmp(a, "--param-file")) && i + 1 < argc) {
 			if (cli_params_file(argv[++i], o->params) < 0)
@@ -245,13 +248,13 @@ static int trigger_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite
 	if (parse_opts(argc, argv, &o, trigger_usage) < 0)
 		goto out;
 	if (!o.name) {
-		fprintf(stderr, "hearth: trigger %s needs a NAME\n%s", overwrite ? "update" : "create",
-			trigger_usage);
+		fprintf(stderr, "hearth: trigger %s needs a NAME\n%s",
+			overwrite ? "update" : "create", trigger_usage);
 		goto out;
 	}
 	if (overwrite && !o.feed) {
 		/* a trigger with a feed: its -p parameters are the feed's (UPDATE) */
-		long st;
+		long st = 0;
 		cJSON *t = get_trigger(ctx, o.name, &st, 1);
 		const char *feed = t ? feed_of(t) : NULL;
 		if (feed && cJSON_GetArraySize(o.params) > 0) {
@@ -297,14 +300,15 @@ static int trigger_put(struct cli_ctx *ctx, int argc, char **argv, int overwrite
 	if (o.feed) {
 		cJSON *t = parse(&out);
 		cJSON *p = as_object(o.params);
-		int frc = run_feed(ctx, o.feed, "CREATE", str_of(t, "namespace", "_"), o.name, p,
-				   NULL);
+		int frc =
+		    run_feed(ctx, o.feed, "CREATE", str_of(t, "namespace", "_"), o.name, p, NULL);
 		cJSON_Delete(p);
 		cJSON_Delete(t);
 		if (frc < 0) {
 			/* as wsk: a trigger whose feed refused it is not kept */
 			delete_trigger(ctx, o.name, 1);
-			fprintf(stderr, "hearth: the feed refused trigger %s, which was not created\n",
+			fprintf(stderr,
+				"hearth: the feed refused trigger %s, which was not created\n",
 				o.name);
 			goto out;
 		}
@@ -323,7 +327,7 @@ out:
 
 static int trigger_get(struct cli_ctx *ctx, const char *name)
 {
-	long status;
+	long status = 0;
 	cJSON *t = get_trigger(ctx, name, &status, 0);
 	if (!t)
 		return status == 404 ? 4 : 1;
@@ -351,12 +355,13 @@ static int trigger_get(struct cli_ctx *ctx, const char *name)
 
 static int trigger_delete(struct cli_ctx *ctx, const char *name)
 {
-	long status;
+	long status = 0;
 	cJSON *t = get_trigger(ctx, name, &status, 0);
 	if (!t)
 		return status == 404 ? 4 : 1;
 	const char *feed = feed_of(t);
-	if (feed && run_feed(ctx, feed, "DELETE", str_of(t, "namespace", "_"), name, NULL, NULL) < 0)
+	if (feed &&
+	    run_feed(ctx, feed, "DELETE", str_of(t, "namespace", "_"), name, NULL, NULL) < 0)
 		fprintf(stderr, "hearth: deleting trigger %s anyway\n", name);
 	cJSON_Delete(t);
 	return delete_trigger(ctx, name, 0);
@@ -413,7 +418,8 @@ static cJSON *list(struct cli_ctx *ctx, const char *coll, long limit, long skip)
 {
 	char path[512];
 	struct hc_buf out;
-	snprintf(path, sizeof path, "/api/v1/namespaces/_/%s?limit=%ld&skip=%ld", coll, limit, skip);
+	snprintf(path, sizeof path, "/api/v1/namespaces/_/%s?limit=%ld&skip=%ld", coll, limit,
+		 skip);
 	hc_buf_init(&out, OUT_MAX);
 	long status = cli_rest(ctx, "GET", path, NULL, &out);
 	cJSON *j = status == 200 ? parse(&out) : NULL;
@@ -437,7 +443,7 @@ static int trigger_list(struct cli_ctx *ctx, int argc, char **argv)
 				printf("/%s/%-50s %s\n", str_of(e, "namespace", "?"),
 				       str_of(e, "name", "?"),
 				       cJSON_IsTrue(cJSON_GetObjectItem(e, "publish")) ? "shared"
-										    : "private");
+										       : "private");
 		}
 		rc = j ? 0 : 1;
 		cJSON_Delete(j);
@@ -521,10 +527,11 @@ static int rule_one(struct cli_ctx *ctx, const char *method, const char *name, c
 	long st = cli_rest(ctx, method, path, status ? body : NULL, &out);
 	int rc = 0;
 	if (st != 200) {
-		rc = cli_fail(ctx, status ? (strcmp(status, "active") ? "disable failed"
-							      : "enable failed")
-				       : !strcmp(method, "DELETE") ? "delete failed"
-								   : "get failed",
+		rc = cli_fail(ctx,
+			      status
+				  ? (strcmp(status, "active") ? "disable failed" : "enable failed")
+			      : !strcmp(method, "DELETE") ? "delete failed"
+							  : "get failed",
 			      st, &out);
 	} else if (status) {
 		printf("ok: %s rule %s\n", strcmp(status, "active") ? "disabled" : "enabled", name);
@@ -568,7 +575,7 @@ static int rule_list(struct cli_ctx *ctx, int argc, char **argv)
 					r = parse(&out);
 				printf("%-56s %-8s %s\n", q,
 				       cJSON_IsTrue(cJSON_GetObjectItem(e, "publish")) ? "shared"
-										    : "private",
+										       : "private",
 				       str_of(r, "status", "?"));
 				cJSON_Delete(r);
 				hc_buf_free(&out);

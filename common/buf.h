@@ -11,21 +11,21 @@
 #include <string.h>
 
 struct hc_buf {
-	char *data;  /* NULL until the first add; hc_buf_str() never returns NULL */
-	size_t len;  /* bytes held, without the terminator */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* len may never exceed this */
+	char *data; /* NULL until the first add; hc_buf_str() never returns NULL */
+	size_t len; /* bytes held, without the terminator */
+	size_t cap; /* bytes allocated */
+	size_t max; /* len may never exceed this */
 };
 
 /* A buffer over a fixed array (never reallocated; an add that does not fit
  * fails with E2BIG and leaves it unchanged). arr[0] is set to '\0'. */
-#define HC_BUF_FIXED(arr)                                                                    \
-	((arr)[0] = '\0', (struct hc_buf){.data = (arr), .len = 0, .cap = sizeof(arr),        \
-					  .max = sizeof(arr) - 1})
+#define HC_BUF_FIXED(arr)                                                                          \
+	((arr)[0] = '\0',                                                                          \
+	 (struct hc_buf){.data = (arr), .len = 0, .cap = sizeof(arr), .max = sizeof(arr) - 1})
 
 /* The same over a pointer and its size (n >= 1). */
-#define HC_BUF_FIXED_N(p, n)                                                                 \
-	((p)[0] = '\0', (struct hc_buf){.data = (p), .len = 0, .cap = (n), .max = (n) - 1})
+#define HC_BUF_FIXED_N(p, n)                                                                       \
+	((p)[0] = '\0', (struct hc_buf){.data = (p), .len = 0, .cap = (n), .max = (n)-1})
 
 /* Initialise an empty buffer that may hold at most max bytes. */
 void hc_buf_init(struct hc_buf *b, size_t max);

@@ -25,17 +25,17 @@ struct hc_call;
 struct hc_client_opts {
 	long max_conns_per_host; /* 0 = unlimited */
 	long connect_timeout_ms; /* 0 = 2000 */
-	long max_total_conns;    /* 0 = unlimited */
+	long max_total_conns;	 /* 0 = unlimited */
 };
 
 struct hc_response {
-	long status;           /* HTTP status, 0 when there was no response */
-	const char *body;      /* NUL-terminated; "" when empty; valid during the callback */
+	long status;	  /* HTTP status, 0 when there was no response */
+	const char *body; /* NUL-terminated; "" when empty; valid during the callback */
 	size_t body_len;
-	const char *error;     /* NULL on a completed exchange; else what failed */
-	int timed_out;         /* nonzero when the request hit its timeout */
-	uint64_t elapsed_us;   /* from hc_client_request to completion */
-	const char *location;  /* Location header if any (redirect hints), else NULL */
+	const char *error;    /* NULL on a completed exchange; else what failed */
+	int timed_out;	      /* nonzero when the request hit its timeout */
+	uint64_t elapsed_us;  /* from hc_client_request to completion */
+	const char *location; /* Location header if any (redirect hints), else NULL */
 	/* the value of the request's want_header, NUL-terminated, NULL when
 	 * absent (hc_kclient only; hc_client leaves it NULL) */
 	const char *header;
@@ -48,16 +48,16 @@ struct hc_response {
 typedef void (*hc_client_cb)(const struct hc_response *resp, void *arg);
 
 struct hc_request {
-	const char *method;           /* "GET", "POST", ... */
+	const char *method; /* "GET", "POST", ... */
 	const char *url;
-	const char *const *headers;   /* NULL-terminated "Name: value" list, or NULL */
-	const void *body;             /* copied; may be NULL */
+	const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
+	const void *body;	    /* copied; may be NULL */
 	size_t body_len;
-	long timeout_ms;              /* whole exchange; 0 = 30000 */
-	size_t max_response;          /* 0 = 16 MiB */
-	const char *want_header;      /* one reply header to report (lower case), or NULL */
-	const char *unix_name;        /* hc_kclient only: the server's local socket (localnet.h),
-				       * used instead of the URL's address; NULL = none */
+	long timeout_ms;	 /* whole exchange; 0 = 30000 */
+	size_t max_response;	 /* 0 = 16 MiB */
+	const char *want_header; /* one reply header to report (lower case), or NULL */
+	const char *unix_name;	 /* hc_kclient only: the server's local socket (localnet.h),
+				  * used instead of the URL's address; NULL = none */
 };
 
 /* Create a client on base. Returns NULL on failure (err set if given). */

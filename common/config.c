@@ -208,6 +208,8 @@ static int opt_set(const struct hc_opt *o, void *cfg, const char *val, struct hc
 static int implicit_set(const struct implicit_opt *io, struct log_settings *log, const char *val,
 			struct hc_err *err)
 {
+	if (!val && (io->id == IMP_LOG_LEVEL || io->id == IMP_LOG_FORMAT))
+		return hc_err_set(err, "--%s needs a value", io->name);
 	if (io->id == IMP_LOG_LEVEL) {
 		if (hc_log_parse_level(val, &log->level) < 0)
 			return hc_err_set(err,
@@ -742,14 +744,14 @@ enum hc_config_result hc_config_load(const struct hc_config_spec *spec, int argc
 		goto fail;
 
 	/* Pass 2: flags override file and environment. */
-	for (i = 1; (r = next_token(spec, argc, argv, &i, &t, err)) > 0;) {
+	for (i = 1; next_token(spec, argc, argv, &i, &t, err) > 0;) { /* pass 1 saw errors */
 		if (t.opt && t.negated) {
 			*(int *)field(cfg, t.opt) = 0;
 		} else if (t.opt) {
 			if (opt_set(t.opt, cfg, t.val ? t.val : "true", err) < 0)
 				goto fail;
-		} else if (implicit_set(t.imp, &log, t.val, err) < 0) {
-			goto fail;
+		} else if (!t.imp || implicit_set(t.imp, &log, t.val, err) < 0) {
+			goto fail; /* next_token gives one of opt and imp */
 		}
 	}
 	hc_log_setup(spec->prog, log.level, log.json);

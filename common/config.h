@@ -21,21 +21,21 @@
 #include "common/err.h"
 
 enum hc_opt_type {
-	HC_OPT_STR,      /* char * (strdup'd, freed by hc_config_free) */
-	HC_OPT_INT,      /* int64_t, bounded by min/max */
-	HC_OPT_BOOL,     /* int: true/false/yes/no/on/off/1/0; a bare flag means true */
+	HC_OPT_STR,	 /* char * (strdup'd, freed by hc_config_free) */
+	HC_OPT_INT,	 /* int64_t, bounded by min/max */
+	HC_OPT_BOOL,	 /* int: true/false/yes/no/on/off/1/0; a bare flag means true */
 	HC_OPT_DURATION, /* int64_t milliseconds: "250ms", "2s", "10m", plain = ms */
-	HC_OPT_SIZE,     /* int64_t bytes: "64k", "48m", plain = bytes */
+	HC_OPT_SIZE,	 /* int64_t bytes: "64k", "48m", plain = bytes */
 };
 
 struct hc_opt {
-	const char *name;   /* file key and long flag: "pause-grace" -> --pause-grace */
+	const char *name; /* file key and long flag: "pause-grace" -> --pause-grace */
 	enum hc_opt_type type;
-	const char *def;    /* default, as it would be written in the file; NULL = unset */
-	char shortflag;     /* 0 for none */
-	const char *env;    /* "HEARTH_PAUSE_GRACE", or NULL */
-	size_t offset;      /* offsetof(struct my_config, field) */
-	int64_t min, max;   /* for INT / DURATION / SIZE; min == max == 0 means unbounded */
+	const char *def;  /* default, as it would be written in the file; NULL = unset */
+	char shortflag;	  /* 0 for none */
+	const char *env;  /* "HEARTH_PAUSE_GRACE", or NULL */
+	size_t offset;	  /* offsetof(struct my_config, field) */
+	int64_t min, max; /* for INT / DURATION / SIZE; min == max == 0 means unbounded */
 	const char *help;
 };
 

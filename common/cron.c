@@ -20,7 +20,7 @@ static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "
 static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
 static const struct field fields[6] = {
-    {"second", 0, 59, NULL},   {"minute", 0, 59, NULL},	       {"hour", 0, 23, NULL},
+    {"second", 0, 59, NULL},	   {"minute", 0, 59, NULL},  {"hour", 0, 23, NULL},
     {"day of month", 1, 31, NULL}, {"month", 1, 12, months}, {"day of week", 0, 7, days},
 };
 
@@ -110,8 +110,8 @@ int hc_cron_parse(const char *expr, struct hc_cron *c, struct hc_err *err)
 	m[0] = 1; /* five fields: at second 0 */
 	for (int i = c->seconds ? 0 : 1, k = 0; i < 6; i++, k++)
 		if (parse_field(tok[k], &fields[i], &m[i], &any[i]) < 0)
-			return hc_err_set(err, "cron: the %s field '%s' is not valid", fields[i].what,
-					  tok[k]);
+			return hc_err_set(err, "cron: the %s field '%s' is not valid",
+					  fields[i].what, tok[k]);
 	if (m[5] & ((uint64_t)1 << 7))
 		m[5] = (m[5] | 1) & 0x7f; /* 7 is Sunday too */
 	c->sec = m[0];
@@ -166,10 +166,9 @@ int64_t hc_cron_next(const struct hc_cron *c, int64_t after_ms)
 		} else if (!((c->hour >> tm.tm_hour) & 1)) {
 			tm.tm_hour++;
 			tm.tm_min = tm.tm_sec = 0;
-		} else if (!((c->min >> tm.tm_min) & 1)) {
-			tm.tm_min++;
-			tm.tm_sec = 0;
-		} else if ((b = next_bit(c->sec, tm.tm_sec)) < 0 || b > 59) {
+		} else if (!((c->min >> tm.tm_min) & 1) || (b = next_bit(c->sec, tm.tm_sec)) < 0 ||
+			   b > 59) {
+			/* not this minute, or no second left in it */
 			tm.tm_min++;
 			tm.tm_sec = 0;
 		} else {

@@ -17,12 +17,12 @@
 #include "common/err.h"
 
 struct hc_cron {
-	uint64_t sec, min;	     /* bit n: second / minute n matches */
-	uint32_t hour, dom;	     /* bit n: hour n, day of month n (1..31) */
-	uint16_t mon;		     /* bit n: month n (1..12) */
-	uint8_t dow;		     /* bit n: weekday n (0 = Sunday .. 6) */
-	int dom_any, dow_any;	     /* the field was "*" (or "?") */
-	int seconds;		     /* six fields: the first is the second */
+	uint64_t sec, min;    /* bit n: second / minute n matches */
+	uint32_t hour, dom;   /* bit n: hour n, day of month n (1..31) */
+	uint16_t mon;	      /* bit n: month n (1..12) */
+	uint8_t dow;	      /* bit n: weekday n (0 = Sunday .. 6) */
+	int dom_any, dow_any; /* the field was "*" (or "?") */
+	int seconds;	      /* six fields: the first is the second */
 };
 
 /* Parse expr. 0, or -1 with err naming the field that is wrong. */

@@ -46,40 +46,74 @@
 const char *hc_http_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	case 507: return "Insufficient Storage";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 417:
+		return "Expectation Failed";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -302,8 +336,8 @@ static void send_reply(struct hc_conn *c, const char *head, size_t hlen, const c
 /* Reply on c: head and body (see send_reply); counted by status. -1 when
  * out of memory: nothing was sent, and the caller closes c. */
 static int reply_on(struct hc_conn *c, const struct hc_req *req, int status, const char *ctype,
-		     const char *extra, size_t extra_len, const void *body, size_t len,
-		     int keep_alive, int take)
+		    const char *extra, size_t extra_len, const void *body, size_t len,
+		    int keep_alive, int take)
 {
 	struct hc_lp *lp = c->lp;
 	/* max is cap - 1, so hc_buf never tries to realloc the stack array */
@@ -313,8 +347,8 @@ static int reply_on(struct hc_conn *c, const struct hc_req *req, int status, con
 	hc_buf_init(&big, extra_len + 4096);
 	int with_body = head_into(&b, lp, req, status, ctype, extra, extra_len, len, keep_alive);
 	if (with_body < 0) { /* long extra headers */
-		with_body = head_into(&big, lp, req, status, ctype, extra, extra_len, len,
-				      keep_alive);
+		with_body =
+		    head_into(&big, lp, req, status, ctype, extra, extra_len, len, keep_alive);
 		b = big;
 	}
 	count_status(lp->srv, status);
@@ -794,9 +828,9 @@ void hc_srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr
 		if (!lp->stopping)
 			atomic_fetch_sub(&s->nconns, 1);
 		static const char busy[] =
-			"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-			"Content-Length: 54\r\nConnection: close\r\n\r\n"
-			"{\"error\":\"too many connections, retry later\",\"code\":\"\"}";
+		    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+		    "Content-Length: 54\r\nConnection: close\r\n\r\n"
+		    "{\"error\":\"too many connections, retry later\",\"code\":\"\"}";
 		ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)w;
 		hc_counter_inc(s->m_rejected);
@@ -892,8 +926,8 @@ void hc_srv_free_conns(struct hc_lp *lp)
 
 /* Finish a request: write its response (if anyone is listening), move the
  * connection on, free the request. take != 0 hands body (malloc'd) over. */
-static void finish(struct hc_req *req, int status, const char *ctype, const void *body,
-		   size_t len, int take)
+static void finish(struct hc_req *req, int status, const char *ctype, const void *body, size_t len,
+		   int take)
 {
 	struct hc_lp *lp = req->lp;
 	if (req->state != RQ_HANDLER) {

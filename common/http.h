@@ -39,29 +39,29 @@ struct hc_req;
 /* One event loop (thread) of a server. */
 struct hc_loop {
 	struct event_base *base;
-	int index;               /* 0 .. threads-1; loop 0 runs on the caller of hc_server_run */
+	int index; /* 0 .. threads-1; loop 0 runs on the caller of hc_server_run */
 	struct hc_server *server;
-	void *data;              /* set by loop_init */
+	void *data; /* set by loop_init */
 };
 
 typedef void (*hc_handler)(struct hc_req *req, void *arg);
 typedef int (*hc_loop_fn)(struct hc_loop *loop, void *arg);
 
 struct hc_server_opts {
-	const char *name;          /* for logs and metrics, e.g. "controller" */
-	const char *addr;          /* bind address; NULL = "127.0.0.1" */
-	int port;                  /* 0 = any free port (read it with hc_server_port) */
-	const char *unix_name;     /* also listen here (localnet.h: "@name" abstract, or a
-				    * path), on loop 0; NULL = TCP only */
-	int threads;               /* event loops; 0 = 1 */
-	size_t max_head;           /* request line + headers; 0 = 16 KiB */
-	size_t max_body;           /* default body limit; 0 = 1 MiB */
-	long idle_timeout_ms;      /* keep-alive idle before close; 0 = 60 s */
-	long request_timeout_ms;   /* first byte to complete request; 0 = 30 s */
-	long max_conns;            /* open connections per server; 0 = 4096 */
-	int cors;                  /* answer OPTIONS and add Access-Control-* headers */
-	hc_loop_fn loop_init;      /* called on each loop's thread before serving; -1 aborts */
-	hc_loop_fn loop_fini;      /* called on each loop's thread after it stops */
+	const char *name;	 /* for logs and metrics, e.g. "controller" */
+	const char *addr;	 /* bind address; NULL = "127.0.0.1" */
+	int port;		 /* 0 = any free port (read it with hc_server_port) */
+	const char *unix_name;	 /* also listen here (localnet.h: "@name" abstract, or a
+				  * path), on loop 0; NULL = TCP only */
+	int threads;		 /* event loops; 0 = 1 */
+	size_t max_head;	 /* request line + headers; 0 = 16 KiB */
+	size_t max_body;	 /* default body limit; 0 = 1 MiB */
+	long idle_timeout_ms;	 /* keep-alive idle before close; 0 = 60 s */
+	long request_timeout_ms; /* first byte to complete request; 0 = 30 s */
+	long max_conns;		 /* open connections per server; 0 = 4096 */
+	int cors;		 /* answer OPTIONS and add Access-Control-* headers */
+	hc_loop_fn loop_init;	 /* called on each loop's thread before serving; -1 aborts */
+	hc_loop_fn loop_fini;	 /* called on each loop's thread after it stops */
 	void *loop_arg;
 	/* Draining (drain_ms 0 = none): asked to stop, a loop first stops
 	 * accepting, answers new requests 503, calls loop_drain once, and goes
@@ -79,8 +79,8 @@ struct hc_server *hc_server_new(const struct hc_server_opts *opts, struct hc_err
 
 /* Add a route before hc_server_run. max_body 0 = the server's default.
  * Patterns as in router.h. Returns 0 or -1 (bad pattern). */
-int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
-		    void *arg, size_t max_body);
+int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn, void *arg,
+		    size_t max_body);
 /* The same with flags: HC_ROUTE_OWN_CORS — the route answers OPTIONS
  * itself (the server's preflight does not) and the server's CORS headers
  * (hc_server_opts.cors) are not added to its replies. */
@@ -112,21 +112,21 @@ struct hc_loop *hc_server_loop(struct hc_server *s, int i);
 void hc_server_free(struct hc_server *s);
 
 /* ---- the request ---- */
-int hc_req_method(const struct hc_req *req);        /* enum hc_method */
-const char *hc_req_path(const struct hc_req *req);  /* raw path, no query */
-const char *hc_req_target(const struct hc_req *req);/* path and query as sent */
+int hc_req_method(const struct hc_req *req);			      /* enum hc_method */
+const char *hc_req_path(const struct hc_req *req);		      /* raw path, no query */
+const char *hc_req_target(const struct hc_req *req);		      /* path and query as sent */
 const char *hc_req_param(const struct hc_req *req, const char *name); /* route capture */
 /* Query parameter, decoded; NULL when absent or undecodable. Valid until reply. */
 const char *hc_req_query(struct hc_req *req, const char *name);
 const char *hc_req_header(const struct hc_req *req, const char *name); /* NULL if absent */
-const char *hc_req_body(const struct hc_req *req, size_t *len);      /* NUL-terminated */
+const char *hc_req_body(const struct hc_req *req, size_t *len);	       /* NUL-terminated */
 /* The query string as sent (no '?'), or NULL when there is none. */
 const char *hc_req_query_string(const struct hc_req *req);
 /* The request's headers, in order: name and value of header i (0, or -1
  * past the last). Valid while the request is. */
 size_t hc_req_nheaders(const struct hc_req *req);
 int hc_req_header_at(const struct hc_req *req, size_t i, const char **name, const char **value);
-const char *hc_req_id(const struct hc_req *req); /* X-Request-ID if sane, else a new id */
+const char *hc_req_id(const struct hc_req *req);   /* X-Request-ID if sane, else a new id */
 const char *hc_req_peer(const struct hc_req *req); /* "127.0.0.1:5555" */
 struct hc_loop *hc_req_loop(const struct hc_req *req);
 uint64_t hc_req_start_us(const struct hc_req *req); /* hc_mono_us when the head arrived */
@@ -143,7 +143,7 @@ void hc_reply_json(struct hc_req *req, int status, const cJSON *json);
 void hc_reply_buf(struct hc_req *req, int status, const char *ctype, struct hc_buf *b);
 /* {"error": "<message>", "code": "<request id>"} — OpenWhisk's error shape. */
 void hc_reply_error(struct hc_req *req, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Standard reason phrase for a status ("Not Found"). */
 const char *hc_http_reason(int status);

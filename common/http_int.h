@@ -59,9 +59,9 @@ struct hc_req {
 	const char *query;
 	size_t qlen;
 	const struct hc_route_ent *route;
-	struct hc_buf body;         /* chunked bodies are decoded here */
-	struct evbuffer *body_ev;   /* Content-Length bodies are collected here */
-	const char *body_ptr;       /* the complete body, NUL-terminated */
+	struct hc_buf body;	  /* chunked bodies are decoded here */
+	struct evbuffer *body_ev; /* Content-Length bodies are collected here */
+	const char *body_ptr;	  /* the complete body, NUL-terminated */
 	size_t body_len;
 	struct hc_chunked ch;
 	int64_t body_left; /* Content-Length bytes still to read */
@@ -83,9 +83,9 @@ struct hc_conn {
 	struct event *rev;	 /* reading (conn_readable), persistent */
 	struct event *deadline;	 /* whole-request timer */
 	int reading;		 /* rev is added */
-	struct hc_req *req;     /* the request being read or handled */
-	int closing;            /* close once the output has drained */
-	int eof;                /* the client shut its side while a handler ran */
+	struct hc_req *req;	 /* the request being read or handled */
+	int closing;		 /* close once the output has drained */
+	int eof;		 /* the client shut its side while a handler ran */
 	char peer[64];
 };
 TAILQ_HEAD(hc_conn_list, hc_conn);

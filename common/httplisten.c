@@ -89,16 +89,17 @@ static int unix_listen(struct hc_server *s, struct hc_lp *lp, struct hc_err *err
 	struct sockaddr_un sa;
 	socklen_t sl;
 	if (hc_unix_addr(s->unix_name, &sa, &sl) < 0)
-		return hc_err_set(err, "bad local socket name \"%s\" (1 to %d bytes)",
-				  s->unix_name, HC_UNIX_NAME_MAX);
+		return hc_err_set(err, "bad local socket name \"%s\" (1 to %d bytes)", s->unix_name,
+				  HC_UNIX_NAME_MAX);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return hc_err_set(err, "socket: %s", strerror(errno));
 	if (bind(fd, (struct sockaddr *)&sa, sl) < 0) {
 		hc_err_set(err, "bind %s: %s%s", s->unix_name, strerror(errno),
-			   errno == EADDRINUSE ? " (another server has it, or a stale file is left: "
-						 "remove it)"
-					       : "");
+			   errno == EADDRINUSE
+			       ? " (another server has it, or a stale file is left: "
+				 "remove it)"
+			       : "");
 		close(fd);
 		return -1;
 	}
@@ -131,8 +132,9 @@ static void register_metrics(struct hc_server *s)
 	s->m_latency = hc_hist_new("hearth_http_request_duration_seconds", labels,
 				   "Time from a request's head to its reply", NULL, 0);
 	s->m_conns = hc_gauge_new("hearth_http_connections", labels, "Open HTTP connections");
-	s->m_rejected = hc_counter_new("hearth_http_rejected_connections_total", labels,
-				       "Connections refused because the connection cap was reached");
+	s->m_rejected =
+	    hc_counter_new("hearth_http_rejected_connections_total", labels,
+			   "Connections refused because the connection cap was reached");
 }
 
 /* Zero options take their defaults (http.h). */
@@ -228,8 +230,8 @@ fail:
 	return NULL;
 }
 
-int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn,
-		    void *arg, size_t max_body)
+int hc_server_route(struct hc_server *s, int methods, const char *pattern, hc_handler fn, void *arg,
+		    size_t max_body)
 {
 	return hc_server_route_flags(s, methods, pattern, fn, arg, max_body, 0);
 }
@@ -238,7 +240,8 @@ int hc_server_route_flags(struct hc_server *s, int methods, const char *pattern,
 			  void *arg, size_t max_body, int flags)
 {
 	struct hc_route_ent *e = calloc(1, sizeof *e);
-	struct hc_route_ent **nr = realloc(s->routes, (size_t)(s->nroutes + 1) * sizeof *nr);
+	struct hc_route_ent **nr =
+	    realloc(s->routes, (size_t)(s->nroutes + 1) * sizeof(struct hc_route_ent *));
 	if (!e || !nr) {
 		free(e);
 		if (nr)

@@ -31,9 +31,9 @@ struct hc_http_head {
 	size_t nheaders;
 	/* derived from the headers */
 	int64_t content_length; /* -1 when absent */
-	int chunked;            /* Transfer-Encoding: chunked */
-	int keep_alive;         /* per version and Connection header */
-	int expect_continue;    /* Expect: 100-continue */
+	int chunked;		/* Transfer-Encoding: chunked */
+	int keep_alive;		/* per version and Connection header */
+	int expect_continue;	/* Expect: 100-continue */
 };
 
 /* Parse a request head at the start of buf.
@@ -51,7 +51,7 @@ const struct hc_http_header *hc_http_find(const struct hc_http_head *h, const ch
 struct hc_chunked {
 	int state;
 	uint64_t remaining; /* bytes left in the current chunk */
-	size_t line;        /* bytes of the current size/trailer line seen */
+	size_t line;	    /* bytes of the current size/trailer line seen */
 };
 
 /* Decode from in, appending data to out (out->max bounds the body).

@@ -184,7 +184,7 @@ int hc_json_str(const cJSON *obj, const char *key, int required, const char **ou
 
 	if (r <= 0)
 		return r;
-	if (!cJSON_IsString(it) || !it->valuestring)
+	if (!it || !cJSON_IsString(it) || !it->valuestring)
 		return hc_err_set(err, "field \"%s\" must be a string", key);
 	*out = it->valuestring;
 	return 0;
@@ -200,7 +200,7 @@ int hc_json_int(const cJSON *obj, const char *key, int required, int64_t min, in
 
 	if (r <= 0)
 		return r;
-	if (!cJSON_IsNumber(it))
+	if (!it || !cJSON_IsNumber(it))
 		return hc_err_set(err, "field \"%s\" must be an integer", key);
 	v = it->valuedouble;
 	if (!isfinite(v) || v != floor(v))

@@ -30,8 +30,8 @@ struct hc_redis_opts {
 	char password[256]; /* "" for none */
 	int db;
 	long connect_timeout_ms; /* 0 = 1000 */
-	long backoff_min_ms;     /* 0 = 50 */
-	long backoff_max_ms;     /* 0 = 2000 */
+	long backoff_min_ms;	 /* 0 = 50 */
+	long backoff_max_ms;	 /* 0 = 2000 */
 };
 
 /* Parse "redis://[:password@]host[:port][/db]" (also "host:port").

@@ -14,7 +14,7 @@
 #define MAX_SEGS 32
 
 struct seg {
-	char *text; /* literal text, or the capture's name */
+	char *text;  /* literal text, or the capture's name */
 	int capture; /* 0 literal, 1 one segment, 2 the rest of the path */
 };
 
@@ -34,8 +34,8 @@ static const struct {
 	const char *name;
 	int m;
 } methods[] = {
-	{"GET", HC_GET},       {"HEAD", HC_HEAD},       {"POST", HC_POST},   {"PUT", HC_PUT},
-	{"DELETE", HC_DELETE}, {"OPTIONS", HC_OPTIONS}, {"PATCH", HC_PATCH},
+    {"GET", HC_GET},	   {"HEAD", HC_HEAD},	    {"POST", HC_POST},	 {"PUT", HC_PUT},
+    {"DELETE", HC_DELETE}, {"OPTIONS", HC_OPTIONS}, {"PATCH", HC_PATCH},
 };
 
 int hc_method_parse(const char *s, size_t len)
@@ -125,8 +125,7 @@ struct split {
 	size_t raw_off[MAX_SEGS];
 };
 
-static int split_path(const char *path, size_t len, char *store, size_t storelen,
-		      struct split *sp)
+static int split_path(const char *path, size_t len, char *store, size_t storelen, struct split *sp)
 {
 	if (len == 0 || path[0] != '/')
 		return -1;

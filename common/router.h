@@ -26,13 +26,13 @@ int hc_method_parse(const char *s, size_t len);
 const char *hc_method_name(int method);
 
 #define HC_ROUTE_MAX_PARAMS 8
-#define HC_ROUTE_MAX_PATH 2048
+#define HC_ROUTE_MAX_PATH   2048
 
 struct hc_router;
 
 struct hc_route_match {
-	void *data;    /* what hc_router_add was given */
-	int allowed;   /* on HC_ROUTE_BAD_METHOD: methods the path accepts */
+	void *data;  /* what hc_router_add was given */
+	int allowed; /* on HC_ROUTE_BAD_METHOD: methods the path accepts */
 	int nparams;
 	const char *names[HC_ROUTE_MAX_PARAMS];
 	const char *values[HC_ROUTE_MAX_PARAMS]; /* point into storage */

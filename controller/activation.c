@@ -483,7 +483,7 @@ static int alloc_granted(struct ctl_loop *L, const char *akey, int maxc,
 		} else {
 			int fresh;
 			struct ctl_ctr *c = ctl_ctr_adopt(L, ar, akey, maxc, &fresh);
-			enum ctl_start start = !ar->init		? CTL_START_WARM
+			enum ctl_start start = !ar->init		 ? CTL_START_WARM
 					       : ar->container.action[0] ? CTL_START_CREATED
 									 : CTL_START_PREWARM;
 			if (c)

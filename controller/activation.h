@@ -72,21 +72,21 @@ struct ctl_inv {
 	uint64_t run_start_us;
 	struct event wait_timer; /* the blocking wait (ctl_inv_wait), when wait_armed */
 	int wait_armed;
-	struct ctl_ctr *ctr;	 /* its container while it runs */
-	struct ctl_rt_call rt;	 /* its /init or /run in flight */
-	ctl_inv_done_fn done;	 /* compositions and forwarded runs: who gets the record */
+	struct ctl_ctr *ctr;   /* its container while it runs */
+	struct ctl_rt_call rt; /* its /init or /run in flight */
+	ctl_inv_done_fn done;  /* compositions and forwarded runs: who gets the record */
 	void *done_arg;
 	ctl_inv_accept_fn accepted; /* nonblocking without req: told when accepted */
 	void *accepted_arg;
 	ctl_inv_answer_fn answer; /* who answers req, when not the REST reply */
 	void *answer_arg;
 	void (*answer_free)(void *answer_arg); /* when v is freed */
-	cJSON *relayed;		 /* a forwarded run's record, as its owner stored it */
+	cJSON *relayed; /* a forwarded run's record, as its owner stored it */
 	/* the container's reply bytes when they are the result (rec.result
 	 * parsed from them): borrowed, set only while the run finishes */
 	const char *result_text;
 	size_t result_text_len;
-	int printed_nothing; /* the runtime said so: no logs to ask for */
+	int printed_nothing;	/* the runtime said so: no logs to ask for */
 	struct ctl_nslim *held; /* an invoke's admission (limits.h), released at the end */
 };
 

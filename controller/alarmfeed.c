@@ -262,8 +262,9 @@ void ctl_alarm_feed_invoke(struct hc_req *req, const struct ctl_caller *who)
 		return;
 	}
 	const char *body = hc_req_body(req, &len);
-	cJSON *params = hc_json_blank(body, len) ? cJSON_CreateObject()
-						 : hc_json_parse(body, len, HC_JSON_MAX_DEPTH, &err);
+	cJSON *params = hc_json_blank(body, len)
+			    ? cJSON_CreateObject()
+			    : hc_json_parse(body, len, HC_JSON_MAX_DEPTH, &err);
 	if (!cJSON_IsObject(params)) {
 		hc_reply_error(req, 400, "The request content was malformed:\n%s",
 			       params ? "the body must be a JSON object" : err.msg);
@@ -309,17 +310,19 @@ void ctl_alarm_feed_invoke(struct hc_req *req, const struct ctl_caller *who)
 /* GET: the feed action's metadata, for clients that look before invoking. */
 void ctl_alarm_feed_get(struct hc_req *req, const struct ctl_caller *who)
 {
-	static const char *const desc[] = {
-	    NULL, "Fire trigger when alarm occurs", "Fire trigger at specified interval",
-	    "Fire trigger once when alarm occurs"};
+	static const char *const desc[] = {NULL, "Fire trigger when alarm occurs",
+					   "Fire trigger at specified interval",
+					   "Fire trigger once when alarm occurs"};
 	static const char *const params[] = {
 	    NULL,
 	    "[{\"name\":\"cron\",\"required\":true},{\"name\":\"timezone\",\"required\":false},"
-	    "{\"name\":\"startDate\",\"required\":false},{\"name\":\"stopDate\",\"required\":false},"
+	    "{\"name\":\"startDate\",\"required\":false},{\"name\":\"stopDate\",\"required\":false}"
+	    ","
 	    "{\"name\":\"strict\",\"required\":false}]",
 	    "[{\"name\":\"minutes\",\"required\":true},{\"name\":\"startDate\",\"required\":false},"
 	    "{\"name\":\"stopDate\",\"required\":false}]",
-	    "[{\"name\":\"date\",\"required\":true},{\"name\":\"deleteAfterFire\",\"required\":false}]"};
+	    "[{\"name\":\"date\",\"required\":true},{\"name\":\"deleteAfterFire\",\"required\":"
+	    "false}]"};
 	int kind = pr_alarm_feed_kind(hc_req_param(req, "feed"));
 	if (!kind) {
 		hc_reply_error(req, 404, MSG_NOT_FOUND);

@@ -27,12 +27,12 @@ struct later {
 #define RESERVE 32
 
 struct ctl_calls {
-	struct hc_kclient *k;  /* NULL: libcurl does it all */
+	struct hc_kclient *k; /* NULL: libcurl does it all */
 	struct hc_client *curl;
-	struct event *ev;      /* delivers the waiting failures */
+	struct event *ev; /* delivers the waiting failures */
 	struct later *head, **tail;
 	struct later reserve[RESERVE];
-	struct later *spare;   /* unused reserve entries */
+	struct later *spare; /* unused reserve entries */
 	const char *hdr[3];
 };
 

@@ -88,14 +88,14 @@ static void bury(struct ctl_loop *L, struct ctl_ctr *c, const char *reason)
 	hooks(L)->lost(L, akey);
 }
 
-struct ctl_ctr *ctl_ctr_adopt(struct ctl_loop *L, const struct pr_alloc_reply *ar,
-			      const char *akey, int maxc, int *fresh)
+struct ctl_ctr *ctl_ctr_adopt(struct ctl_loop *L, const struct pr_alloc_reply *ar, const char *akey,
+			      int maxc, int *fresh)
 {
 	struct ctl_ctr *c = ctl_pool_find_id(L->pool, ar->container.id);
 	*fresh = !c;
 	if (c)
 		return c;
-	enum ctl_cstate st = ar->init					   ? CTL_CS_INIT
+	enum ctl_cstate st = ar->init				      ? CTL_CS_INIT
 			     : ar->container.state == PR_CS_SUSPENDED ? CTL_CS_SUSPENDED
 								      : CTL_CS_READY;
 	c = ctl_pool_add(L->pool, &ar->container, akey, maxc, st);
@@ -163,7 +163,9 @@ static void on_resumed(const struct hc_response *r, void *arg)
 	}
 	if (r->error || r->status != 204 || c->st != CTL_CS_RESUMING) {
 		hc_warn("container=%s resume failed: %ld %s", c->d.id, r->status,
-			r->error ? r->error : c->st == CTL_CS_DEAD ? "reported gone" : "");
+			r->error	       ? r->error
+			: c->st == CTL_CS_DEAD ? "reported gone"
+					       : "");
 		c->inflight--;
 		set_state(c, CTL_CS_DEAD);
 		if (c->inflight == 0 && c->calls == 0)

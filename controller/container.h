@@ -33,8 +33,8 @@ int ctl_ctr_transition_ok(enum ctl_cstate from, enum ctl_cstate to);
 /* The container an allocation names, in L's pool: the one already there
  * (*fresh 0) or a new one (*fresh 1) in INIT when it needs /init, else
  * SUSPENDED or READY as the scheduler says. NULL when out of memory. */
-struct ctl_ctr *ctl_ctr_adopt(struct ctl_loop *L, const struct pr_alloc_reply *ar,
-			      const char *akey, int maxc, int *fresh);
+struct ctl_ctr *ctl_ctr_adopt(struct ctl_loop *L, const struct pr_alloc_reply *ar, const char *akey,
+			      int maxc, int *fresh);
 
 /* One slot of c for an activation (READY with room, or INIT for its
  * first activation): the pause-grace timer stops. */

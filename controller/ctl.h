@@ -121,11 +121,11 @@ struct ctl_loop {
 	int stopping;	      /* shutting down: no new calls */
 	int draining;	      /* stopping after a drain: idle containers go now */
 	/* each module's part, created by its ctl_*_loop_init */
-	struct ctl_calls *calls;      /* call.c: HTTP clients, deferred failures */
-	struct ctl_sched_loop *sched; /* schedcli.c: allocations and refs in flight */
-	struct ctl_pool *pool;	      /* containers (container.c) and queues (activation.c) */
-	struct ctl_auth_memo *auth;   /* auth.c: credentials verified lately */
-	struct ctl_records *records;  /* records.c: what was announced lately */
+	struct ctl_calls *calls;	/* call.c: HTTP clients, deferred failures */
+	struct ctl_sched_loop *sched;	/* schedcli.c: allocations and refs in flight */
+	struct ctl_pool *pool;		/* containers (container.c) and queues (activation.c) */
+	struct ctl_auth_memo *auth;	/* auth.c: credentials verified lately */
+	struct ctl_records *records;	/* records.c: what was announced lately */
 	struct ctl_entity_loop *entity; /* entity.c: its write scripts */
 	struct ctl_limits_loop *limits; /* limits.c: namespaces' counters */
 	struct ctl_pkg_loop *pkg;	/* packages.c: its delete script */

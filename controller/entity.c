@@ -83,8 +83,7 @@ struct op {
 	char path[CTL_PATH_MAX];
 };
 
-static struct op *op_new(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-			 void *arg)
+static struct op *op_new(struct ctl_loop *L, const struct ctl_coll *c, const char *path, void *arg)
 {
 	struct op *op = calloc(1, sizeof(*op));
 	if (!op)
@@ -136,8 +135,8 @@ static int not_started(struct op *op)
 	return -1;
 }
 
-int ctl_entity_get(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		   const char *name, ctl_entity_doc_cb cb, void *arg)
+int ctl_entity_get(struct ctl_loop *L, const struct ctl_coll *c, const char *path, const char *name,
+		   ctl_entity_doc_cb cb, void *arg)
 {
 	char key[CTL_KEY_MAX];
 	struct op *op = op_new(L, c, path, arg);
@@ -157,9 +156,8 @@ static void on_put(redisReply *r, void *arg)
 	free(op);
 }
 
-int ctl_entity_put(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		   const char *name, const char *old_raw, const cJSON *doc, ctl_entity_doc_cb cb,
-		   void *arg)
+int ctl_entity_put(struct ctl_loop *L, const struct ctl_coll *c, const char *path, const char *name,
+		   const char *old_raw, const cJSON *doc, ctl_entity_doc_cb cb, void *arg)
 {
 	char key[CTL_KEY_MAX], index[CTL_KEY_MAX], updated[24], msg[CTL_KEY_MAX];
 	struct op *op = op_new(L, c, path, arg);
@@ -174,8 +172,8 @@ int ctl_entity_put(struct ctl_loop *L, const struct ctl_coll *c, const char *pat
 	const cJSON *up = cJSON_GetObjectItemCaseSensitive(doc, "updated");
 	snprintf(updated, sizeof(updated), "%.0f", cJSON_IsNumber(up) ? up->valuedouble : 0.0);
 	snprintf(msg, sizeof(msg), "%s/%s", path, name);
-	const char *argv[] = {key, index, old_raw ? old_raw : "", text, updated, name, c->channel,
-			      msg};
+	const char *argv[] = {key,	  index, old_raw ? old_raw : "", text, updated, name,
+			      c->channel, msg};
 	size_t lens[8];
 	for (int i = 0; i < 8; i++)
 		lens[i] = strlen(argv[i]);
@@ -242,8 +240,10 @@ static void on_list_names(redisReply *r, void *arg)
 	struct op *op = arg;
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
 		cJSON *empty = r && r->type == REDIS_REPLY_ARRAY ? cJSON_CreateArray() : NULL;
-		op->list_cb(empty ? 0 : r && r->type == REDIS_REPLY_ARRAY ? 500 : 503, empty,
-			    op->arg);
+		op->list_cb(empty				? 0
+			    : r && r->type == REDIS_REPLY_ARRAY ? 500
+								: 503,
+			    empty, op->arg);
 		free(op);
 		return;
 	}
@@ -276,8 +276,8 @@ out:
 	free(keys);
 }
 
-int ctl_entity_list(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		    int64_t skip, int64_t limit, ctl_entity_list_cb cb, void *arg)
+int ctl_entity_list(struct ctl_loop *L, const struct ctl_coll *c, const char *path, int64_t skip,
+		    int64_t limit, ctl_entity_list_cb cb, void *arg)
 {
 	char index[CTL_KEY_MAX];
 	struct op *op = op_new(L, c, path, arg);

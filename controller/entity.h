@@ -33,10 +33,9 @@ struct ctl_coll {
 	const char *label;   /* "packages", for OpenWhisk's list messages */
 };
 
-extern const struct ctl_coll ctl_coll_packages, ctl_coll_triggers, ctl_coll_rules,
-    ctl_coll_actions;
+extern const struct ctl_coll ctl_coll_packages, ctl_coll_triggers, ctl_coll_rules, ctl_coll_actions;
 
-#define CTL_PATH_MAX (2 * PR_NAME_MAX + 2)		/* "ns" or "ns/pkg" */
+#define CTL_PATH_MAX (2 * PR_NAME_MAX + 2)	       /* "ns" or "ns/pkg" */
 #define CTL_KEY_MAX  (CTL_PATH_MAX + PR_NAME_MAX + 32) /* a document's key */
 
 /* The document's and the index's keys of path/name into out. */
@@ -59,31 +58,30 @@ void ctl_entity_doc_clear(struct ctl_entity_doc *d);
 /* Read path/name. d: the document (the callback takes it; zeroed unless
  * status 0). */
 typedef void (*ctl_entity_doc_cb)(int status, struct ctl_entity_doc *d, void *arg);
-int ctl_entity_get(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		    const char *name, ctl_entity_doc_cb cb, void *arg);
+int ctl_entity_get(struct ctl_loop *L, const struct ctl_coll *c, const char *path, const char *name,
+		   ctl_entity_doc_cb cb, void *arg);
 
 /* Write doc as path/name if the stored text is still old_raw (NULL: no
  * document may exist). The callback gets status 0, 409 or 503 (d zeroed). */
-int ctl_entity_put(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		    const char *name, const char *old_raw, const cJSON *doc, ctl_entity_doc_cb cb,
-		    void *arg);
+int ctl_entity_put(struct ctl_loop *L, const struct ctl_coll *c, const char *path, const char *name,
+		   const char *old_raw, const cJSON *doc, ctl_entity_doc_cb cb, void *arg);
 
 /* Delete path/name: the callback gets the deleted document (taken), or 404
  * / 503. */
 int ctl_entity_delete(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		       const char *name, ctl_entity_doc_cb cb, void *arg);
+		      const char *name, ctl_entity_doc_cb cb, void *arg);
 
 /* The documents under path, newest first: skip, then at most limit (0: all)
  * of them. The callback gets an array (taken) or NULL with 503/500. */
 typedef void (*ctl_entity_list_cb)(int status, cJSON *docs, void *arg);
-int ctl_entity_list(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		     int64_t skip, int64_t limit, ctl_entity_list_cb cb, void *arg);
+int ctl_entity_list(struct ctl_loop *L, const struct ctl_coll *c, const char *path, int64_t skip,
+		    int64_t limit, ctl_entity_list_cb cb, void *arg);
 
 /* How many entities are under path: the callback gets the count, or -1
  * (503). */
 typedef void (*ctl_entity_count_cb)(int64_t n, void *arg);
 int ctl_entity_count(struct ctl_loop *L, const struct ctl_coll *c, const char *path,
-		      ctl_entity_count_cb cb, void *arg);
+		     ctl_entity_count_cb cb, void *arg);
 
 int ctl_entity_loop_init(struct ctl_loop *L);
 void ctl_entity_loop_fini(struct ctl_loop *L);

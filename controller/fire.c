@@ -39,11 +39,11 @@ struct fire {
 struct rule_start {
 	struct fire *f;
 	int idx;
-	struct ctl_nslim *held; /* the invocation's admission (limits.h) */
-	char rule[2 * PR_NAME_MAX + 2];	  /* "ns/rule" */
-	char action[PR_FQN_MAX];	  /* "ns/pkg/action" */
-	char ns[PR_NAME_MAX + 1];	  /* the action's namespace */
-	char rel[2 * PR_NAME_MAX + 2];	  /* and its name there: "pkg/action" */
+	struct ctl_nslim *held;		/* the invocation's admission (limits.h) */
+	char rule[2 * PR_NAME_MAX + 2]; /* "ns/rule" */
+	char action[PR_FQN_MAX];	/* "ns/pkg/action" */
+	char ns[PR_NAME_MAX + 1];	/* the action's namespace */
+	char rel[2 * PR_NAME_MAX + 2];	/* and its name there: "pkg/action" */
 };
 
 static void fire_free(struct fire *f)
@@ -246,8 +246,7 @@ static void on_trigger(int status, struct ctl_trigger *t, void *arg)
 	f->pending = 1; /* held while the rules start: outcomes may come at once */
 	int i = 0;
 	const cJSON *link;
-	cJSON_ArrayForEach(link, t->rules)
-		start_rule(f, i++, link);
+	cJSON_ArrayForEach(link, t->rules) start_rule(f, i++, link);
 	ctl_trigger_clear(t);
 	unref(f);
 }

@@ -23,8 +23,7 @@ struct fwd_req {
 };
 
 /* A new activation from f (its params taken), to run here. */
-static struct ctl_inv *forwarded_inv(struct ctl_loop *L, struct ctl_ref *ref,
-				     struct pr_forward *f)
+static struct ctl_inv *forwarded_inv(struct ctl_loop *L, struct ctl_ref *ref, struct pr_forward *f)
 {
 	struct ctl_inv *v = ctl_inv_new(L, ref, f->params, f->subject, f->id);
 	f->params = NULL;

@@ -26,11 +26,11 @@ struct invoke_req {
 	int blocking, result_only;
 	int64_t wait_ms;
 	char caller_key[160];
-	char ns[PR_NAME_MAX + 1];     /* the action's */
+	char ns[PR_NAME_MAX + 1];	/* the action's */
 	char path[2 * PR_NAME_MAX + 2]; /* [pkg/]name */
-	char what[CTL_APATH_MAX];     /* what a refusal names */
-	struct ctl_ref ref;	      /* a sequence whose components are being checked */
-	struct ctl_nslim *held;	      /* the subject's admission (limits.h) */
+	char what[CTL_APATH_MAX];	/* what a refusal names */
+	struct ctl_ref ref;		/* a sequence whose components are being checked */
+	struct ctl_nslim *held;		/* the subject's admission (limits.h) */
 };
 
 /* The activation's value: the action's defaults under the request body.

@@ -422,7 +422,7 @@ static void sync_now(struct ctl_limits_loop *ll)
 	int n = ll->n, argc = 5 + 5 * n;
 	const char **argv = calloc((size_t)argc, sizeof(*argv));
 	char(*num)[4][24] = calloc((size_t)n, sizeof(*num));
-	struct ctl_nslim **sent = calloc((size_t)n, sizeof(*sent));
+	struct ctl_nslim **sent = calloc((size_t)n, sizeof(struct ctl_nslim *));
 	char owner[80];
 	if (!argv || !num || !sent) {
 		free(argv);

@@ -42,8 +42,8 @@ struct ctl_ctr {
 	struct pr_container d;
 	char akey[CTL_AKEY_MAX]; /* "ns/name@revision" (or "ns/pkg/name@...") it runs */
 	enum ctl_cstate st;	 /* written by container.c only */
-	int inflight; /* /run calls in progress */
-	int maxc;     /* the action's concurrency limit */
+	int inflight;		 /* /run calls in progress */
+	int maxc;		 /* the action's concurrency limit */
 	uint64_t last_used_us;
 	struct event *grace; /* pause-grace timer (container.c) */
 	void *owner_loop;    /* struct ctl_loop * */

@@ -188,8 +188,7 @@ static void on_delete_read(int status, struct ctl_entity_doc *d, void *arg)
 		op_free(op);
 		return;
 	}
-	if (ctl_rule_remove(op->L, op->ns, op->name, op->old.raw, &op->trigger, on_removed, op) <
-	    0)
+	if (ctl_rule_remove(op->L, op->ns, op->name, op->old.raw, &op->trigger, on_removed, op) < 0)
 		not_started(op);
 }
 

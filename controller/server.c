@@ -73,14 +73,15 @@ static int add_routes(struct hc_server *s)
 	void *a;
 #define R(m, p, fn, arg, max) rc |= hc_server_route(s, m, p, fn, arg, max)
 #define API(m, p, r, max)     (a = (void *)(r), R(m, p, ctl_h_api, a, max))
-	/* routes are tried in order and do not overlap: the invoke first */
+	/* routes are tried in order, the invoke first; the built-in feed
+	 * before the package path it would otherwise match */
 	API(HC_POST, NS "/actions/{name}", &r_ainv, 0);
-	API(HC_POST, NS "/actions/{pkg}/{name}", &r_ainv, 0);
 	/* the built-in alarms feed (controller/alarmfeed.c) */
 #define FEED "/api/v1/namespaces/" PR_ALARMS_NS "/actions/" PR_ALARMS_PKG "/{feed}"
 	API(HC_POST, FEED, &r_afeed, 0);
 	API(HC_GET, FEED, &r_afeedget, 0);
 #undef FEED
+	API(HC_POST, NS "/actions/{pkg}/{name}", &r_ainv, 0); /* after the feed */
 	R(HC_POST, PR_ROUTE_INTERNAL_FIRE, ctl_h_internal_fire, NULL, (size_t)2 << 20);
 	API(HC_POST, NS "/triggers/{name}", &r_tfire, 0);
 	API(HC_GET, NS "/triggers", &r_tlist, 0);
@@ -207,10 +208,10 @@ static int loop_init(struct hc_loop *loop, void *arg)
 	}
 	if (!(L->redis = hc_redis_new(loop->base, &ro)))
 		return -1;
-	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 ||
-	    ctl_ctrs_loop_init(L) < 0 || ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 ||
-	    ctl_records_loop_init(L) < 0 || ctl_entity_loop_init(L) < 0 ||
-	    ctl_limits_loop_init(L) < 0 || ctl_pkg_loop_init(L) < 0 || ctl_trig_loop_init(L) < 0)
+	if (ctl_calls_loop_init(L) < 0 || ctl_sched_loop_init(L) < 0 || ctl_ctrs_loop_init(L) < 0 ||
+	    ctl_inv_loop_init(L) < 0 || ctl_auth_loop_init(L) < 0 || ctl_records_loop_init(L) < 0 ||
+	    ctl_entity_loop_init(L) < 0 || ctl_limits_loop_init(L) < 0 ||
+	    ctl_pkg_loop_init(L) < 0 || ctl_trig_loop_init(L) < 0)
 		return -1;
 	if (loop->index == 0 && (subscribe(L, &ro) < 0 || ctl_sched_register_start(L) < 0))
 		return -1;

@@ -259,7 +259,7 @@ static void on_bound(redisReply *r, void *arg)
 {
 	struct pkg_op *op = arg;
 	struct ctl_pkg_resolved *res = &op->r;
-	struct pr_package_info pi;
+	struct pr_package_info pi = {0};
 	int st = 0;
 	if (!r || r->type == REDIS_REPLY_ERROR)
 		st = 503;
@@ -279,7 +279,7 @@ static void on_package(redisReply *r, void *arg)
 {
 	struct pkg_op *op = arg;
 	struct ctl_pkg_resolved *res = &op->r;
-	struct pr_package_info pi;
+	struct pr_package_info pi = {0};
 	int st = 0;
 	if (!r || r->type == REDIS_REPLY_ERROR)
 		st = 503;

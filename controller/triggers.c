@@ -21,10 +21,10 @@
 #include "controller/trigstore.h"
 #include "proto/trigger.h"
 
-#define MSG_NOT_FOUND	"The requested resource does not exist."
-#define MSG_CONFLICT	"Concurrent modification to resource detected."
-#define MSG_EXISTS	"resource already exists"
-#define MSG_UNAVAILABLE "the entity store is unreachable; retry shortly"
+#define MSG_NOT_FOUND	  "The requested resource does not exist."
+#define MSG_CONFLICT	  "Concurrent modification to resource detected."
+#define MSG_EXISTS	  "resource already exists"
+#define MSG_UNAVAILABLE	  "the entity store is unreachable; retry shortly"
 #define HDR_ACTIVATION_ID "x-openwhisk-activation-id"
 
 static void reply_take(struct hc_req *req, int status, cJSON *j)
@@ -78,8 +78,8 @@ int ctl_list_params(struct hc_req *req, const char *collection, int64_t *skip, i
 	if (rc > 0) {
 		if (v < 0 || v > 200) {
 			hc_reply_error(req, 400,
-				       "The value '%lld' is not in the range of 0 to 200 for %s.", v,
-				       collection);
+				       "The value '%lld' is not in the range of 0 to 200 for %s.",
+				       v, collection);
 			return -1;
 		}
 		*limit = v ? v : 200; /* limit=0 means the maximum */
@@ -131,9 +131,10 @@ static struct trig_op *op_new(struct hc_req *req, const struct ctl_caller *who, 
 	const char *name = hc_req_param(req, "name");
 	if (name && !pr_name_valid(name)) {
 		if (bad_name == 400)
-			hc_reply_error(req, 400,
-				       "The request content was malformed:\nthe trigger name is not "
-				       "valid");
+			hc_reply_error(
+			    req, 400,
+			    "The request content was malformed:\nthe trigger name is not "
+			    "valid");
 		else
 			hc_reply_error(req, 404, MSG_NOT_FOUND);
 		return NULL;
@@ -215,8 +216,8 @@ static void on_put_old(int status, struct ctl_trigger *t, void *arg)
 		hc_reply_error(op->req, 409, MSG_EXISTS);
 		goto fail;
 	}
-	op->doc = pr_trigger_build(status ? NULL : t->d.doc, &op->put, op->ns, op->name,
-				   hc_now_ms());
+	op->doc =
+	    pr_trigger_build(status ? NULL : t->d.doc, &op->put, op->ns, op->name, hc_now_ms());
 	op->rules = t->rules;
 	t->rules = NULL;
 	if (!op->doc) {

@@ -22,23 +22,22 @@ static const char read_lua[] = "local d = redis.call('GET', KEYS[1])\n"
 /* KEYS: document, index, links, alarm, alarms, the rules' index; ARGV:
  * name, alarm member, rule key prefix ("hearth:rule:<ns>/"), "1" = delete
  * the linked rules too. What was deleted, as read_lua returns it, or nil. */
-static const char delete_lua[] =
-    "local d = redis.call('GET', KEYS[1])\n"
-    "if not d then return false end\n"
-    "local links = redis.call('HGETALL', KEYS[3])\n"
-    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])\n"
-    "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-    "redis.call('ZREM', KEYS[5], ARGV[2])\n"
-    "if ARGV[4] == '1' then\n"
-    "  for i = 1, #links, 2 do\n"
-    "    local rule = string.match(links[i], '/(.*)$')\n"
-    "    if rule then\n"
-    "      redis.call('DEL', ARGV[3] .. rule)\n"
-    "      redis.call('ZREM', KEYS[6], rule)\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {d, links}\n";
+static const char delete_lua[] = "local d = redis.call('GET', KEYS[1])\n"
+				 "if not d then return false end\n"
+				 "local links = redis.call('HGETALL', KEYS[3])\n"
+				 "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])\n"
+				 "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+				 "redis.call('ZREM', KEYS[5], ARGV[2])\n"
+				 "if ARGV[4] == '1' then\n"
+				 "  for i = 1, #links, 2 do\n"
+				 "    local rule = string.match(links[i], '/(.*)$')\n"
+				 "    if rule then\n"
+				 "      redis.call('DEL', ARGV[3] .. rule)\n"
+				 "      redis.call('ZREM', KEYS[6], rule)\n"
+				 "    end\n"
+				 "  end\n"
+				 "end\n"
+				 "return {d, links}\n";
 
 /* KEYS: rule, rules index, new trigger's document, its links, the old
  * trigger's links; ARGV: expected rule text ("" = none), new text,
@@ -75,10 +74,11 @@ static const char rule_remove_lua[] = "local cur = redis.call('GET', KEYS[1])\n"
 
 /* KEYS: rule, trigger's document, its links; ARGV: expected rule text,
  * "ns/rule", link prefix, status. 0 changed, -1 no trigger, 1 written. */
-static const char rule_status_lua[] = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-				      "if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end\n"
-				      "redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. ARGV[4] .. '\"}')\n"
-				      "return 1\n";
+static const char rule_status_lua[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end\n"
+    "redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. ARGV[4] .. '\"}')\n"
+    "return 1\n";
 
 /* KEYS: alarm, alarms, trigger's document; ARGV: member, spec, rev, now,
  * first ("" = none), "1" = update. -1 no trigger, 0 no alarm to update,
@@ -97,7 +97,8 @@ static const char alarm_put_lua[] =
     "  redis.call('HSET', KEYS[1], '" PR_ALARM_F_FIRED "', 0)\n"
     "end\n"
     "redis.call('HSET', KEYS[1], '" PR_ALARM_F_SPEC "', ARGV[2], '" PR_ALARM_F_REV "', ARGV[3],\n"
-    "  '" PR_ALARM_F_STATE "', state, '" PR_ALARM_F_REASON "', '', '" PR_ALARM_F_CHANGED "', ARGV[4])\n"
+    "  '" PR_ALARM_F_STATE "', state, '" PR_ALARM_F_REASON "', '', '" PR_ALARM_F_CHANGED
+    "', ARGV[4])\n"
     "if state == '" PR_ALARM_ACTIVE "' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])\n"
     "else redis.call('ZREM', KEYS[2], ARGV[1]) end\n"
     "return 1\n";
@@ -294,8 +295,8 @@ int ctl_trig_delete_all(struct ctl_loop *L, const char *ns, const char *name, in
 	snprintf(member, sizeof(member), "%s/%s", ns, name);
 	ctl_entity_index_key(&ctl_coll_rules, ns, rindex, sizeof(rindex));
 	ctl_entity_key(&ctl_coll_rules, ns, "", rprefix, sizeof(rprefix));
-	const char *argv[] = {doc,  index,  links,   alarm, PR_KEY_ALARMS, rindex,
-			      name, member, rprefix, with_rules ? "1" : "0"};
+	const char *argv[] = {doc,    index, links,  alarm,   PR_KEY_ALARMS,
+			      rindex, name,  member, rprefix, with_rules ? "1" : "0"};
 	return eval(L, &L->trig->del, on_trigger, op, 6, 10, argv);
 }
 
@@ -335,8 +336,17 @@ int ctl_rule_write(struct ctl_loop *L, const char *ns, const char *name, const c
 	trigger_keys(old_trigger ? old_trigger : trigger, NULL, olinks);
 	snprintf(updated, sizeof(updated), "%.0f", cJSON_IsNumber(up) ? up->valuedouble : 0.0);
 	snprintf(fqn, sizeof(fqn), "%s/%s", ns, name);
-	const char *argv[] = {rule, index, tdoc, links, olinks, /* the keys */
-			      old_raw ? old_raw : "", text, updated, name, fqn, prefix,
+	const char *argv[] = {rule,
+			      index,
+			      tdoc,
+			      links,
+			      olinks, /* the keys */
+			      old_raw ? old_raw : "",
+			      text,
+			      updated,
+			      name,
+			      fqn,
+			      prefix,
 			      create ? PR_RULE_ACTIVE : ""};
 	rc = eval(L, &L->trig->rule_write, on_rule_int, op, 5, 12, argv);
 out:
@@ -376,7 +386,12 @@ int ctl_rule_set_status(struct ctl_loop *L, const char *ns, const char *name, co
 	ctl_entity_key(&ctl_coll_rules, ns, name, rule, sizeof(rule));
 	trigger_keys(trigger, tdoc, links);
 	snprintf(fqn, sizeof(fqn), "%s/%s", ns, name);
-	const char *argv[] = {rule, tdoc, links, old_raw ? old_raw : "", fqn, prefix,
+	const char *argv[] = {rule,
+			      tdoc,
+			      links,
+			      old_raw ? old_raw : "",
+			      fqn,
+			      prefix,
 			      active ? PR_RULE_ACTIVE : PR_RULE_INACTIVE};
 	int rc = eval(L, &L->trig->rule_status, on_rule_int, op, 3, 7, argv);
 	free(prefix);
@@ -445,8 +460,8 @@ int ctl_alarm_put(struct ctl_loop *L, const char *ns, const char *name, const ch
 	snprintf(now, sizeof(now), "%" PRIu64, hc_now_ms());
 	if (first >= 0)
 		snprintf(next, sizeof(next), "%" PRId64, first);
-	const char *argv[] = {alarm, PR_KEY_ALARMS, tdoc, member, spec, rev, now, next,
-			      update ? "1" : "0"};
+	const char *argv[] = {alarm, PR_KEY_ALARMS,	tdoc, member, spec, rev, now,
+			      next,  update ? "1" : "0"};
 	return eval(L, &L->trig->alarm_put, on_store_int, op, 3, 9, argv);
 }
 
@@ -498,8 +513,7 @@ static void on_alarm_hash(redisReply *r, void *arg)
 	free(op);
 }
 
-int ctl_alarm_read(struct ctl_loop *L, const char *ns, const char *name, ctl_alarm_cb cb,
-		   void *arg)
+int ctl_alarm_read(struct ctl_loop *L, const char *ns, const char *name, ctl_alarm_cb cb, void *arg)
 {
 	char alarm[KEY_MAX], member[KEY_MAX];
 	struct op *op = op_new(arg);
@@ -529,9 +543,8 @@ int ctl_alarm_mark_fired(struct ctl_loop *L, const char *ns, const char *name, i
 		return -1;
 	op->store_cb = cb;
 	snprintf(key, sizeof(key), PR_KEY_ALARM_FIRED, ns, name, (long long)period);
-	return started(hc_redis_cmd(L->redis, on_marked, op, "SET %s 1 NX PX %lld", key,
-				    FIRED_TTL_MS),
-		       op);
+	return started(
+	    hc_redis_cmd(L->redis, on_marked, op, "SET %s 1 NX PX %lld", key, FIRED_TTL_MS), op);
 }
 
 void ctl_alarm_unmark_fired(struct ctl_loop *L, const char *ns, const char *name, int64_t period)

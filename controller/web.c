@@ -20,8 +20,8 @@
 #include "proto/web.h"
 
 #define HDR_ACTIVATION_ID "x-openwhisk-activation-id"
-#define MSG_UNAUTHORIZED                                                                         \
-	"The request has not been applied because it lacks valid authentication credentials for " \
+#define MSG_UNAUTHORIZED                                                                           \
+	"The request has not been applied because it lacks valid authentication credentials for "  \
 	"the target resource."
 
 static const char allow_methods[] = "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH";
@@ -154,9 +154,8 @@ static cJSON *argument(struct web_req *w, const struct ctl_action *a, struct hc_
 	    .user = w->user[0] ? w->user : NULL,
 	    .raw = pr_annotation_true(a->info.annotations, "raw-http", 0),
 	};
-	const cJSON *final = pr_annotation_true(a->info.annotations, "final", 0)
-				 ? a->info.parameters
-				 : NULL;
+	const cJSON *final =
+	    pr_annotation_true(a->info.annotations, "final", 0) ? a->info.parameters : NULL;
 	cJSON *arg = pr_web_argument(&rq, final, err);
 	if (!arg)
 		return NULL;
@@ -177,8 +176,9 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 		if (ref)
 			ctl_cache_release(ref);
 		hc_reply_error(req, ref || status == 404 ? 404 : 503,
-			       ref || status == 404 ? "The requested resource does not exist."
-						    : "the entity store is unreachable; retry shortly");
+			       ref || status == 404
+				   ? "The requested resource does not exist."
+				   : "the entity store is unreachable; retry shortly");
 		goto out;
 	}
 	int custom_options = pr_annotation_true(a->info.annotations, "web-custom-options", 0);
@@ -191,8 +191,7 @@ static void on_action(struct ctl_ref *ref, int status, void *arg)
 		}
 	}
 	/* OPTIONS reaches an action that answers it itself, authorized or not */
-	if ((hc_req_method(req) != HC_OPTIONS || !custom_options) &&
-	    !authorized(a, req, w->user)) {
+	if ((hc_req_method(req) != HC_OPTIONS || !custom_options) && !authorized(a, req, w->user)) {
 		ctl_cache_release(ref);
 		hc_reply_error(req, 401, MSG_UNAUTHORIZED);
 		goto out;

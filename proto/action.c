@@ -236,7 +236,7 @@ static int decode_exec(struct pr_action_put *p, const cJSON *exec, const char *o
 	const cJSON *binary = cJSON_GetObjectItemCaseSensitive(exec, "binary");
 	if (code && !cJSON_IsNull(code) && !cJSON_IsString(code))
 		return hc_err_set(err, MALFORMED "exec.code must be a string");
-	if (cJSON_IsString(code)) {
+	if (code && cJSON_IsString(code)) {
 		p->code = code->valuestring;
 		p->code_len = strlen(code->valuestring);
 	}

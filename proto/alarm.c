@@ -196,7 +196,8 @@ static int minutes_of(const cJSON *v, int64_t *out, struct hc_err *err)
 	if (!isfinite(d) || d != floor(d) || fabs(d) > 1e9)
 		return hc_err_set(err, "the minutes parameter must be an integer");
 	if (d <= 0)
-		return hc_err_set(err, "the minutes parameter must be an integer greater than zero");
+		return hc_err_set(err,
+				  "the minutes parameter must be an integer greater than zero");
 	*out = (int64_t)d;
 	return 0;
 }
@@ -206,7 +207,7 @@ static int cron_of(struct pr_alarm *a, const cJSON *v, const cJSON *tz, struct h
 	char text[128];
 	js_text(v, text, sizeof(text));
 	if (!falsy(tz) && !(cJSON_IsString(tz) && (!strcmp(tz->valuestring, "UTC") ||
-						     !strcmp(tz->valuestring, "Etc/UTC"))))
+						   !strcmp(tz->valuestring, "Etc/UTC"))))
 		return hc_err_set(err, "Invalid timezone. hearth's alarms run in UTC: leave "
 				       "timezone out or set it to UTC");
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(a->cron) ||
@@ -265,7 +266,8 @@ int pr_alarm_from_params(struct pr_alarm *a, enum pr_alarm_kind kind, const cJSO
 		a->strict = strict_of(v);
 	if (kind == PR_ALARM_ONCE) {
 		if (falsy(v = param(params, "date")))
-			return hc_err_set(err, "alarms once trigger feed is missing the date parameter");
+			return hc_err_set(err,
+					  "alarms once trigger feed is missing the date parameter");
 		if (check_date(v, "date", now_ms, NULL, 0, &a->date_ms, err) < 0 ||
 		    set_given(a, "date", v) < 0)
 			return -1;
@@ -277,7 +279,8 @@ int pr_alarm_from_params(struct pr_alarm *a, enum pr_alarm_kind kind, const cJSO
 	}
 	if (kind == PR_ALARM_INTERVAL) {
 		if (falsy(v = param(params, "minutes")))
-			return hc_err_set(err, "interval trigger feed is missing the minutes parameter");
+			return hc_err_set(err,
+					  "interval trigger feed is missing the minutes parameter");
 		if (minutes_of(v, &a->minutes, err) < 0)
 			return -1;
 		a->period_ms = a->minutes * minute_ms;
@@ -303,19 +306,21 @@ int pr_alarm_from_params(struct pr_alarm *a, enum pr_alarm_kind kind, const cJSO
 		start = cJSON_GetObjectItemCaseSensitive(a->given, "startDate");
 	}
 	if (a->max_triggers > 0 && !falsy(stop))
-		return hc_err_set(err, kind == PR_ALARM_INTERVAL
-					   ? "maxTriggers is not supported for the interval trigger "
-					     "feed"
-					   : "maxTriggers is not allowed when the stopDate parameter "
-					     "is specified");
+		return hc_err_set(err,
+				  kind == PR_ALARM_INTERVAL
+				      ? "maxTriggers is not supported for the interval trigger "
+					"feed"
+				      : "maxTriggers is not allowed when the stopDate parameter "
+					"is specified");
 	if (!falsy(stop)) {
 		if (check_date(stop, "stopDate", now_ms, falsy(start) ? NULL : start, a->start_ms,
 			       &a->stop_ms, err) < 0 ||
 		    set_given(a, "stopDate", stop) < 0)
 			return -1;
 		if (kind == PR_ALARM_CRON && pr_alarm_next(a, now_ms) < 0)
-			return hc_err_set(err, "the first scheduled trigger fire is not until after "
-					       "the stop date");
+			return hc_err_set(err,
+					  "the first scheduled trigger fire is not until after "
+					  "the stop date");
 	}
 	return 0;
 }
@@ -377,8 +382,8 @@ int pr_alarm_update(struct pr_alarm *a, const cJSON *params, int64_t now_ms, int
 		changed = 1;
 	}
 	if (!falsy(stop)) {
-		const cJSON *s = falsy(start) ? cJSON_GetObjectItemCaseSensitive(a->given, "startDate")
-					      : start;
+		const cJSON *s =
+		    falsy(start) ? cJSON_GetObjectItemCaseSensitive(a->given, "startDate") : start;
 		if (check_date(stop, "stopDate", now_ms, s, a->start_ms, &a->stop_ms, err) < 0 ||
 		    set_given(a, "stopDate", stop) < 0)
 			return -1;
@@ -406,8 +411,8 @@ char *pr_alarm_encode(const struct pr_alarm *a)
 	int bad = hc_json_add_str(j, "kind", pr_alarm_feed_name(a->kind)) |
 		  hc_json_add_str(j, "cron", a->cron) | hc_json_add_int(j, "minutes", a->minutes) |
 		  hc_json_add_int(j, "period", a->period_ms) |
-		  hc_json_add_int(j, "start", a->start_ms) | hc_json_add_int(j, "stop", a->stop_ms) |
-		  hc_json_add_int(j, "date", a->date_ms) |
+		  hc_json_add_int(j, "start", a->start_ms) |
+		  hc_json_add_int(j, "stop", a->stop_ms) | hc_json_add_int(j, "date", a->date_ms) |
 		  hc_json_add_int(j, "maxTriggers", a->max_triggers) |
 		  hc_json_add_str(j, "deleteAfterFire", a->delete_after_fire) |
 		  hc_json_add_bool(j, "strict", a->strict);
@@ -473,11 +478,12 @@ int64_t pr_alarm_next(const struct pr_alarm *a, int64_t after_ms)
 		if (after_ms < a->start_ms)
 			t = a->start_ms;
 		else
-			t = a->start_ms + ((after_ms - a->start_ms) / a->period_ms + 1) * a->period_ms;
+			t = a->start_ms +
+			    ((after_ms - a->start_ms) / a->period_ms + 1) * a->period_ms;
 		break;
 	case PR_ALARM_CRON:
 		t = hc_cron_next(&a->cr, a->start_ms && after_ms < a->start_ms ? a->start_ms - 1
-									      : after_ms);
+									       : after_ms);
 		break;
 	}
 	if (t < 0 || (a->stop_ms && t > a->stop_ms))
@@ -569,11 +575,11 @@ int pr_alarm_fire_parse(const char *body, size_t len, struct pr_alarm_fire *f, s
 	cJSON *j = hc_json_parse(body, len, HC_JSON_MAX_DEPTH, err);
 	if (!j)
 		return -1;
-	int bad = hc_json_strcpy(j, "namespace", 1, f->ns, sizeof(f->ns), err) ||
-		  hc_json_strcpy(j, "name", 1, f->name, sizeof(f->name), err) ||
-		  hc_json_int(j, "period", 1, 0, INT64_MAX, &f->period_ms, err) ||
-		  hc_json_strcpy(j, "deleteAfterFire", 0, f->delete_after, sizeof(f->delete_after),
-				 err);
+	int bad =
+	    hc_json_strcpy(j, "namespace", 1, f->ns, sizeof(f->ns), err) ||
+	    hc_json_strcpy(j, "name", 1, f->name, sizeof(f->name), err) ||
+	    hc_json_int(j, "period", 1, 0, INT64_MAX, &f->period_ms, err) ||
+	    hc_json_strcpy(j, "deleteAfterFire", 0, f->delete_after, sizeof(f->delete_after), err);
 	if (!bad && f->delete_after[0] && strcmp(f->delete_after, "true") &&
 	    strcmp(f->delete_after, "rules"))
 		bad = hc_err_set(err, "deleteAfterFire must be true or rules");

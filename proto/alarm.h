@@ -53,15 +53,15 @@ const char *pr_alarm_feed_name(enum pr_alarm_kind k);
 struct pr_alarm {
 	enum pr_alarm_kind kind;
 	char cron[128];
-	struct hc_cron cr;	       /* cron, parsed */
-	int64_t minutes, period_ms;    /* interval: as given, and in ms */
-	int64_t start_ms, stop_ms;     /* 0 = none */
-	int64_t date_ms;	       /* once */
-	int64_t max_triggers;	       /* -1 = no limit */
-	char delete_after_fire[8];     /* once: "false", "true" or "rules" */
-	int strict;		       /* as given (hearth adds no delay either way) */
-	cJSON *payload;		       /* an object, owned */
-	cJSON *given;		       /* startDate, stopDate, date as given, owned */
+	struct hc_cron cr;	    /* cron, parsed */
+	int64_t minutes, period_ms; /* interval: as given, and in ms */
+	int64_t start_ms, stop_ms;  /* 0 = none */
+	int64_t date_ms;	    /* once */
+	int64_t max_triggers;	    /* -1 = no limit */
+	char delete_after_fire[8];  /* once: "false", "true" or "rules" */
+	int strict;		    /* as given (hearth adds no delay either way) */
+	cJSON *payload;		    /* an object, owned */
+	cJSON *given;		    /* startDate, stopDate, date as given, owned */
 };
 void pr_alarm_clear(struct pr_alarm *a);
 
@@ -104,7 +104,7 @@ struct pr_alarm_fire {
 	char ns[PR_NAME_MAX + 1];
 	char name[PR_NAME_MAX + 1];
 	int64_t period_ms;
-	cJSON *payload;	     /* owned after parse; borrowed for encode */
+	cJSON *payload;	      /* owned after parse; borrowed for encode */
 	char delete_after[8]; /* "", "true" or "rules" */
 };
 char *pr_alarm_fire_encode(const struct pr_alarm_fire *f);

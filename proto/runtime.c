@@ -288,7 +288,8 @@ void pr_rt_meta_format(char *out, size_t outlen, const struct pr_rt_meta *m)
 	struct hc_buf b = HC_BUF_FIXED_N(out, outlen);
 	if (m->log_bytes >= 0)
 		hc_buf_adds(&b, "logs="), hc_buf_add_int(&b, m->log_bytes);
-	if (m->fate != PR_RT_FATE_OK && (unsigned)m->fate < sizeof(fate_words) / sizeof(*fate_words)) {
+	if (m->fate != PR_RT_FATE_OK &&
+	    (unsigned)m->fate < sizeof(fate_words) / sizeof(*fate_words)) {
 		if (b.len)
 			hc_buf_adds(&b, "; ");
 		hc_buf_adds(&b, "fate="), hc_buf_adds(&b, fate_words[m->fate]);
@@ -320,7 +321,8 @@ void pr_rt_meta_parse(const char *v, size_t len, struct pr_rt_meta *m)
 				wl--;
 			m->fate = PR_RT_FATE_BROKEN;
 			for (unsigned i = 1; i < sizeof(fate_words) / sizeof(*fate_words); i++)
-				if (strlen(fate_words[i]) == wl && !memcmp(p + 5, fate_words[i], wl))
+				if (strlen(fate_words[i]) == wl &&
+				    !memcmp(p + 5, fate_words[i], wl))
 					m->fate = (enum pr_rt_fate)i;
 		}
 		p = e;

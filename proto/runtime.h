@@ -62,11 +62,11 @@
 #define PR_RT_HDR_RUN "x-hearth-run"
 
 enum pr_rt_fate {
-	PR_RT_FATE_OK = 0,   /* usable */
-	PR_RT_FATE_TIMEOUT,  /* an activation exceeded its time limit */
-	PR_RT_FATE_EXITED,   /* the action's process exited or could not start */
-	PR_RT_FATE_OOM,	     /* killed for exceeding its memory limit */
-	PR_RT_FATE_BROKEN,   /* unusable after an earlier failure (init failed...) */
+	PR_RT_FATE_OK = 0,  /* usable */
+	PR_RT_FATE_TIMEOUT, /* an activation exceeded its time limit */
+	PR_RT_FATE_EXITED,  /* the action's process exited or could not start */
+	PR_RT_FATE_OOM,	    /* killed for exceeding its memory limit */
+	PR_RT_FATE_BROKEN,  /* unusable after an earlier failure (init failed...) */
 };
 
 struct pr_rt_meta {

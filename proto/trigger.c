@@ -8,10 +8,12 @@
 #include "common/str.h"
 #include "proto/trigger.h"
 
-#define MALFORMED     "The request content was malformed:\n"
-#define MSG_FQN	      "The fully qualified name of the entity must contain at least the namespace and the name of the entity."
-#define MSG_ILLEGAL   "The name of the entity contains illegal characters."
-#define MSG_FEED      "Feed name is not valid"
+#define MALFORMED "The request content was malformed:\n"
+#define MSG_FQN                                                                                    \
+	"The fully qualified name of the entity must contain at least the namespace and the name " \
+	"of the entity."
+#define MSG_ILLEGAL "The name of the entity contains illegal characters."
+#define MSG_FEED    "Feed name is not valid"
 
 /* ---- names ---- */
 
@@ -97,6 +99,7 @@ int pr_fqn_parse(const char *s, const char *own_ns, int max_segments, struct pr_
 int pr_fqn_decode(const cJSON *v, const char *own_ns, int max_segments, struct pr_fqn *out,
 		  struct hc_err *err)
 {
+	memset(out, 0, sizeof(*out)); /* a failed decode leaves no garbage */
 	if (cJSON_IsString(v))
 		return pr_fqn_parse(v->valuestring, own_ns, max_segments, out, err);
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(v, "path");
@@ -251,8 +254,7 @@ static int add_version(cJSON *doc, const cJSON *old, const char *given)
 
 static int add_publish(cJSON *doc, const cJSON *old, int given)
 {
-	int p = given >= 0 ? given
-			   : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "publish"));
+	int p = given >= 0 ? given : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "publish"));
 	return hc_json_add_bool(doc, "publish", p);
 }
 
@@ -275,12 +277,13 @@ cJSON *pr_trigger_build(const cJSON *old, const struct pr_entity_put *put, const
 	cJSON *d = cJSON_CreateObject();
 	if (!d)
 		return NULL;
-	int bad = hc_json_add_str(d, "namespace", ns) | hc_json_add_str(d, "name", name) |
-		  add_item(d, "parameters", dup_or(put->parameters, field(old, "parameters"), 1)) |
-		  add_item(d, "limits", dup_or(put->limits, field(old, "limits"), 0)) |
-		  add_version(d, old, put->version) | add_publish(d, old, put->publish) |
-		  add_item(d, "annotations", dup_or(put->annotations, field(old, "annotations"), 1)) |
-		  hc_json_add_int(d, "updated", (int64_t)now_ms);
+	int bad =
+	    hc_json_add_str(d, "namespace", ns) | hc_json_add_str(d, "name", name) |
+	    add_item(d, "parameters", dup_or(put->parameters, field(old, "parameters"), 1)) |
+	    add_item(d, "limits", dup_or(put->limits, field(old, "limits"), 0)) |
+	    add_version(d, old, put->version) | add_publish(d, old, put->publish) |
+	    add_item(d, "annotations", dup_or(put->annotations, field(old, "annotations"), 1)) |
+	    hc_json_add_int(d, "updated", (int64_t)now_ms);
 	if (bad) {
 		cJSON_Delete(d);
 		return NULL;
@@ -308,8 +311,8 @@ cJSON *pr_trigger_to_api(const cJSON *doc, const cJSON *rules)
 
 cJSON *pr_entity_summary(const cJSON *doc)
 {
-	static const char *const keep[] = {"namespace",	  "name",    "version",
-					   "publish",	  "annotations", "updated"};
+	static const char *const keep[] = {"namespace", "name",	       "version",
+					   "publish",	"annotations", "updated"};
 	cJSON *s = cJSON_CreateObject();
 	for (size_t i = 0; s && i < sizeof(keep) / sizeof(*keep); i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keep[i]);
@@ -334,8 +337,8 @@ const char *pr_trigger_feed(const cJSON *doc)
 
 /* ---- rules ---- */
 
-int pr_rule_put_decode(const char *body, size_t len, const char *own_ns,
-		       struct pr_entity_put *out, int *status, struct hc_err *err)
+int pr_rule_put_decode(const char *body, size_t len, const char *own_ns, struct pr_entity_put *out,
+		       int *status, struct hc_err *err)
 {
 	if (decode_common(body, len, out, status, err) < 0)
 		goto fail;
@@ -371,12 +374,12 @@ cJSON *pr_rule_build(const cJSON *old, const struct pr_entity_put *put, const ch
 	cJSON *d = cJSON_CreateObject();
 	if (!d)
 		return NULL;
-	int bad = hc_json_add_str(d, "namespace", ns) | hc_json_add_str(d, "name", name) |
-		  add_item(d, "trigger", pr_fqn_to_json(t)) |
-		  add_item(d, "action", pr_fqn_to_json(a)) | add_version(d, old, put->version) |
-		  add_publish(d, old, put->publish) |
-		  add_item(d, "annotations", dup_or(put->annotations, field(old, "annotations"), 1)) |
-		  hc_json_add_int(d, "updated", (int64_t)now_ms);
+	int bad =
+	    hc_json_add_str(d, "namespace", ns) | hc_json_add_str(d, "name", name) |
+	    add_item(d, "trigger", pr_fqn_to_json(t)) | add_item(d, "action", pr_fqn_to_json(a)) |
+	    add_version(d, old, put->version) | add_publish(d, old, put->publish) |
+	    add_item(d, "annotations", dup_or(put->annotations, field(old, "annotations"), 1)) |
+	    hc_json_add_int(d, "updated", (int64_t)now_ms);
 	if (bad) {
 		cJSON_Delete(d);
 		return NULL;
@@ -388,8 +391,8 @@ int pr_rule_refs(const cJSON *doc, struct pr_fqn *trigger, struct pr_fqn *action
 {
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(doc, "namespace");
 	const char *own = cJSON_IsString(ns) ? ns->valuestring : "_";
-	if (pr_fqn_decode(cJSON_GetObjectItemCaseSensitive(doc, "trigger"), own, 3, trigger,
-			  NULL) < 0 ||
+	if (pr_fqn_decode(cJSON_GetObjectItemCaseSensitive(doc, "trigger"), own, 3, trigger, NULL) <
+		0 ||
 	    pr_fqn_decode(cJSON_GetObjectItemCaseSensitive(doc, "action"), own, 3, action, NULL) <
 		0)
 		return -1;
@@ -435,9 +438,8 @@ int pr_rule_link_parse(const char *text, size_t len, struct pr_fqn *action, int 
 	cJSON *j = hc_json_parse(text, len, 8, NULL);
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
 	int rc = -1;
-	if (cJSON_IsString(st) &&
-	    pr_fqn_decode(cJSON_GetObjectItemCaseSensitive(j, "action"), "_", 3, action, NULL) ==
-		0) {
+	if (cJSON_IsString(st) && pr_fqn_decode(cJSON_GetObjectItemCaseSensitive(j, "action"), "_",
+						3, action, NULL) == 0) {
 		*active = !strcmp(st->valuestring, PR_RULE_ACTIVE);
 		rc = 0;
 	}
@@ -454,8 +456,10 @@ char *pr_rule_outcome(int status_code, const char *rule, const char *action, con
 	char *t = NULL;
 	if (j && hc_json_add_int(j, "statusCode", status_code) == 0 &&
 	    hc_json_add_bool(j, "success", status_code == 0) == 0 &&
-	    hc_json_add_str(j, id ? "activationId" : "error", id ? id : error ? error : "") ==
-		0 &&
+	    hc_json_add_str(j, id ? "activationId" : "error",
+			    id	    ? id
+			    : error ? error
+				    : "") == 0 &&
 	    hc_json_add_str(j, "rule", rule) == 0 && hc_json_add_str(j, "action", action) == 0)
 		t = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);

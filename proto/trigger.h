@@ -89,8 +89,8 @@ const char *pr_trigger_feed(const cJSON *doc);
 
 /* A rule PUT body: trigger and action fully qualified ("_" = own_ns; the
  * action may be in a package), annotations, version, publish. */
-int pr_rule_put_decode(const char *body, size_t len, const char *own_ns,
-		       struct pr_entity_put *out, int *status, struct hc_err *err);
+int pr_rule_put_decode(const char *body, size_t len, const char *own_ns, struct pr_entity_put *out,
+		       int *status, struct hc_err *err);
 /* The stored rule (no status) from put over old (NULL on create; then
  * put must have both trigger and action). NULL on ENOMEM. */
 cJSON *pr_rule_build(const cJSON *old, const struct pr_entity_put *put, const char *ns,

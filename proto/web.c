@@ -76,8 +76,9 @@ int pr_web_is_json(const char *content_type)
 int pr_web_is_binary(const char *content_type)
 {
 	static const char *const text_apps[] = {
-	    "application/javascript", "application/ecmascript", "application/xml",
-	    "application/x-www-form-urlencoded", "application/xhtml+xml", "image/svg+xml",
+	    "application/javascript", "application/ecmascript",
+	    "application/xml",	      "application/x-www-form-urlencoded",
+	    "application/xhtml+xml",  "image/svg+xml",
 	};
 	char mt[128];
 	if (!content_type || media_type(content_type, mt, sizeof(mt)) < 0)
@@ -165,7 +166,8 @@ static int is_final(const cJSON *final, const char *k)
 	{
 		const cJSON *key = cJSON_GetObjectItemCaseSensitive(p, "key");
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(p, "value");
-		if (cJSON_IsString(key) && !strcmp(key->valuestring, k) && val && !cJSON_IsNull(val))
+		if (cJSON_IsString(key) && !strcmp(key->valuestring, k) && val &&
+		    !cJSON_IsNull(val))
 			return 1;
 	}
 	return 0;
@@ -173,7 +175,7 @@ static int is_final(const cJSON *final, const char *k)
 
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9'	? c - '0'
+	return c >= '0' && c <= '9'   ? c - '0'
 	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
 	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
 				      : -1;
@@ -311,9 +313,11 @@ static cJSON *headers_object(const struct pr_web_request *rq)
 static int overrides(const cJSON *query, const cJSON *body, int body_is_object, const cJSON *final)
 {
 	const cJSON *e;
-	cJSON_ArrayForEach(e, query) if (reserved(e->string) || is_final(final, e->string)) return 1;
+	cJSON_ArrayForEach(e,
+			   query) if (reserved(e->string) || is_final(final, e->string)) return 1;
 	if (body_is_object)
-		cJSON_ArrayForEach(e, body) if (reserved(e->string) || is_final(final, e->string)) return 1;
+		cJSON_ArrayForEach(e, body) if (reserved(e->string) ||
+						is_final(final, e->string)) return 1;
 	return 0;
 }
 
@@ -329,7 +333,8 @@ cJSON *pr_web_argument(const struct pr_web_request *rq, const cJSON *final, stru
 	if (!arg || !query)
 		goto oom;
 	if (!rq->raw && rq->query && add_form(query, rq->query, strlen(rq->query)) < 0) {
-		hc_err_set(err, "The request content was malformed:\nthe query string is not valid");
+		hc_err_set(err,
+			   "The request content was malformed:\nthe query string is not valid");
 		goto fail;
 	}
 	body = body_value(rq, &is_object, err);
@@ -459,7 +464,9 @@ static int add_header(struct pr_web_response *r, const char *name, const cJSON *
 	if (!name[0] || strpbrk(name, "\r\n:") || strpbrk(s, "\r\n"))
 		return -1; /* never a header split */
 	if (!strcasecmp(name, "content-type")) {
-		*ctype_out = v->valuestring && cJSON_IsString(v) ? v->valuestring : s;
+		if (!cJSON_IsString(v))
+			return -1; /* a media type is a string */
+		*ctype_out = v->valuestring;
 		return 0; /* the entity carries it */
 	}
 	return hc_buf_adds(&r->headers, name) | hc_buf_adds(&r->headers, ": ") |
@@ -501,8 +508,8 @@ static int respond_http(const cJSON *result, struct pr_web_response *r, struct h
 	if (headers && !cJSON_IsObject(headers))
 		return invalid_media(r, err, "message/http");
 	const cJSON *h;
-	cJSON_ArrayForEach(h, headers) if (add_header(r, h->string, h, &ctype) < 0) return
-	    invalid_media(r, err, "message/http");
+	cJSON_ArrayForEach(h, headers) if (add_header(r, h->string, h, &ctype) <
+					   0) return invalid_media(r, err, "message/http");
 	if (http_status(cJSON_GetObjectItemCaseSensitive(result, "statusCode"), &code) < 0)
 		return invalid_media(r, err, "message/http");
 	if (!body || cJSON_IsNull(body) || (cJSON_IsString(body) && !body->valuestring[0])) {
@@ -536,7 +543,7 @@ static int respond_http(const cJSON *result, struct pr_web_response *r, struct h
 		return 0;
 	}
 	return hc_buf_adds(&r->body, body->valuestring) < 0 ? fail(r, 500, err, "out of memory")
-							     : 0;
+							    : 0;
 }
 
 /* The property named by the projection path ("/a/b"), or NULL. */
@@ -555,7 +562,8 @@ static const cJSON *project(const cJSON *result, const char *path)
 		memcpy(seg, p, n);
 		seg[n] = '\0';
 		p += n;
-		result = cJSON_IsObject(result) ? cJSON_GetObjectItemCaseSensitive(result, seg) : NULL;
+		result =
+		    cJSON_IsObject(result) ? cJSON_GetObjectItemCaseSensitive(result, seg) : NULL;
 	}
 	return result;
 }

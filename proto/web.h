@@ -26,7 +26,7 @@ enum pr_web_ext {
 #define PR_WEB_MSG_CT_UNKNOWN  "Response did not specify a known content-type."
 #define PR_WEB_MSG_CT_MISMATCH "Response type in header did not match generated content type."
 #define PR_WEB_MSG_UNSUPPORTED "Content type is not supported."
-#define PR_WEB_MSG_PARAMS                                                                        \
+#define PR_WEB_MSG_PARAMS                                                                          \
 	"Request defines parameters that are not allowed (e.g., reserved properties)."
 
 /* Split an action segment "hello.json" into its name and extension: a

@@ -232,8 +232,9 @@ static void act_finish_err(struct act *a, int status, const char *msg)
 
 static void fail_all(struct rt_service *s, const char *msg)
 {
+	/* act_free unlinks each from s->acts: the analyzer loses that */
 	while (s->acts)
-		act_finish_err(s->acts, 502, msg);
+		act_finish_err(s->acts, 502, msg); // NOLINT(clang-analyzer-unix.Malloc)
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -244,7 +245,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	snprintf(msg, sizeof msg, PR_RT_MSG_TIMEOUT, (long long)a->limit_ms);
 	/* the function may still be running: kill everything it started */
-	set_broken(s, PR_RT_FATE_TIMEOUT, "an activation exceeded its time limit of %lld ms", (long long)a->limit_ms);
+	set_broken(s, PR_RT_FATE_TIMEOUT, "an activation exceeded its time limit of %lld ms",
+		   (long long)a->limit_ms);
 	rt_launcher_kill(s->l);
 	act_finish_err(a, 502, msg);
 }
@@ -651,8 +653,7 @@ static void handle_run(struct hc_req *req, void *arg)
 		if (s->state == RT_BROKEN && s->init_started) {
 			add_meta(s, req, -1);
 			reply_err(req, 502, PR_RT_MSG_UNUSABLE, s->broken);
-		}
-		else
+		} else
 			reply_err(req, 403, PR_RT_MSG_NOT_INIT);
 		return;
 	}
@@ -752,8 +753,8 @@ struct rt_service *rt_service_new(struct event_base *base, const struct rt_servi
 	snprintf(s->kind, sizeof s->kind, "%s", o->kind ? o->kind : "");
 	if (rt_family_has_launcher(s->fam)) {
 		if (start_launcher(s, &lerr) < 0)
-			set_broken(s, PR_RT_FATE_EXITED, "cannot start the %s launcher: %s", rt_family_name(s->fam),
-				   lerr.msg);
+			set_broken(s, PR_RT_FATE_EXITED, "cannot start the %s launcher: %s",
+				   rt_family_name(s->fam), lerr.msg);
 		else
 			s->state = RT_STEM;
 	}
@@ -775,7 +776,8 @@ void rt_service_free(struct rt_service *s)
 		return;
 	rt_code_cancel(s->code);
 	while (s->acts) {
-		struct hc_req *req = s->acts->req;
+		struct hc_req *req =
+		    s->acts->req; // NOLINT(clang-analyzer-unix.Malloc): as fail_all
 		act_free(s->acts);
 		reply_err(req, 503, "shutting down");
 	}

@@ -50,8 +50,8 @@ struct sch_alarms {
 	struct hc_redis_script claim;
 	int leading;
 	int64_t epoch;
-	uint64_t term;	 /* bumped on every won and lost: older callbacks are stale */
-	int inflight;	 /* steps of the current look still to answer */
+	uint64_t term;		     /* bumped on every won and lost: older callbacks are stale */
+	int inflight;		     /* steps of the current look still to answer */
 	uint64_t urls_at, resend_at; /* ms: when to read the controllers, resend */
 	char urls[URLS][PR_URL_MAX];
 	int nurls;
@@ -302,18 +302,28 @@ static void on_spec(redisReply *r, void *arg)
 	else if (nx < 0 && st->spec.kind == PR_ALARM_ONCE)
 		reason = "Automatically disabled after firing once";
 	else if (nx < 0)
-		reason = st->spec.kind == PR_ALARM_CRON
-			     ? "Automatically disabled after firing last scheduled cron trigger"
-			     : "Automatically disabled after firing last scheduled interval trigger";
+		reason =
+		    st->spec.kind == PR_ALARM_CRON
+			? "Automatically disabled after firing last scheduled cron trigger"
+			: "Automatically disabled after firing last scheduled interval trigger";
 	if (nx >= 0)
 		snprintf(next, sizeof(next), "%" PRId64, nx);
 	snprintf(period, sizeof(period), "%" PRId64, st->period);
 	snprintf(epoch, sizeof(epoch), "%" PRId64, a->epoch);
 	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
 	alarm_key(st->id, key, sizeof(key));
-	const char *argv[] = {PR_KEY_ALARMS, PR_KEY_ALARMS_PENDING, PR_KEY_EPOCH, key,
-			      st->id,	     period,		    next,	  epoch,
-			      now_s,	     st->rev,		    fire ? "1" : "0", reason};
+	const char *argv[] = {PR_KEY_ALARMS,
+			      PR_KEY_ALARMS_PENDING,
+			      PR_KEY_EPOCH,
+			      key,
+			      st->id,
+			      period,
+			      next,
+			      epoch,
+			      now_s,
+			      st->rev,
+			      fire ? "1" : "0",
+			      reason};
 	size_t lens[12];
 	for (int i = 0; i < 12; i++)
 		lens[i] = strlen(argv[i]);
@@ -488,7 +498,7 @@ struct sch_alarms *sch_alarms_new(const struct sch_alarms_env *env)
 		return NULL;
 	}
 	const char *n = "hearth_scheduler_alarm_fires_total", *h = "alarm periods handed to a "
-								    "controller, by its answer";
+								   "controller, by its answer";
 	a->m_fired = hc_counter_new(n, "outcome=\"fired\"", h);
 	a->m_dup = hc_counter_new(n, "outcome=\"duplicate\"", h);
 	a->m_gone = hc_counter_new(n, "outcome=\"gone\"", h);

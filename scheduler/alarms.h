@@ -45,7 +45,7 @@ struct sch_alarms_env {
 	struct event_base *base;
 	struct hc_redis *redis;
 	struct hc_client *client;
-	const char *token; /* the cluster token (NULL or "" = none) */
+	const char *token;  /* the cluster token (NULL or "" = none) */
 	int64_t tick_ms;    /* longest wait between two looks at the zset */
 	int64_t resend_ms;  /* a claimed period unanswered this long is sent again */
 	int64_t catchup_ms; /* periods older than this when claimed are skipped */

@@ -35,7 +35,7 @@ struct sch_map *sch_map_new(void)
 	struct sch_map *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->buckets = calloc(INITIAL_BUCKETS, sizeof(*m->buckets));
+	m->buckets = calloc(INITIAL_BUCKETS, sizeof(struct entry *));
 	if (!m->buckets) {
 		free(m);
 		return NULL;
@@ -80,7 +80,7 @@ void *sch_map_get(const struct sch_map *m, const char *key)
 static void grow(struct sch_map *m)
 {
 	size_t n = m->nbuckets * 2;
-	struct entry **b = calloc(n, sizeof(*b));
+	struct entry **b = calloc(n, sizeof(struct entry *));
 	if (!b)
 		return;
 	for (size_t i = 0; i < m->nbuckets; i++) {

@@ -139,7 +139,7 @@ struct sch {
 	uint64_t elected_at_us;
 	struct event *tick_timer, *refresh_timer;
 	struct sch_alarms *alarms; /* alarms.c: the alarms feed's periods, fired while leading */
-	int stopping; /* shutting down: callbacks only clean up */
+	int stopping;		   /* shutting down: callbacks only clean up */
 
 	/* election.c */
 	const struct sch_election_hooks *election_hooks;

@@ -17,8 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		router = hc_router_new();
 		hc_router_add(router, HC_GET, "/api/v1", &tag);
 		hc_router_add(router, HC_GET, "/api/v1/namespaces", &tag);
-		hc_router_add(router, HC_ANY_METHOD, "/api/v1/namespaces/{ns}/actions/{name+}", &tag);
-		hc_router_add(router, HC_GET, "/api/v1/namespaces/{ns}/activations/{id}/logs", &tag);
+		hc_router_add(router, HC_ANY_METHOD, "/api/v1/namespaces/{ns}/actions/{name+}",
+			      &tag);
+		hc_router_add(router, HC_GET, "/api/v1/namespaces/{ns}/activations/{id}/logs",
+			      &tag);
 		hc_router_add(router, HC_GET, "/api/v1/namespaces/{ns}/activations/{id}", &tag);
 		hc_router_add(router, HC_GET, "/suspend/{id}", &tag);
 		hc_router_add(router, HC_POST, "/containers", &tag);
@@ -28,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int method = 1 << (data[0] % 7);
 	struct hc_route_match *m = malloc(sizeof *m);
 	enum hc_route_result r =
-		hc_router_match(router, method, (const char *)data + 1, size - 1, m);
+	    hc_router_match(router, method, (const char *)data + 1, size - 1, m);
 	if (r == HC_ROUTE_FOUND) {
 		for (int i = 0; i < m->nparams; i++)
 			if (strlen(m->values[i]) >= HC_ROUTE_MAX_PATH)

@@ -49,7 +49,8 @@ static void rule_put(const char *s, size_t n)
 				char *link = malloc(k + 16);
 				memcpy(link, prefix, k);
 				memcpy(link + k, "active\"}", 9);
-				if (pr_rule_link_parse(link, strlen(link), &a, &active) < 0 || !active)
+				if (pr_rule_link_parse(link, strlen(link), &a, &active) < 0 ||
+				    !active)
 					abort(); /* a link we wrote must read back */
 				free(link);
 				free(prefix);

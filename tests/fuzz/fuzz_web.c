@@ -17,10 +17,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const types[] = {NULL,		    "application/json",
-				    "application/x-www-form-urlencoded", "text/plain",
-				    "image/png",	    "application/vnd.x+json",
-				    "bad type",		    "multipart/form-data"};
+static const char *const types[] = {
+    NULL,	  "application/json",	"application/x-www-form-urlencoded",
+    "text/plain", "image/png",		"application/vnd.x+json",
+    "bad type",	  "multipart/form-data"};
 
 static void check_headers(const struct hc_buf *h)
 {

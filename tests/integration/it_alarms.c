@@ -77,11 +77,26 @@ static pid_t start_scheduler(int i)
 	char port[16];
 	int p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *argv[] = {"hearth-scheduler", "--port",	    port,	    "--redis",
-			R.url,		    "--token",	    TOKEN,	    "--lease",
-			"800ms",	    "--renew",	    "200ms",	    "--retry",
-			"100ms",	    "--lease-margin", "100ms",	    "--alarm-tick",
-			"100ms",	    "--alarm-resend", "1s",	    NULL};
+	char *argv[] = {"hearth-scheduler",
+			"--port",
+			port,
+			"--redis",
+			R.url,
+			"--token",
+			TOKEN,
+			"--lease",
+			"800ms",
+			"--renew",
+			"200ms",
+			"--retry",
+			"100ms",
+			"--lease-margin",
+			"100ms",
+			"--alarm-tick",
+			"100ms",
+			"--alarm-resend",
+			"1s",
+			NULL};
 	return start(argv, p, sched_url[i]);
 }
 
@@ -102,18 +117,27 @@ static int setup(void **state)
 	int lo = 30000 + (p % 20) * 1000;
 	snprintf(range, sizeof(range), "%d-%d", lo, lo + 999);
 	snprintf(port, sizeof(port), "%d", p);
-	char *aargv[] = {"hearth-agent", "--port",	 port,	  "--redis", R.url,
-			 "--token",	 TOKEN,		 "--backend", "process", "--port-range",
-			 range,		 "--log-wait", "1s",	  NULL};
+	char *aargv[] = {"hearth-agent", "--port",     port,	    "--redis", R.url,
+			 "--token",	 TOKEN,	       "--backend", "process", "--port-range",
+			 range,		 "--log-wait", "1s",	    NULL};
 	agent_pid = start(aargv, p, agent_url);
 	sched_pid[0] = start_scheduler(0);
 	sleep_ms(300); /* the first one wins */
 	sched_pid[1] = start_scheduler(1);
 	p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *cargv[] = {"hearth-controller", "--port", port,	    "--redis",	    R.url,
-			 "--token",	      TOKEN,	"--heartbeat", "200ms",	    "--alarm-minute",
-			 "1s",		      NULL};
+	char *cargv[] = {"hearth-controller",
+			 "--port",
+			 port,
+			 "--redis",
+			 R.url,
+			 "--token",
+			 TOKEN,
+			 "--heartbeat",
+			 "200ms",
+			 "--alarm-minute",
+			 "1s",
+			 NULL};
 	ctl_pid = start(cargv, p, ctl_url);
 	sleep_ms(400); /* the controller learns the leader and announces itself */
 	return 0;
@@ -257,15 +281,14 @@ static int check_periods(const char *trigger, long long start, long long period,
 	assert_true(n > 0);
 	for (int k = 0; k < n; k++)
 		if (per[k] != start + k * period)
-			fail_msg("%s: period %d is %lld, not %lld (one missing or out of step)", what,
-				 k, per[k], start + k * period);
+			fail_msg("%s: period %d is %lld, not %lld (one missing or out of step)",
+				 what, k, per[k], start + k * period);
 	cJSON *recs = records(trigger);
 	if (cJSON_GetArraySize(recs) != n)
 		fail_msg("%s: %d records for %d periods", what, cJSON_GetArraySize(recs), n);
 	int i = 0;
 	const cJSON *r;
-	cJSON_ArrayForEach(r, recs)
-		st[i++] = (long long)get(r, "start")->valuedouble;
+	cJSON_ArrayForEach(r, recs) st[i++] = (long long)get(r, "start")->valuedouble;
 	qsort(st, (size_t)n, sizeof(*st), cmp_ll);
 	for (i = 0; i < n; i++) {
 		late[i] = st[i] - per[i];
@@ -312,30 +335,30 @@ static void test_feed_errors(void **state)
 {
 	cJSON *j;
 	char p[256];
-	assert_int_equal(feed("interval",
-			      "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/nope\",\"minutes\":1}",
-			      &j),
-			 502);
+	assert_int_equal(
+	    feed("interval",
+		 "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/nope\",\"minutes\":1}", &j),
+	    502);
 	assert_string_equal(str(j, "error"), "Trigger authentication request failed.");
 	cJSON_Delete(j);
 	assert_int_equal(api("PUT", "/triggers/fe", "{}", NULL), 200);
-	assert_int_equal(feed("interval", "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/fe\"}",
-			      &j),
-			 502);
-	assert_string_equal(str(j, "error"), "interval trigger feed is missing the minutes parameter");
+	assert_int_equal(
+	    feed("interval", "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/fe\"}", &j), 502);
+	assert_string_equal(str(j, "error"),
+			    "interval trigger feed is missing the minutes parameter");
 	cJSON_Delete(j);
-	assert_int_equal(feed("alarm",
-			      "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"fe\",\"cron\":\"* *\"}",
-			      &j),
-			 502);
+	assert_int_equal(
+	    feed("alarm", "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"fe\",\"cron\":\"* *\"}",
+		 &j),
+	    502);
 	assert_string_equal(str(j, "error"), "cron pattern '* *' is not valid");
 	cJSON_Delete(j);
-	assert_int_equal(feed("alarm", "{\"lifecycleEvent\":\"READ\",\"triggerName\":\"/_/fe\"}", &j),
-			 502);
+	assert_int_equal(
+	    feed("alarm", "{\"lifecycleEvent\":\"READ\",\"triggerName\":\"/_/fe\"}", &j), 502);
 	assert_string_equal(str(j, "error"), "could not find trigger /guest/fe in the database");
 	cJSON_Delete(j);
-	assert_int_equal(feed("alarm", "{\"lifecycleEvent\":\"BOOM\",\"triggerName\":\"/_/fe\"}", &j),
-			 502);
+	assert_int_equal(
+	    feed("alarm", "{\"lifecycleEvent\":\"BOOM\",\"triggerName\":\"/_/fe\"}", &j), 502);
 	assert_string_equal(str(j, "error"), "unsupported lifecycleEvent");
 	cJSON_Delete(j);
 	assert_int_equal(feed("alarm", "{\"lifecycleEvent\":\"CREATE\"}", &j), 502);
@@ -350,15 +373,14 @@ static void test_feed_errors(void **state)
 	cJSON_Delete(j);
 	/* a full record when not result-only, and 202 when not blocking */
 	snprintf(p, sizeof(p), FEED "alarm?blocking=true");
-	assert_int_equal(call("POST", p, "{\"lifecycleEvent\":\"READ\",\"triggerName\":\"/_/fe\"}", &j),
-			 502);
+	assert_int_equal(
+	    call("POST", p, "{\"lifecycleEvent\":\"READ\",\"triggerName\":\"/_/fe\"}", &j), 502);
 	assert_string_equal(str(j, "name"), "alarm");
 	assert_true(cJSON_IsFalse(get(get(j, "response"), "success")));
 	cJSON_Delete(j);
 	snprintf(p, sizeof(p), FEED "alarm");
-	assert_int_equal(call("POST", p, "{\"lifecycleEvent\":\"DELETE\",\"triggerName\":\"/_/fe\"}",
-			      &j),
-			 202);
+	assert_int_equal(
+	    call("POST", p, "{\"lifecycleEvent\":\"DELETE\",\"triggerName\":\"/_/fe\"}", &j), 202);
 	assert_int_equal(strlen(str(j, "activationId")), 32);
 	cJSON_Delete(j);
 	/* the feed actions can be read, as clients do before invoking */
@@ -395,8 +417,8 @@ static void test_interval_alarm(void **state)
 	/* each fire ran the rule with the payload */
 	wait_rules_ran("ta", "tick");
 	cJSON *a = records("tick");
-	assert_string_equal(
-	    str(get(get(get(a->child, "response"), "result"), "args"), "hello"), "alarm");
+	assert_string_equal(str(get(get(get(a->child, "response"), "result"), "args"), "hello"),
+			    "alarm");
 	cJSON_Delete(a);
 	cJSON *t = records("ta");
 	assert_string_equal(str(get(get(t->child, "response"), "result"), "hello"), "alarm");
@@ -423,8 +445,9 @@ static void test_cron_seconds(void **state)
 {
 	put_action("ctick", "function main(a){return {args: a}}");
 	trigger_with_rule("tc", "rc", "ctick");
-	feed_ok("alarm",
-		"{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/tc\",\"cron\":\"*/2 * * * * *\"}");
+	feed_ok(
+	    "alarm",
+	    "{\"lifecycleEvent\":\"CREATE\",\"triggerName\":\"/_/tc\",\"cron\":\"*/2 * * * * *\"}");
 	long long created = now_ms();
 	sleep_ms(6500);
 	feed_ok("alarm", "{\"lifecycleEvent\":\"DELETE\",\"triggerName\":\"/_/tc\"}");
@@ -515,9 +538,9 @@ static void test_failover_exactly_once(void **state)
 		cJSON *recs = records("tf");
 		int late = 0;
 		const cJSON *r;
-		cJSON_ArrayForEach(r, recs)
-			late |= (long long)get(r, "start")->valuedouble >= s + 3000 + 100 &&
-				(long long)get(r, "start")->valuedouble < s + 4000;
+		cJSON_ArrayForEach(r, recs) late |=
+		    (long long)get(r, "start")->valuedouble >= s + 3000 + 100 &&
+		    (long long)get(r, "start")->valuedouble < s + 4000;
 		cJSON_Delete(recs);
 		assert_true(late);
 	}

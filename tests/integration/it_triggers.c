@@ -88,19 +88,19 @@ static int setup(void **state)
 	int lo = 30000 + (p % 20) * 1000;
 	snprintf(range, sizeof(range), "%d-%d", lo, lo + 999);
 	snprintf(port, sizeof(port), "%d", p);
-	char *aargv[] = {"hearth-agent", "--port",	 port,	  "--redis", R.url,
-			 "--token",	 TOKEN,		 "--backend", "process", "--port-range",
-			 range,		 "--log-wait", "1s",	  NULL};
+	char *aargv[] = {"hearth-agent", "--port",     port,	    "--redis", R.url,
+			 "--token",	 TOKEN,	       "--backend", "process", "--port-range",
+			 range,		 "--log-wait", "1s",	    NULL};
 	agent_pid = start(aargv, p, agent_url);
 	p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url, "--token", TOKEN,
-			 NULL};
+	char *sargv[] = {"hearth-scheduler", "--port", port, "--redis", R.url,
+			 "--token",	     TOKEN,    NULL};
 	sched_pid = start(sargv, p, sched_url);
 	p = th_free_port();
 	snprintf(port, sizeof(port), "%d", p);
-	char *cargv[] = {"hearth-controller", "--port",	   port,    "--redis", R.url,
-			 "--token",	      TOKEN,	   "--pause-grace", "100ms", NULL};
+	char *cargv[] = {"hearth-controller", "--port", port, "--redis", R.url, "--token", TOKEN,
+			 "--pause-grace",     "100ms",	NULL};
 	ctl_pid = start(cargv, p, ctl_url);
 	sleep_ms(300); /* the controller learns the leader */
 	return 0;
@@ -179,7 +179,8 @@ static void put_rule(const char *name, const char *trigger, const char *action)
 	char path[128], body[256];
 	cJSON *j = NULL;
 	snprintf(path, sizeof(path), "/rules/%s", name);
-	snprintf(body, sizeof(body), "{\"trigger\":\"/_/%s\",\"action\":\"/_/%s\"}", trigger, action);
+	snprintf(body, sizeof(body), "{\"trigger\":\"/_/%s\",\"action\":\"/_/%s\"}", trigger,
+		 action);
 	long st = api("PUT", path, body, &j);
 	if (st != 200)
 		fail_msg("rule %s: %ld %s", name, st, str(j, "error"));
@@ -272,9 +273,9 @@ static long long redis_int(const char *fmt, const char *arg)
 static void test_trigger_crud(void **state)
 {
 	cJSON *j;
-	assert_int_equal(api("PUT", "/triggers/crud", "{\"parameters\":[{\"key\":\"x\",\"value\":1}]}",
-			     &j),
-			 200);
+	assert_int_equal(
+	    api("PUT", "/triggers/crud", "{\"parameters\":[{\"key\":\"x\",\"value\":1}]}", &j),
+	    200);
 	assert_string_equal(str(j, "namespace"), "guest");
 	assert_string_equal(str(j, "name"), "crud");
 	assert_string_equal(str(j, "version"), "0.0.1");
@@ -313,12 +314,14 @@ static void test_trigger_crud(void **state)
 	put_trigger("crud2", NULL);
 	/* the list: summaries, newest first */
 	assert_int_equal(api("GET", "/triggers?limit=0", NULL, &j), 200);
+	assert_non_null(j);
 	assert_true(cJSON_GetArraySize(j) >= 2);
 	assert_string_equal(str(j->child, "name"), "crud2");
 	assert_null(get(j->child, "parameters"));
 	assert_non_null(get(j->child, "annotations"));
 	cJSON_Delete(j);
 	assert_int_equal(api("GET", "/triggers?limit=1&skip=1", NULL, &j), 200);
+	assert_non_null(j);
 	assert_int_equal(cJSON_GetArraySize(j), 1);
 	assert_string_equal(str(j->child, "name"), "crud");
 	cJSON_Delete(j);
@@ -350,17 +353,15 @@ static void test_rule_refused_nothing_written(void **state)
 	put_trigger("rt", NULL);
 	put_action("ra", "function main(a){return a}", NULL);
 	long long rules_before = redis_int("ZCARD hearth:rules:%s", "guest");
-	assert_int_equal(api("PUT", "/rules/rbad", "{\"trigger\":\"/_/nope\",\"action\":\"/_/ra\"}",
-			     &j),
-			 400);
+	assert_int_equal(
+	    api("PUT", "/rules/rbad", "{\"trigger\":\"/_/nope\",\"action\":\"/_/ra\"}", &j), 400);
 	assert_error(j, "trigger /guest/nope does not exist");
-	assert_int_equal(api("PUT", "/rules/rbad", "{\"trigger\":\"/_/rt\",\"action\":\"/_/nope\"}",
-			     &j),
-			 400);
+	assert_int_equal(
+	    api("PUT", "/rules/rbad", "{\"trigger\":\"/_/rt\",\"action\":\"/_/nope\"}", &j), 400);
 	assert_error(j, "action /guest/nope does not exist");
-	assert_int_equal(api("PUT", "/rules/rbad",
-			     "{\"trigger\":\"/_/nope\",\"action\":\"/_/nope2\"}", &j),
-			 400);
+	assert_int_equal(
+	    api("PUT", "/rules/rbad", "{\"trigger\":\"/_/nope\",\"action\":\"/_/nope2\"}", &j),
+	    400);
 	assert_error(j, "trigger /guest/nope does not exist");
 	assert_int_equal(api("PUT", "/rules/rbad", "{\"trigger\":\"rt\",\"action\":\"/_/ra\"}", &j),
 			 400);
@@ -369,9 +370,8 @@ static void test_rule_refused_nothing_written(void **state)
 			"name of the entity.");
 	assert_int_equal(api("PUT", "/rules/rbad", "{\"trigger\":\"/_/rt\"}", &j), 400);
 	assert_error(j, "rule requires a valid trigger and a valid action");
-	assert_int_equal(api("PUT", "/rules/rbad",
-			     "{\"trigger\":\"/_/rt\",\"action\":\"/other/ra\"}", &j),
-			 403);
+	assert_int_equal(
+	    api("PUT", "/rules/rbad", "{\"trigger\":\"/_/rt\",\"action\":\"/other/ra\"}", &j), 403);
 	cJSON_Delete(j);
 	/* nothing written: no rule, no link, the index as it was */
 	assert_int_equal(api("GET", "/rules/rbad", NULL, NULL), 404);
@@ -383,9 +383,8 @@ static void test_rule_refused_nothing_written(void **state)
 	cJSON_Delete(j);
 	/* an existing rule is not overwritten without ?overwrite */
 	put_rule("rgood", "rt", "ra");
-	assert_int_equal(api("PUT", "/rules/rgood", "{\"trigger\":\"/_/rt\",\"action\":\"/_/ra\"}",
-			     &j),
-			 409);
+	assert_int_equal(
+	    api("PUT", "/rules/rgood", "{\"trigger\":\"/_/rt\",\"action\":\"/_/ra\"}", &j), 409);
 	assert_error(j, "resource already exists");
 	assert_int_equal(api("DELETE", "/rules/rgood", NULL, &j), 200);
 	assert_string_equal(str(j, "status"), "inactive");
@@ -401,7 +400,8 @@ static void test_fire_rules(void **state)
 	put_action("rec", "function main(a){return {args: a}}",
 		   "\"parameters\":[{\"key\":\"d\",\"value\":9},{\"key\":\"q\",\"value\":0}]");
 	put_action("rec2", "function main(a){return {two: true, args: a}}", NULL);
-	put_trigger("tf", "{\"parameters\":[{\"key\":\"p\",\"value\":1},{\"key\":\"q\",\"value\":1}]}");
+	put_trigger("tf",
+		    "{\"parameters\":[{\"key\":\"p\",\"value\":1},{\"key\":\"q\",\"value\":1}]}");
 	/* no rule: 204, no record */
 	assert_int_equal(fire("tf", "{\"q\":2}", id, sizeof(id)), 204);
 	assert_int_equal(fire("nope", "{}", id, sizeof(id)), 404);
@@ -482,6 +482,7 @@ static void test_fire_rules(void **state)
 	/* the trigger's record is listed under its name */
 	snprintf(path, sizeof(path), "/activations?name=tf&limit=5");
 	assert_int_equal(api("GET", path, NULL, &j), 200);
+	assert_non_null(j);
 	assert_int_equal(cJSON_GetArraySize(j), 2);
 	assert_null(get(j->child, "end")); /* the summary of an end-0 record */
 	cJSON_Delete(j);
@@ -525,7 +526,8 @@ static void test_rule_status_and_move(void **state)
 	cJSON_Delete(j);
 	assert_int_equal(api("POST", "/rules/nope", "{\"status\":\"active\"}", NULL), 404);
 	/* moved to s2, the inactive status carried along; s1 loses the link */
-	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s2\"}", &j), 200);
+	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s2\"}", &j),
+			 200);
 	assert_string_equal(str(j, "status"), "inactive");
 	assert_string_equal(str(j, "version"), "0.0.2");
 	cJSON_Delete(j);
@@ -536,19 +538,22 @@ static void test_rule_status_and_move(void **state)
 	assert_string_equal(str(get(get(j, "rules"), "guest/rs"), "status"), "active");
 	cJSON_Delete(j);
 	/* a move to a missing trigger is refused and changes nothing */
-	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s9\"}", &j), 400);
+	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s9\"}", &j),
+			 400);
 	assert_error(j, "trigger /guest/s9 does not exist");
 	assert_string_equal(rule_status("rs", &k), "active");
 	assert_string_equal(str(get(k, "trigger"), "name"), "s2");
 	assert_string_equal(str(k, "version"), "0.0.2");
 	cJSON_Delete(k);
 	/* back to s1 while active: active there */
-	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s1\"}", &j), 200);
+	assert_int_equal(api("PUT", "/rules/rs?overwrite=true", "{\"trigger\":\"/_/s1\"}", &j),
+			 200);
 	assert_string_equal(str(j, "status"), "active");
 	cJSON_Delete(j);
 	assert_int_equal(redis_int("HLEN hearth:trigrules:%s", "guest/s2"), 0);
 	/* the list: documents without status */
 	assert_int_equal(api("GET", "/rules", NULL, &j), 200);
+	assert_non_null(j);
 	assert_true(cJSON_GetArraySize(j) >= 1);
 	assert_null(get(j->child, "status"));
 	assert_non_null(get(j->child, "trigger"));
@@ -617,8 +622,8 @@ static cJSON *feed_events(int want)
 	cJSON *j = NULL;
 	for (int i = 0; i < 100; i++) {
 		cJSON_Delete(j);
-		assert_int_equal(api("GET", "/activations?name=myfeed&docs=true&limit=50", NULL, &j),
-				 200);
+		assert_int_equal(
+		    api("GET", "/activations?name=myfeed&docs=true&limit=50", NULL, &j), 200);
 		if (cJSON_GetArraySize(j) >= want)
 			break;
 		sleep_ms(50);
@@ -626,9 +631,9 @@ static cJSON *feed_events(int want)
 	assert_int_equal(cJSON_GetArraySize(j), want);
 	cJSON *ev = cJSON_CreateArray();
 	for (int i = cJSON_GetArraySize(j) - 1; i >= 0; i--)
-		cJSON_AddItemToArray(ev, cJSON_Duplicate(get(get(cJSON_GetArrayItem(j, i), "response"),
-							     "result"),
-							 1));
+		cJSON_AddItemToArray(
+		    ev,
+		    cJSON_Duplicate(get(get(cJSON_GetArrayItem(j, i), "response"), "result"), 1));
 	cJSON_Delete(j);
 	return ev;
 }
@@ -717,10 +722,13 @@ static void test_fire_limits(void **state)
 	/* the counts are per minute: not across a minute's end */
 	while (now_ms() / 1000 % 60 > 45)
 		sleep_ms(500);
-#define LTD(m, path, body)                                                                         	(snprintf(url, sizeof(url), "%s/api/v1/namespaces/_%s", ctl_url, path), free(out),           	 out = NULL, th_http(m, url, h, body, body ? strlen(body) : 0, &out))
-	assert_int_equal(LTD("PUT", "/actions/la",
-			     "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(a){return a}\"}}"),
-			 200);
+#define LTD(m, path, body)                                                                         \
+	(snprintf(url, sizeof(url), "%s/api/v1/namespaces/_%s", ctl_url, (path)), free(out),       \
+	 out = NULL, th_http((m), url, h, (body), (body) ? strlen(body) : 0, &out))
+	assert_int_equal(
+	    LTD("PUT", "/actions/la",
+		"{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(a){return a}\"}}"),
+	    200);
 	assert_int_equal(LTD("PUT", "/triggers/tl", "{}"), 200);
 	assert_int_equal(LTD("PUT", "/rules/rl", "{\"trigger\":\"/_/tl\",\"action\":\"/_/la\"}"),
 			 200);
@@ -739,7 +747,8 @@ static void test_fire_limits(void **state)
 	/* two rule invokes admitted, the third refused */
 	int refused = 0, ran = 0;
 	for (int i = 0; i < 3; i++) {
-		snprintf(url, sizeof(url), "%s/api/v1/namespaces/_/activations/%s", ctl_url, ids[i]);
+		snprintf(url, sizeof(url), "%s/api/v1/namespaces/_/activations/%s", ctl_url,
+			 ids[i]);
 		long st = 0;
 		for (int k = 0; k < 100 && st != 200; k++) {
 			free(out);
@@ -753,9 +762,10 @@ static void test_fire_limits(void **state)
 		const cJSON *o = outcome_of(outs, "ltd/rl");
 		if (get(o, "statusCode")->valueint == 1) {
 			refused++;
-			assert_string_equal(str(o, "error"),
-					    "Too many requests in the last minute (count: 3, allowed: "
-					    "2).");
+			assert_string_equal(
+			    str(o, "error"),
+			    "Too many requests in the last minute (count: 3, allowed: "
+			    "2).");
 		} else {
 			ran += get(o, "statusCode")->valueint == 0;
 		}

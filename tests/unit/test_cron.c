@@ -18,8 +18,12 @@
 /* unix ms of a UTC time */
 static int64_t at(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-			.tm_min = mi, .tm_sec = s};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = s};
 	return (int64_t)timegm(&tm) * 1000;
 }
 
@@ -57,12 +61,23 @@ static void test_cron_parse(void **state)
 	assert_int_equal(hc_cron_parse("10/20 * * * *", &c, &err), 0);
 	assert_int_equal(c.min, (1ULL << 10) | (1ULL << 30) | (1ULL << 50));
 
-	static const char *const bad[] = {"",	       "* * * *",	  "* * * * * * *",
-					  "60 * * * *", "* 24 * * *",	  "* * 0 * *",
-					  "* * * 13 *", "* * * * 8",	  "*/0 * * * *",
-					  "5-1 * * * *", "a * * * *",	  "1,,2 * * * *",
-					  "1, * * * *", "* * * foo *",	  "1-2-3 * * * *",
-					  "61 * * * * *", NULL};
+	static const char *const bad[] = {"",
+					  "* * * *",
+					  "* * * * * * *",
+					  "60 * * * *",
+					  "* 24 * * *",
+					  "* * 0 * *",
+					  "* * * 13 *",
+					  "* * * * 8",
+					  "*/0 * * * *",
+					  "5-1 * * * *",
+					  "a * * * *",
+					  "1,,2 * * * *",
+					  "1, * * * *",
+					  "* * * foo *",
+					  "1-2-3 * * * *",
+					  "61 * * * * *",
+					  NULL};
 	for (int i = 0; bad[i]; i++) {
 		err.msg[0] = '\0';
 		if (hc_cron_parse(bad[i], &c, &err) == 0)
@@ -159,8 +174,8 @@ static void test_alarm_params(void **state)
 		"maxTriggers is not allowed when the stopDate parameter is specified");
 	refused(PR_ALARM_INTERVAL, "{\"minutes\":2,\"maxTriggers\":3,\"stopDate\":1e13}", now,
 		"maxTriggers is not supported for the interval trigger feed");
-	refused(PR_ALARM_CRON, "{\"cron\":\"0 0 1 1 *\",\"stopDate\":\"2024-06-01T00:00:00Z\"}", now,
-		"the first scheduled trigger fire is not until after the stop date");
+	refused(PR_ALARM_CRON, "{\"cron\":\"0 0 1 1 *\",\"stopDate\":\"2024-06-01T00:00:00Z\"}",
+		now, "the first scheduled trigger fire is not until after the stop date");
 }
 
 static void test_alarm_periods(void **state)
@@ -248,8 +263,8 @@ static void test_alarm_dates_and_messages(void **state)
 	assert_int_equal(pr_alarm_date(v, &ms), 0);
 	assert_int_equal(ms, at(2024, 2, 3, 0, 0, 0));
 	cJSON_Delete(v);
-	static const char *const bad[] = {"2024-13-01", "2024-01-01T", "24-01-01", "yesterday",
-					  "2024-01-01T10", NULL};
+	static const char *const bad[] = {"2024-13-01", "2024-01-01T",	 "24-01-01",
+					  "yesterday",	"2024-01-01T10", NULL};
 	for (int i = 0; bad[i]; i++) {
 		v = cJSON_CreateString(bad[i]);
 		if (pr_alarm_date(v, &ms) == 0)
@@ -293,8 +308,10 @@ static void test_alarm_dates_and_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cron_parse),	  cmocka_unit_test(test_cron_next),
-	    cmocka_unit_test(test_alarm_params),  cmocka_unit_test(test_alarm_periods),
+	    cmocka_unit_test(test_cron_parse),
+	    cmocka_unit_test(test_cron_next),
+	    cmocka_unit_test(test_alarm_params),
+	    cmocka_unit_test(test_alarm_periods),
 	    cmocka_unit_test(test_alarm_dates_and_messages),
 	};
 	return cmocka_run_group_tests_name("cron", tests, NULL, NULL);

@@ -147,9 +147,8 @@ static struct ctl_ref action_ref(struct fixture *f)
 	pr_limit_bounds_default(&b);
 	assert_int_equal(pr_action_info(a->doc, &b, &a->info, NULL), 0);
 	a->fqn = "/guest/a";
-	assert_int_equal(ctl_cache_put(f->ctl.actions, "guest/a", a, ctl_cache_gen(f->ctl.actions),
-				       &ref),
-			 1);
+	assert_int_equal(
+	    ctl_cache_put(f->ctl.actions, "guest/a", a, ctl_cache_gen(f->ctl.actions), &ref), 1);
 	return ref;
 }
 

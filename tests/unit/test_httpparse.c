@@ -63,16 +63,22 @@ static void test_bodies(void **state)
 	struct hc_http_head h;
 	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n", &h) > 0);
 	assert_int_equal(h.content_length, 12);
-	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", &h) > 0);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", &h), -400);
+	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", &h) >
+		    0);
+	assert_int_equal(
+	    parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", &h), -400);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &h), -400);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", &h), -400);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", &h), -400);
+	assert_int_equal(
+	    parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", &h), -400);
 	assert_true(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &h) > 0);
 	assert_true(h.chunked);
 	assert_int_equal(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &h), -501);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &h), -400);
-	assert_true(parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", &h) > 0);
+	assert_int_equal(
+	    parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &h),
+	    -400);
+	assert_true(
+	    parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", &h) > 0);
 	assert_true(h.expect_continue);
 }
 
@@ -219,8 +225,8 @@ static void test_value_bytes(void **state)
 				long r = hc_http_parse_head(req, len, 16384, &h);
 				int bad = (c < 0x20 && c != '\t') || c == 0x7f;
 				if (bad ? r != -400 : r != (long)len)
-					fail_msg("value of %zu bytes, byte 0x%02x at %zu: %ld", vlen, c,
-						 at, r);
+					fail_msg("value of %zu bytes, byte 0x%02x at %zu: %ld",
+						 vlen, c, at, r);
 			}
 		}
 	}
@@ -285,13 +291,13 @@ static void test_query_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_get),     cmocka_unit_test(test_incomplete_and_bare_lf),
-		cmocka_unit_test(test_keepalive_rules), cmocka_unit_test(test_bodies),
-		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_chunked),        cmocka_unit_test(test_chunked_errors),
-		cmocka_unit_test(test_url_decode),     cmocka_unit_test(test_query),
-		cmocka_unit_test(test_value_bytes),    cmocka_unit_test(test_name_bytes),
-		cmocka_unit_test(test_url_decode_plain), cmocka_unit_test(test_query_names),
+	    cmocka_unit_test(test_simple_get),	     cmocka_unit_test(test_incomplete_and_bare_lf),
+	    cmocka_unit_test(test_keepalive_rules),  cmocka_unit_test(test_bodies),
+	    cmocka_unit_test(test_malformed),	     cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_chunked),	     cmocka_unit_test(test_chunked_errors),
+	    cmocka_unit_test(test_url_decode),	     cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_value_bytes),	     cmocka_unit_test(test_name_bytes),
+	    cmocka_unit_test(test_url_decode_plain), cmocka_unit_test(test_query_names),
 	};
 	return cmocka_run_group_tests_name("httpparse", tests, NULL, NULL);
 }

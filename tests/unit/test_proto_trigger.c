@@ -15,7 +15,7 @@
 #include "proto/trigger.h"
 
 #define FQN_MSG                                                                                    \
-	"The request content was malformed:\nrequirement failed: The fully qualified name of "   \
+	"The request content was malformed:\nrequirement failed: The fully qualified name of "     \
 	"the entity must contain at least the namespace and the name of the entity."
 
 static void test_fqn(void **state)
@@ -61,9 +61,10 @@ static void test_trigger_docs(void **state)
 	cJSON *d = pr_trigger_build(NULL, &p, "guest", "t", 1000);
 	pr_entity_put_free(&p);
 	char *t = cJSON_PrintUnformatted(d);
-	assert_string_equal(t, "{\"namespace\":\"guest\",\"name\":\"t\",\"parameters\":[{\"key\":"
-			       "\"x\",\"value\":1}],\"limits\":{},\"version\":\"0.0.1\",\"publish\":"
-			       "false,\"annotations\":[],\"updated\":1000}");
+	assert_string_equal(t,
+			    "{\"namespace\":\"guest\",\"name\":\"t\",\"parameters\":[{\"key\":"
+			    "\"x\",\"value\":1}],\"limits\":{},\"version\":\"0.0.1\",\"publish\":"
+			    "false,\"annotations\":[],\"updated\":1000}");
 	free(t);
 	/* an update keeps what it does not give and bumps the version */
 	body = "{\"annotations\":[{\"key\":\"feed\",\"value\":\"/whisk.system/alarms/alarm\"}]}";
@@ -98,7 +99,8 @@ static void test_trigger_docs(void **state)
 		int status;
 		const char *msg;
 	} bad[] = {
-	    {"{\"annotations\":[{\"key\":\"feed\",\"value\":\"a,b\"}]}", 400, "Feed name is not valid"},
+	    {"{\"annotations\":[{\"key\":\"feed\",\"value\":\"a,b\"}]}", 400,
+	     "Feed name is not valid"},
 	    {"{\"annotations\":[{\"key\":\"feed\",\"value\":7}]}", 400, "Feed name is not valid"},
 	    {"{\"parameters\":{}}", 400, NULL},
 	    {"{\"version\":\"x\"}", 400, NULL},
@@ -165,10 +167,12 @@ static void test_rule_docs(void **state)
 
 static void test_outcome_lines(void **state)
 {
-	char *l = pr_rule_outcome(0, "guest/r", "guest/a", "0123456789abcdef0123456789abcdef", NULL);
-	assert_string_equal(l, "{\"statusCode\":0,\"success\":true,\"activationId\":"
-			       "\"0123456789abcdef0123456789abcdef\",\"rule\":\"guest/r\",\"action\":"
-			       "\"guest/a\"}");
+	char *l =
+	    pr_rule_outcome(0, "guest/r", "guest/a", "0123456789abcdef0123456789abcdef", NULL);
+	assert_string_equal(l,
+			    "{\"statusCode\":0,\"success\":true,\"activationId\":"
+			    "\"0123456789abcdef0123456789abcdef\",\"rule\":\"guest/r\",\"action\":"
+			    "\"guest/a\"}");
 	free(l);
 	char msg[256];
 	pr_msg_inactive_rule(msg, sizeof(msg), "guest/r", "guest/a");

@@ -154,8 +154,8 @@ static void test_respond_http(void **state)
 	assert_string_equal(hc_buf_str(&o.r.body), "<h1>hi</h1>");
 	pr_web_response_free(&o.r);
 
-	respond(&o, PR_WEB_HTTP, "{\"statusCode\":\"201\",\"headers\":{\"X-A\":[1,true]},\"body\":{\"k\":1}}",
-		NULL);
+	respond(&o, PR_WEB_HTTP,
+		"{\"statusCode\":\"201\",\"headers\":{\"X-A\":[1,true]},\"body\":{\"k\":1}}", NULL);
 	assert_int_equal(o.rc, 0);
 	assert_int_equal(o.r.status, 201);
 	assert_string_equal(o.r.content_type, "application/json");

@@ -16,7 +16,8 @@ static struct hc_router *make(void)
 	assert_non_null(r);
 	assert_int_equal(hc_router_add(r, HC_GET, "/api/v1", &A), 0);
 	assert_int_equal(hc_router_add(r, HC_GET | HC_PUT | HC_DELETE | HC_POST,
-				       "/api/v1/namespaces/{ns}/actions/{name+}", &B), 0);
+				       "/api/v1/namespaces/{ns}/actions/{name+}", &B),
+			 0);
 	assert_int_equal(hc_router_add(r, HC_GET, "/api/v1/namespaces/{ns}/actions", &C), 0);
 	assert_int_equal(hc_router_add(r, HC_GET, "/suspend/{id}", &D), 0);
 	assert_int_equal(hc_router_add(r, HC_POST, "/suspend/{id}", &E), 0);
@@ -98,10 +99,10 @@ static void test_methods(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_no_match),
-		cmocka_unit_test(test_bad_patterns),
-		cmocka_unit_test(test_methods),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_no_match),
+	    cmocka_unit_test(test_bad_patterns),
+	    cmocka_unit_test(test_methods),
 	};
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
 }

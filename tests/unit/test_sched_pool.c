@@ -321,7 +321,7 @@ static void test_prewarm(void **state)
 	agent_created(e, 0);
 	agent_created(e, 1);
 	assert_int_equal(alloc(e, "wide", "ctl-a", 512, 1), 1); /* no match: created */
-	assert_string_equal(e->f.create_host[2], "h1");	/* a tie: the first */
+	assert_string_equal(e->f.create_host[2], "h1");		/* a tie: the first */
 	agent_created(e, 2);
 	assert_int_equal(alloc(e, "y", "ctl-a", 256, 2), 0);
 	assert_int_equal(last_reply(e)->outcome, SCH_OUT_PREWARM);
